@@ -1,0 +1,226 @@
+//! The command line, as clap derive structs. Only this module and `main.rs`
+//! (and the generator of the man page and completions) know about clap; the
+//! rest of the crate sees a [`crate::config::Config`].
+
+use std::ffi::OsString;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Sift kernel trace captures for extent-buffer lifetime anomalies and kernel splats.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tracesift",
+    version,
+    about = "Sift kernel trace captures for extent-buffer lifetime anomalies and kernel splats",
+    long_about = "Sift kernel trace captures for extent-buffer lifetime anomalies and kernel splats.\n\n\
+tracesift reads serial-console typescripts with ftrace_dump_on_oops dumps, tracefs trace and \
+trace_pipe files, trace-cmd report output, dmesg and journal logs, plain or gzip/zstd/xz \
+compressed, even when pasted through a mail client. It correlates btrfs extent-buffer (eb) \
+events by eb start into per-allocation lifetimes and flags anomalies such as two read \
+completions for one allocation (the read_extent_buffer_pages() race fixed by ef1e68236b91).",
+    after_help = "Exit status: 0 nothing at or above --fail-on; 1 findings at or above --fail-on \
+(timeline: no line matched); 2 trouble (usage, unreadable input).",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[allow(missing_docs)]
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options valid for every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// When to use colours: auto, always, never
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = ColorWhen::Auto,
+        global = true,
+        long_help = "When to use colours in text output. 'auto' colours only when standard output \
+is a terminal, NO_COLOR is unset or empty, and TERM is not 'dumb'. JSON and markdown are never coloured."
+    )]
+    pub color: ColorWhen,
+
+    /// Lowest severity that makes the exit status 1
+    #[arg(
+        long,
+        value_enum,
+        value_name = "LEVEL",
+        default_value_t = FailOn::Error,
+        global = true,
+        long_help = "Exit with status 1 when a finding of this severity or higher is reported \
+('never' always exits 0 when the run itself succeeded)."
+    )]
+    pub fail_on: FailOn,
+
+    /// Print nothing but errors; rely on the exit status
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Truncate lines longer than this for parsing (bytes; K, M, G suffixes)
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value = "1M",
+        value_parser = parse_size,
+        global = true,
+        long_help = "Lines longer than this are cut to this length for parsing and counted as truncated; \
+the rest of the line is read and discarded, so memory stays bounded whatever the input holds."
+    )]
+    pub line_cap: usize,
+
+    /// Do not repair mail-wrapped, quoted or joined lines
+    #[arg(
+        long,
+        global = true,
+        long_help = "Turn off paste repair. By default tracesift rejoins lines hard-wrapped by mail clients, \
+removes '> ' quoting, decodes quoted-printable residue and non-breaking spaces, and splits records \
+joined on one line; citations always point at the original physical lines."
+    )]
+    pub no_repair: bool,
+
+    /// Never show a progress bar
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse captures: findings with evidence, splats, coverage
+    #[command(long_about = "Analyse captures: correlate extent-buffer events into per-allocation \
+lifetimes, flag anomalies with stable rule ids (duplicate-read-completion, race-signature, \
+read-after-release, validation-failed, tree-check-failure, implausible-header-value, \
+read-without-alloc, inconsistent-read, kernel-splat, transaction-abort, lost-events), each with \
+its evidence lines and a confidence that accounts for lost events.")]
+    Report(ReportArgs),
+    /// Show how every line was read: classes, formats, per-CPU coverage, dumps
+    #[command(long_about = "Show how every line was read: the line classes (which add up to the \
+number of lines), the trace formats and console prefixes detected, per-CPU coverage windows with \
+lost events, the ftrace dumps found (empty or not), and samples of unrecognised lines.")]
+    Stats(StatsArgs),
+}
+
+/// `tracesift report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output format
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t = Format::Text,
+        long_help = "Output format: 'text' (summary table and findings with file:line evidence), \
+'json' (one versioned document for bug trackers; see the JSON OUTPUT section of the man page), \
+'markdown' (a mail-ready excerpt, at most 72 columns, with the original lines)."
+    )]
+    pub format: Format,
+
+    /// Short for --format json
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// Track at most this many extent buffers at once
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::correlate::ebs::DEFAULT_MAX_LIVE,
+        long_help = "Memory is bounded by the number of extent buffers tracked at once. Above this \
+bound the least recently seen ones are forgotten, and verdicts that need an event to be absent \
+(read-without-alloc) become unverifiable."
+    )]
+    pub max_live_ebs: usize,
+
+    /// Capture files ('-' for standard input; compressed files are detected)
+    #[arg(value_name = "FILE")]
+    pub files: Vec<OsString>,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Tables and findings for a terminal.
+    Text,
+    /// One JSON document.
+    Json,
+    /// A mail-ready excerpt (72 columns).
+    Markdown,
+}
+
+/// `tracesift stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Write one JSON document instead of tables
+    #[arg(long)]
+    pub json: bool,
+
+    /// Capture files ('-' for standard input; compressed files are detected)
+    #[arg(value_name = "FILE")]
+    pub files: Vec<OsString>,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// Colour when writing to a terminal that allows it.
+    Auto,
+    /// Always colour text output.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Exit 1 on error findings.
+    Error,
+    /// Exit 1 on warning or error findings.
+    Warning,
+    /// Exit 1 on any finding.
+    Info,
+    /// Never exit 1 because of findings.
+    Never,
+}
+
+/// Parse `1M`, `512K`, `2G`, `4096`.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last() {
+        Some('k' | 'K') => (&s[..s.len() - 1], 1usize << 10),
+        Some('m' | 'M') => (&s[..s.len() - 1], 1 << 20),
+        Some('g' | 'G') => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    let n: usize = num.trim().parse().map_err(|_| format!("'{s}' is not a size (e.g. 4096, 512K, 1M)"))?;
+    let v = n.checked_mul(mult).ok_or_else(|| format!("'{s}' is too large"))?;
+    if v == 0 {
+        return Err("the line cap must be at least 1 byte".into());
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("x").is_err());
+    }
+}

@@ -1,0 +1,199 @@
+//! Raw command-line arguments → a resolved [`Config`]: colour decided,
+//! inputs resolved (stdin only when it is not a terminal), limits set.
+//! Below this module nothing knows about clap.
+
+use std::io::IsTerminal;
+
+use crate::cli::{self, Cli, ColorWhen, Command};
+use crate::input::InputSpec;
+use crate::record::ReadOptions;
+use crate::report::Style;
+
+/// What the user asked for, resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The command and its own options.
+    pub command: CommandConfig,
+    /// Inputs in command-line order.
+    pub inputs: Vec<InputSpec>,
+    /// Reading options (line cap, repair).
+    pub read: ReadOptions,
+    /// Output styling.
+    pub style: Style,
+    /// Findings at or above this severity make the exit status 1 (`None`: never).
+    pub fail_on: Option<crate::rules::Severity>,
+    /// Print only errors.
+    pub quiet: bool,
+    /// Show a progress bar on stderr when it is a terminal and the input is large.
+    pub progress: bool,
+}
+
+/// Per-command options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandConfig {
+    /// `report`.
+    Report {
+        /// Output format.
+        format: ReportFormat,
+        /// Bound on tracked ebs.
+        max_live: usize,
+    },
+    /// `stats`.
+    Stats {
+        /// `--json`.
+        json: bool,
+    },
+}
+
+/// `report` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// Text for a terminal.
+    Text,
+    /// One JSON document.
+    Json,
+    /// Mail-ready, 72 columns.
+    Markdown,
+}
+
+/// Why the arguments cannot be run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The environment facts colour and input resolution depend on.
+#[derive(Debug, Clone, Copy)]
+pub struct Env {
+    /// Standard output is a terminal.
+    pub stdout_tty: bool,
+    /// Standard input is a terminal.
+    pub stdin_tty: bool,
+    /// Standard error is a terminal.
+    pub stderr_tty: bool,
+    /// `NO_COLOR` is set to a non-empty value.
+    pub no_color: bool,
+    /// `TERM=dumb`.
+    pub term_dumb: bool,
+}
+
+impl Env {
+    /// Read them from this process.
+    pub fn detect() -> Env {
+        Env {
+            stdout_tty: std::io::stdout().is_terminal(),
+            stdin_tty: std::io::stdin().is_terminal(),
+            stderr_tty: std::io::stderr().is_terminal(),
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            term_dumb: std::env::var_os("TERM").is_some_and(|v| v == "dumb"),
+        }
+    }
+}
+
+/// Decide whether text output is coloured.
+pub fn use_color(when: ColorWhen, env: &Env) -> bool {
+    match when {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => env.stdout_tty && !env.no_color && !env.term_dumb,
+    }
+}
+
+fn inputs(files: &[std::ffi::OsString], env: &Env) -> Result<Vec<InputSpec>, UsageError> {
+    if files.is_empty() {
+        if env.stdin_tty {
+            return Err(UsageError(
+                "no input: give capture FILEs, or pipe a capture into standard input (e.g. 'dmesg | tracesift report')"
+                    .into(),
+            ));
+        }
+        return Ok(vec![InputSpec::Stdin]);
+    }
+    Ok(files.iter().map(|f| InputSpec::from_arg(f)).collect())
+}
+
+impl Config {
+    /// Resolve parsed arguments against the environment.
+    pub fn from_cli(cli: Cli, env: &Env) -> Result<Config, UsageError> {
+        let g = &cli.global;
+        let fail_on = match g.fail_on {
+            cli::FailOn::Error => Some(crate::rules::Severity::Error),
+            cli::FailOn::Warning => Some(crate::rules::Severity::Warning),
+            cli::FailOn::Info => Some(crate::rules::Severity::Info),
+            cli::FailOn::Never => None,
+        };
+        let read = ReadOptions {
+            line_cap: g.line_cap,
+            repair: !g.no_repair,
+            ..ReadOptions::default()
+        };
+        let (command, files, json_like) = match cli.command {
+            Command::Stats(a) => (CommandConfig::Stats { json: a.json }, a.files, a.json),
+            Command::Report(a) => {
+                let format = match (a.json, a.format) {
+                    (true, _) | (_, cli::Format::Json) => ReportFormat::Json,
+                    (_, cli::Format::Markdown) => ReportFormat::Markdown,
+                    (_, cli::Format::Text) => ReportFormat::Text,
+                };
+                let plain = format != ReportFormat::Text;
+                (
+                    CommandConfig::Report {
+                        format,
+                        max_live: a.max_live_ebs,
+                    },
+                    a.files,
+                    plain,
+                )
+            }
+        };
+        let style = Style {
+            color: !json_like && use_color(g.color, env),
+            ..Style::default()
+        };
+        Ok(Config {
+            command,
+            inputs: inputs(&files, env)?,
+            read,
+            style,
+            fail_on,
+            quiet: g.quiet,
+            progress: !g.no_progress && !json_like && env.stderr_tty,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env() -> Env {
+        Env {
+            stdout_tty: true,
+            stdin_tty: false,
+            stderr_tty: false,
+            no_color: false,
+            term_dumb: false,
+        }
+    }
+
+    #[test]
+    fn color_rules() {
+        assert!(use_color(ColorWhen::Auto, &env()));
+        assert!(!use_color(ColorWhen::Auto, &Env { no_color: true, ..env() }));
+        assert!(!use_color(ColorWhen::Auto, &Env { term_dumb: true, ..env() }));
+        assert!(!use_color(ColorWhen::Auto, &Env { stdout_tty: false, ..env() }));
+        assert!(use_color(ColorWhen::Always, &Env { no_color: true, ..env() }));
+        assert!(!use_color(ColorWhen::Never, &env()));
+    }
+
+    #[test]
+    fn stdin_terminal_without_files_is_a_usage_error() {
+        assert!(inputs(&[], &Env { stdin_tty: true, ..env() }).is_err());
+        assert_eq!(inputs(&[], &env()).unwrap(), vec![InputSpec::Stdin]);
+        assert_eq!(inputs(&["-".into()], &Env { stdin_tty: true, ..env() }).unwrap(), vec![InputSpec::Stdin]);
+    }
+}

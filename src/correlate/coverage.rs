@@ -1,0 +1,381 @@
+//! How much of the trace survived: per-CPU windows, lost-event gaps, and the
+//! dumps found (kernel-formats.md A.1, A.7, A.13, F.10).
+//!
+//! A CPU's window runs from its first to its last surviving event. A gap is
+//! a stretch of that CPU's trace time whose events are known to be missing:
+//! before its first event when a `CPU:N [LOST M EVENTS]` marker (or
+//! `##### CPU N buffer started ####`, or an overrun header) says history was
+//! overwritten, or between two events around a lost-events marker. Verdicts
+//! that need an event to be absent ask [`Coverage::could_hide`].
+
+use std::collections::BTreeMap;
+
+use crate::correlate::evidence::Evidence;
+use crate::grammar::{Framing, Header, TraceTs};
+use crate::record::Record;
+
+/// Gaps kept per CPU before neighbouring ones are merged.
+const MAX_GAPS_PER_CPU: usize = 64;
+
+/// One CPU's surviving window in one input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CpuWindow {
+    /// Input index.
+    pub input: u32,
+    /// CPU number.
+    pub cpu: u32,
+    /// Trace events seen from this CPU.
+    pub events: u64,
+    /// First trace timestamp seen.
+    pub first_ts: Option<TraceTs>,
+    /// Last trace timestamp seen.
+    pub last_ts: Option<TraceTs>,
+    /// Sum of the printed lost-event counts.
+    pub lost_events: u64,
+    /// Lost-events markers seen (with or without a count).
+    pub lost_markers: u32,
+    /// A marker without a count was seen (`[LOST EVENTS]`).
+    pub lost_unknown: bool,
+    /// Known gaps, as raw trace-clock ranges; `None` as start means "from the beginning".
+    pub gaps: Vec<(Option<u64>, Option<u64>)>,
+    /// The first lost-events marker, as evidence.
+    pub lost_evidence: Option<Evidence>,
+    /// A gap opened by a marker, waiting for this CPU's next event to close it.
+    open_gap: Option<Option<u64>>,
+}
+
+/// An `ftrace_dump` found in the input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dump {
+    /// Input index.
+    pub input: u32,
+    /// Line of `Dumping ftrace buffer:`.
+    pub line: u64,
+    /// Instance name for `Dumping ftrace instance X buffer:`.
+    pub instance: Option<String>,
+    /// `(ftrace buffer empty)` was printed.
+    pub empty: bool,
+    /// Trace event lines inside the dump.
+    pub events: u64,
+    /// Lost-events markers inside the dump.
+    pub lost_markers: u32,
+    /// Line of the closing rule, if the dump was seen to end.
+    pub end_line: Option<u64>,
+    rule_open: bool,
+}
+
+/// Per-input header facts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InputHeader {
+    /// `# entries-in-buffer/entries-written:` values.
+    pub entries: Option<(u64, u64)>,
+    /// `#P:` or trace-cmd `cpus=`.
+    pub cpus: Option<u32>,
+    /// trace-cmd `CPU N is empty` lines.
+    pub empty_cpus: Vec<u32>,
+    /// `# tracer:` name.
+    pub tracer: Option<String>,
+    /// `** N printk messages dropped **` total.
+    pub printk_dropped: u64,
+    /// The entries header line.
+    pub entries_evidence: Option<Evidence>,
+    /// The first `printk messages dropped` line.
+    pub dropped_evidence: Option<Evidence>,
+}
+
+impl InputHeader {
+    /// The ring buffer overran (entries written exceed entries in the buffer).
+    pub fn overrun(&self) -> bool {
+        self.entries.is_some_and(|(b, w)| w > b)
+    }
+}
+
+/// Coverage of every input of a run.
+#[derive(Debug, Default)]
+pub struct Coverage {
+    cpus: BTreeMap<(u32, u32), CpuWindow>,
+    dumps: Vec<Dump>,
+    open_dump: Option<usize>,
+    headers: BTreeMap<u32, InputHeader>,
+}
+
+impl Coverage {
+    /// A trace event from `cpu` at `ts` in `input`. Returns the index of the
+    /// dump it belongs to, if any.
+    pub fn event(&mut self, input: u32, cpu: Option<u32>, ts: Option<TraceTs>) -> Option<usize> {
+        let dump = self.open_dump.filter(|&d| self.dumps[d].input == input && !self.dumps[d].empty);
+        if let Some(d) = dump {
+            self.dumps[d].events += 1;
+        }
+        if let Some(cpu) = cpu {
+            let w = self.window(input, cpu);
+            w.events += 1;
+            if let Some(ts) = ts {
+                if let Some(start) = w.open_gap.take() {
+                    push_gap(&mut w.gaps, start, Some(ts.raw()));
+                }
+                if w.first_ts.is_none() {
+                    w.first_ts = Some(ts);
+                }
+                w.last_ts = Some(ts);
+            }
+        }
+        dump
+    }
+
+    fn window(&mut self, input: u32, cpu: u32) -> &mut CpuWindow {
+        self.cpus.entry((input, cpu)).or_insert_with(|| CpuWindow {
+            input,
+            cpu,
+            ..CpuWindow::default()
+        })
+    }
+
+    /// A framing record.
+    pub fn framing(&mut self, r: &Record<'_>, f: &Framing<'_>) {
+        let (input, line) = (r.pos.input, r.pos.line);
+        match *f {
+            Framing::DumpStart { instance } => {
+                self.open_dump = Some(self.dumps.len());
+                self.dumps.push(Dump {
+                    input,
+                    line,
+                    instance: instance.map(|i| String::from_utf8_lossy(i).into_owned()),
+                    ..Dump::default()
+                });
+            }
+            Framing::DumpEmpty => {
+                if let Some(d) = self.current_dump(input) {
+                    let d = &mut self.dumps[d];
+                    if d.events == 0 {
+                        d.empty = true;
+                        d.end_line = Some(line);
+                    }
+                    self.open_dump = None;
+                }
+            }
+            Framing::DumpRule => {
+                if let Some(d) = self.current_dump(input) {
+                    let d = &mut self.dumps[d];
+                    if d.rule_open {
+                        d.rule_open = false;
+                        d.end_line = Some(line);
+                        self.open_dump = None;
+                    } else {
+                        d.rule_open = true;
+                    }
+                }
+            }
+            Framing::Lost { cpu, count } | Framing::EventsDropped { cpu: Some(cpu), count } => {
+                self.lost(input, cpu, count);
+                let w = self.window(input, cpu);
+                if w.lost_evidence.is_none() {
+                    let mut ev = Evidence::from_record(r, "lost-events");
+                    ev.cpu = Some(cpu);
+                    w.lost_evidence = Some(ev);
+                }
+            }
+            Framing::BufferStarted { cpu } => {
+                let w = self.window(input, cpu);
+                let start = if w.first_ts.is_none() { None } else { w.last_ts.map(|t| t.raw()) };
+                w.open_gap = Some(start);
+            }
+            Framing::PrintkDropped { count } => {
+                let h = self.headers.entry(input).or_default();
+                h.printk_dropped += count;
+                if h.dropped_evidence.is_none() {
+                    h.dropped_evidence = Some(Evidence::from_record(r, "printk-dropped"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn lost(&mut self, input: u32, cpu: u32, count: Option<u64>) {
+        if let Some(d) = self.current_dump(input) {
+            self.dumps[d].lost_markers += 1;
+        }
+        let w = self.window(input, cpu);
+        w.lost_markers += 1;
+        match count {
+            Some(n) => w.lost_events = w.lost_events.saturating_add(n),
+            None => w.lost_unknown = true,
+        }
+        let start = if w.first_ts.is_none() { None } else { w.last_ts.map(|t| t.raw()) };
+        w.open_gap = Some(start);
+    }
+
+    fn current_dump(&self, input: u32) -> Option<usize> {
+        self.open_dump.filter(|&d| self.dumps[d].input == input)
+    }
+
+    /// A header record.
+    pub fn header(&mut self, r: &Record<'_>, h: &Header<'_>) {
+        let e = self.headers.entry(r.pos.input).or_default();
+        match *h {
+            Header::Entries {
+                in_buffer,
+                written,
+                cpus,
+            } => {
+                e.entries = Some((in_buffer, written));
+                e.entries_evidence = Some(Evidence::from_record(r, "entries-header"));
+                if cpus.is_some() {
+                    e.cpus = cpus;
+                }
+            }
+            Header::TraceCmdCpus(n) => e.cpus = Some(n),
+            Header::TraceCmdCpuEmpty(n) => e.empty_cpus.push(n),
+            Header::Tracer(t) => e.tracer = Some(String::from_utf8_lossy(t).into_owned()),
+            _ => {}
+        }
+    }
+
+    /// End of an input: a dump still open is left without an end line.
+    pub fn end_input(&mut self, input: u32) {
+        if self.current_dump(input).is_some() {
+            self.open_dump = None;
+        }
+        let overrun = self.headers.get(&input).is_some_and(InputHeader::overrun);
+        for ((i, _), w) in self.cpus.range_mut((input, 0)..=(input, u32::MAX)) {
+            debug_assert_eq!(*i, input);
+            if let Some(start) = w.open_gap.take() {
+                push_gap(&mut w.gaps, start, None);
+            }
+            if overrun && !w.gaps.iter().any(|g| g.0.is_none()) {
+                if let Some(first) = w.first_ts {
+                    push_gap(&mut w.gaps, None, Some(first.raw()));
+                }
+            }
+        }
+    }
+
+    /// Per-CPU windows, sorted by input then CPU.
+    pub fn cpus(&self) -> impl Iterator<Item = &CpuWindow> {
+        self.cpus.values()
+    }
+
+    /// The dumps, in input order.
+    pub fn dumps(&self) -> &[Dump] {
+        &self.dumps
+    }
+
+    /// Header facts of an input.
+    pub fn header_of(&self, input: u32) -> Option<&InputHeader> {
+        self.headers.get(&input)
+    }
+
+    /// Header facts of every input.
+    pub fn headers(&self) -> impl Iterator<Item = (u32, &InputHeader)> {
+        self.headers.iter().map(|(i, h)| (*i, h))
+    }
+
+    /// Whether events of `input` with raw trace time in `(from, to)` could be
+    /// missing on some CPU: a known gap overlaps the range. `from == None`
+    /// means "since the beginning".
+    pub fn could_hide(&self, input: u32, from: Option<u64>, to: Option<u64>) -> bool {
+        self.gap_cpus(input, from, to).next().is_some()
+    }
+
+    /// CPUs of `input` with a gap overlapping `(from, to)`.
+    pub fn gap_cpus(&self, input: u32, from: Option<u64>, to: Option<u64>) -> impl Iterator<Item = u32> + '_ {
+        self.cpus
+            .range((input, 0)..=(input, u32::MAX))
+            .filter(move |(_, w)| {
+                let pending = w.open_gap.map(|s| (s, None));
+                w.gaps.iter().copied().chain(pending).any(|(gs, ge)| {
+                    let starts_before_to = match (gs, to) {
+                        (None, _) | (_, None) => true,
+                        (Some(gs), Some(to)) => gs < to,
+                    };
+                    let ends_after_from = match (ge, from) {
+                        (None, _) | (_, None) => true,
+                        (Some(ge), Some(from)) => ge > from,
+                    };
+                    starts_before_to && ends_after_from
+                })
+            })
+            .map(|((_, c), _)| *c)
+    }
+
+    /// Earliest trace time seen in `input`, over all CPUs.
+    pub fn trace_start(&self, input: u32) -> Option<u64> {
+        self.cpus
+            .range((input, 0)..=(input, u32::MAX))
+            .filter_map(|(_, w)| w.first_ts.map(|t| t.raw()))
+            .min()
+    }
+}
+
+fn push_gap(gaps: &mut Vec<(Option<u64>, Option<u64>)>, start: Option<u64>, end: Option<u64>) {
+    if gaps.len() >= MAX_GAPS_PER_CPU {
+        // Merge the last gap with the new one: coarser, never smaller.
+        if let Some(last) = gaps.last_mut() {
+            last.1 = end;
+            return;
+        }
+    }
+    gaps.push((start, end));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(line: u64) -> Record<'static> {
+        Record {
+            pos: crate::input::Pos { input: 0, line, offset: 0 },
+            lines: 1,
+            text: b"",
+            original: b"",
+            prefixes: Default::default(),
+            msg: b"",
+            body: crate::grammar::Body::Blank,
+            class: crate::grammar::LineClass::Blank,
+            clean: 0,
+            truncated: false,
+            repairs: 0,
+        }
+    }
+
+    #[test]
+    fn dump_with_lost_markers() {
+        let mut c = Coverage::default();
+        c.framing(&rec(10), &Framing::DumpStart { instance: None });
+        c.framing(&rec(11), &Framing::DumpRule);
+        c.framing(&rec(12), &Framing::Lost { cpu: 18, count: Some(5) });
+        assert_eq!(c.event(0, Some(18), Some(TraceTs::SinceReset(1000))), Some(0));
+        c.event(0, Some(18), Some(TraceTs::SinceReset(2000)));
+        c.event(0, Some(3), Some(TraceTs::SinceReset(1500)));
+        c.framing(&rec(16), &Framing::DumpRule);
+        c.framing(&rec(17), &Framing::DumpStart { instance: None });
+        c.framing(&rec(18), &Framing::DumpEmpty);
+        c.end_input(0);
+        let d = c.dumps();
+        assert_eq!(d.len(), 2);
+        assert_eq!((d[0].events, d[0].empty, d[0].end_line), (3, false, Some(16)));
+        assert_eq!((d[1].events, d[1].empty), (0, true));
+        let w: Vec<_> = c.cpus().collect();
+        assert_eq!((w[1].cpu, w[1].lost_events, w[1].events), (18, 5, 2));
+        assert_eq!(w[1].gaps, vec![(None, Some(1000))]);
+        // CPU 18 lost history before t=1000: something at 500 could be hidden, at 1200 not.
+        assert!(c.could_hide(0, None, Some(900)));
+        assert!(!c.could_hide(0, Some(1100), Some(1900)));
+        assert_eq!(c.trace_start(0), Some(1000));
+    }
+
+    #[test]
+    fn mid_stream_gap_and_overrun_header() {
+        let mut c = Coverage::default();
+        c.header(&rec(1), &Header::Entries { in_buffer: 10, written: 20, cpus: Some(2) });
+        c.event(0, Some(0), Some(TraceTs::Ns(100)));
+        c.framing(&rec(2), &Framing::Lost { cpu: 0, count: None });
+        c.event(0, Some(0), Some(TraceTs::Ns(300)));
+        c.end_input(0);
+        let w = c.cpus().next().unwrap();
+        assert!(w.lost_unknown);
+        assert!(w.gaps.contains(&(Some(100), Some(300))));
+        assert!(w.gaps.contains(&(None, Some(100))));
+        assert!(c.could_hide(0, Some(150), Some(200)));
+    }
+}

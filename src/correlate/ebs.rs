@@ -1,0 +1,718 @@
+//! Extent-buffer lifetimes, keyed by eb start (spec §5.1).
+//!
+//! What the kernel does, and how it is modelled:
+//!
+//! * `alloc_extent_buffer()` prints `alloc` only on a cache miss. Several
+//!   tasks can miss at once; each allocates a private copy, one wins the
+//!   insert, and every loser frees its copy through
+//!   `btrfs_release_extent_buffer()` (`called from btrfs_release_extent_buffer`
+//!   then `before release ... page_refs=0 ... fsid=00000000-...`, from the
+//!   loser's own task). The first alloc after a final release (or the first
+//!   one seen) starts a **lifetime**; allocs that arrive while it has not yet
+//!   completed a read are **contenders**, and their discards end the
+//!   contender, not the lifetime (an **insert race**, information only).
+//! * An alloc after the lifetime already completed a read cannot be a cache
+//!   miss on a live buffer: the final release was lost, and a new lifetime
+//!   starts (counted as a missed release).
+//! * `btrfs_clone_extent_buffer()` prints `alloc` for a private copy nested in
+//!   the lifetime; it is freed later through `release_extent_buffer()` by the
+//!   task that holds it. A final-release sequence from a task with an open
+//!   clone releases the clone, not the cached eb.
+//! * `release_extent_buffer()` (`called from release_extent_buffer`) with no
+//!   clone open is the **final release**: the lifetime ends.
+//! * A `before release` with no `called from` just before it from the same
+//!   task is ambiguous: it is decided from what that task has open for that
+//!   eb (a contender, a clone), `page_refs=0` with a zero fsid marks a
+//!   discard, otherwise it is taken as a final release and marked ambiguous.
+//! * `read done` is counted per lifetime; a second one is the anomaly.
+//!
+//! Memory is bounded by the number of live ebs: a lifetime keeps its alloc
+//! line and first read only, closed lifetimes fold into [`LifetimeStats`],
+//! and above `max_live` the least recently seen ebs are evicted (verdicts
+//! that need an absence then become unverifiable).
+
+use rustc_hash::FxHashMap;
+
+use crate::correlate::evidence::Evidence;
+use crate::event::{AllocVia, EbDump, Event, EventKind};
+use crate::grammar::TraceTs;
+
+/// Reads kept as evidence per duplicate-read finding.
+const MAX_READS_KEPT: usize = 8;
+
+/// Default bound on tracked ebs.
+pub const DEFAULT_MAX_LIVE: usize = 500_000;
+
+/// A task: input index and pid (pids of different inputs are different tasks).
+type TaskKey = (u32, u32);
+
+/// Counters over all lifetimes (clean lifetimes fold into these).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LifetimeStats {
+    /// Distinct eb starts seen in debug-patch lines.
+    pub ebs: u64,
+    /// Lifetimes started by an alloc.
+    pub lifetimes: u64,
+    /// Lifetimes started after a final release of the same eb.
+    pub reallocations: u64,
+    /// Lifetimes that had contending allocs.
+    pub insert_races: u64,
+    /// Contending allocs (cache misses that lost or may lose the insert).
+    pub contending_allocs: u64,
+    /// Private copies freed through `btrfs_release_extent_buffer()`.
+    pub discards: u64,
+    /// Discards whose alloc is not in the trace.
+    pub orphan_discards: u64,
+    /// Clones allocated.
+    pub clones: u64,
+    /// Clones released.
+    pub clone_releases: u64,
+    /// Final releases.
+    pub final_releases: u64,
+    /// `before release` lines with no `called from` line, decided from context.
+    pub ambiguous_releases: u64,
+    /// Allocs after a completed read with no release in between (release lost).
+    pub missed_releases: u64,
+    /// Read completions.
+    pub reads: u64,
+    /// Read completions with no alloc before them.
+    pub reads_without_alloc: u64,
+    /// Lifetimes with two or more read completions.
+    pub duplicate_reads: u64,
+    /// Ebs evicted to stay under the live-eb bound.
+    pub evicted: u64,
+}
+
+/// The largest insert race seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Race {
+    /// The eb.
+    pub eb: u64,
+    /// Allocs in the race (the winner and its contenders).
+    pub allocs: u32,
+    /// Trace time from the first to the last alloc of the race (raw clock units).
+    pub span: u64,
+    /// The first alloc.
+    pub first: Evidence,
+}
+
+/// An eb anomaly found while correlating; rules turn facts into findings
+/// once coverage is complete.
+#[derive(Debug, Clone)]
+pub enum EbFact {
+    /// Two or more read completions in one lifetime.
+    DuplicateRead {
+        /// The eb.
+        eb: u64,
+        /// The lifetime's number for this eb (1-based).
+        lifetime: u32,
+        /// The lifetime's alloc, if seen.
+        alloc: Option<Evidence>,
+        /// The reads (first [`MAX_READS_KEPT`]).
+        reads: Vec<Evidence>,
+        /// `(level, fsid)` of each kept read.
+        headers: Vec<(Option<i64>, Option<[u8; 16]>)>,
+        /// All reads counted in the lifetime.
+        read_count: u32,
+        /// The lifetime's alloc was not seen.
+        implicit: bool,
+        /// A decision in this lifetime relied on an ambiguous release.
+        ambiguous: bool,
+    },
+    /// A read completion after the eb's final release, with no alloc between.
+    ReadAfterRelease {
+        /// The eb.
+        eb: u64,
+        /// The release.
+        release: Evidence,
+        /// The release had no `called from` line.
+        release_ambiguous: bool,
+        /// The read.
+        read: Evidence,
+    },
+    /// A read completion with no alloc before it.
+    ReadWithoutAlloc {
+        /// The eb.
+        eb: u64,
+        /// The read.
+        read: Evidence,
+        /// Ebs had been evicted before this read.
+        after_eviction: bool,
+    },
+}
+
+/// What the tracker made of one event (for `timeline`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note {
+    /// A new lifetime started (`n`-th of this eb).
+    NewLifetime {
+        /// Lifetime number.
+        n: u32,
+        /// After a final release.
+        realloc: bool,
+        /// After a release that was lost.
+        missed_release: bool,
+    },
+    /// A contending alloc in lifetime `n`.
+    Contender {
+        /// Lifetime number.
+        n: u32,
+    },
+    /// A contender's private copy freed.
+    Discard {
+        /// Lifetime number, if one is open.
+        n: Option<u32>,
+    },
+    /// A clone allocated.
+    Clone,
+    /// A clone released.
+    CloneRelease,
+    /// The lifetime ended.
+    FinalRelease {
+        /// Lifetime number, if one was open.
+        n: Option<u32>,
+        /// Decided without a `called from` line.
+        ambiguous: bool,
+    },
+    /// The `k`-th read completion of lifetime `n`.
+    Read {
+        /// Lifetime number.
+        n: u32,
+        /// Read number within the lifetime.
+        k: u32,
+    },
+    /// A read with no lifetime open.
+    ReadOrphan {
+        /// After a final release.
+        after_release: bool,
+    },
+    /// Nothing to say.
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReleasePath {
+    /// `called from btrfs_release_extent_buffer`: a private copy is freed.
+    Private,
+    /// `called from release_extent_buffer`: the last reference went away.
+    Final,
+}
+
+#[derive(Debug)]
+struct Lifetime {
+    n: u32,
+    alloc: Option<Evidence>,
+    owner: Option<TaskKey>,
+    contenders: Vec<(TaskKey, Option<u64>)>,
+    race_allocs: u32,
+    first_alloc_ts: Option<u64>,
+    clones: Vec<TaskKey>,
+    reads: Vec<Evidence>,
+    headers: Vec<(Option<i64>, Option<[u8; 16]>)>,
+    read_count: u32,
+    implicit: bool,
+    /// The alloc seen was a loser's; the winner's alloc is not in the trace.
+    winner_unseen: bool,
+    ambiguous: bool,
+    dup_fact: Option<usize>,
+}
+
+impl Lifetime {
+    fn new(n: u32, alloc: Option<Evidence>, owner: Option<TaskKey>, ts: Option<u64>) -> Box<Lifetime> {
+        let implicit = alloc.is_none();
+        Box::new(Lifetime {
+            n,
+            alloc,
+            owner,
+            contenders: Vec::new(),
+            race_allocs: 1,
+            first_alloc_ts: ts,
+            clones: Vec::new(),
+            reads: Vec::new(),
+            headers: Vec::new(),
+            read_count: 0,
+            implicit,
+            winner_unseen: false,
+            ambiguous: false,
+            dup_fact: None,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Release {
+    ev: Evidence,
+    ambiguous: bool,
+}
+
+#[derive(Debug, Default)]
+struct EbState {
+    last_seen: u64,
+    lifetimes: u32,
+    open: Option<Box<Lifetime>>,
+    released: Option<Box<Release>>,
+    orphan_clones: Vec<TaskKey>,
+}
+
+/// Tracks eb lifetimes across all inputs of a run.
+#[derive(Debug)]
+pub struct EbTracker {
+    ebs: FxHashMap<u64, EbState>,
+    called_from: FxHashMap<TaskKey, ReleasePath>,
+    seq: u64,
+    max_live: usize,
+    /// Counters.
+    pub stats: LifetimeStats,
+    /// Anomalies, in the order found.
+    pub facts: Vec<EbFact>,
+    /// The largest insert race.
+    pub largest_race: Option<Race>,
+}
+
+impl Default for EbTracker {
+    fn default() -> Self {
+        EbTracker::new(DEFAULT_MAX_LIVE)
+    }
+}
+
+fn raw(ts: Option<TraceTs>) -> Option<u64> {
+    ts.map(TraceTs::raw)
+}
+
+impl EbTracker {
+    /// A tracker that keeps at most `max_live` ebs.
+    pub fn new(max_live: usize) -> EbTracker {
+        EbTracker {
+            ebs: FxHashMap::default(),
+            called_from: FxHashMap::default(),
+            seq: 0,
+            max_live: max_live.max(16),
+            stats: LifetimeStats::default(),
+            facts: Vec::new(),
+            largest_race: None,
+        }
+    }
+
+    /// Ebs currently tracked.
+    pub fn live(&self) -> usize {
+        self.ebs.len()
+    }
+
+    /// Feed one event; returns what it meant for the eb's lifetime.
+    pub fn event(&mut self, e: &Event<'_>) -> Note {
+        let key = (e.pos.input, e.pid.unwrap_or(u32::MAX));
+        match e.kind {
+            EventKind::CalledFrom { func } => {
+                let path = match func {
+                    b"release_extent_buffer" => ReleasePath::Final,
+                    b"btrfs_release_extent_buffer" => ReleasePath::Private,
+                    _ => return Note::None,
+                };
+                self.called_from.insert(key, path);
+                Note::None
+            }
+            EventKind::Alloc { eb, via, .. } => match via {
+                AllocVia::AllocExtentBuffer => self.alloc(eb, key, e),
+                AllocVia::Clone | AllocVia::Dummy => self.clone_alloc(eb, key),
+            },
+            EventKind::ReadDone(d) => self.read(d, e),
+            EventKind::BeforeRelease(d) => {
+                let path = self.called_from.remove(&key);
+                self.release(d, key, path, e)
+            }
+            _ => Note::None,
+        }
+    }
+
+    /// Make sure `eb` is tracked (evicting if needed) and mark it as just seen.
+    fn touch(&mut self, eb: u64) {
+        self.seq += 1;
+        if !self.ebs.contains_key(&eb) {
+            if self.ebs.len() >= self.max_live {
+                self.evict();
+            }
+            self.stats.ebs += 1;
+        }
+        let seq = self.seq;
+        self.ebs.entry(eb).or_default().last_seen = seq;
+    }
+
+    /// Drop the least recently seen tenth of the tracked ebs.
+    fn evict(&mut self) {
+        let mut seen: Vec<u64> = self.ebs.values().map(|s| s.last_seen).collect();
+        let k = seen.len() / 10;
+        if k == 0 {
+            return;
+        }
+        let (_, cut, _) = seen.select_nth_unstable(k);
+        let cut = *cut;
+        let before = self.ebs.len();
+        self.ebs.retain(|_, s| s.last_seen > cut);
+        self.stats.evicted += (before - self.ebs.len()) as u64;
+    }
+
+    fn alloc(&mut self, eb: u64, key: TaskKey, e: &Event<'_>) -> Note {
+        let ts = raw(e.trace_ts);
+        self.touch(eb);
+        let Some(st) = self.ebs.get_mut(&eb) else {
+            return Note::None;
+        };
+        if let Some(l) = st.open.as_mut() {
+            if l.read_count == 0 {
+                l.contenders.push((key, ts));
+                l.race_allocs += 1;
+                let (n, allocs) = (l.n, l.race_allocs);
+                if allocs == 2 {
+                    self.stats.insert_races += 1;
+                }
+                self.stats.contending_allocs += 1;
+                if self.largest_race.as_ref().is_none_or(|r| allocs > r.allocs) {
+                    if let Some(first) = l.alloc.clone() {
+                        let span = ts.zip(l.first_alloc_ts).map_or(0, |(a, b)| a.saturating_sub(b));
+                        self.largest_race = Some(Race { eb, allocs, span, first });
+                    }
+                }
+                return Note::Contender { n };
+            }
+            // A cache miss on a buffer that already completed a read: the release was lost.
+            self.stats.missed_releases += 1;
+        }
+        let missed = st.open.is_some();
+        let realloc = st.released.is_some();
+        st.lifetimes += 1;
+        let n = st.lifetimes;
+        st.released = None;
+        st.orphan_clones.clear();
+        st.open = Some(Lifetime::new(n, Some(Evidence::from_event(e, "alloc")), Some(key), ts));
+        self.stats.lifetimes += 1;
+        if realloc {
+            self.stats.reallocations += 1;
+        }
+        Note::NewLifetime {
+            n,
+            realloc,
+            missed_release: missed,
+        }
+    }
+
+    fn clone_alloc(&mut self, eb: u64, key: TaskKey) -> Note {
+        self.touch(eb);
+        if let Some(st) = self.ebs.get_mut(&eb) {
+            match st.open.as_mut() {
+                Some(l) => l.clones.push(key),
+                None => st.orphan_clones.push(key),
+            }
+        }
+        self.stats.clones += 1;
+        Note::Clone
+    }
+
+    fn take_clone(st: &mut EbState, key: TaskKey) -> bool {
+        let list = match st.open.as_mut() {
+            Some(l) if l.clones.contains(&key) => &mut l.clones,
+            _ => &mut st.orphan_clones,
+        };
+        match list.iter().position(|k| *k == key) {
+            Some(i) => {
+                list.swap_remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn release(&mut self, d: EbDump, key: TaskKey, path: Option<ReleasePath>, e: &Event<'_>) -> Note {
+        self.touch(d.eb);
+        let Some(st) = self.ebs.get_mut(&d.eb) else {
+            return Note::None;
+        };
+        match path {
+            Some(ReleasePath::Private) => self.discard(d.eb, key),
+            Some(ReleasePath::Final) => {
+                if Self::take_clone(st, key) {
+                    self.stats.clone_releases += 1;
+                    Note::CloneRelease
+                } else {
+                    self.final_release(d.eb, e, false)
+                }
+            }
+            None => {
+                self.stats.ambiguous_releases += 1;
+                let contender = st.open.as_ref().is_some_and(|l| {
+                    l.contenders.iter().any(|c| c.0 == key) || (l.owner == Some(key) && !l.contenders.is_empty())
+                });
+                if contender {
+                    if let Some(l) = st.open.as_mut() {
+                        l.ambiguous = true;
+                    }
+                    return self.discard(d.eb, key);
+                }
+                if Self::take_clone(st, key) {
+                    self.stats.clone_releases += 1;
+                    return Note::CloneRelease;
+                }
+                if d.looks_discarded() {
+                    self.stats.orphan_discards += 1;
+                    return Note::Discard {
+                        n: st.open.as_ref().map(|l| l.n),
+                    };
+                }
+                self.final_release(d.eb, e, true)
+            }
+        }
+    }
+
+    fn discard(&mut self, eb: u64, key: TaskKey) -> Note {
+        let Some(st) = self.ebs.get_mut(&eb) else {
+            return Note::None;
+        };
+        if let Some(l) = st.open.as_mut() {
+            let n = Some(l.n);
+            if let Some(i) = l.contenders.iter().position(|c| c.0 == key) {
+                l.contenders.swap_remove(i);
+                self.stats.discards += 1;
+                return Note::Discard { n };
+            }
+            if l.owner == Some(key) && !l.contenders.is_empty() {
+                // The first allocator lost the insert; a contender owns the eb.
+                l.owner = Some(l.contenders.remove(0).0);
+                self.stats.discards += 1;
+                return Note::Discard { n };
+            }
+            if let Some(i) = l.clones.iter().position(|k| *k == key) {
+                l.clones.swap_remove(i);
+                self.stats.clone_releases += 1;
+                return Note::CloneRelease;
+            }
+            if l.owner == Some(key) && l.read_count == 0 {
+                // The only alloc seen lost the insert: the winner's alloc is not
+                // in the trace, so the lifetime's reads have no alloc.
+                l.owner = None;
+                l.alloc = None;
+                l.implicit = true;
+                l.winner_unseen = true;
+                self.stats.discards += 1;
+                return Note::Discard { n };
+            }
+        }
+        self.stats.orphan_discards += 1;
+        Note::Discard {
+            n: st.open.as_ref().map(|l| l.n),
+        }
+    }
+
+    fn final_release(&mut self, eb: u64, e: &Event<'_>, ambiguous: bool) -> Note {
+        let Some(st) = self.ebs.get_mut(&eb) else {
+            return Note::None;
+        };
+        self.stats.final_releases += 1;
+        let n = st.open.take().map(|l| l.n);
+        st.released = Some(Box::new(Release {
+            ev: Evidence::from_event(e, "release"),
+            ambiguous,
+        }));
+        Note::FinalRelease { n, ambiguous }
+    }
+
+    fn read(&mut self, d: EbDump, e: &Event<'_>) -> Note {
+        self.stats.reads += 1;
+        let evicted = self.stats.evicted > 0;
+        self.touch(d.eb);
+        let Some(st) = self.ebs.get_mut(&d.eb) else {
+            return Note::None;
+        };
+        let ev = Evidence::from_event(e, "read-done");
+        let header = (d.level, d.fsid);
+        if let Some(l) = st.open.as_mut() {
+            l.read_count += 1;
+            let k = l.read_count;
+            if k == 1 && l.winner_unseen {
+                self.stats.reads_without_alloc += 1;
+                self.facts.push(EbFact::ReadWithoutAlloc {
+                    eb: d.eb,
+                    read: ev.clone(),
+                    after_eviction: evicted,
+                });
+            }
+            if l.reads.len() < MAX_READS_KEPT {
+                l.reads.push(ev);
+                l.headers.push(header);
+            }
+            if k >= 2 {
+                match l.dup_fact {
+                    None => {
+                        self.stats.duplicate_reads += 1;
+                        l.dup_fact = Some(self.facts.len());
+                        self.facts.push(EbFact::DuplicateRead {
+                            eb: d.eb,
+                            lifetime: l.n,
+                            alloc: l.alloc.clone(),
+                            reads: l.reads.clone(),
+                            headers: l.headers.clone(),
+                            read_count: k,
+                            implicit: l.implicit,
+                            ambiguous: l.ambiguous,
+                        });
+                    }
+                    Some(i) => {
+                        if let Some(EbFact::DuplicateRead {
+                            reads,
+                            headers,
+                            read_count,
+                            ..
+                        }) = self.facts.get_mut(i)
+                        {
+                            *read_count = k;
+                            if reads.len() < l.reads.len() {
+                                reads.clone_from(&l.reads);
+                                headers.clone_from(&l.headers);
+                            }
+                        }
+                    }
+                }
+            }
+            return Note::Read { n: l.n, k };
+        }
+        // No lifetime open: after a final release, or the alloc is not in the trace.
+        st.lifetimes += 1;
+        let n = st.lifetimes;
+        let mut l = Lifetime::new(n, None, None, raw(e.trace_ts));
+        l.read_count = 1;
+        l.reads.push(ev.clone());
+        l.headers.push(header);
+        let note = match st.released.take() {
+            Some(rel) => {
+                l.ambiguous = rel.ambiguous;
+                self.facts.push(EbFact::ReadAfterRelease {
+                    eb: d.eb,
+                    release: rel.ev,
+                    release_ambiguous: rel.ambiguous,
+                    read: ev,
+                });
+                Note::ReadOrphan { after_release: true }
+            }
+            None => {
+                self.stats.reads_without_alloc += 1;
+                self.facts.push(EbFact::ReadWithoutAlloc {
+                    eb: d.eb,
+                    read: ev,
+                    after_eviction: evicted,
+                });
+                Note::ReadOrphan { after_release: false }
+            }
+        };
+        st.open = Some(l);
+        note
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{read_input, ReadOptions, Record};
+
+    fn run(text: &str) -> EbTracker {
+        let mut t = EbTracker::default();
+        let mut sink = |r: &Record<'_>| {
+            if let Some(e) = crate::event::recognize(r) {
+                t.event(&e);
+            }
+        };
+        read_input(0, text.as_bytes(), &ReadOptions::default(), &mut sink);
+        t
+    }
+
+    const ALLOC: &str = "alloc_extent_buffer: alloc_extent_buffer: alloc eb=5000 len=16384";
+    const READ: &str = "end_bbio_meta_read: read done, eb=5000 page_refs=3 eb level=0 fsid=b66a67f0-8273-4158-b7bf-988bb5683000";
+
+    fn line(comm: &str, pid: u32, cpu: u32, us: u64, body: &str) -> String {
+        format!("{comm:>8}-{pid:<7} {cpu:>3}..... {us}us : {body}\n")
+    }
+
+    #[test]
+    fn duplicate_read_in_one_lifetime() {
+        let s = line("iou-wrk-", 1, 15, 100, ALLOC) + &line("kworker/", 2, 15, 200, READ) + &line("kworker/", 3, 31, 400, READ);
+        let t = run(&s);
+        assert_eq!(t.stats.duplicate_reads, 1);
+        assert!(matches!(&t.facts[0], EbFact::DuplicateRead { eb: 5000, read_count: 2, implicit: false, .. }));
+    }
+
+    #[test]
+    fn insert_race_with_four_losers_is_not_an_anomaly() {
+        let mut s = String::new();
+        for pid in 1..=5 {
+            s += &line("iou-wrk-", pid, pid, 100 + pid as u64, ALLOC);
+        }
+        for pid in 2..=5 {
+            s += &line("iou-wrk-", pid, pid, 200, "alloc_extent_buffer: called from btrfs_release_extent_buffer");
+            s += &line(
+                "iou-wrk-",
+                pid,
+                pid,
+                201,
+                "btrfs_release_extent_buffer_pages: before release, eb=5000 page_refs=0 eb level=0 fsid=00000000-0000-0000-0000-000000000000",
+            );
+        }
+        s += &line("kworker/", 9, 1, 300, READ);
+        let t = run(&s);
+        assert!(t.facts.is_empty(), "{:?}", t.facts);
+        assert_eq!((t.stats.insert_races, t.stats.contending_allocs, t.stats.discards), (1, 4, 4));
+        assert_eq!(t.largest_race.as_ref().map(|r| r.allocs), Some(5));
+    }
+
+    #[test]
+    fn reallocation_after_final_release_is_a_new_lifetime() {
+        let s = line("iou-wrk-", 1, 1, 100, ALLOC)
+            + &line("kworker/", 2, 1, 200, READ)
+            + &line("btrfs-tr", 7, 1, 300, "release_extent_buffer: called from release_extent_buffer")
+            + &line("btrfs-tr", 7, 1, 301, "btrfs_release_extent_buffer_pages: before release, eb=5000 page_refs=0 eb level=0 fsid=b66a67f0-8273-4158-b7bf-988bb5683000")
+            + &line("iou-wrk-", 1, 1, 400, ALLOC)
+            + &line("kworker/", 2, 1, 500, READ);
+        let t = run(&s);
+        assert!(t.facts.is_empty(), "{:?}", t.facts);
+        assert_eq!((t.stats.lifetimes, t.stats.reallocations, t.stats.final_releases), (2, 1, 1));
+    }
+
+    #[test]
+    fn clone_release_does_not_end_the_lifetime() {
+        let s = line("iou-wrk-", 1, 1, 100, ALLOC)
+            + &line("kworker/", 2, 1, 200, READ)
+            + &line("btrfs-tr", 7, 1, 300, "btrfs_clone_extent_buffer: btrfs_clone_extent_buffer: alloc eb=5000 len=16384")
+            + &line("btrfs-tr", 7, 1, 310, "release_extent_buffer: called from release_extent_buffer")
+            + &line("btrfs-tr", 7, 1, 311, "btrfs_release_extent_buffer_pages: before release, eb=5000 page_refs=1 eb level=0 fsid=b66a67f0-8273-4158-b7bf-988bb5683000")
+            + &line("kworker/", 2, 1, 500, READ);
+        let t = run(&s);
+        assert_eq!(t.stats.clone_releases, 1);
+        // The clone release did not end the lifetime, so the second read is a duplicate.
+        assert_eq!(t.stats.duplicate_reads, 1);
+        assert_eq!(t.stats.final_releases, 0);
+    }
+
+    #[test]
+    fn read_after_release_and_without_alloc() {
+        let s = line("kworker/", 2, 1, 50, READ)
+            + &line("btrfs-tr", 7, 1, 300, "release_extent_buffer: called from release_extent_buffer")
+            + &line("btrfs-tr", 7, 1, 301, "btrfs_release_extent_buffer_pages: before release, eb=5000 page_refs=0 eb level=0 fsid=b66a67f0-8273-4158-b7bf-988bb5683000")
+            + &line("kworker/", 2, 1, 500, READ);
+        let t = run(&s);
+        assert!(matches!(t.facts[0], EbFact::ReadWithoutAlloc { eb: 5000, .. }));
+        assert!(matches!(t.facts[1], EbFact::ReadAfterRelease { eb: 5000, release_ambiguous: false, .. }));
+    }
+
+    #[test]
+    fn eviction_bounds_memory() {
+        let mut t = EbTracker::new(100);
+        let mut s = String::new();
+        for i in 0..1000u64 {
+            s += &line("iou-wrk-", 1, 1, 100 + i, &format!("alloc_extent_buffer: alloc_extent_buffer: alloc eb={} len=16384", 4096 * i));
+        }
+        let mut sink = |r: &Record<'_>| {
+            if let Some(e) = crate::event::recognize(r) {
+                t.event(&e);
+            }
+        };
+        read_input(0, s.as_bytes(), &ReadOptions::default(), &mut sink);
+        assert!(t.live() <= 100);
+        assert!(t.stats.evicted >= 900);
+    }
+}

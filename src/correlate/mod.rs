@@ -1,0 +1,105 @@
+//! Stage 5: correlation. Events become facts: eb lifetimes and their
+//! anomalies ([`ebs`]), splats ([`splat`]), grouped corruption reports and
+//! aborts ([`reports`]), and what survived of the trace ([`coverage`]).
+//! [`Analysis`] feeds all of them from one record stream.
+
+pub mod coverage;
+pub mod ebs;
+pub mod evidence;
+pub mod reports;
+pub mod splat;
+
+use crate::event::{self, Event, EventKind};
+use crate::grammar::Body;
+use crate::record::{Record, RecordSink};
+
+/// Everything a run learned, fed record by record.
+#[derive(Debug)]
+pub struct Analysis {
+    /// Per-CPU windows and dumps.
+    pub coverage: coverage::Coverage,
+    /// Eb lifetimes.
+    pub ebs: ebs::EbTracker,
+    /// Kernel splats.
+    pub splats: splat::SplatTracker,
+    /// Corruption reports and aborts.
+    pub reports: reports::Reports,
+    /// Physical lines per input.
+    pub lines: Vec<u64>,
+    /// Recognised events.
+    pub events: u64,
+}
+
+impl Analysis {
+    /// An empty analysis tracking at most `max_live` ebs.
+    pub fn new(max_live: usize) -> Analysis {
+        Analysis {
+            coverage: coverage::Coverage::default(),
+            ebs: ebs::EbTracker::new(max_live),
+            splats: splat::SplatTracker::default(),
+            reports: reports::Reports::default(),
+            lines: Vec::new(),
+            events: 0,
+        }
+    }
+
+    /// Feed one recognised event; returns the lifetime note (for `timeline`).
+    pub fn event(&mut self, e: &Event<'_>) -> ebs::Note {
+        self.events += 1;
+        match e.kind {
+            EventKind::Oops(_) => {
+                self.splats.event(e);
+                ebs::Note::None
+            }
+            EventKind::TreeCheck(_) | EventKind::Validation(_) | EventKind::ValidationFailed { .. } | EventKind::Abort(_) => {
+                self.reports.event(e);
+                ebs::Note::None
+            }
+            EventKind::Alloc { eb, .. } => {
+                self.reports.saw_start(eb);
+                self.ebs.event(e)
+            }
+            EventKind::ReadDone(d) | EventKind::BeforeRelease(d) => {
+                self.reports.saw_start(d.eb);
+                self.ebs.event(e)
+            }
+            EventKind::CalledFrom { .. } => self.ebs.event(e),
+            _ => ebs::Note::None,
+        }
+    }
+
+    /// Coverage bookkeeping for a record (trace events, framing, headers).
+    pub fn coverage_of(&mut self, r: &Record<'_>) {
+        let input = r.pos.input;
+        match &r.body {
+            Body::Trace(t) => {
+                self.coverage.event(input, t.cpu, t.ts);
+            }
+            Body::Framing(f) => self.coverage.framing(r, f),
+            Body::Header(h) => self.coverage.header(r, h),
+            _ => {}
+        }
+    }
+}
+
+impl RecordSink for Analysis {
+    fn record(&mut self, r: &Record<'_>) {
+        let i = r.pos.input as usize;
+        if self.lines.len() <= i {
+            self.lines.resize(i + 1, 0);
+        }
+        self.lines[i] += r.lines as u64;
+        self.coverage_of(r);
+        if let Some(e) = event::recognize(r) {
+            self.event(&e);
+        }
+    }
+
+    fn end_input(&mut self, input: u32) {
+        let i = input as usize;
+        if self.lines.len() <= i {
+            self.lines.resize(i + 1, 0);
+        }
+        self.coverage.end_input(input);
+    }
+}

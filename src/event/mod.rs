@@ -1,0 +1,356 @@
+//! Stage 4: events. [`recognize`] turns one [`Record`] into at most one
+//! [`Event`] the correlator and the reporters care about.
+//!
+//! Recognised:
+//!
+//! * the debug patch's `trace_printk` lines (kernel-formats.md E.1): alloc
+//!   (via `alloc_extent_buffer`, `btrfs_clone_extent_buffer`,
+//!   `__alloc_dummy_extent_buffer`), `read done`, `before release`,
+//!   `called from ...` and `!!! Validation failed, eb=... !!!`;
+//! * btrfs tracepoints that name a tree block (D.2);
+//! * tree-checker and read/write validation messages, transaction aborts ([`btrfs`]);
+//! * oops / WARNING / BUG / panic lines (grouped into splats by the correlator);
+//! * lost-events markers and dump framing;
+//! * any other trace event, as [`EventKind::Trace`] (for `events`).
+//!
+//! Events borrow the record; the correlator copies what it keeps.
+
+pub mod btrfs;
+pub mod tracepoint;
+
+use crate::fields::{dec_i64, dec_u64, find_u64_after, uuid};
+use crate::grammar::kernel::{self, OopsLine};
+use crate::grammar::{Body, Framing, TraceLine, TraceTs};
+use crate::input::Pos;
+use crate::prefix::Caller;
+use crate::record::Record;
+
+pub use btrfs::{Abort, Expect, TreeCheck, Validation, ValidationKind};
+
+/// Which function printed an `alloc eb=` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AllocVia {
+    /// `alloc_extent_buffer()`: a cache miss; a new buffer that may become the cached eb.
+    AllocExtentBuffer,
+    /// `btrfs_clone_extent_buffer()`: a private copy nested in the cached eb's lifetime.
+    Clone,
+    /// `__alloc_dummy_extent_buffer()`: a test/dummy buffer, never cached.
+    Dummy,
+}
+
+impl AllocVia {
+    /// Name used in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            AllocVia::AllocExtentBuffer => "alloc_extent_buffer",
+            AllocVia::Clone => "btrfs_clone_extent_buffer",
+            AllocVia::Dummy => "__alloc_dummy_extent_buffer",
+        }
+    }
+}
+
+/// The `eb=... page_refs=... eb level=... fsid=...` dump of the debug patch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EbDump {
+    /// `eb->start`.
+    pub eb: u64,
+    /// `page_refs=` (the eb refcount).
+    pub page_refs: Option<i64>,
+    /// `eb level=` (header level, may be garbage).
+    pub level: Option<i64>,
+    /// `fsid=` (header fsid, may be garbage or all zero).
+    pub fsid: Option<[u8; 16]>,
+}
+
+impl EbDump {
+    /// A never-read private copy: `page_refs=0` and an all-zero fsid.
+    pub fn looks_discarded(&self) -> bool {
+        self.page_refs == Some(0) && self.fsid == Some([0; 16])
+    }
+}
+
+/// What an event is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind<'a> {
+    /// `alloc eb=X len=N`.
+    Alloc {
+        /// `eb->start`.
+        eb: u64,
+        /// `len=`.
+        len: Option<u64>,
+        /// Which allocator printed it.
+        via: AllocVia,
+    },
+    /// `read done, eb=...` from `end_bbio_meta_read()`.
+    ReadDone(EbDump),
+    /// `before release, eb=...` from `btrfs_release_extent_buffer_pages()`.
+    BeforeRelease(EbDump),
+    /// `called from FUNC`: `release_extent_buffer` (final release) or
+    /// `btrfs_release_extent_buffer` (private copy freed).
+    CalledFrom {
+        /// The function named.
+        func: &'a [u8],
+    },
+    /// `!!! Validation failed, eb=X !!!`.
+    ValidationFailed {
+        /// `eb->start`.
+        eb: u64,
+    },
+    /// A btrfs tracepoint naming one or two tree blocks.
+    Tracepoint {
+        /// The tracepoint name.
+        name: &'a [u8],
+        /// The block starts it names.
+        blocks: [Option<u64>; 2],
+    },
+    /// A tree-checker report.
+    TreeCheck(TreeCheck<'a>),
+    /// A read- or write-side validation message.
+    Validation(Validation),
+    /// A transaction abort or filesystem error.
+    Abort(Abort<'a>),
+    /// A line of an oops / WARNING / BUG / panic block.
+    Oops(OopsLine<'a>),
+    /// `CPU:N [LOST M EVENTS]` (or trace-cmd `EVENTS DROPPED`).
+    Lost {
+        /// The CPU.
+        cpu: u32,
+        /// The count, when printed.
+        count: Option<u64>,
+    },
+    /// Any other trace event.
+    Trace,
+}
+
+impl EventKind<'_> {
+    /// The `kind` string of the NDJSON stream.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Alloc { .. } => "alloc",
+            EventKind::ReadDone(_) => "read-done",
+            EventKind::BeforeRelease(_) => "before-release",
+            EventKind::CalledFrom { .. } => "called-from",
+            EventKind::ValidationFailed { .. } => "validation-failed",
+            EventKind::Tracepoint { .. } => "tracepoint",
+            EventKind::TreeCheck(_) => "tree-check",
+            EventKind::Validation(_) => "validation",
+            EventKind::Abort(_) => "transaction-abort",
+            EventKind::Oops(_) => "oops",
+            EventKind::Lost { .. } => "lost-events",
+            EventKind::Trace => "trace",
+        }
+    }
+
+    /// The eb start the event is about, when it is known and trusted.
+    pub fn eb(&self) -> Option<u64> {
+        match self {
+            EventKind::Alloc { eb, .. } | EventKind::ValidationFailed { eb } => Some(*eb),
+            EventKind::ReadDone(d) | EventKind::BeforeRelease(d) => Some(d.eb),
+            EventKind::Validation(v) => Some(v.eb),
+            EventKind::TreeCheck(t) => t.eb.or(if t.block_trusted { t.block } else { None }),
+            EventKind::Tracepoint { blocks, .. } => blocks[0],
+            _ => None,
+        }
+    }
+}
+
+/// One recognised event, borrowing its record.
+#[derive(Debug, Clone, Copy)]
+pub struct Event<'a> {
+    /// Where it is (first physical line).
+    pub pos: Pos,
+    /// Physical lines it covers.
+    pub lines: u32,
+    /// What it is.
+    pub kind: EventKind<'a>,
+    /// CPU of the trace line.
+    pub cpu: Option<u32>,
+    /// Task pid of the trace line.
+    pub pid: Option<u32>,
+    /// Task name as printed (8 characters in dumps).
+    pub comm: &'a [u8],
+    /// Trace timestamp.
+    pub trace_ts: Option<TraceTs>,
+    /// printk (console) time in ns.
+    pub console_ns: Option<u64>,
+    /// Wall-clock seconds from a syslog / dmesg -T prefix.
+    pub wall_s: Option<u64>,
+    /// printk caller id.
+    pub caller: Option<Caller>,
+    /// The trace line, for the generic fields of `events`.
+    pub trace: Option<TraceLine<'a>>,
+    /// The message text after prefixes.
+    pub msg: &'a [u8],
+    /// The original physical text, for evidence.
+    pub text: &'a [u8],
+}
+
+/// Recognise the event in a record, if any.
+pub fn recognize<'a>(r: &Record<'a>) -> Option<Event<'a>> {
+    let base = |kind: EventKind<'a>, trace: Option<TraceLine<'a>>| Event {
+        pos: r.pos,
+        lines: r.lines,
+        kind,
+        cpu: trace.and_then(|t| t.cpu),
+        pid: trace.and_then(|t| t.pid),
+        comm: trace.map_or(&b""[..], |t| t.comm),
+        trace_ts: trace.and_then(|t| t.ts),
+        console_ns: r.prefixes.printk_ns,
+        wall_s: r.prefixes.wall_s,
+        caller: r.prefixes.caller,
+        trace,
+        msg: r.msg,
+        text: r.original,
+    };
+    match &r.body {
+        Body::Trace(t) => Some(base(trace_kind(t), Some(*t))),
+        Body::Kernel(text) => kernel_kind(text).map(|k| base(k, None)),
+        Body::Framing(Framing::Lost { cpu, count }) => Some(base(
+            EventKind::Lost {
+                cpu: *cpu,
+                count: *count,
+            },
+            None,
+        )),
+        Body::Framing(Framing::EventsDropped { cpu: Some(cpu), count }) => Some(base(
+            EventKind::Lost {
+                cpu: *cpu,
+                count: *count,
+            },
+            None,
+        )),
+        _ => None,
+    }
+}
+
+/// What a trace line says: a debug-patch message, a tracepoint, or just a trace event.
+pub fn trace_kind<'a>(t: &TraceLine<'a>) -> EventKind<'a> {
+    debug_patch(t.body.name, t.body.payload)
+        .or_else(|| tracepoint::blocks(t.body.name, t.body.payload))
+        .unwrap_or(EventKind::Trace)
+}
+
+/// The debug patch's `trace_printk` messages.
+///
+/// Examples: `alloc_extent_buffer: alloc eb=15302115328 len=16384` (payload of
+/// the `alloc_extent_buffer` symbol), `read done, eb=15302115328 page_refs=3 eb level=0 fsid=...`,
+/// `called from btrfs_release_extent_buffer`, `!!! Validation failed, eb=15302115328 !!!`.
+pub fn debug_patch<'a>(symbol: &'a [u8], p: &'a [u8]) -> Option<EventKind<'a>> {
+    if let Some(r) = p.strip_prefix(b"read done, ") {
+        // `end_bbio_data_read: read done, ino=...` is a data read, not an eb.
+        if memchr::memmem::find(symbol, b"_data_").is_some() {
+            return None;
+        }
+        return eb_dump(r).map(EventKind::ReadDone);
+    }
+    if let Some(r) = p.strip_prefix(b"before release, ") {
+        return eb_dump(r).map(EventKind::BeforeRelease);
+    }
+    if let Some(f) = p.strip_prefix(b"called from ") {
+        let f = kernel::symbol_of(f);
+        return (!f.is_empty()).then_some(EventKind::CalledFrom { func: f });
+    }
+    if let Some(r) = p.strip_prefix(b"!!! Validation failed, eb=") {
+        let (_, eb) = dec_u64(r).ok()?;
+        return Some(EventKind::ValidationFailed { eb });
+    }
+    // "%s: alloc eb=%llu len=%lu" with __func__ as %s; or printk-msg-only "alloc eb=...".
+    let (func, r) = match memchr::memmem::find(p, b": alloc eb=") {
+        Some(c) if c < 64 => (&p[..c], &p[c + 11..]),
+        _ => (symbol, p.strip_prefix(b"alloc eb=")?),
+    };
+    let (r, eb) = dec_u64(r).ok()?;
+    let len = find_u64_after(r, b"len=");
+    let via = if memchr::memmem::find(func, b"clone").is_some() {
+        AllocVia::Clone
+    } else if memchr::memmem::find(func, b"dummy").is_some() {
+        AllocVia::Dummy
+    } else {
+        AllocVia::AllocExtentBuffer
+    };
+    Some(EventKind::Alloc { eb, len, via })
+}
+
+/// `eb=%llu page_refs=%d eb level=%d fsid=%pUb`.
+fn eb_dump(r: &[u8]) -> Option<EbDump> {
+    let r = r.strip_prefix(b"eb=")?;
+    let (r, eb) = dec_u64(r).ok()?;
+    let num = |key: &[u8]| memchr::memmem::find(r, key).and_then(|p| dec_i64(&r[p + key.len()..]).ok()).map(|x| x.1);
+    let fsid = memchr::memmem::find(r, b"fsid=").and_then(|p| uuid(&r[p + 5..]).ok()).map(|x| x.1);
+    Some(EbDump {
+        eb,
+        page_refs: num(b"page_refs="),
+        level: num(b"level="),
+        fsid,
+    })
+}
+
+/// Kernel messages: btrfs corruption reports and aborts, oops lines.
+fn kernel_kind(text: &[u8]) -> Option<EventKind<'_>> {
+    let t = crate::fields::trim_start(text);
+    if t.starts_with(b"BTRFS") {
+        let m = kernel::btrfs_msg(t)?;
+        if let Some(tc) = btrfs::tree_check(m.msg) {
+            return Some(EventKind::TreeCheck(tc));
+        }
+        if let Some(v) = btrfs::validation(m.msg) {
+            return Some(EventKind::Validation(v));
+        }
+        if let Some(a) = btrfs::abort(&m) {
+            return Some(EventKind::Abort(a));
+        }
+        return None;
+    }
+    kernel::oops_line(text).map(EventKind::Oops)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_patch_lines() {
+        let k = debug_patch(b"alloc_extent_buffer", b"alloc_extent_buffer: alloc eb=15302115328 len=16384").unwrap();
+        assert_eq!(
+            k,
+            EventKind::Alloc {
+                eb: 15302115328,
+                len: Some(16384),
+                via: AllocVia::AllocExtentBuffer
+            }
+        );
+        let k = debug_patch(b"btrfs_clone_extent_buffer", b"btrfs_clone_extent_buffer: alloc eb=5 len=16384").unwrap();
+        assert!(matches!(k, EventKind::Alloc { via: AllocVia::Clone, .. }));
+        let k = debug_patch(b"__alloc_dummy_extent_buffer", b"__alloc_dummy_extent_buffer: alloc eb=5 len=4096").unwrap();
+        assert!(matches!(k, EventKind::Alloc { via: AllocVia::Dummy, .. }));
+        let k = debug_patch(
+            b"end_bbio_meta_read",
+            b"read done, eb=15302115328 page_refs=3 eb level=0 fsid=b66a67f0-8273-4158-b7bf-988bb5683000",
+        )
+        .unwrap();
+        let EventKind::ReadDone(d) = k else { panic!() };
+        assert_eq!((d.eb, d.page_refs, d.level), (15302115328, Some(3), Some(0)));
+        assert!(!d.looks_discarded());
+        let k = debug_patch(
+            b"btrfs_release_extent_buffer_pages",
+            b"before release, eb=15664726016 page_refs=0 eb level=0 fsid=00000000-0000-0000-0000-000000000000",
+        )
+        .unwrap();
+        let EventKind::BeforeRelease(d) = k else { panic!() };
+        assert!(d.looks_discarded());
+        assert_eq!(
+            debug_patch(b"alloc_extent_buffer", b"called from btrfs_release_extent_buffer"),
+            Some(EventKind::CalledFrom {
+                func: b"btrfs_release_extent_buffer"
+            })
+        );
+        assert_eq!(
+            debug_patch(b"end_bbio_meta_read", b"!!! Validation failed, eb=15302115328 !!!"),
+            Some(EventKind::ValidationFailed { eb: 15302115328 })
+        );
+        // The data-read decoy.
+        assert_eq!(debug_patch(b"end_bbio_data_read", b"read done, ino=257 off=0"), None);
+        assert_eq!(debug_patch(b"end_bbio_data_read", b"read done, eb=1 page_refs=1"), None);
+        assert_eq!(debug_patch(b"sched_switch", b"prev_comm=a prev_pid=1"), None);
+    }
+}

@@ -1,0 +1,261 @@
+//! Field-level parsers shared by the prefix peeler and the grammars.
+//!
+//! Everything here works on `&[u8]` and is written as nom parsers
+//! (`fn(&[u8]) -> IResult<&[u8], T>`), so the grammars compose them. Numbers
+//! are parsed by hand with overflow checks (nom's `u64` parser goes through
+//! `str`), and none of them allocates.
+
+use nom::bytes::complete::{take_while, take_while1};
+use nom::error::{Error, ErrorKind};
+use nom::{IResult, Parser};
+
+/// Build a nom error at `i` (all our parsers use the plain `nom::error::Error`).
+#[inline]
+pub fn fail<T>(i: &[u8]) -> IResult<&[u8], T> {
+    Err(nom::Err::Error(Error::new(i, ErrorKind::Verify)))
+}
+
+/// `digits`: one or more ASCII digits as a `u64`, failing on overflow.
+///
+/// Example: `15302115328` in `eb=15302115328 len=16384`.
+#[inline]
+pub fn dec_u64(i: &[u8]) -> IResult<&[u8], u64> {
+    let mut n: u64 = 0;
+    let mut k = 0;
+    while k < i.len() {
+        let d = i[k].wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        n = match n.checked_mul(10).and_then(|n| n.checked_add(d as u64)) {
+            Some(n) => n,
+            None => return fail(i),
+        };
+        k += 1;
+    }
+    if k == 0 {
+        return fail(i);
+    }
+    Ok((&i[k..], n))
+}
+
+/// `digits` as a `u32`.
+#[inline]
+pub fn dec_u32(i: &[u8]) -> IResult<&[u8], u32> {
+    let (r, n) = dec_u64(i)?;
+    match u32::try_from(n) {
+        Ok(n) => Ok((r, n)),
+        Err(_) => fail(i),
+    }
+}
+
+/// A signed decimal printed with `%lld`/`%d`: `-17`, `4096`.
+pub fn dec_i64(i: &[u8]) -> IResult<&[u8], i64> {
+    if let Some(rest) = i.strip_prefix(b"-") {
+        let (r, n) = dec_u64(rest)?;
+        if n > i64::MAX as u64 + 1 {
+            return fail(i);
+        }
+        Ok((r, (n as i128).wrapping_neg() as i64))
+    } else {
+        let (r, n) = dec_u64(i)?;
+        match i64::try_from(n) {
+            Ok(n) => Ok((r, n)),
+            Err(_) => fail(i),
+        }
+    }
+}
+
+/// A u64 printed with `%llu`, or with `%lld` as a negative two's-complement
+/// value (`-6` is the tree-log root `18446744073709551610`).
+pub fn dec_u64_or_neg(i: &[u8]) -> IResult<&[u8], u64> {
+    if let Some(rest) = i.strip_prefix(b"-") {
+        let (r, n) = dec_u64(rest)?;
+        Ok((r, n.wrapping_neg()))
+    } else {
+        dec_u64(i)
+    }
+}
+
+/// `0x` hex digits as a `u64`: `0x7df93c74`.
+pub fn hex_u64(i: &[u8]) -> IResult<&[u8], u64> {
+    let rest = match i {
+        [b'0', b'x' | b'X', rest @ ..] => rest,
+        _ => return fail(i),
+    };
+    let (r, digits) = take_while1(|c: u8| c.is_ascii_hexdigit()).parse(rest)?;
+    if digits.len() > 16 {
+        return fail(i);
+    }
+    let mut n = 0u64;
+    for &c in digits {
+        n = (n << 4) | hex_val(c) as u64;
+    }
+    Ok((r, n))
+}
+
+#[inline]
+fn hex_val(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        _ => c - b'A' + 10,
+    }
+}
+
+/// Seconds with a fraction, as nanoseconds: `2649.295735` → 2649295735000,
+/// `106439.675570920` → 106439675570920. The fraction may have 1 to 9 digits.
+#[inline]
+pub fn secs_frac_ns(i: &[u8]) -> IResult<&[u8], u64> {
+    let (r, secs) = dec_u64(i)?;
+    let Some(frac) = r.strip_prefix(b".") else {
+        return fail(i);
+    };
+    let mut k = 0;
+    let mut ns: u64 = 0;
+    while k < frac.len() && frac[k].is_ascii_digit() {
+        if k < 9 {
+            ns = ns * 10 + (frac[k] - b'0') as u64;
+        }
+        k += 1;
+    }
+    if k == 0 {
+        return fail(i);
+    }
+    for _ in k..9 {
+        ns *= 10;
+    }
+    match secs.checked_mul(1_000_000_000).and_then(|s| s.checked_add(ns)) {
+        Some(t) => Ok((&frac[k..], t)),
+        None => fail(i),
+    }
+}
+
+/// Zero or more spaces or tabs.
+#[inline]
+pub fn sp0(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while(|c: u8| c == b' ' || c == b'\t').parse(i)
+}
+
+/// One or more spaces or tabs.
+#[inline]
+pub fn sp1(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while1(|c: u8| c == b' ' || c == b'\t').parse(i)
+}
+
+/// Skip leading spaces and tabs (not a parser: never fails).
+#[inline]
+pub fn trim_start(i: &[u8]) -> &[u8] {
+    let k = i.iter().position(|&c| c != b' ' && c != b'\t').unwrap_or(i.len());
+    &i[k..]
+}
+
+/// Trim spaces and tabs at both ends.
+#[inline]
+pub fn trim(i: &[u8]) -> &[u8] {
+    let i = trim_start(i);
+    let k = i.iter().rposition(|&c| c != b' ' && c != b'\t').map_or(0, |k| k + 1);
+    &i[..k]
+}
+
+/// A kernel symbol: `end_bbio_meta_read`, `scrub_submit.part.0`, `__x64_sys_openat`.
+pub fn symbol(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while1(is_symbol_char).parse(i)
+}
+
+/// Characters of a kernel symbol (with compiler suffixes such as `.isra.0`).
+#[inline]
+pub fn is_symbol_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'$'
+}
+
+/// Find `key` followed by a decimal number anywhere in `hay`: `eb=` in
+/// `read done, eb=15302115328 page_refs=3`. Returns the first match whose
+/// key is at a word start.
+pub fn find_u64_after(hay: &[u8], key: &[u8]) -> Option<u64> {
+    let mut from = 0;
+    while let Some(p) = memchr::memmem::find(&hay[from..], key) {
+        let at = from + p;
+        let word_start = at == 0 || !is_symbol_char(hay[at - 1]);
+        if word_start {
+            if let Ok((_, n)) = dec_u64(&hay[at + key.len()..]) {
+                return Some(n);
+            }
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// A lower-case 36-character UUID as printed by `%pU`/`%pUb`.
+pub fn uuid(i: &[u8]) -> IResult<&[u8], [u8; 16]> {
+    if i.len() < 36 {
+        return fail(i);
+    }
+    let mut out = [0u8; 16];
+    let mut k = 0;
+    for (pos, &c) in i[..36].iter().enumerate() {
+        if matches!(pos, 8 | 13 | 18 | 23) {
+            if c != b'-' {
+                return fail(i);
+            }
+            continue;
+        }
+        if !c.is_ascii_hexdigit() {
+            return fail(i);
+        }
+        let v = hex_val(c);
+        out[k / 2] |= if k % 2 == 0 { v << 4 } else { v };
+        k += 1;
+    }
+    Ok((&i[36..], out))
+}
+
+/// Format 16 bytes as a lower-case UUID.
+pub fn format_uuid(u: &[u8; 16]) -> String {
+    let mut s = String::with_capacity(36);
+    for (k, b) in u.iter().enumerate() {
+        if matches!(k, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_numbers() {
+        assert_eq!(dec_u64(b"15302115328 len"), Ok((&b" len"[..], 15302115328)));
+        assert_eq!(dec_u64(b"18446744073709551615x"), Ok((&b"x"[..], u64::MAX)));
+        assert!(dec_u64(b"18446744073709551616").is_err());
+        assert!(dec_u64(b"x1").is_err());
+        assert_eq!(dec_i64(b"-17)"), Ok((&b")"[..], -17)));
+        assert_eq!(dec_u64_or_neg(b"-6"), Ok((&b""[..], 18446744073709551610)));
+        assert_eq!(dec_u32(b"4294967296"), fail(b"4294967296"));
+    }
+
+    #[test]
+    fn hex_and_time() {
+        assert_eq!(hex_u64(b"0x7df93c74 pfn"), Ok((&b" pfn"[..], 0x7df93c74)));
+        assert!(hex_u64(b"7df").is_err());
+        assert_eq!(secs_frac_ns(b"2649.295735: x"), Ok((&b": x"[..], 2_649_295_735_000)));
+        assert_eq!(secs_frac_ns(b"106439.675570920:"), Ok((&b":"[..], 106_439_675_570_920)));
+        assert_eq!(secs_frac_ns(b"0.000000]"), Ok((&b"]"[..], 0)));
+        assert!(secs_frac_ns(b"12:").is_err());
+    }
+
+    #[test]
+    fn key_values() {
+        let p = b"read done, eb=15302115328 page_refs=3 eb level=0 fsid=b66a67f0-8273-4158-b7bf-988bb5683000";
+        assert_eq!(find_u64_after(p, b"eb="), Some(15302115328));
+        assert_eq!(find_u64_after(p, b"page_refs="), Some(3));
+        assert_eq!(find_u64_after(b"xeb=5 eb=7", b"eb="), Some(7));
+        let (_, u) = uuid(b"b66a67f0-8273-4158-b7bf-988bb5683000").unwrap();
+        assert_eq!(format_uuid(&u), "b66a67f0-8273-4158-b7bf-988bb5683000");
+        assert!(uuid(b"b66a67f0-8273-4158-b7bf-988bb568300").is_err());
+    }
+}

@@ -1,0 +1,39 @@
+//! The `tracesift` binary: parse arguments, run, map the outcome to an exit status.
+
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracesift::app::{self, Status};
+use tracesift::cli::Cli;
+use tracesift::config::{Config, Env};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    let env = Env::detect();
+    let cfg = match Config::from_cli(cli, &env) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "tracesift: {e}");
+            return ExitCode::from(Status::Trouble as u8);
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    match app::run(&cfg, &mut out, &mut err) {
+        Ok(status) => ExitCode::from(status as u8),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(err, "tracesift: writing output: {e}");
+            ExitCode::from(Status::Trouble as u8)
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Driving stages 1–3 for one input: bytes → physical lines → (repair) →
+//! prefixes → grammar, yielding one borrowed [`Record`] per logical record.
+//!
+//! The only cross-line state here is small and local: the repair stage's
+//! one-record lookahead, and the continuation rule (an unrecognised line that
+//! directly follows a trace event, or an indented line after a kernel
+//! message, continues that record).
+
+use std::io::Read;
+
+use crate::grammar::{self, Body, LineClass};
+use crate::input::{clean, LineReader, Pos};
+use crate::prefix::{self, Prefixes};
+use crate::repair::{Logical, PhysLine, Repairer};
+
+/// One logical record: usually one physical line, several after repair.
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    /// Where its first physical line is.
+    pub pos: Pos,
+    /// How many physical lines it covers.
+    pub lines: u32,
+    /// The record's text, prefixes included (repaired if repair changed it).
+    pub text: &'a [u8],
+    /// The physical line(s) as read (after console clean-up), `\n`-joined.
+    pub original: &'a [u8],
+    /// The prefix layers.
+    pub prefixes: Prefixes,
+    /// The text after the prefixes.
+    pub msg: &'a [u8],
+    /// What the grammar found.
+    pub body: Body<'a>,
+    /// The class the record's lines are counted under.
+    pub class: LineClass,
+    /// [`crate::input::clean_flags`] of its lines.
+    pub clean: u8,
+    /// Whether a physical line was longer than the line cap.
+    pub truncated: bool,
+    /// [`crate::repair::kinds`] applied to build it.
+    pub repairs: u16,
+}
+
+/// Receives records in input order.
+pub trait RecordSink {
+    /// One record.
+    fn record(&mut self, r: &Record<'_>);
+
+    /// The input with this index has ended (after its last record).
+    fn end_input(&mut self, _input: u32) {}
+}
+
+impl<F: FnMut(&Record<'_>)> RecordSink for F {
+    fn record(&mut self, r: &Record<'_>) {
+        self(r)
+    }
+}
+
+/// Reading options for one run.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOptions {
+    /// Lines longer than this are truncated for parsing.
+    pub line_cap: usize,
+    /// Read block size.
+    pub read_size: usize,
+    /// Whether the paste-repair stage runs.
+    pub repair: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            line_cap: crate::input::DEFAULT_LINE_CAP,
+            read_size: crate::input::DEFAULT_READ_SIZE,
+            repair: true,
+        }
+    }
+}
+
+/// What reading one input produced besides its records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadSummary {
+    /// Physical lines read.
+    pub lines: u64,
+    /// Decompressed bytes read.
+    pub bytes: u64,
+}
+
+/// The continuation rule's state.
+#[derive(Debug, Default)]
+struct Continuation {
+    /// Class of the previous non-continuation record, and whether it had a console prefix.
+    prev: Option<(LineClass, bool)>,
+    /// Continuation lines since that record.
+    run: u32,
+}
+
+/// A trace payload continues over at most this many lines (a `trace_printk`
+/// message is at most 1 KiB).
+const MAX_CONTINUATION: u32 = 16;
+
+impl Continuation {
+    fn classify(&mut self, body: &Body<'_>, pre: &Prefixes, msg: &[u8]) -> LineClass {
+        let class = body.class();
+        if class == LineClass::Unrecognized {
+            let indented = msg.first().is_some_and(|&c| c == b' ' || c == b'\t');
+            let continues = match self.prev {
+                Some((LineClass::FtraceEvent, _)) => {
+                    let t = crate::fields::trim(msg);
+                    let markup = t.starts_with(b"<") && t.ends_with(b">");
+                    self.run < MAX_CONTINUATION && msg.len() <= 1024 && !markup
+                }
+                Some((LineClass::KernelMessage, true)) => indented && pre.layers == 0,
+                _ => false,
+            };
+            if continues {
+                self.run += 1;
+                return LineClass::Continuation;
+            }
+        }
+        self.prev = match class {
+            LineClass::FtraceEvent | LineClass::KernelMessage => Some((class, pre.layers != 0)),
+            _ => None,
+        };
+        self.run = 0;
+        class
+    }
+}
+
+/// Read one input to its end, pushing every record to `sink`.
+///
+/// I/O errors end the input early; what was read before is already in the
+/// sink and the error is returned with the byte count reached.
+pub fn read_input<R: Read>(
+    input: u32,
+    rdr: R,
+    opts: &ReadOptions,
+    sink: &mut dyn RecordSink,
+) -> (ReadSummary, Option<std::io::Error>) {
+    let mut reader = LineReader::with_limits(rdr, opts.line_cap, opts.read_size);
+    let mut repairer = Repairer::new(opts.repair);
+    let mut cont = Continuation::default();
+    let mut scratch = Vec::new();
+    let mut lines = 0u64;
+    let mut emit = |l: &Logical<'_>| {
+        let (prefixes, msg) = prefix::peel(l.text);
+        let body = grammar::classify(msg, &prefixes);
+        let class = cont.classify(&body, &prefixes, msg);
+        let rec = Record {
+            pos: l.pos,
+            lines: l.lines,
+            text: l.text,
+            original: l.original,
+            prefixes,
+            msg,
+            body,
+            class,
+            clean: l.clean,
+            truncated: l.truncated,
+            repairs: l.repairs,
+        };
+        sink.record(&rec);
+    };
+    let err = loop {
+        match reader.next_line() {
+            Ok(Some(raw)) => {
+                lines += 1;
+                let (text, flags) = clean(raw.bytes, &mut scratch);
+                let phys = PhysLine {
+                    pos: Pos {
+                        input,
+                        line: raw.number,
+                        offset: raw.offset,
+                    },
+                    text,
+                    clean: flags,
+                    truncated: raw.truncated,
+                };
+                repairer.push(phys, &mut emit);
+            }
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    repairer.finish(&mut emit);
+    (
+        ReadSummary {
+            lines,
+            bytes: reader.bytes_read(),
+        },
+        err,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classes(data: &str) -> Vec<(u64, LineClass)> {
+        let mut out = Vec::new();
+        let mut sink = |r: &Record<'_>| out.push((r.pos.line, r.class));
+        let (s, e) = read_input(0, data.as_bytes(), &ReadOptions::default(), &mut sink);
+        assert!(e.is_none());
+        assert_eq!(s.lines as usize, data.lines().count());
+        out
+    }
+
+    #[test]
+    fn continuation_after_trace_event() {
+        let data = "      ls-4734    2d..1. 106439.675570920: bprint:               select_task_rq_fair: fig: cpu=0\n gid=4\nplain prose after\n\nmore prose\n";
+        let c = classes(data);
+        assert_eq!(c[0].1, LineClass::FtraceEvent);
+        assert_eq!(c[1].1, LineClass::Continuation);
+        assert_eq!(c[2].1, LineClass::Continuation);
+        assert_eq!(c[3].1, LineClass::Blank);
+        assert_eq!(c[4].1, LineClass::Unrecognized);
+    }
+
+    #[test]
+    fn dmesg_indented_continuation() {
+        let data = "[ 1.000000] BTRFS info (device sda): leaf 1 gen 2\n               item 0 key (1 2 3)\nnot indented\n";
+        let c = classes(data);
+        assert_eq!(c[1].1, LineClass::Continuation);
+        assert_eq!(c[2].1, LineClass::Unrecognized);
+    }
+}

@@ -1,0 +1,106 @@
+//! Stage 7 of the pipeline: reporters.
+//!
+//! Every reporter writes to a `&mut dyn Write` handed in by the caller (a
+//! locked, buffered stdout in the binary), never with `println!`, so a closed
+//! pipe surfaces as an `io::Error` the binary turns into a quiet exit.
+
+pub mod json;
+pub mod markdown;
+pub mod sanitize;
+pub mod stats;
+pub mod text;
+
+use comfy_table::{presets, ContentArrangement, Table};
+use serde::Serialize;
+
+/// The JSON schema version of every document tracesift writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `{"name": "tracesift", "version": "0.1.0"}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    /// Always `tracesift`.
+    pub name: &'static str,
+    /// The crate version.
+    pub version: &'static str,
+}
+
+impl Tool {
+    /// This build.
+    pub fn current() -> Tool {
+        Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// Output styling decided once per run (colour on or off, table width).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// Emit ANSI colours.
+    pub color: bool,
+    /// Table width in columns.
+    pub width: u16,
+}
+
+impl Default for Style {
+    fn default() -> Self {
+        Style {
+            color: false,
+            width: 100,
+        }
+    }
+}
+
+const RESET: &str = "\x1b[0m";
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}{RESET}")
+        } else {
+            s.to_string()
+        }
+    }
+
+    /// Bold text.
+    pub fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+
+    /// Error severity (red).
+    pub fn error(&self, s: &str) -> String {
+        self.paint("1;31", s)
+    }
+
+    /// Warning severity (yellow).
+    pub fn warning(&self, s: &str) -> String {
+        self.paint("1;33", s)
+    }
+
+    /// Info severity (cyan).
+    pub fn info(&self, s: &str) -> String {
+        self.paint("36", s)
+    }
+
+    /// Secondary text (dim).
+    pub fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+}
+
+/// A table in the house style: UTF-8 borders, fixed width, no TTY probing.
+pub fn table(style: &Style, header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(style.width)
+        .set_header(header.to_vec());
+    if style.color {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    t
+}

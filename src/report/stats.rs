@@ -1,0 +1,354 @@
+//! Rendering `tracesift stats`, as text or as one JSON document.
+//!
+//! # JSON schema (`stats --json`, `schema_version` 1)
+//!
+//! ```text
+//! {
+//!   "schema_version": 1,
+//!   "tool": {"name": "tracesift", "version": "0.1.0"},
+//!   "lines": 8646,                 // physical lines over all inputs
+//!   "bytes": 851124,               // decompressed bytes over all inputs
+//!   "classes": {                   // lines per class; the values add up to "lines"
+//!     "ftrace_event": 5456, "framing": 63, "header": 0, "kernel_message": 2946,
+//!     "userspace_log": 0, "continuation": 0, "blank": 1, "unrecognized": 180
+//!   },
+//!   "formats": {"ftrace-latency": 5456, "printk-time": 8410, ...},   // lines per format / prefix layer
+//!   "inputs": [{
+//!     "path": "typescript-2.txt", "lines": 8646, "bytes": 851124, "compression": "none",
+//!     "classes": {...}, "formats": {...},
+//!     "cleaned": {"crlf": 8646, "ansi": 225, "nul": 0, "lone_cr": 5, "invalid_utf8": 0, "truncated": 0},
+//!     "repaired": {"records": {"unwrapped": 0, ...}, "lines": 0},
+//!     "error": null               // or "PATH: what happened"
+//!   }],
+//!   "cpus": [{"input": 0, "cpu": 18, "events": 117, "lost_events": 468484, "lost_markers": 1,
+//!             "lost_unknown": false, "first_trace_ts_ns": 680442771000, "last_trace_ts_ns": ...}],
+//!   "dumps": [{"input": 0, "line": 3044, "end_line": 8520, "events": 5456, "empty": false,
+//!              "lost_markers": 48, "instance": null}],
+//!   "unrecognized_samples": [{"input": 0, "line": 711, "text": "Welcome to Arch Linux!"}]
+//! }
+//! ```
+//!
+//! `first_trace_ts_ns`/`last_trace_ts_ns` are present for nanosecond clocks
+//! (in latency-format dumps: µs since the buffer reset, as ns);
+//! counter clocks give `first_trace_ts_counter`/`last_trace_ts_counter`
+//! instead. Text that is not UTF-8 is decoded with U+FFFD replacements and
+//! flagged `"lossy": true`.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use crate::driver::InputResult;
+use crate::grammar::{LineClass, TraceTs};
+use crate::report::sanitize;
+use crate::report::{table, Style, Tool, SCHEMA_VERSION};
+use crate::stats::StatsCollector;
+
+/// Class counts serialised as an object in [`LineClass::ALL`] order.
+struct Classes([u64; LineClass::ALL.len()]);
+
+impl Serialize for Classes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for c in LineClass::ALL {
+            m.serialize_entry(c.name(), &self.0[c.index()])?;
+        }
+        m.end()
+    }
+}
+
+#[derive(Serialize)]
+struct StatsDoc<'a> {
+    schema_version: u32,
+    tool: Tool,
+    lines: u64,
+    bytes: u64,
+    classes: Classes,
+    formats: BTreeMap<&'static str, u64>,
+    inputs: Vec<InputDoc<'a>>,
+    cpus: Vec<CpuDoc>,
+    dumps: Vec<DumpDoc<'a>>,
+    unrecognized_samples: Vec<SampleDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct InputDoc<'a> {
+    path: &'a str,
+    lines: u64,
+    bytes: u64,
+    compression: &'static str,
+    classes: Classes,
+    formats: &'a BTreeMap<&'static str, u64>,
+    cleaned: Cleaned,
+    repaired: Repaired<'a>,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Cleaned {
+    crlf: u64,
+    ansi: u64,
+    nul: u64,
+    lone_cr: u64,
+    invalid_utf8: u64,
+    truncated: u64,
+}
+
+#[derive(Serialize)]
+struct Repaired<'a> {
+    records: &'a BTreeMap<&'static str, u64>,
+    lines: u64,
+}
+
+/// One CPU window, as serialised in `stats` and `report`.
+#[derive(Serialize)]
+pub(crate) struct CpuDoc {
+    pub input: u32,
+    pub cpu: u32,
+    pub events: u64,
+    pub lost_events: u64,
+    pub lost_markers: u32,
+    pub lost_unknown: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_trace_ts_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_trace_ts_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_trace_ts_counter: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_trace_ts_counter: Option<u64>,
+}
+
+/// One dump, as serialised in `stats` and `report`.
+#[derive(Serialize)]
+pub(crate) struct DumpDoc<'a> {
+    pub input: u32,
+    pub line: u64,
+    pub end_line: Option<u64>,
+    pub events: u64,
+    pub empty: bool,
+    pub lost_markers: u32,
+    pub instance: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct SampleDoc<'a> {
+    input: u32,
+    line: u64,
+    text: std::borrow::Cow<'a, str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    lossy: bool,
+}
+
+fn split_ts(ts: Option<TraceTs>) -> (Option<u64>, Option<u64>) {
+    match ts {
+        Some(TraceTs::Counter(c)) => (None, Some(c)),
+        Some(t) => (t.ns(), None),
+        None => (None, None),
+    }
+}
+
+/// Coverage windows as JSON documents.
+pub(crate) fn cpu_docs(cov: &crate::correlate::coverage::Coverage) -> Vec<CpuDoc> {
+    cov.cpus()
+        .map(|w| {
+            let (f_ns, f_c) = split_ts(w.first_ts);
+            let (l_ns, l_c) = split_ts(w.last_ts);
+            CpuDoc {
+                input: w.input,
+                cpu: w.cpu,
+                events: w.events,
+                lost_events: w.lost_events,
+                lost_markers: w.lost_markers,
+                lost_unknown: w.lost_unknown,
+                first_trace_ts_ns: f_ns,
+                last_trace_ts_ns: l_ns,
+                first_trace_ts_counter: f_c,
+                last_trace_ts_counter: l_c,
+            }
+        })
+        .collect()
+}
+
+/// Dumps as JSON documents.
+pub(crate) fn dump_docs(cov: &crate::correlate::coverage::Coverage) -> Vec<DumpDoc<'_>> {
+    cov.dumps()
+        .iter()
+        .map(|d| DumpDoc {
+            input: d.input,
+            line: d.line,
+            end_line: d.end_line,
+            events: d.events,
+            empty: d.empty,
+            lost_markers: d.lost_markers,
+            instance: d.instance.as_deref(),
+        })
+        .collect()
+}
+
+/// Write the stats JSON document.
+pub fn write_json(w: &mut dyn Write, st: &StatsCollector, results: &[InputResult]) -> io::Result<()> {
+    let empty = BTreeMap::new();
+    let inputs = results
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let c = st.inputs.get(i);
+            InputDoc {
+                path: &r.name,
+                lines: c.map_or(0, |c| c.lines),
+                bytes: r.summary.bytes,
+                compression: r.compression.name(),
+                classes: Classes(c.map_or([0; LineClass::ALL.len()], |c| c.classes)),
+                formats: c.map_or(&empty, |c| &c.formats),
+                cleaned: Cleaned {
+                    crlf: c.map_or(0, |c| c.crlf),
+                    ansi: c.map_or(0, |c| c.ansi),
+                    nul: c.map_or(0, |c| c.nul),
+                    lone_cr: c.map_or(0, |c| c.lone_cr),
+                    invalid_utf8: c.map_or(0, |c| c.invalid_utf8),
+                    truncated: c.map_or(0, |c| c.truncated),
+                },
+                repaired: Repaired {
+                    records: c.map_or(&empty, |c| &c.repaired),
+                    lines: c.map_or(0, |c| c.repaired_lines),
+                },
+                error: r.error.as_ref().map(|e| e.to_string()),
+            }
+        })
+        .collect();
+    let doc = StatsDoc {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool::current(),
+        lines: st.total_lines(),
+        bytes: results.iter().map(|r| r.summary.bytes).sum(),
+        classes: Classes(st.total_classes()),
+        formats: st.total_formats(),
+        inputs,
+        cpus: cpu_docs(&st.coverage),
+        dumps: dump_docs(&st.coverage),
+        unrecognized_samples: st
+            .samples
+            .iter()
+            .map(|s| {
+                let (text, lossy) = sanitize::for_json(&s.text);
+                SampleDoc {
+                    input: s.input,
+                    line: s.line,
+                    text,
+                    lossy,
+                }
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    writeln!(w)
+}
+
+/// Write the stats as text tables.
+pub fn write_text(w: &mut dyn Write, st: &StatsCollector, results: &[InputResult], style: &Style) -> io::Result<()> {
+    let many = results.len() > 1;
+    for (i, r) in results.iter().enumerate() {
+        let Some(c) = st.inputs.get(i) else { continue };
+        writeln!(
+            w,
+            "{}: {} lines, {} bytes{}",
+            style.bold(&sanitize::for_terminal(r.name.as_bytes())),
+            c.lines,
+            r.summary.bytes,
+            if r.compression.name() != "none" {
+                format!(" ({})", r.compression.name())
+            } else {
+                String::new()
+            }
+        )?;
+        if let Some(e) = &r.error {
+            writeln!(w, "  {}", style.error(&format!("error: {e}")))?;
+        }
+    }
+    let total = st.total_classes();
+    let lines = st.total_lines();
+    let mut t = table(style, &["class", "lines", "%"]);
+    for c in LineClass::ALL {
+        let n = total[c.index()];
+        let pct = if lines == 0 { 0.0 } else { n as f64 * 100.0 / lines as f64 };
+        t.add_row(vec![c.name().to_string(), n.to_string(), format!("{pct:.1}")]);
+    }
+    t.add_row(vec!["total".into(), lines.to_string(), "100.0".into()]);
+    writeln!(w, "\nLine classes{}:\n{t}", if many { " (all inputs)" } else { "" })?;
+    let formats = st.total_formats();
+    if !formats.is_empty() {
+        let mut t = table(style, &["format / prefix", "lines"]);
+        for (k, v) in &formats {
+            t.add_row(vec![k.to_string(), v.to_string()]);
+        }
+        writeln!(w, "\nFormats detected:\n{t}")?;
+    }
+    let cpus: Vec<_> = st.coverage.cpus().collect();
+    if !cpus.is_empty() {
+        let mut t = table(style, &["input", "cpu", "events", "lost", "first ts", "last ts"]);
+        for c in &cpus {
+            let lost = if c.lost_unknown {
+                format!("{}+?", c.lost_events)
+            } else {
+                c.lost_events.to_string()
+            };
+            t.add_row(vec![
+                c.input.to_string(),
+                c.cpu.to_string(),
+                c.events.to_string(),
+                lost,
+                fmt_ts(c.first_ts),
+                fmt_ts(c.last_ts),
+            ]);
+        }
+        let with_lost = cpus.iter().filter(|c| c.lost_markers > 0).count();
+        writeln!(w, "\nPer-CPU coverage ({} CPUs, {} with lost events):\n{t}", cpus.len(), with_lost)?;
+    }
+    let dumps = st.coverage.dumps();
+    if !dumps.is_empty() {
+        let mut t = table(style, &["input", "line", "end", "events", "empty", "lost markers"]);
+        for d in dumps {
+            t.add_row(vec![
+                d.input.to_string(),
+                d.line.to_string(),
+                d.end_line.map_or("-".into(), |l| l.to_string()),
+                d.events.to_string(),
+                if d.empty { "yes".into() } else { "no".into() },
+                d.lost_markers.to_string(),
+            ]);
+        }
+        let empty = dumps.iter().filter(|d| d.empty).count();
+        writeln!(w, "\nDumps ({} found, {} empty):\n{t}", dumps.len(), empty)?;
+    }
+    if !st.samples.is_empty() {
+        writeln!(w, "\nUnrecognized lines (samples):")?;
+        for s in &st.samples {
+            let name = results.get(s.input as usize).map_or("?", |r| r.name.as_str());
+            writeln!(
+                w,
+                "  {}:{}: {}",
+                sanitize::for_terminal(name.as_bytes()),
+                s.line,
+                sanitize::for_terminal(&s.text)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// A trace timestamp for humans: seconds with 6 decimals, or a raw counter.
+pub fn fmt_ts(ts: Option<TraceTs>) -> String {
+    match ts {
+        Some(TraceTs::Counter(c)) => c.to_string(),
+        Some(t) => t.ns().map_or_else(String::new, fmt_secs),
+        None => "-".into(),
+    }
+}
+
+/// Nanoseconds as `seconds.micros`.
+pub fn fmt_secs(ns: u64) -> String {
+    format!("{}.{:06}", ns / 1_000_000_000, (ns % 1_000_000_000) / 1000)
+}

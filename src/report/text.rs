@@ -1,0 +1,148 @@
+//! `report` as text for a terminal: a summary table, then each finding with
+//! its evidence as `file:line`. Info findings are listed one per line.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use crate::correlate::evidence::Evidence;
+use crate::correlate::Analysis;
+use crate::driver::InputResult;
+use crate::report::sanitize::for_terminal;
+use crate::report::{table, Style};
+use crate::rules::{Counts, Finding, Severity};
+
+/// Characters of an evidence line shown in text output.
+const TEXT_WIDTH: usize = 220;
+
+/// `name:line` for an evidence position.
+pub(crate) fn where_(e: &Evidence, results: &[InputResult]) -> String {
+    let name = results.get(e.pos.input as usize).map_or("?", |r| r.name.as_str());
+    let name = short_name(name);
+    if e.lines > 1 {
+        format!("{}:{}-{}", for_terminal(name.as_bytes()), e.pos.line, e.pos.line + e.lines as u64 - 1)
+    } else {
+        format!("{}:{}", for_terminal(name.as_bytes()), e.pos.line)
+    }
+}
+
+/// The file name without its directories (citations stay short).
+pub(crate) fn short_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn cut(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn sev(style: &Style, s: Severity) -> String {
+    let name = format!("{:<7}", s.name());
+    match s {
+        Severity::Error => style.error(&name),
+        Severity::Warning => style.warning(&name),
+        Severity::Info => style.info(&name),
+    }
+}
+
+/// Write the text report.
+pub fn write(w: &mut dyn Write, an: &Analysis, findings: &[Finding], results: &[InputResult], style: &Style) -> io::Result<()> {
+    let lines: u64 = an.lines.iter().sum();
+    let names: Vec<String> = results.iter().map(|r| for_terminal(short_name(&r.name).as_bytes()).into_owned()).collect();
+    let cpus = an.coverage.cpus().count();
+    let dumps = an.coverage.dumps();
+    let empty = dumps.iter().filter(|d| d.empty).count();
+    writeln!(
+        w,
+        "{} {} ({} lines, {} events, {} CPUs traced, {} dumps of which {} empty)",
+        style.bold("tracesift report:"),
+        names.join(", "),
+        lines,
+        an.events,
+        cpus,
+        dumps.len(),
+        empty
+    )?;
+    let counts = Counts::of(findings);
+    let mut by_sev: BTreeMap<Severity, BTreeMap<&str, u64>> = BTreeMap::new();
+    for f in findings {
+        *by_sev.entry(f.severity).or_default().entry(f.rule.id()).or_default() += 1;
+    }
+    let mut t = table(style, &["severity", "findings", "rules"]);
+    for (s, n) in [
+        (Severity::Error, counts.error),
+        (Severity::Warning, counts.warning),
+        (Severity::Info, counts.info),
+    ] {
+        let rules = by_sev
+            .get(&s)
+            .map(|m| m.iter().map(|(r, c)| format!("{r} ×{c}")).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default();
+        t.add_row(vec![s.name().to_string(), n.to_string(), rules]);
+    }
+    writeln!(w, "{t}")?;
+    let st = &an.ebs.stats;
+    if st.ebs > 0 {
+        let race = an
+            .ebs
+            .largest_race
+            .as_ref()
+            .map(|r| {
+                let span = r.first.trace_ts.and_then(|t| t.ns()).map(|_| format!(" within {} us", r.span / 1000)).unwrap_or_default();
+                format!("; largest: eb {}, {} allocs{span}", r.eb, r.allocs)
+            })
+            .unwrap_or_default();
+        writeln!(
+            w,
+            "Extent buffers: {} ebs, {} lifetimes ({} re-allocations), {} reads, {} clones, {} final releases.\n\
+             Insert races (benign): {} ebs, {} contending allocs, {} private copies discarded{race}.",
+            st.ebs,
+            st.lifetimes,
+            st.reallocations,
+            st.reads,
+            st.clones,
+            st.final_releases,
+            st.insert_races,
+            st.contending_allocs,
+            st.discards + st.orphan_discards
+        )?;
+    }
+    if findings.is_empty() {
+        writeln!(w, "\nNo findings.")?;
+        return Ok(());
+    }
+    writeln!(w)?;
+    for f in findings.iter().filter(|f| f.severity != Severity::Info) {
+        let eb = f.eb.map(|e| format!(" eb={e}")).unwrap_or_default();
+        writeln!(
+            w,
+            "{} {}{} [{}]",
+            sev(style, f.severity),
+            style.bold(f.rule.id()),
+            eb,
+            f.confidence.name()
+        )?;
+        writeln!(w, "  {}", for_terminal(f.message.as_bytes()))?;
+        for e in &f.evidence {
+            let text = for_terminal(&e.text);
+            let first = text.lines().next().unwrap_or("");
+            writeln!(w, "    {} {} {}", style.dim(&where_(e, results)), style.dim(&format!("({})", e.role)), cut(first, TEXT_WIDTH))?;
+        }
+        if f.count as usize > f.evidence.len() && f.count > 1 {
+            writeln!(w, "    {}", style.dim(&format!("({} occurrences in all)", f.count)))?;
+        }
+    }
+    let info: Vec<_> = findings.iter().filter(|f| f.severity == Severity::Info).collect();
+    if !info.is_empty() {
+        writeln!(w, "\n{}", style.bold("Information:"))?;
+        for f in info {
+            let at = f.evidence.first().map(|e| format!(" ({})", where_(e, results))).unwrap_or_default();
+            writeln!(w, "{} {}: {}{}", sev(style, f.severity), f.rule.id(), for_terminal(f.message.as_bytes()), style.dim(&at))?;
+        }
+    }
+    Ok(())
+}
