@@ -6,9 +6,9 @@ use std::io::{self, Write};
 
 use crate::config::{CommandConfig, Config, ReportFormat};
 use crate::correlate::Analysis;
-use crate::rules::{self, Counts};
 use crate::driver::{self, InputResult, NoHook};
 use crate::report;
+use crate::rules::{self, Counts};
 use crate::stats::StatsCollector;
 
 /// The exit statuses of the contract (spec §3).
@@ -47,12 +47,18 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
             if !cfg.quiet {
                 match format {
                     ReportFormat::Json => report::json::write(out, &an, &findings, &results)?,
-                    ReportFormat::Markdown => report::markdown::write(out, &an, &findings, &results)?,
-                    ReportFormat::Text => report::text::write(out, &an, &findings, &results, &cfg.style)?,
+                    ReportFormat::Markdown => {
+                        report::markdown::write(out, &an, &findings, &results)?
+                    }
+                    ReportFormat::Text => {
+                        report::text::write(out, &an, &findings, &results, &cfg.style)?
+                    }
                 }
             }
             out.flush()?;
-            let hit = cfg.fail_on.is_some_and(|t| Counts::of(&findings).any_at_least(t));
+            let hit = cfg
+                .fail_on
+                .is_some_and(|t| Counts::of(&findings).any_at_least(t));
             Ok(if failed {
                 Status::Trouble
             } else if hit {
@@ -73,7 +79,11 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
                 }
             }
             out.flush()?;
-            Ok(if failed { Status::Trouble } else { Status::Clean })
+            Ok(if failed {
+                Status::Trouble
+            } else {
+                Status::Clean
+            })
         }
     }
 }

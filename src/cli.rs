@@ -93,16 +93,20 @@ joined on one line; citations always point at the original physical lines."
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyse captures: findings with evidence, splats, coverage
-    #[command(long_about = "Analyse captures: correlate extent-buffer events into per-allocation \
+    #[command(
+        long_about = "Analyse captures: correlate extent-buffer events into per-allocation \
 lifetimes, flag anomalies with stable rule ids (duplicate-read-completion, race-signature, \
 read-after-release, validation-failed, tree-check-failure, implausible-header-value, \
 read-without-alloc, inconsistent-read, kernel-splat, transaction-abort, lost-events), each with \
-its evidence lines and a confidence that accounts for lost events.")]
+its evidence lines and a confidence that accounts for lost events."
+    )]
     Report(ReportArgs),
     /// Show how every line was read: classes, formats, per-CPU coverage, dumps
-    #[command(long_about = "Show how every line was read: the line classes (which add up to the \
+    #[command(
+        long_about = "Show how every line was read: the line classes (which add up to the \
 number of lines), the trace formats and console prefixes detected, per-CPU coverage windows with \
-lost events, the ftrace dumps found (empty or not), and samples of unrecognised lines.")]
+lost events, the ftrace dumps found (empty or not), and samples of unrecognised lines."
+    )]
     Stats(StatsArgs),
 }
 
@@ -197,8 +201,13 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         Some('g' | 'G') => (&s[..s.len() - 1], 1 << 30),
         _ => (s, 1),
     };
-    let n: usize = num.trim().parse().map_err(|_| format!("'{s}' is not a size (e.g. 4096, 512K, 1M)"))?;
-    let v = n.checked_mul(mult).ok_or_else(|| format!("'{s}' is too large"))?;
+    let n: usize = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (e.g. 4096, 512K, 1M)"))?;
+    let v = n
+        .checked_mul(mult)
+        .ok_or_else(|| format!("'{s}' is too large"))?;
     if v == 0 {
         return Err("the line cap must be at least 1 byte".into());
     }

@@ -183,17 +183,58 @@ mod tests {
     #[test]
     fn color_rules() {
         assert!(use_color(ColorWhen::Auto, &env()));
-        assert!(!use_color(ColorWhen::Auto, &Env { no_color: true, ..env() }));
-        assert!(!use_color(ColorWhen::Auto, &Env { term_dumb: true, ..env() }));
-        assert!(!use_color(ColorWhen::Auto, &Env { stdout_tty: false, ..env() }));
-        assert!(use_color(ColorWhen::Always, &Env { no_color: true, ..env() }));
+        assert!(!use_color(
+            ColorWhen::Auto,
+            &Env {
+                no_color: true,
+                ..env()
+            }
+        ));
+        assert!(!use_color(
+            ColorWhen::Auto,
+            &Env {
+                term_dumb: true,
+                ..env()
+            }
+        ));
+        assert!(!use_color(
+            ColorWhen::Auto,
+            &Env {
+                stdout_tty: false,
+                ..env()
+            }
+        ));
+        assert!(use_color(
+            ColorWhen::Always,
+            &Env {
+                no_color: true,
+                ..env()
+            }
+        ));
         assert!(!use_color(ColorWhen::Never, &env()));
     }
 
     #[test]
     fn stdin_terminal_without_files_is_a_usage_error() {
-        assert!(inputs(&[], &Env { stdin_tty: true, ..env() }).is_err());
+        assert!(inputs(
+            &[],
+            &Env {
+                stdin_tty: true,
+                ..env()
+            }
+        )
+        .is_err());
         assert_eq!(inputs(&[], &env()).unwrap(), vec![InputSpec::Stdin]);
-        assert_eq!(inputs(&["-".into()], &Env { stdin_tty: true, ..env() }).unwrap(), vec![InputSpec::Stdin]);
+        assert_eq!(
+            inputs(
+                &["-".into()],
+                &Env {
+                    stdin_tty: true,
+                    ..env()
+                }
+            )
+            .unwrap(),
+            vec![InputSpec::Stdin]
+        );
     }
 }

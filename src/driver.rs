@@ -25,14 +25,26 @@ pub struct InputResult {
 /// Wraps each opened input's reader, e.g. to count bytes for a progress bar.
 pub trait ReaderHook {
     /// Wrap the decompressed reader of input `index` (`size` is the file size, if known).
-    fn wrap(&mut self, index: u32, name: &str, size: Option<u64>, r: Box<dyn Read + Send>) -> Box<dyn Read + Send>;
+    fn wrap(
+        &mut self,
+        index: u32,
+        name: &str,
+        size: Option<u64>,
+        r: Box<dyn Read + Send>,
+    ) -> Box<dyn Read + Send>;
 }
 
 /// No wrapping.
 pub struct NoHook;
 
 impl ReaderHook for NoHook {
-    fn wrap(&mut self, _: u32, _: &str, _: Option<u64>, r: Box<dyn Read + Send>) -> Box<dyn Read + Send> {
+    fn wrap(
+        &mut self,
+        _: u32,
+        _: &str,
+        _: Option<u64>,
+        r: Box<dyn Read + Send>,
+    ) -> Box<dyn Read + Send> {
         r
     }
 }
@@ -62,7 +74,9 @@ pub fn run_inputs(
             }
         };
         let size = match spec {
-            InputSpec::Path(p) if opened.compression == Compression::None => std::fs::metadata(p).ok().map(|m| m.len()),
+            InputSpec::Path(p) if opened.compression == Compression::None => {
+                std::fs::metadata(p).ok().map(|m| m.len())
+            }
             _ => None,
         };
         let compression = opened.compression;

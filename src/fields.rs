@@ -125,7 +125,10 @@ pub fn secs_frac_ns(i: &[u8]) -> IResult<&[u8], u64> {
     for _ in k..9 {
         ns *= 10;
     }
-    match secs.checked_mul(1_000_000_000).and_then(|s| s.checked_add(ns)) {
+    match secs
+        .checked_mul(1_000_000_000)
+        .and_then(|s| s.checked_add(ns))
+    {
         Some(t) => Ok((&frac[k..], t)),
         None => fail(i),
     }
@@ -146,7 +149,10 @@ pub fn sp1(i: &[u8]) -> IResult<&[u8], &[u8]> {
 /// Skip leading spaces and tabs (not a parser: never fails).
 #[inline]
 pub fn trim_start(i: &[u8]) -> &[u8] {
-    let k = i.iter().position(|&c| c != b' ' && c != b'\t').unwrap_or(i.len());
+    let k = i
+        .iter()
+        .position(|&c| c != b' ' && c != b'\t')
+        .unwrap_or(i.len());
     &i[k..]
 }
 
@@ -154,7 +160,10 @@ pub fn trim_start(i: &[u8]) -> &[u8] {
 #[inline]
 pub fn trim(i: &[u8]) -> &[u8] {
     let i = trim_start(i);
-    let k = i.iter().rposition(|&c| c != b' ' && c != b'\t').map_or(0, |k| k + 1);
+    let k = i
+        .iter()
+        .rposition(|&c| c != b' ' && c != b'\t')
+        .map_or(0, |k| k + 1);
     &i[..k]
 }
 
@@ -242,8 +251,14 @@ mod tests {
     fn hex_and_time() {
         assert_eq!(hex_u64(b"0x7df93c74 pfn"), Ok((&b" pfn"[..], 0x7df93c74)));
         assert!(hex_u64(b"7df").is_err());
-        assert_eq!(secs_frac_ns(b"2649.295735: x"), Ok((&b": x"[..], 2_649_295_735_000)));
-        assert_eq!(secs_frac_ns(b"106439.675570920:"), Ok((&b":"[..], 106_439_675_570_920)));
+        assert_eq!(
+            secs_frac_ns(b"2649.295735: x"),
+            Ok((&b": x"[..], 2_649_295_735_000))
+        );
+        assert_eq!(
+            secs_frac_ns(b"106439.675570920:"),
+            Ok((&b":"[..], 106_439_675_570_920))
+        );
         assert_eq!(secs_frac_ns(b"0.000000]"), Ok((&b"]"[..], 0)));
         assert!(secs_frac_ns(b"12:").is_err());
     }

@@ -47,9 +47,14 @@ pub mod layer {
     pub const DMESG_DELTA: u16 = 1 << 10;
     /// `dmesg -x` facility and level words.
     pub const DMESG_FACILITY: u16 = 1 << 11;
+    /// A console record glued after other output on the same line (a login
+    /// prompt, a progress message cut by a carriage return).
+    pub const GLUED: u16 = 1 << 12;
+    /// `** N printk messages dropped **` in front of the record.
+    pub const DROPPED: u16 = 1 << 13;
 
     /// Names used in `stats`, in bit order.
-    pub const NAMES: [&str; 12] = [
+    pub const NAMES: [&str; 14] = [
         "syslog",
         "journal-short-precise",
         "syslog-iso",
@@ -62,6 +67,8 @@ pub mod layer {
         "printk-caller",
         "dmesg-delta",
         "dmesg-facility",
+        "glued-after-output",
+        "printk-dropped-marker",
     ];
 }
 
@@ -91,6 +98,8 @@ pub struct Prefixes {
     pub wall_s: Option<u64>,
     /// The line is a syslog line from a program other than the kernel.
     pub userspace: bool,
+    /// `** N printk messages dropped **` glued in front of the record.
+    pub dropped: Option<u64>,
 }
 
 impl Prefixes {
@@ -101,7 +110,9 @@ impl Prefixes {
 
     /// Names of the layers present, for `stats`.
     pub fn layer_names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        (0..layer::NAMES.len()).filter(|b| self.layers & (1 << b) != 0).map(|b| layer::NAMES[b])
+        (0..layer::NAMES.len())
+            .filter(|b| self.layers & (1 << b) != 0)
+            .map(|b| layer::NAMES[b])
     }
 }
 
@@ -110,6 +121,64 @@ impl Prefixes {
 /// Never fails: a line with no recognised prefix comes back unchanged with
 /// empty [`Prefixes`].
 pub fn peel(text: &[u8]) -> (Prefixes, &[u8]) {
+    let (mut p, t) = peel_at_start(text);
+    if p.layers != 0 {
+        return (p, t);
+    }
+    // `** 93 printk messages dropped ** [  322.962139] BUG: KASAN: ...`
+    if let Some((n, rest)) = dropped_marker(t) {
+        if !rest.is_empty() {
+            let (mut q, r) = peel(rest);
+            q.layers |= layer::DROPPED;
+            q.dropped = Some(n);
+            return (q, r);
+        }
+    }
+    // `syzkaller login: [   16.305150] INFO: ...`: a record glued after other output.
+    if let Some(at) = embedded_printk_time(t) {
+        let (mut q, r) = peel_at_start(&t[at..]);
+        if q.layers & layer::PRINTK_TIME != 0 {
+            q.layers |= layer::GLUED;
+            return (q, r);
+        }
+    }
+    p.layers = 0;
+    (p, t)
+}
+
+/// `** N printk messages dropped **` and what follows it on the line.
+fn dropped_marker(t: &[u8]) -> Option<(u64, &[u8])> {
+    let r = t.strip_prefix(b"** ")?;
+    let (r, n) = dec_u64(r).ok()?;
+    let r = r.strip_prefix(b" printk messages dropped **")?;
+    Some((n, crate::fields::trim_start(r)))
+}
+
+/// Position of a `[ seconds.micros]` printk time inside the first 256 bytes.
+fn embedded_printk_time(t: &[u8]) -> Option<usize> {
+    let lim = t.len().min(256);
+    let mut from = 1;
+    while from < lim {
+        let p = from + memchr::memchr(b'[', &t[from..lim])?;
+        // Strictly `[ digits.dddddd]`: prose such as "see [1.5]" is not a record.
+        let inner = crate::fields::trim_start(&t[p + 1..]);
+        let digits = inner.iter().position(|c| !c.is_ascii_digit()).unwrap_or(0);
+        let strict = digits > 0
+            && inner.get(digits) == Some(&b'.')
+            && inner.len() > digits + 7
+            && inner[digits + 1..digits + 7].iter().all(u8::is_ascii_digit)
+            && matches!(inner[digits + 7], b']' | b' ' | b'<');
+        let mut q = Prefixes::default();
+        if strict && printk_time(&t[p..], &mut q).is_ok() {
+            return Some(p);
+        }
+        from = p + 1;
+    }
+    None
+}
+
+/// Peel the layers that sit at the very start of the line.
+fn peel_at_start(text: &[u8]) -> (Prefixes, &[u8]) {
     let mut p = Prefixes::default();
     let mut t = text;
     let Some(&first) = t.first() else {
@@ -147,7 +216,11 @@ pub fn peel(text: &[u8]) -> (Prefixes, &[u8]) {
         }
     }
     // printk time, possibly indented by a paste.
-    let lead = t.iter().take(8).position(|&c| c != b' ' && c != b'\t').unwrap_or(0);
+    let lead = t
+        .iter()
+        .take(8)
+        .position(|&c| c != b' ' && c != b'\t')
+        .unwrap_or(0);
     if t.get(lead) == Some(&b'[') {
         if let Ok((rest, ())) = printk_time(&t[lead..], &mut p) {
             t = rest;
@@ -162,7 +235,8 @@ pub fn peel(text: &[u8]) -> (Prefixes, &[u8]) {
 /// Parse a three-letter month name.
 fn month(i: &[u8]) -> Option<u64> {
     const M: [&[u8; 3]; 12] = [
-        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
     ];
     let m = i.get(..3)?;
     M.iter().position(|x| &x[..] == m).map(|k| k as u64)
@@ -198,7 +272,10 @@ fn err(i: &[u8]) -> nom::Err<nom::error::Error<&[u8]>> {
 fn fraction(i: &[u8]) -> (&[u8], Option<u8>) {
     match i {
         [sep @ (b'.' | b','), rest @ ..] if rest.first().is_some_and(u8::is_ascii_digit) => {
-            let k = rest.iter().position(|c| !c.is_ascii_digit()).unwrap_or(rest.len());
+            let k = rest
+                .iter()
+                .position(|c| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
             (&rest[k..], Some(*sep))
         }
         _ => (i, None),
@@ -219,13 +296,20 @@ fn syslog_short<'a>(i: &'a [u8], p: &mut Prefixes) -> IResult<&'a [u8], ()> {
     let (r, frac) = fraction(r);
     let r = r.strip_prefix(b" ").ok_or_else(|| err(i))?;
     let r = host_ident(r, p)?;
-    p.layers |= if frac.is_some() { layer::JOURNAL_PRECISE } else { layer::SYSLOG };
+    p.layers |= if frac.is_some() {
+        layer::JOURNAL_PRECISE
+    } else {
+        layer::SYSLOG
+    };
     p.wall_s = Some((m * 31 + day) * 86400 + secs);
     Ok((r, ()))
 }
 
 /// `host ident: ` or `ident: ` after a syslog timestamp.
-fn host_ident<'a>(i: &'a [u8], p: &mut Prefixes) -> Result<&'a [u8], nom::Err<nom::error::Error<&'a [u8]>>> {
+fn host_ident<'a>(
+    i: &'a [u8],
+    p: &mut Prefixes,
+) -> Result<&'a [u8], nom::Err<nom::error::Error<&'a [u8]>>> {
     let tok_end = |s: &[u8]| s.iter().position(|&c| c == b' ').unwrap_or(s.len());
     let e1 = tok_end(i);
     if e1 == 0 {
@@ -267,7 +351,11 @@ fn iso_prefix<'a>(i: &'a [u8], p: &mut Prefixes) -> IResult<&'a [u8], ()> {
     let r = match r {
         [b'Z', rest @ ..] => rest,
         [b'+' | b'-', rest @ ..] => {
-            let k = rest.iter().take(5).position(|c| !(c.is_ascii_digit() || *c == b':')).unwrap_or(rest.len().min(5));
+            let k = rest
+                .iter()
+                .take(5)
+                .position(|c| !(c.is_ascii_digit() || *c == b':'))
+                .unwrap_or(rest.len().min(5));
             &rest[k..]
         }
         _ => r,
@@ -300,7 +388,11 @@ fn kmsg_header<'a>(i: &'a [u8], p: &mut Prefixes) -> IResult<&'a [u8], ()> {
         [b',', f @ (b'-' | b'c'), rest @ ..] => (rest, *f),
         _ => return Err(err(i)),
     };
-    let semi = r.iter().take(64).position(|&c| c == b';').ok_or_else(|| err(i))?;
+    let semi = r
+        .iter()
+        .take(64)
+        .position(|&c| c == b';')
+        .ok_or_else(|| err(i))?;
     let extra = &r[..semi];
     if let Some(c) = memchr::memmem::find(extra, b"caller=") {
         if let Some(caller) = caller_id(&extra[c + 7..]) {
@@ -329,15 +421,36 @@ fn caller_id(i: &[u8]) -> Option<Caller> {
 /// `dmesg -x`: `kern  :err   : `.
 fn dmesg_facility<'a>(i: &'a [u8], p: &mut Prefixes) -> IResult<&'a [u8], ()> {
     const FAC: [&[u8]; 13] = [
-        b"kern", b"user", b"mail", b"daemon", b"auth", b"syslog", b"lpr", b"news", b"uucp", b"cron", b"authpriv",
-        b"ftp", b"local",
+        b"kern",
+        b"user",
+        b"mail",
+        b"daemon",
+        b"auth",
+        b"syslog",
+        b"lpr",
+        b"news",
+        b"uucp",
+        b"cron",
+        b"authpriv",
+        b"ftp",
+        b"local",
     ];
-    const LVL: [&[u8]; 8] = [b"emerg", b"alert", b"crit", b"err", b"warn", b"notice", b"info", b"debug"];
-    let colon = i.iter().take(12).position(|&c| c == b':').ok_or_else(|| err(i))?;
+    const LVL: [&[u8]; 8] = [
+        b"emerg", b"alert", b"crit", b"err", b"warn", b"notice", b"info", b"debug",
+    ];
+    let colon = i
+        .iter()
+        .take(12)
+        .position(|&c| c == b':')
+        .ok_or_else(|| err(i))?;
     let fac = crate::fields::trim(&i[..colon]);
     let fac_ok = FAC.iter().any(|f| fac.starts_with(f)) && fac.len() <= 8;
     let r = &i[colon + 1..];
-    let colon2 = r.iter().take(10).position(|&c| c == b':').ok_or_else(|| err(i))?;
+    let colon2 = r
+        .iter()
+        .take(10)
+        .position(|&c| c == b':')
+        .ok_or_else(|| err(i))?;
     let lvl = crate::fields::trim(&r[..colon2]);
     let lvl_idx = LVL.iter().position(|l| *l == lvl);
     match (fac_ok, lvl_idx, r.get(colon2 + 1)) {
@@ -428,11 +541,17 @@ fn caller_bracket(i: &[u8]) -> Option<(&[u8], Caller)> {
 
 /// `journalctl -o short-monotonic`: after `[ 1234.567890] `, `host kernel: `.
 fn journal_monotonic_tail<'a>(i: &'a [u8], p: &mut Prefixes) -> IResult<&'a [u8], ()> {
-    let sp = i.iter().take(65).position(|&c| c == b' ').ok_or_else(|| err(i))?;
+    let sp = i
+        .iter()
+        .take(65)
+        .position(|&c| c == b' ')
+        .ok_or_else(|| err(i))?;
     if sp == 0 || i[..sp].contains(&b':') {
         return Err(err(i));
     }
-    let r = i[sp + 1..].strip_prefix(b"kernel: ").ok_or_else(|| err(i))?;
+    let r = i[sp + 1..]
+        .strip_prefix(b"kernel: ")
+        .ok_or_else(|| err(i))?;
     p.layers |= layer::JOURNAL_MONOTONIC;
     Ok((r, ()))
 }
@@ -480,7 +599,10 @@ mod tests {
         assert_eq!(p.printk_ns, Some(85_501_187_000));
         assert_eq!(r, "WARNING: foo");
         let (p, r) = peel_s("6,1234,5678901,-;BTRFS info (device dm-2): x");
-        assert_eq!((p.level, p.kmsg_seq, p.printk_ns), (Some(6), Some(1234), Some(5_678_901_000)));
+        assert_eq!(
+            (p.level, p.kmsg_seq, p.printk_ns),
+            (Some(6), Some(1234), Some(5_678_901_000))
+        );
         assert_eq!(r, "BTRFS info (device dm-2): x");
         let (p, r) = peel_s("4,1236,5679000,c,caller=T512; [last unloaded: loop]");
         assert_eq!(p.caller, Some(Caller::Task(512)));
@@ -525,8 +647,29 @@ mod tests {
     }
 
     #[test]
+    fn glued_records_and_dropped_markers() {
+        let (p, r) =
+            peel_s("syzkaller login: [   16.305150] INFO: trying to register non-static key.");
+        assert!(p.layers & layer::GLUED != 0);
+        assert_eq!(p.printk_ns, Some(16_305_150_000));
+        assert_eq!(r, "INFO: trying to register non-static key.");
+        let (p, r) = peel_s("** 93 printk messages dropped ** [  322.962139] BUG: KASAN: x");
+        assert_eq!(p.dropped, Some(93));
+        assert_eq!(r, "BUG: KASAN: x");
+        let (p, r) = peel_s("see [1.5] for details");
+        assert_eq!(p, Prefixes::default());
+        assert_eq!(r, "see [1.5] for details");
+    }
+
+    #[test]
     fn no_prefix_is_untouched() {
-        for s in ["", "BTRFS critical (device dm-0): x", "123abc", "Marvel 1", "<idle>-0 [000]"] {
+        for s in [
+            "",
+            "BTRFS critical (device dm-0): x",
+            "123abc",
+            "Marvel 1",
+            "<idle>-0 [000]",
+        ] {
             let (p, r) = peel_s(s);
             assert_eq!(p, Prefixes::default(), "{s}");
             assert_eq!(r, s);

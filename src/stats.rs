@@ -105,7 +105,6 @@ impl StatsCollector {
         }
         t
     }
-
 }
 
 impl RecordSink for StatsCollector {
@@ -155,6 +154,9 @@ impl RecordSink for StatsCollector {
                     *c.formats.entry(layer::NAMES[b]).or_insert(0) += n;
                 }
             }
+        }
+        if let Some(n) = r.prefixes.dropped {
+            self.coverage.printk_dropped(r, n);
         }
         match &r.body {
             Body::Trace(t) => {

@@ -1,1 +1,17 @@
+//! The integration test binary: one harness, several modules.
+//!
+//! Tests that need the shared corpus (`../shared/corpus`, or the directory in
+//! `TRACESIFT_CORPUS`) skip themselves with a note when it is absent.
 
+#[path = "integration/cli.rs"]
+mod cli;
+#[path = "integration/corpus.rs"]
+mod corpus;
+#[path = "integration/fixtures.rs"]
+mod fixtures;
+#[path = "integration/json_schema.rs"]
+mod json_schema;
+#[path = "integration/props.rs"]
+mod props;
+#[path = "integration/util.rs"]
+mod util;

@@ -103,7 +103,9 @@ impl Coverage {
     /// A trace event from `cpu` at `ts` in `input`. Returns the index of the
     /// dump it belongs to, if any.
     pub fn event(&mut self, input: u32, cpu: Option<u32>, ts: Option<TraceTs>) -> Option<usize> {
-        let dump = self.open_dump.filter(|&d| self.dumps[d].input == input && !self.dumps[d].empty);
+        let dump = self
+            .open_dump
+            .filter(|&d| self.dumps[d].input == input && !self.dumps[d].empty);
         if let Some(d) = dump {
             self.dumps[d].events += 1;
         }
@@ -166,7 +168,11 @@ impl Coverage {
                     }
                 }
             }
-            Framing::Lost { cpu, count } | Framing::EventsDropped { cpu: Some(cpu), count } => {
+            Framing::Lost { cpu, count }
+            | Framing::EventsDropped {
+                cpu: Some(cpu),
+                count,
+            } => {
                 self.lost(input, cpu, count);
                 let w = self.window(input, cpu);
                 if w.lost_evidence.is_none() {
@@ -177,17 +183,24 @@ impl Coverage {
             }
             Framing::BufferStarted { cpu } => {
                 let w = self.window(input, cpu);
-                let start = if w.first_ts.is_none() { None } else { w.last_ts.map(|t| t.raw()) };
+                let start = if w.first_ts.is_none() {
+                    None
+                } else {
+                    w.last_ts.map(|t| t.raw())
+                };
                 w.open_gap = Some(start);
             }
-            Framing::PrintkDropped { count } => {
-                let h = self.headers.entry(input).or_default();
-                h.printk_dropped += count;
-                if h.dropped_evidence.is_none() {
-                    h.dropped_evidence = Some(Evidence::from_record(r, "printk-dropped"));
-                }
-            }
+            Framing::PrintkDropped { count } => self.printk_dropped(r, count),
             _ => {}
+        }
+    }
+
+    /// `** N printk messages dropped **` (a line of its own or glued in front of a record).
+    pub fn printk_dropped(&mut self, r: &Record<'_>, count: u64) {
+        let h = self.headers.entry(r.pos.input).or_default();
+        h.printk_dropped = h.printk_dropped.saturating_add(count);
+        if h.dropped_evidence.is_none() {
+            h.dropped_evidence = Some(Evidence::from_record(r, "printk-dropped"));
         }
     }
 
@@ -201,7 +214,11 @@ impl Coverage {
             Some(n) => w.lost_events = w.lost_events.saturating_add(n),
             None => w.lost_unknown = true,
         }
-        let start = if w.first_ts.is_none() { None } else { w.last_ts.map(|t| t.raw()) };
+        let start = if w.first_ts.is_none() {
+            None
+        } else {
+            w.last_ts.map(|t| t.raw())
+        };
         w.open_gap = Some(start);
     }
 
@@ -278,7 +295,12 @@ impl Coverage {
     }
 
     /// CPUs of `input` with a gap overlapping `(from, to)`.
-    pub fn gap_cpus(&self, input: u32, from: Option<u64>, to: Option<u64>) -> impl Iterator<Item = u32> + '_ {
+    pub fn gap_cpus(
+        &self,
+        input: u32,
+        from: Option<u64>,
+        to: Option<u64>,
+    ) -> impl Iterator<Item = u32> + '_ {
         self.cpus
             .range((input, 0)..=(input, u32::MAX))
             .filter(move |(_, w)| {
@@ -324,7 +346,11 @@ mod tests {
 
     fn rec(line: u64) -> Record<'static> {
         Record {
-            pos: crate::input::Pos { input: 0, line, offset: 0 },
+            pos: crate::input::Pos {
+                input: 0,
+                line,
+                offset: 0,
+            },
             lines: 1,
             text: b"",
             original: b"",
@@ -343,8 +369,17 @@ mod tests {
         let mut c = Coverage::default();
         c.framing(&rec(10), &Framing::DumpStart { instance: None });
         c.framing(&rec(11), &Framing::DumpRule);
-        c.framing(&rec(12), &Framing::Lost { cpu: 18, count: Some(5) });
-        assert_eq!(c.event(0, Some(18), Some(TraceTs::SinceReset(1000))), Some(0));
+        c.framing(
+            &rec(12),
+            &Framing::Lost {
+                cpu: 18,
+                count: Some(5),
+            },
+        );
+        assert_eq!(
+            c.event(0, Some(18), Some(TraceTs::SinceReset(1000))),
+            Some(0)
+        );
         c.event(0, Some(18), Some(TraceTs::SinceReset(2000)));
         c.event(0, Some(3), Some(TraceTs::SinceReset(1500)));
         c.framing(&rec(16), &Framing::DumpRule);
@@ -353,7 +388,10 @@ mod tests {
         c.end_input(0);
         let d = c.dumps();
         assert_eq!(d.len(), 2);
-        assert_eq!((d[0].events, d[0].empty, d[0].end_line), (3, false, Some(16)));
+        assert_eq!(
+            (d[0].events, d[0].empty, d[0].end_line),
+            (3, false, Some(16))
+        );
         assert_eq!((d[1].events, d[1].empty), (0, true));
         let w: Vec<_> = c.cpus().collect();
         assert_eq!((w[1].cpu, w[1].lost_events, w[1].events), (18, 5, 2));
@@ -367,9 +405,22 @@ mod tests {
     #[test]
     fn mid_stream_gap_and_overrun_header() {
         let mut c = Coverage::default();
-        c.header(&rec(1), &Header::Entries { in_buffer: 10, written: 20, cpus: Some(2) });
+        c.header(
+            &rec(1),
+            &Header::Entries {
+                in_buffer: 10,
+                written: 20,
+                cpus: Some(2),
+            },
+        );
         c.event(0, Some(0), Some(TraceTs::Ns(100)));
-        c.framing(&rec(2), &Framing::Lost { cpu: 0, count: None });
+        c.framing(
+            &rec(2),
+            &Framing::Lost {
+                cpu: 0,
+                count: None,
+            },
+        );
         c.event(0, Some(0), Some(TraceTs::Ns(300)));
         c.end_input(0);
         let w = c.cpus().next().unwrap();

@@ -218,7 +218,12 @@ struct Lifetime {
 }
 
 impl Lifetime {
-    fn new(n: u32, alloc: Option<Evidence>, owner: Option<TaskKey>, ts: Option<u64>) -> Box<Lifetime> {
+    fn new(
+        n: u32,
+        alloc: Option<Evidence>,
+        owner: Option<TaskKey>,
+        ts: Option<u64>,
+    ) -> Box<Lifetime> {
         let implicit = alloc.is_none();
         Box::new(Lifetime {
             n,
@@ -368,8 +373,15 @@ impl EbTracker {
                 self.stats.contending_allocs += 1;
                 if self.largest_race.as_ref().is_none_or(|r| allocs > r.allocs) {
                     if let Some(first) = l.alloc.clone() {
-                        let span = ts.zip(l.first_alloc_ts).map_or(0, |(a, b)| a.saturating_sub(b));
-                        self.largest_race = Some(Race { eb, allocs, span, first });
+                        let span = ts
+                            .zip(l.first_alloc_ts)
+                            .map_or(0, |(a, b)| a.saturating_sub(b));
+                        self.largest_race = Some(Race {
+                            eb,
+                            allocs,
+                            span,
+                            first,
+                        });
                     }
                 }
                 return Note::Contender { n };
@@ -383,7 +395,12 @@ impl EbTracker {
         let n = st.lifetimes;
         st.released = None;
         st.orphan_clones.clear();
-        st.open = Some(Lifetime::new(n, Some(Evidence::from_event(e, "alloc")), Some(key), ts));
+        st.open = Some(Lifetime::new(
+            n,
+            Some(Evidence::from_event(e, "alloc")),
+            Some(key),
+            ts,
+        ));
         self.stats.lifetimes += 1;
         if realloc {
             self.stats.reallocations += 1;
@@ -421,7 +438,13 @@ impl EbTracker {
         }
     }
 
-    fn release(&mut self, d: EbDump, key: TaskKey, path: Option<ReleasePath>, e: &Event<'_>) -> Note {
+    fn release(
+        &mut self,
+        d: EbDump,
+        key: TaskKey,
+        path: Option<ReleasePath>,
+        e: &Event<'_>,
+    ) -> Note {
         self.touch(d.eb);
         let Some(st) = self.ebs.get_mut(&d.eb) else {
             return Note::None;
@@ -439,7 +462,8 @@ impl EbTracker {
             None => {
                 self.stats.ambiguous_releases += 1;
                 let contender = st.open.as_ref().is_some_and(|l| {
-                    l.contenders.iter().any(|c| c.0 == key) || (l.owner == Some(key) && !l.contenders.is_empty())
+                    l.contenders.iter().any(|c| c.0 == key)
+                        || (l.owner == Some(key) && !l.contenders.is_empty())
                 });
                 if contender {
                     if let Some(l) = st.open.as_mut() {
@@ -589,7 +613,9 @@ impl EbTracker {
                     release_ambiguous: rel.ambiguous,
                     read: ev,
                 });
-                Note::ReadOrphan { after_release: true }
+                Note::ReadOrphan {
+                    after_release: true,
+                }
             }
             None => {
                 self.stats.reads_without_alloc += 1;
@@ -598,7 +624,9 @@ impl EbTracker {
                     read: ev,
                     after_eviction: evicted,
                 });
-                Note::ReadOrphan { after_release: false }
+                Note::ReadOrphan {
+                    after_release: false,
+                }
             }
         };
         st.open = Some(l);
@@ -631,10 +659,20 @@ mod tests {
 
     #[test]
     fn duplicate_read_in_one_lifetime() {
-        let s = line("iou-wrk-", 1, 15, 100, ALLOC) + &line("kworker/", 2, 15, 200, READ) + &line("kworker/", 3, 31, 400, READ);
+        let s = line("iou-wrk-", 1, 15, 100, ALLOC)
+            + &line("kworker/", 2, 15, 200, READ)
+            + &line("kworker/", 3, 31, 400, READ);
         let t = run(&s);
         assert_eq!(t.stats.duplicate_reads, 1);
-        assert!(matches!(&t.facts[0], EbFact::DuplicateRead { eb: 5000, read_count: 2, implicit: false, .. }));
+        assert!(matches!(
+            &t.facts[0],
+            EbFact::DuplicateRead {
+                eb: 5000,
+                read_count: 2,
+                implicit: false,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -644,7 +682,13 @@ mod tests {
             s += &line("iou-wrk-", pid, pid, 100 + pid as u64, ALLOC);
         }
         for pid in 2..=5 {
-            s += &line("iou-wrk-", pid, pid, 200, "alloc_extent_buffer: called from btrfs_release_extent_buffer");
+            s += &line(
+                "iou-wrk-",
+                pid,
+                pid,
+                200,
+                "alloc_extent_buffer: called from btrfs_release_extent_buffer",
+            );
             s += &line(
                 "iou-wrk-",
                 pid,
@@ -656,7 +700,14 @@ mod tests {
         s += &line("kworker/", 9, 1, 300, READ);
         let t = run(&s);
         assert!(t.facts.is_empty(), "{:?}", t.facts);
-        assert_eq!((t.stats.insert_races, t.stats.contending_allocs, t.stats.discards), (1, 4, 4));
+        assert_eq!(
+            (
+                t.stats.insert_races,
+                t.stats.contending_allocs,
+                t.stats.discards
+            ),
+            (1, 4, 4)
+        );
         assert_eq!(t.largest_race.as_ref().map(|r| r.allocs), Some(5));
     }
 
@@ -670,7 +721,14 @@ mod tests {
             + &line("kworker/", 2, 1, 500, READ);
         let t = run(&s);
         assert!(t.facts.is_empty(), "{:?}", t.facts);
-        assert_eq!((t.stats.lifetimes, t.stats.reallocations, t.stats.final_releases), (2, 1, 1));
+        assert_eq!(
+            (
+                t.stats.lifetimes,
+                t.stats.reallocations,
+                t.stats.final_releases
+            ),
+            (2, 1, 1)
+        );
     }
 
     #[test]
@@ -695,8 +753,18 @@ mod tests {
             + &line("btrfs-tr", 7, 1, 301, "btrfs_release_extent_buffer_pages: before release, eb=5000 page_refs=0 eb level=0 fsid=b66a67f0-8273-4158-b7bf-988bb5683000")
             + &line("kworker/", 2, 1, 500, READ);
         let t = run(&s);
-        assert!(matches!(t.facts[0], EbFact::ReadWithoutAlloc { eb: 5000, .. }));
-        assert!(matches!(t.facts[1], EbFact::ReadAfterRelease { eb: 5000, release_ambiguous: false, .. }));
+        assert!(matches!(
+            t.facts[0],
+            EbFact::ReadWithoutAlloc { eb: 5000, .. }
+        ));
+        assert!(matches!(
+            t.facts[1],
+            EbFact::ReadAfterRelease {
+                eb: 5000,
+                release_ambiguous: false,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -704,7 +772,16 @@ mod tests {
         let mut t = EbTracker::new(100);
         let mut s = String::new();
         for i in 0..1000u64 {
-            s += &line("iou-wrk-", 1, 1, 100 + i, &format!("alloc_extent_buffer: alloc_extent_buffer: alloc eb={} len=16384", 4096 * i));
+            s += &line(
+                "iou-wrk-",
+                1,
+                1,
+                100 + i,
+                &format!(
+                    "alloc_extent_buffer: alloc_extent_buffer: alloc eb={} len=16384",
+                    4096 * i
+                ),
+            );
         }
         let mut sink = |r: &Record<'_>| {
             if let Some(e) = crate::event::recognize(r) {

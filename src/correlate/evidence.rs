@@ -17,7 +17,10 @@ impl Comm {
         let n = b.len().min(16);
         let mut bytes = [0u8; 16];
         bytes[..n].copy_from_slice(&b[..n]);
-        Comm { len: n as u8, bytes }
+        Comm {
+            len: n as u8,
+            bytes,
+        }
     }
 
     /// The bytes.

@@ -51,7 +51,10 @@ impl Analysis {
                 self.splats.event(e);
                 ebs::Note::None
             }
-            EventKind::TreeCheck(_) | EventKind::Validation(_) | EventKind::ValidationFailed { .. } | EventKind::Abort(_) => {
+            EventKind::TreeCheck(_)
+            | EventKind::Validation(_)
+            | EventKind::ValidationFailed { .. }
+            | EventKind::Abort(_) => {
                 self.reports.event(e);
                 ebs::Note::None
             }
@@ -71,6 +74,9 @@ impl Analysis {
     /// Coverage bookkeeping for a record (trace events, framing, headers).
     pub fn coverage_of(&mut self, r: &Record<'_>) {
         let input = r.pos.input;
+        if let Some(n) = r.prefixes.dropped {
+            self.coverage.printk_dropped(r, n);
+        }
         match &r.body {
             Body::Trace(t) => {
                 self.coverage.event(input, t.cpu, t.ts);

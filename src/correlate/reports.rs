@@ -101,7 +101,7 @@ pub fn plausible_start(v: u64) -> bool {
 /// subvolume ids (256 and up, well below 2^48), or the negative special
 /// trees (`-6` tree log, `-9` data reloc: within 256 of 2^64).
 pub fn plausible_owner(v: u64) -> bool {
-    v < 1 << 48 || v >= u64::MAX - 255
+    !(1 << 48..u64::MAX - 255).contains(&v)
 }
 
 impl Reports {
@@ -128,13 +128,37 @@ impl Reports {
                     root: t.root,
                 };
                 let header_block = if t.block_trusted { None } else { t.block };
-                self.add(e, "tree-check", kind, eb, header_block, t.owner.map(|o| o.0), None);
+                self.add(
+                    e,
+                    "tree-check",
+                    kind,
+                    eb,
+                    header_block,
+                    t.owner.map(|o| o.0),
+                    None,
+                );
             }
             EventKind::Validation(v) => {
-                self.add(e, "validation", ReportKind::Validation(v.kind), Some((v.eb, Tie::Start)), None, None, v.have);
+                self.add(
+                    e,
+                    "validation",
+                    ReportKind::Validation(v.kind),
+                    Some((v.eb, Tie::Start)),
+                    None,
+                    None,
+                    v.have,
+                );
             }
             EventKind::ValidationFailed { eb } => {
-                self.add(e, "validation-failed", ReportKind::DebugValidationFailed, Some((eb, Tie::Start)), None, None, None);
+                self.add(
+                    e,
+                    "validation-failed",
+                    ReportKind::DebugValidationFailed,
+                    Some((eb, Tie::Start)),
+                    None,
+                    None,
+                    None,
+                );
             }
             EventKind::Abort(a) => self.abort(e, a),
             _ => {}
@@ -180,9 +204,13 @@ impl Reports {
     }
 
     fn abort(&mut self, e: &Event<'_>, a: Abort<'_>) {
-        let site = a
-            .func
-            .map(|f| format!("{}:{}", String::from_utf8_lossy(f), a.line.map_or(String::new(), |l| l.to_string())));
+        let site = a.func.map(|f| {
+            format!(
+                "{}:{}",
+                String::from_utf8_lossy(f),
+                a.line.map_or(String::new(), |l| l.to_string())
+            )
+        });
         // The `errno=` line that follows a `Transaction aborted (error N)` text is the same abort.
         if !a.aborted_text {
             if let Some(last) = self.aborts.last_mut() {
@@ -220,7 +248,9 @@ impl Reports {
 
     /// Reports tied to `eb`.
     pub fn for_eb(&self, eb: u64) -> impl Iterator<Item = &Report> {
-        self.reports.iter().filter(move |r| r.eb.is_some_and(|(b, _)| b == eb))
+        self.reports
+            .iter()
+            .filter(move |r| r.eb.is_some_and(|(b, _)| b == eb))
     }
 }
 

@@ -192,6 +192,10 @@ fn generic_function(f: &[u8]) -> bool {
         b"__fortify",
         b"ubsan_",
         b"__ubsan_",
+        b"__sanitizer_cov",
+        b"register_lock_class",
+        b"__lockdep",
+        b"lock_release",
     ];
     EXACT.contains(&f) || PREFIXES.iter().any(|p| f.starts_with(p))
 }
@@ -211,6 +215,29 @@ fn s(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// A function name for a title: without compiler suffixes (`.cold`,
+/// `.isra.0`, `.part.0`, `.constprop.0`), as syzkaller prints it.
+fn func_name(b: &[u8]) -> String {
+    let base = b.split(|&c| c == b'.').next().unwrap_or(b);
+    s(if base.is_empty() { b } else { base })
+}
+
+/// Lockdep and other kernel `WARNING:` texts that are splats even without a console prefix.
+fn known_warning_text(t: &[u8]) -> bool {
+    const KNOWN: [&[u8]; 9] = [
+        b"possible ",
+        b"suspicious RCU usage",
+        b"bad unlock balance",
+        b"inconsistent lock state",
+        b"lock held ",
+        b"held lock freed",
+        b"kernel stack ",
+        b"CPU: ",
+        b"refcount_t: ",
+    ];
+    KNOWN.iter().any(|k| t.starts_with(k))
+}
+
 impl SplatTracker {
     /// Feed one event (only oops lines matter).
     pub fn event(&mut self, e: &Event<'_>) {
@@ -221,20 +248,27 @@ impl SplatTracker {
             OopsLine::Warning { location, func } => {
                 let loc = location.map(s);
                 let meta = func == Some(b"end_bbio_meta_read")
-                    || location.is_some_and(|l| l.starts_with(b"fs/btrfs/extent_io.c")) && func.is_none_or(|f| f == b"end_bbio_meta_read");
+                    || location.is_some_and(|l| l.starts_with(b"fs/btrfs/extent_io.c"))
+                        && func.is_none_or(|f| f == b"end_bbio_meta_read");
                 let shape = TitleShape::In {
                     prefix: "WARNING".into(),
-                    fallback: loc.as_ref().map_or_else(|| "WARNING".to_string(), |l| format!("WARNING at {l}")),
+                    fallback: loc
+                        .as_ref()
+                        .map_or_else(|| "WARNING".to_string(), |l| format!("WARNING at {l}")),
                 };
                 let i = self.start(e, SplatKind::Warning, shape, loc, false);
                 let sp = &mut self.splats[i];
                 sp.end_bbio_meta_read = meta && func.is_some();
                 match func {
-                    Some(f) => self.resolve(i, &s(f)),
+                    Some(f) => self.resolve(i, &func_name(f)),
                     None => sp.pending = Pending::Rip,
                 }
             }
             OopsLine::WarningText(t) => {
+                // Unprefixed text (user space on the console, ld.so) is not a kernel splat.
+                if !e.prefixed && !known_warning_text(t) {
+                    return;
+                }
                 let title = format!("WARNING: {}", s(t));
                 let i = self.start(e, SplatKind::Warning, TitleShape::Fixed, None, false);
                 self.splats[i].title = title;
@@ -260,12 +294,19 @@ impl SplatTracker {
                 };
                 let i = self.start(e, SplatKind::Kasan, shape, None, true);
                 match func {
-                    Some(f) if !f.is_empty() && !generic_function(f) => self.resolve(i, &s(f)),
+                    Some(f) if !f.is_empty() && !generic_function(f) => {
+                        self.resolve(i, &func_name(f))
+                    }
                     _ => self.splats[i].pending = Pending::Frames,
                 }
             }
             OopsLine::KasanAccess { write } => {
-                if let Some(sp) = self.splats.iter_mut().rev().find(|sp| sp.kind == SplatKind::Kasan && sp.input == e.pos.input) {
+                if let Some(sp) = self
+                    .splats
+                    .iter_mut()
+                    .rev()
+                    .find(|sp| sp.kind == SplatKind::Kasan && sp.input == e.pos.input)
+                {
                     if sp.kasan_access.is_none() {
                         sp.kasan_access = Some(if write { "Write" } else { "Read" });
                         rebuild_title(sp);
@@ -285,15 +326,20 @@ impl SplatTracker {
                 let i = self.start(e, SplatKind::Bug, shape, None, needs_func);
                 let sp = &mut self.splats[i];
                 sp.title = prefix;
-                sp.pending = if needs_func { Pending::Rip } else { Pending::No };
+                sp.pending = if needs_func {
+                    Pending::Rip
+                } else {
+                    Pending::No
+                };
             }
             OopsLine::OopsHeader { what, die } => {
                 let caller = e.caller;
                 let input = e.pos.input;
-                let waiting = self
-                    .splats
-                    .iter()
-                    .position(|sp| sp.wants_header && sp.input == input && (caller.is_none() || sp.caller.is_none() || sp.caller == caller));
+                let waiting = self.splats.iter().position(|sp| {
+                    sp.wants_header
+                        && sp.input == input
+                        && (caller.is_none() || sp.caller.is_none() || sp.caller == caller)
+                });
                 match waiting {
                     Some(i) => {
                         let sp = &mut self.splats[i];
@@ -314,7 +360,12 @@ impl SplatTracker {
                 }
             }
             OopsLine::Panic(msg) => {
-                let after_splat = msg.starts_with(b"Fatal exception") || msg.starts_with(b"panic_on_warn set");
+                // Panics that are the consequence of the splat before them.
+                let after_splat = msg.starts_with(b"Fatal exception")
+                    || memchr::memmem::find(msg, b"panic_on_warn set").is_some()
+                    || msg.starts_with(b"hung_task: blocked tasks")
+                    || msg.starts_with(b"softlockup: hung tasks")
+                    || msg.starts_with(b"RCU Stall");
                 let input = e.pos.input;
                 if after_splat {
                     if let Some(sp) = self.splats.iter_mut().rev().find(|sp| sp.input == input) {
@@ -323,14 +374,20 @@ impl SplatTracker {
                     }
                 }
                 let i = self.start(e, SplatKind::Panic, TitleShape::Fixed, None, false);
-                self.splats[i].title = format!("kernel panic: {}", s(msg));
+                let msg = s(msg);
+                let msg = msg.split(" exitcode=").next().unwrap_or(&msg).trim_end();
+                self.splats[i].title = format!("kernel panic: {msg}");
                 self.splats[i].pending = Pending::No;
             }
-            OopsLine::Hung | OopsLine::RcuStall => {
-                let prefix = if line == OopsLine::Hung {
-                    "INFO: task hung"
-                } else {
-                    "INFO: rcu detected stall"
+            OopsLine::Hung | OopsLine::RcuStall | OopsLine::Lockdep(_) => {
+                let lockdep;
+                let prefix = match line {
+                    OopsLine::Hung => "INFO: task hung",
+                    OopsLine::Lockdep(l) => {
+                        lockdep = format!("INFO: {}", s(l));
+                        &lockdep
+                    }
+                    _ => "INFO: rcu detected stall",
                 };
                 let shape = TitleShape::In {
                     prefix: prefix.into(),
@@ -345,18 +402,25 @@ impl SplatTracker {
                         self.splats[i].pending = Pending::FramesAfterRip;
                         self.in_trace = Some(i);
                     } else {
-                        self.resolve(i, &s(f));
+                        self.resolve(i, &func_name(f));
                     }
                 }
             }
             OopsLine::CallTrace => {
-                self.in_trace = self.oldest_pending(e, &[Pending::Frames, Pending::FramesAfterRip, Pending::Rip]);
+                self.in_trace = self
+                    .oldest_pending(e, &[Pending::Frames, Pending::FramesAfterRip, Pending::Rip]);
             }
-            OopsLine::Frame { func, unreliable: false } => {
+            OopsLine::Frame {
+                func,
+                unreliable: false,
+            } => {
                 if let Some(i) = self.in_trace {
                     let sp = &self.splats[i];
-                    if sp.pending != Pending::No && sp.input == e.pos.input && !generic_function(func) {
-                        self.resolve(i, &s(func));
+                    if sp.pending != Pending::No
+                        && sp.input == e.pos.input
+                        && !generic_function(func)
+                    {
+                        self.resolve(i, &func_name(func));
                         self.in_trace = None;
                     }
                 }
@@ -368,7 +432,14 @@ impl SplatTracker {
         }
     }
 
-    fn start(&mut self, e: &Event<'_>, kind: SplatKind, shape: TitleShape, location: Option<String>, wants_header: bool) -> usize {
+    fn start(
+        &mut self,
+        e: &Event<'_>,
+        kind: SplatKind,
+        shape: TitleShape,
+        location: Option<String>,
+        wants_header: bool,
+    ) -> usize {
         let title = match &shape {
             TitleShape::In { fallback, .. } => fallback.clone(),
             TitleShape::Fixed => String::new(),
@@ -403,14 +474,26 @@ impl SplatTracker {
             .filter(|(_, sp)| waiting(sp) && caller.is_some() && sp.caller == caller)
             .map(|(i, _)| i)
             .next();
-        same.or_else(|| self.splats.iter().enumerate().filter(|(_, sp)| waiting(sp)).map(|(i, _)| i).next())
+        same.or_else(|| {
+            self.splats
+                .iter()
+                .enumerate()
+                .filter(|(_, sp)| waiting(sp))
+                .map(|(i, _)| i)
+                .next()
+        })
     }
 
     fn resolve(&mut self, i: usize, func: &str) {
         let sp = &mut self.splats[i];
         sp.func = Some(func.to_string());
         sp.pending = Pending::No;
-        if sp.kind == SplatKind::Warning && sp.location.as_deref().is_some_and(|l| l.starts_with("fs/btrfs/extent_io.c")) {
+        if sp.kind == SplatKind::Warning
+            && sp
+                .location
+                .as_deref()
+                .is_some_and(|l| l.starts_with("fs/btrfs/extent_io.c"))
+        {
             sp.end_bbio_meta_read = func == "end_bbio_meta_read";
         }
         rebuild_title(sp);
@@ -420,7 +503,10 @@ impl SplatTracker {
                 self.loc_func.insert(loc.clone(), func.clone());
                 // Every BUG at the same file:line is in the same function.
                 for other in self.splats.iter_mut() {
-                    if other.pending != Pending::No && other.kind == SplatKind::Bug && other.location.as_deref() == Some(&loc) {
+                    if other.pending != Pending::No
+                        && other.kind == SplatKind::Bug
+                        && other.location.as_deref() == Some(&loc)
+                    {
                         other.func = Some(func.clone());
                         other.pending = Pending::No;
                         rebuild_title(other);
@@ -459,10 +545,22 @@ fn rebuild_title(sp: &mut Splat) {
 fn bug_title(text: &[u8]) -> (String, bool) {
     let t = s(text);
     const WITH_FUNC: [(&str, &str); 6] = [
-        ("kernel NULL pointer dereference", "BUG: kernel NULL pointer dereference"),
-        ("unable to handle page fault", "BUG: unable to handle kernel paging request"),
-        ("unable to handle kernel paging request", "BUG: unable to handle kernel paging request"),
-        ("unable to handle kernel NULL pointer dereference", "BUG: unable to handle kernel NULL pointer dereference"),
+        (
+            "kernel NULL pointer dereference",
+            "BUG: kernel NULL pointer dereference",
+        ),
+        (
+            "unable to handle page fault",
+            "BUG: unable to handle kernel paging request",
+        ),
+        (
+            "unable to handle kernel paging request",
+            "BUG: unable to handle kernel paging request",
+        ),
+        (
+            "unable to handle kernel NULL pointer dereference",
+            "BUG: unable to handle kernel NULL pointer dereference",
+        ),
         ("soft lockup", "BUG: soft lockup"),
         ("scheduling while atomic", "BUG: scheduling while atomic"),
     ];
@@ -488,7 +586,10 @@ mod tests {
             }
         };
         read_input(0, text.as_bytes(), &ReadOptions::default(), &mut sink);
-        t.finish().iter().map(|s| (s.title.clone(), s.evidence.pos.line, s.panicked)).collect()
+        t.finish()
+            .iter()
+            .map(|s| (s.title.clone(), s.evidence.pos.line, s.panicked))
+            .collect()
     }
 
     #[test]
@@ -500,7 +601,10 @@ mod tests {
              [  178.607815] RIP: 0010:btrfs_create_new_inode+0xa46/0xa70 [btrfs]\n\
              [  178.800079] ---[ end trace 0000000000000000 ]---\n",
         );
-        assert_eq!(t, vec![("WARNING in btrfs_create_new_inode".to_string(), 3, false)]);
+        assert_eq!(
+            t,
+            vec![("WARNING in btrfs_create_new_inode".to_string(), 3, false)]
+        );
         let t = titles(
             "[  707.299280] ------------[ cut here ]------------\n\
              [  707.299281] kernel BUG at fs/btrfs/tree-checker.c:2070!\n\
@@ -532,7 +636,10 @@ mod tests {
     #[test]
     fn kasan_hung_and_panic() {
         let t = titles("BUG: KASAN: slab-out-of-bounds in do_raw_write_lock+0x1/0x2\nWrite of size 4 at addr ffff\n");
-        assert_eq!(t[0].0, "KASAN: slab-out-of-bounds Write in do_raw_write_lock");
+        assert_eq!(
+            t[0].0,
+            "KASAN: slab-out-of-bounds Write in do_raw_write_lock"
+        );
         let t = titles(
             "INFO: task jbd2/sda-8:3563 blocked for more than 140 seconds.\nCall Trace:\n __schedule+0x897/0x1e60\n schedule+0xfe/0x350\n jbd2_journal_commit_transaction+0x658a/0x8ee4\n",
         );
@@ -541,7 +648,10 @@ mod tests {
         assert_eq!(t[0].0, "kernel panic: sysrq triggered crash");
         let t = titles("BUG: kernel NULL pointer dereference, address: 0000000000000001\nOops: 0000 [#1] SMP NOPTI\nRIP: 0010:__set_page_dirty_buffers+0x5a/0x110\n");
         assert_eq!(t.len(), 1);
-        assert_eq!(t[0].0, "BUG: kernel NULL pointer dereference in __set_page_dirty_buffers");
+        assert_eq!(
+            t[0].0,
+            "BUG: kernel NULL pointer dereference in __set_page_dirty_buffers"
+        );
         let t = titles("Speculative Return Stack Overflow: WARNING: See https://kernel.org/doc/html/latest/admin-guide/hw-vuln/srso.html for more details.\n");
         assert!(t.is_empty());
     }

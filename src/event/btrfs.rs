@@ -89,10 +89,31 @@ impl ValidationKind {
         }
     }
 
+    /// The message, for humans.
+    pub fn label(self) -> &'static str {
+        match self {
+            ValidationKind::BadTreeBlockStart => "bad tree block start",
+            ValidationKind::BadFsid => "bad fsid",
+            ValidationKind::BadLevel => "bad tree block level",
+            ValidationKind::ChecksumFailed => "checksum verify failed",
+            ValidationKind::LevelVerifyFailed => "level verify failed",
+            ValidationKind::ParentTransid => "parent transid verify failed",
+            ValidationKind::FirstKeyMismatch => "tree first key mismatch",
+            ValidationKind::LevelMismatch => "tree level mismatch",
+            ValidationKind::InvalidNritems => "invalid tree nritems",
+            ValidationKind::ReadTimeCorruption => "read time tree block corruption detected",
+            ValidationKind::WriteTimeCorruption => "write time tree block corruption detected",
+            ValidationKind::WriteBadGeneration => "bad generation at write time",
+        }
+    }
+
     /// Whether the message is emitted when a block is read (the rule
     /// `validation-failed` covers these; write-side ones are context).
     pub fn read_side(self) -> bool {
-        !matches!(self, ValidationKind::WriteTimeCorruption | ValidationKind::WriteBadGeneration)
+        !matches!(
+            self,
+            ValidationKind::WriteTimeCorruption | ValidationKind::WriteBadGeneration
+        )
     }
 }
 
@@ -181,7 +202,23 @@ pub fn tree_check(msg: &[u8]) -> Option<TreeCheck<'_>> {
     if rest.starts_with(b" chunk_start=") || (node && rest.starts_with(b", nritems too ")) {
         trusted = true;
     }
-    let reason = reason_of(rest);
+    let reason = match memchr::memmem::find(rest, b" len=") {
+        // extent_err: "... extent bytenr=%llu len=%llu %pV" (no comma before the reason)
+        Some(p) if memchr::memmem::find(rest, b" extent bytenr=").is_some_and(|e| e < p) => {
+            let after = &rest[p + 5..];
+            let n = after
+                .iter()
+                .position(|c| !c.is_ascii_digit())
+                .unwrap_or(after.len());
+            trim(&after[n..])
+        }
+        _ => reason_of(rest),
+    };
+    let reason = if reason.is_empty() {
+        reason_of(rest)
+    } else {
+        reason
+    };
     Some(TreeCheck {
         node,
         root,
@@ -218,7 +255,14 @@ fn reason_of(rest: &[u8]) -> &[u8] {
 /// `block=350945280 read time tree block corruption detected`.
 pub fn validation(msg: &[u8]) -> Option<Validation> {
     use ValidationKind::*;
-    let v = |kind, eb, mirror, have| Some(Validation { kind, eb, mirror, have });
+    let v = |kind, eb, mirror, have| {
+        Some(Validation {
+            kind,
+            eb,
+            mirror,
+            have,
+        })
+    };
     if let Some(r) = msg.strip_prefix(b"bad tree block start, ") {
         let (r, mirror) = match r.strip_prefix(b"mirror ") {
             Some(x) => {
@@ -229,7 +273,10 @@ pub fn validation(msg: &[u8]) -> Option<Validation> {
         };
         let r = r.strip_prefix(b"want ")?;
         let (r, want) = dec_u64(r).ok()?;
-        let have = r.strip_prefix(b" have ").and_then(|x| dec_u64(x).ok()).map(|x| x.1);
+        let have = r
+            .strip_prefix(b" have ")
+            .and_then(|x| dec_u64(x).ok())
+            .map(|x| x.1);
         return v(BadTreeBlockStart, want, mirror, have);
     }
     if let Some(r) = msg.strip_prefix(b"bad fsid on ") {
@@ -247,7 +294,10 @@ pub fn validation(msg: &[u8]) -> Option<Validation> {
         (&b"checksum verify failed on "[..], ChecksumFailed),
         (b"level verify failed on ", LevelVerifyFailed),
         (b"parent transid verify failed on ", ParentTransid),
-        (b"read time tree block corruption detected on ", ReadTimeCorruption),
+        (
+            b"read time tree block corruption detected on ",
+            ReadTimeCorruption,
+        ),
     ] {
         if let Some(r) = msg.strip_prefix(prefix) {
             let (eb, mirror) = logical_mirror(r)?;
@@ -255,7 +305,10 @@ pub fn validation(msg: &[u8]) -> Option<Validation> {
         }
     }
     for (prefix, kind) in [
-        (&b"tree first key mismatch detected, bytenr="[..], FirstKeyMismatch),
+        (
+            &b"tree first key mismatch detected, bytenr="[..],
+            FirstKeyMismatch,
+        ),
         (b"tree level mismatch detected, bytenr=", LevelMismatch),
         (b"invalid tree nritems, bytenr=", InvalidNritems),
     ] {
@@ -281,9 +334,15 @@ pub fn validation(msg: &[u8]) -> Option<Validation> {
 
 /// `logical %llu mirror %u` or old `%llu` / `block %llu`.
 fn logical_mirror(r: &[u8]) -> Option<(u64, Option<u32>)> {
-    let r = r.strip_prefix(b"logical ").or_else(|| r.strip_prefix(b"block ")).unwrap_or(r);
+    let r = r
+        .strip_prefix(b"logical ")
+        .or_else(|| r.strip_prefix(b"block "))
+        .unwrap_or(r);
     let (r, eb) = dec_u64(r).ok()?;
-    let mirror = r.strip_prefix(b" mirror ").and_then(|x| dec_u32(x).ok()).map(|x| x.1);
+    let mirror = r
+        .strip_prefix(b" mirror ")
+        .and_then(|x| dec_u32(x).ok())
+        .map(|x| x.1);
     Some((eb, mirror))
 }
 
@@ -329,26 +388,43 @@ mod tests {
         let m = btrfs_msg(b"BTRFS critical (device dm-0): corrupted leaf, root=258 block=15302115328 owner mismatch, have 13709377558419367261 expect [256, 18446744073709551360] eb=15302115328").unwrap();
         let t = tree_check(m.msg).unwrap();
         assert!(!t.node);
-        assert_eq!((t.root, t.block, t.eb), (Some(258), Some(15302115328), Some(15302115328)));
-        assert_eq!(t.owner, Some((13709377558419367261, Expect::Range(256, 18446744073709551360))));
+        assert_eq!(
+            (t.root, t.block, t.eb),
+            (Some(258), Some(15302115328), Some(15302115328))
+        );
+        assert_eq!(
+            t.owner,
+            Some((
+                13709377558419367261,
+                Expect::Range(256, 18446744073709551360)
+            ))
+        );
         assert!(!t.block_trusted);
         let t = tree_check(b"corrupted node, root=262 block=12450248866117114644 owner mismatch, have 1606127004340072680 expect [256, 18446744073709551360]").unwrap();
         assert_eq!((t.node, t.eb), (true, None));
-        let t = tree_check(b"corrupted leaf, root=5 block=30408704 owner mismatch, have 7 expect 5").unwrap();
+        let t =
+            tree_check(b"corrupted leaf, root=5 block=30408704 owner mismatch, have 7 expect 5")
+                .unwrap();
         assert_eq!(t.owner, Some((7, Expect::Root(5))));
     }
 
     #[test]
     fn corrupt_reporters() {
         let t = tree_check(b"corrupt leaf: root=5 block=350945280 slot=85 ino=55495, unknown flags detected: 0x2000000").unwrap();
-        assert_eq!((t.root, t.block, t.slot, t.block_trusted), (Some(5), Some(350945280), Some(85), false));
+        assert_eq!(
+            (t.root, t.block, t.slot, t.block_trusted),
+            (Some(5), Some(350945280), Some(85), false)
+        );
         assert_eq!(t.reason, b"unknown flags detected: 0x2000000");
         let t = tree_check(b"corrupt leaf: block=334871673176064 slot=24 extent bytenr=333252139892736 len=36864 invalid data ref objectid value 65241").unwrap();
         assert!(t.block_trusted);
         assert_eq!(t.root, None);
         let t = tree_check(b"corrupt node: root=2 block=64205750272 slot=121, unaligned pointer, have 64012238993 should be aligned to 4096").unwrap();
         assert!(t.node && !t.block_trusted);
-        let t = tree_check(b"corrupt node: root=7 block=30408704, nritems too small, have 0 expect range [1,493]").unwrap();
+        let t = tree_check(
+            b"corrupt node: root=7 block=30408704, nritems too small, have 0 expect range [1,493]",
+        )
+        .unwrap();
         assert!(t.block_trusted);
         let t = tree_check(b"corrupt leaf: root=3 block=22020096 slot=0 chunk_start=22020096, invalid chunk length, have 0").unwrap();
         assert!(t.block_trusted);
@@ -356,23 +432,43 @@ mod tests {
         assert_eq!(t.block, Some(24071061798912));
         let t = tree_check(b"corrupt leaf: root=18446744073709551610 block=30949376 slot=104, csum end range (13807616) goes beyond").unwrap();
         assert_eq!(t.root, Some(18446744073709551610));
-        assert!(tree_check(b"corrupt superblock syschunk array: chunk_start=22020096, x").is_none());
+        assert!(
+            tree_check(b"corrupt superblock syschunk array: chunk_start=22020096, x").is_none()
+        );
     }
 
     #[test]
     fn validation_both_eras() {
-        let v = validation(b"bad tree block start, want 103612416 have 17126188627709133626").unwrap();
-        assert_eq!((v.kind, v.eb, v.have, v.mirror), (ValidationKind::BadTreeBlockStart, 103612416, Some(17126188627709133626), None));
+        let v =
+            validation(b"bad tree block start, want 103612416 have 17126188627709133626").unwrap();
+        assert_eq!(
+            (v.kind, v.eb, v.have, v.mirror),
+            (
+                ValidationKind::BadTreeBlockStart,
+                103612416,
+                Some(17126188627709133626),
+                None
+            )
+        );
         let v = validation(b"bad tree block start, mirror 1 want 103612416 have 0").unwrap();
         assert_eq!(v.mirror, Some(1));
-        let v = validation(b"parent transid verify failed on 86867968 wanted 45273 found 45276").unwrap();
+        let v = validation(b"parent transid verify failed on 86867968 wanted 45273 found 45276")
+            .unwrap();
         assert_eq!((v.kind, v.eb), (ValidationKind::ParentTransid, 86867968));
         let v = validation(b"parent transid verify failed on logical 313163116052480 mirror 2 wanted 12746898 found 12746888").unwrap();
         assert_eq!((v.eb, v.mirror), (313163116052480, Some(2)));
-        let v = validation(b"level verify failed on logical 313163105075200 mirror 2 wanted 0 found 1").unwrap();
+        let v =
+            validation(b"level verify failed on logical 313163105075200 mirror 2 wanted 0 found 1")
+                .unwrap();
         assert_eq!(v.kind, ValidationKind::LevelVerifyFailed);
-        let v = validation(b"read time tree block corruption detected on logical 334871673176064 mirror 1").unwrap();
-        assert_eq!((v.kind, v.eb), (ValidationKind::ReadTimeCorruption, 334871673176064));
+        let v = validation(
+            b"read time tree block corruption detected on logical 334871673176064 mirror 1",
+        )
+        .unwrap();
+        assert_eq!(
+            (v.kind, v.eb),
+            (ValidationKind::ReadTimeCorruption, 334871673176064)
+        );
         let v = validation(b"block=350945280 read time tree block corruption detected").unwrap();
         assert_eq!(v.eb, 350945280);
         let v = validation(b"block=64205750272 write time tree block corruption detected").unwrap();
@@ -383,7 +479,10 @@ mod tests {
         assert_eq!((v.eb, v.mirror), (22020096, Some(1)));
         let v = validation(b"bad tree block level 9 on 22020096").unwrap();
         assert_eq!(v.eb, 22020096);
-        let v = validation(b"checksum verify failed on logical 22020096 mirror 1 wanted 0x1 found 0x2 level 0").unwrap();
+        let v = validation(
+            b"checksum verify failed on logical 22020096 mirror 1 wanted 0x1 found 0x2 level 0",
+        )
+        .unwrap();
         assert_eq!(v.kind, ValidationKind::ChecksumFailed);
         let v = validation(b"tree first key mismatch detected, bytenr=30408704 parent_transid=7 key expected=(1,2,3) has=(4,5,6)").unwrap();
         assert_eq!(v.eb, 30408704);
@@ -396,10 +495,14 @@ mod tests {
         assert_eq!(abort(&m).unwrap().errno, -17);
         let m = btrfs_msg(b"BTRFS: error (device dm-2: state A) in btrfs_create_new_inode:6450: errno=-17 Object already exists").unwrap();
         let a = abort(&m).unwrap();
-        assert_eq!((a.errno, a.func, a.line), (-17, Some(&b"btrfs_create_new_inode"[..]), Some(6450)));
+        assert_eq!(
+            (a.errno, a.func, a.line),
+            (-17, Some(&b"btrfs_create_new_inode"[..]), Some(6450))
+        );
         let m = btrfs_msg(b"BTRFS: error (device vda3) in btrfs_commit_transaction:2505: errno=-5 IO failure (Error while writing out transaction)").unwrap();
         assert_eq!(abort(&m).unwrap().errno, -5);
-        let m = btrfs_msg(b"BTRFS error (device dm-2 state A): Transaction aborted (error -5)").unwrap();
+        let m = btrfs_msg(b"BTRFS error (device dm-2 state A): Transaction aborted (error -5)")
+            .unwrap();
         assert_eq!(abort(&m).unwrap().errno, -5);
     }
 }

@@ -177,6 +177,8 @@ pub struct Event<'a> {
     pub wall_s: Option<u64>,
     /// printk caller id.
     pub caller: Option<Caller>,
+    /// The record had a kernel console/log prefix.
+    pub prefixed: bool,
     /// The trace line, for the generic fields of `events`.
     pub trace: Option<TraceLine<'a>>,
     /// The message text after prefixes.
@@ -198,6 +200,7 @@ pub fn recognize<'a>(r: &Record<'a>) -> Option<Event<'a>> {
         console_ns: r.prefixes.printk_ns,
         wall_s: r.prefixes.wall_s,
         caller: r.prefixes.caller,
+        prefixed: r.prefixes.is_kernel(),
         trace,
         msg: r.msg,
         text: r.original,
@@ -212,7 +215,10 @@ pub fn recognize<'a>(r: &Record<'a>) -> Option<Event<'a>> {
             },
             None,
         )),
-        Body::Framing(Framing::EventsDropped { cpu: Some(cpu), count }) => Some(base(
+        Body::Framing(Framing::EventsDropped {
+            cpu: Some(cpu),
+            count,
+        }) => Some(base(
             EventKind::Lost {
                 cpu: *cpu,
                 count: *count,
@@ -275,8 +281,14 @@ pub fn debug_patch<'a>(symbol: &'a [u8], p: &'a [u8]) -> Option<EventKind<'a>> {
 fn eb_dump(r: &[u8]) -> Option<EbDump> {
     let r = r.strip_prefix(b"eb=")?;
     let (r, eb) = dec_u64(r).ok()?;
-    let num = |key: &[u8]| memchr::memmem::find(r, key).and_then(|p| dec_i64(&r[p + key.len()..]).ok()).map(|x| x.1);
-    let fsid = memchr::memmem::find(r, b"fsid=").and_then(|p| uuid(&r[p + 5..]).ok()).map(|x| x.1);
+    let num = |key: &[u8]| {
+        memchr::memmem::find(r, key)
+            .and_then(|p| dec_i64(&r[p + key.len()..]).ok())
+            .map(|x| x.1)
+    };
+    let fsid = memchr::memmem::find(r, b"fsid=")
+        .and_then(|p| uuid(&r[p + 5..]).ok())
+        .map(|x| x.1);
     Some(EbDump {
         eb,
         page_refs: num(b"page_refs="),
@@ -310,7 +322,11 @@ mod tests {
 
     #[test]
     fn debug_patch_lines() {
-        let k = debug_patch(b"alloc_extent_buffer", b"alloc_extent_buffer: alloc eb=15302115328 len=16384").unwrap();
+        let k = debug_patch(
+            b"alloc_extent_buffer",
+            b"alloc_extent_buffer: alloc eb=15302115328 len=16384",
+        )
+        .unwrap();
         assert_eq!(
             k,
             EventKind::Alloc {
@@ -319,38 +335,78 @@ mod tests {
                 via: AllocVia::AllocExtentBuffer
             }
         );
-        let k = debug_patch(b"btrfs_clone_extent_buffer", b"btrfs_clone_extent_buffer: alloc eb=5 len=16384").unwrap();
-        assert!(matches!(k, EventKind::Alloc { via: AllocVia::Clone, .. }));
-        let k = debug_patch(b"__alloc_dummy_extent_buffer", b"__alloc_dummy_extent_buffer: alloc eb=5 len=4096").unwrap();
-        assert!(matches!(k, EventKind::Alloc { via: AllocVia::Dummy, .. }));
+        let k = debug_patch(
+            b"btrfs_clone_extent_buffer",
+            b"btrfs_clone_extent_buffer: alloc eb=5 len=16384",
+        )
+        .unwrap();
+        assert!(matches!(
+            k,
+            EventKind::Alloc {
+                via: AllocVia::Clone,
+                ..
+            }
+        ));
+        let k = debug_patch(
+            b"__alloc_dummy_extent_buffer",
+            b"__alloc_dummy_extent_buffer: alloc eb=5 len=4096",
+        )
+        .unwrap();
+        assert!(matches!(
+            k,
+            EventKind::Alloc {
+                via: AllocVia::Dummy,
+                ..
+            }
+        ));
         let k = debug_patch(
             b"end_bbio_meta_read",
             b"read done, eb=15302115328 page_refs=3 eb level=0 fsid=b66a67f0-8273-4158-b7bf-988bb5683000",
         )
         .unwrap();
         let EventKind::ReadDone(d) = k else { panic!() };
-        assert_eq!((d.eb, d.page_refs, d.level), (15302115328, Some(3), Some(0)));
+        assert_eq!(
+            (d.eb, d.page_refs, d.level),
+            (15302115328, Some(3), Some(0))
+        );
         assert!(!d.looks_discarded());
         let k = debug_patch(
             b"btrfs_release_extent_buffer_pages",
             b"before release, eb=15664726016 page_refs=0 eb level=0 fsid=00000000-0000-0000-0000-000000000000",
         )
         .unwrap();
-        let EventKind::BeforeRelease(d) = k else { panic!() };
+        let EventKind::BeforeRelease(d) = k else {
+            panic!()
+        };
         assert!(d.looks_discarded());
         assert_eq!(
-            debug_patch(b"alloc_extent_buffer", b"called from btrfs_release_extent_buffer"),
+            debug_patch(
+                b"alloc_extent_buffer",
+                b"called from btrfs_release_extent_buffer"
+            ),
             Some(EventKind::CalledFrom {
                 func: b"btrfs_release_extent_buffer"
             })
         );
         assert_eq!(
-            debug_patch(b"end_bbio_meta_read", b"!!! Validation failed, eb=15302115328 !!!"),
+            debug_patch(
+                b"end_bbio_meta_read",
+                b"!!! Validation failed, eb=15302115328 !!!"
+            ),
             Some(EventKind::ValidationFailed { eb: 15302115328 })
         );
         // The data-read decoy.
-        assert_eq!(debug_patch(b"end_bbio_data_read", b"read done, ino=257 off=0"), None);
-        assert_eq!(debug_patch(b"end_bbio_data_read", b"read done, eb=1 page_refs=1"), None);
-        assert_eq!(debug_patch(b"sched_switch", b"prev_comm=a prev_pid=1"), None);
+        assert_eq!(
+            debug_patch(b"end_bbio_data_read", b"read done, ino=257 off=0"),
+            None
+        );
+        assert_eq!(
+            debug_patch(b"end_bbio_data_read", b"read done, eb=1 page_refs=1"),
+            None
+        );
+        assert_eq!(
+            debug_patch(b"sched_switch", b"prev_comm=a prev_pid=1"),
+            None
+        );
     }
 }

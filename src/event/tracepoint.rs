@@ -24,10 +24,12 @@ fn fields_of(name: &[u8]) -> Option<&'static [&'static [u8]]> {
         b"add_delayed_ref_head" | b"run_delayed_ref_head" => &[b"bytenr="],
         b"btrfs_reserved_extent_alloc" | b"btrfs_reserved_extent_free" => &[b"start="],
         b"btrfs_reserve_extent" | b"btrfs_reserve_extent_cluster" => &[b"start="],
-        b"btrfs_qgroup_trace_extent" | b"btrfs_qgroup_account_extents" | b"btrfs_qgroup_account_extent" => {
-            &[b"bytenr="]
+        b"btrfs_qgroup_trace_extent"
+        | b"btrfs_qgroup_account_extents"
+        | b"btrfs_qgroup_account_extent" => &[b"bytenr="],
+        b"btrfs_prelim_ref_merge" | b"btrfs_prelim_ref_insert" => {
+            &[b"parent=", b"wanted_disk_byte="]
         }
-        b"btrfs_prelim_ref_merge" | b"btrfs_prelim_ref_insert" => &[b"parent=", b"wanted_disk_byte="],
         _ => return None,
     })
 }
@@ -47,7 +49,8 @@ pub fn blocks<'a>(name: &'a [u8], payload: &'a [u8]) -> Option<EventKind<'a>> {
         return None;
     }
     if name.starts_with(b"btrfs_reserve_extent")
-        && !(memchr::memmem::find(fields, b"METADATA").is_some() || memchr::memmem::find(fields, b"SYSTEM").is_some())
+        && !(memchr::memmem::find(fields, b"METADATA").is_some()
+            || memchr::memmem::find(fields, b"SYSTEM").is_some())
     {
         return None;
     }
@@ -91,7 +94,15 @@ mod tests {
                 blocks: [Some(30408704), Some(30425088)]
             }
         );
-        assert!(blocks(b"run_delayed_ref_head", b"b66a67f0-8273-4158-b7bf-988bb5683000: bytenr=1 num_bytes=4096 action=ADD is_data=1").is_none());
-        assert!(blocks(b"defrag_add_target", b"69fd3173-f190-4b0d-b5d0-9c995f2950cc: root=5").is_none());
+        assert!(blocks(
+            b"run_delayed_ref_head",
+            b"b66a67f0-8273-4158-b7bf-988bb5683000: bytenr=1 num_bytes=4096 action=ADD is_data=1"
+        )
+        .is_none());
+        assert!(blocks(
+            b"defrag_add_target",
+            b"69fd3173-f190-4b0d-b5d0-9c995f2950cc: root=5"
+        )
+        .is_none());
     }
 }

@@ -83,34 +83,50 @@ pub fn framing(text: &[u8]) -> Option<Framing<'_>> {
             if t == b"Dumping ftrace buffer:" {
                 return Some(Framing::DumpStart { instance: None });
             }
-            let name = t.strip_prefix(b"Dumping ftrace instance ")?.strip_suffix(b" buffer:")?;
-            Some(Framing::DumpStart { instance: Some(name) })
+            let name = t
+                .strip_prefix(b"Dumping ftrace instance ")?
+                .strip_suffix(b" buffer:")?;
+            Some(Framing::DumpStart {
+                instance: Some(name),
+            })
         }
         b'-' => {
             if !t.iter().all(|&c| c == b'-') || t.len() < 3 {
                 return None;
             }
-            Some(if t.len() == 33 { Framing::DumpRule } else { Framing::Separator })
+            Some(if t.len() == 33 {
+                Framing::DumpRule
+            } else {
+                Framing::Separator
+            })
         }
         b'(' => (t == b"(ftrace buffer empty)").then_some(Framing::DumpEmpty),
         b'C' => cpu_marker(t),
         b'#' => {
             let r = t.strip_prefix(b"##### CPU ")?;
             let (r, cpu) = dec_u32(r).ok()?;
-            r.starts_with(b" buffer started").then_some(Framing::BufferStarted { cpu })
+            r.starts_with(b" buffer started")
+                .then_some(Framing::BufferStarted { cpu })
         }
         b'*' => {
             let r = t.strip_prefix(b"** ")?;
             let (r, count) = dec_u64(r).ok()?;
-            r.starts_with(b" printk messages dropped").then_some(Framing::PrintkDropped { count })
+            r.starts_with(b" printk messages dropped")
+                .then_some(Framing::PrintkDropped { count })
         }
         b'[' => match t {
             b"[LINE TOO BIG]" => Some(Framing::DumpNotice),
-            b"[EVENTS DROPPED]" => Some(Framing::EventsDropped { cpu: None, count: None }),
+            b"[EVENTS DROPPED]" => Some(Framing::EventsDropped {
+                cpu: None,
+                count: None,
+            }),
             _ => None,
         },
-        b'I' => (t.starts_with(b"Instance ") && t.ends_with(b" not found")).then_some(Framing::DumpNotice),
-        b'B' => t.starts_with(b"Bad dumping mode").then_some(Framing::DumpNotice),
+        b'I' => (t.starts_with(b"Instance ") && t.ends_with(b" not found"))
+            .then_some(Framing::DumpNotice),
+        b'B' => t
+            .starts_with(b"Bad dumping mode")
+            .then_some(Framing::DumpNotice),
         _ => None,
     }
 }
@@ -125,10 +141,16 @@ fn cpu_marker(t: &[u8]) -> Option<Framing<'_>> {
             return Some(Framing::Lost { cpu, count: None });
         }
         let (r, n) = dec_u64(r).ok()?;
-        return (r == b" EVENTS]").then_some(Framing::Lost { cpu, count: Some(n) });
+        return (r == b" EVENTS]").then_some(Framing::Lost {
+            cpu,
+            count: Some(n),
+        });
     }
     if r == b"EVENTS DROPPED]" {
-        return Some(Framing::EventsDropped { cpu: Some(cpu), count: None });
+        return Some(Framing::EventsDropped {
+            cpu: Some(cpu),
+            count: None,
+        });
     }
     let (r, n) = dec_u64(r).ok()?;
     (r == b" EVENTS DROPPED]").then_some(Framing::EventsDropped {
@@ -176,8 +198,17 @@ pub fn header(text: &[u8]) -> Option<Header<'_>> {
             (r == b" is empty").then_some(Header::TraceCmdCpuEmpty(n))
         }
         b'-' => {
-            let known: [&[u8]; 5] = [b"-- Journal begins", b"-- Logs begin", b"-- Boot ", b"-- Reboot --", b"-- No entries --"];
-            known.iter().any(|k| t.starts_with(k)).then_some(Header::Journal)
+            let known: [&[u8]; 5] = [
+                b"-- Journal begins",
+                b"-- Logs begin",
+                b"-- Boot ",
+                b"-- Reboot --",
+                b"-- No entries --",
+            ];
+            known
+                .iter()
+                .any(|k| t.starts_with(k))
+                .then_some(Header::Journal)
         }
         _ => None,
     }
@@ -187,7 +218,9 @@ fn entries(r: &[u8]) -> Option<Header<'_>> {
     let (r, in_buffer) = dec_u64(r).ok()?;
     let r = r.strip_prefix(b"/")?;
     let (r, written) = dec_u64(r).ok()?;
-    let cpus = memchr::memmem::find(r, b"#P:").and_then(|p| dec_u32(&r[p + 3..]).ok()).map(|x| x.1);
+    let cpus = memchr::memmem::find(r, b"#P:")
+        .and_then(|p| dec_u32(&r[p + 3..]).ok())
+        .map(|x| x.1);
     Some(Header::Entries {
         in_buffer,
         written,
@@ -201,27 +234,59 @@ mod tests {
 
     #[test]
     fn dump_framing() {
-        assert_eq!(framing(b"Dumping ftrace buffer:"), Some(Framing::DumpStart { instance: None }));
+        assert_eq!(
+            framing(b"Dumping ftrace buffer:"),
+            Some(Framing::DumpStart { instance: None })
+        );
         assert_eq!(
             framing(b"Dumping ftrace instance foo buffer:"),
-            Some(Framing::DumpStart { instance: Some(b"foo") })
+            Some(Framing::DumpStart {
+                instance: Some(b"foo")
+            })
         );
-        assert_eq!(framing(b"---------------------------------"), Some(Framing::DumpRule));
-        assert_eq!(framing(b"   (ftrace buffer empty)"), Some(Framing::DumpEmpty));
+        assert_eq!(
+            framing(b"---------------------------------"),
+            Some(Framing::DumpRule)
+        );
+        assert_eq!(
+            framing(b"   (ftrace buffer empty)"),
+            Some(Framing::DumpEmpty)
+        );
         assert_eq!(
             framing(b"CPU:18 [LOST 468484 EVENTS]"),
-            Some(Framing::Lost { cpu: 18, count: Some(468484) })
+            Some(Framing::Lost {
+                cpu: 18,
+                count: Some(468484)
+            })
         );
-        assert_eq!(framing(b"CPU:3 [LOST EVENTS]"), Some(Framing::Lost { cpu: 3, count: None }));
-        assert_eq!(framing(b"##### CPU 2 buffer started ####"), Some(Framing::BufferStarted { cpu: 2 }));
+        assert_eq!(
+            framing(b"CPU:3 [LOST EVENTS]"),
+            Some(Framing::Lost {
+                cpu: 3,
+                count: None
+            })
+        );
+        assert_eq!(
+            framing(b"##### CPU 2 buffer started ####"),
+            Some(Framing::BufferStarted { cpu: 2 })
+        );
         assert_eq!(
             framing(b"CPU:1 [42 EVENTS DROPPED]"),
-            Some(Framing::EventsDropped { cpu: Some(1), count: Some(42) })
+            Some(Framing::EventsDropped {
+                cpu: Some(1),
+                count: Some(42)
+            })
         );
-        assert_eq!(framing(b"** 12 printk messages dropped **"), Some(Framing::PrintkDropped { count: 12 }));
+        assert_eq!(
+            framing(b"** 12 printk messages dropped **"),
+            Some(Framing::PrintkDropped { count: 12 })
+        );
         assert_eq!(framing(b"------------[ cut here ]------------"), None);
         assert_eq!(framing(b"---[ end trace 0000000000000000 ]---"), None);
-        assert_eq!(framing(b" ------------------------------------------"), Some(Framing::Separator));
+        assert_eq!(
+            framing(b" ------------------------------------------"),
+            Some(Framing::Separator)
+        );
         assert_eq!(framing(b"CPU: 6 PID: 45509 Comm: iou-wrk-45116"), None);
     }
 
@@ -236,7 +301,10 @@ mod tests {
                 cpus: Some(16)
             })
         );
-        assert_eq!(header(b"#              | |         |   |||||     |         |"), Some(Header::Comment));
+        assert_eq!(
+            header(b"#              | |         |   |||||     |         |"),
+            Some(Header::Comment)
+        );
         assert_eq!(header(b"version = 6"), Some(Header::TraceCmdVersion(6)));
         assert_eq!(header(b"cpus=6"), Some(Header::TraceCmdCpus(6)));
         assert_eq!(header(b"CPU 3 is empty"), Some(Header::TraceCmdCpuEmpty(3)));

@@ -85,9 +85,12 @@ pub fn btrfs_msg(text: &[u8]) -> Option<BtrfsMsg<'_>> {
     })
 }
 
+/// Device, state letters and the rest of a btrfs message.
+pub type DeviceState<'a> = (&'a [u8], Option<&'a [u8]>, &'a [u8]);
+
 /// `(device dm-2)`, `(device dm-2: state EA)`, `(device dm-2 state EA)` then `: msg`
 /// (or ` in func:line: ...` for `BTRFS: error (device ...) in ...`).
-pub fn device_state(r: &[u8]) -> Option<(&[u8], Option<&[u8]>, &[u8])> {
+pub fn device_state(r: &[u8]) -> Option<DeviceState<'_>> {
     let r = r.strip_prefix(b"(device ")?;
     let close = memchr::memchr(b')', r)?;
     let inner = &r[..close];
@@ -166,6 +169,8 @@ pub enum OopsLine<'a> {
     RcuStall,
     /// Any other `INFO:` line.
     Info(&'a [u8]),
+    /// A lockdep report: `INFO: trying to register non-static key.` and friends.
+    Lockdep(&'a [u8]),
     /// `Read of size 8 at addr ...` / `Write of size ...` (KASAN access).
     KasanAccess {
         /// A write access.
@@ -178,11 +183,18 @@ pub enum OopsLine<'a> {
 /// Recognise an oops-block line.
 pub fn oops_line(text: &[u8]) -> Option<OopsLine<'_>> {
     let t = trim_start(text);
-    keyword_line(t).or_else(|| oops_header(t)).or_else(|| frame(text))
+    keyword_line(t)
+        .or_else(|| oops_header(t))
+        .or_else(|| frame(text))
 }
 
 /// Oops lines that start with a keyword.
 fn keyword_line(t: &[u8]) -> Option<OopsLine<'_>> {
+    // The soft-lockup detector prints through pr_fmt("watchdog: ").
+    let t = t
+        .strip_prefix(b"watchdog: ")
+        .or_else(|| t.strip_prefix(b"NMI watchdog: "))
+        .unwrap_or(t);
     let first = *t.first()?;
     match first {
         b'-' => {
@@ -204,9 +216,17 @@ fn keyword_line(t: &[u8]) -> Option<OopsLine<'_>> {
             t.starts_with(b"Workqueue: ").then_some(OopsLine::Body)
         }
         b'k' | b'K' => {
-            if let Some(r) = t.strip_prefix(b"kernel BUG at ").or_else(|| t.strip_prefix(b"Kernel BUG at ")) {
-                let end = r.iter().position(|&c| c == b'!' || c == b' ').unwrap_or(r.len());
-                return Some(OopsLine::KernelBug { location: &r[..end] });
+            if let Some(r) = t
+                .strip_prefix(b"kernel BUG at ")
+                .or_else(|| t.strip_prefix(b"Kernel BUG at "))
+            {
+                let end = r
+                    .iter()
+                    .position(|&c| c == b'!' || c == b' ')
+                    .unwrap_or(r.len());
+                return Some(OopsLine::KernelBug {
+                    location: &r[..end],
+                });
             }
             if let Some(r) = t.strip_prefix(b"Kernel panic - not syncing: ") {
                 return Some(OopsLine::Panic(trim(r)));
@@ -227,27 +247,50 @@ fn keyword_line(t: &[u8]) -> Option<OopsLine<'_>> {
             }
             Some(OopsLine::Bug(trim(r)))
         }
-        b'R' if t.starts_with(b"RIP: ") => Some(OopsLine::Rip { func: rip_func(&t[5..]) }),
-        b'I' if t.starts_with(b"IP: ") => Some(OopsLine::Rip { func: rip_func(&t[4..]) }),
-        b'p' if t.starts_with(b"pc : ") => Some(OopsLine::Rip { func: rip_func(&t[5..]) }),
+        b'R' if t.starts_with(b"RIP: ") => Some(OopsLine::Rip {
+            func: rip_func(&t[5..]),
+        }),
+        b'I' if t.starts_with(b"IP: ") => Some(OopsLine::Rip {
+            func: rip_func(&t[4..]),
+        }),
+        b'p' if t.starts_with(b"pc : ") => Some(OopsLine::Rip {
+            func: rip_func(&t[5..]),
+        }),
         b'C' if t == b"Call Trace:" || t == b"Call trace:" => Some(OopsLine::CallTrace),
         b'<' => {
             let inner = t.strip_prefix(b"<")?.strip_suffix(b">")?;
             let inner = inner.strip_prefix(b"/").unwrap_or(inner);
-            (!inner.is_empty() && inner.len() <= 8 && inner.iter().all(|c| c.is_ascii_uppercase() || *c == b'#'))
-                .then_some(OopsLine::StackMarker)
+            (!inner.is_empty()
+                && inner.len() <= 8
+                && inner.iter().all(|c| c.is_ascii_uppercase() || *c == b'#'))
+            .then_some(OopsLine::StackMarker)
         }
         b'I' if t.starts_with(b"INFO: ") => {
             let r = &t[6..];
             if r.starts_with(b"task ") && memchr::memmem::find(r, b" blocked ").is_some() {
                 return Some(OopsLine::Hung);
             }
-            if memchr::memmem::find(r, b"detected stall").is_some() || memchr::memmem::find(r, b"self-detected stall").is_some() {
+            if memchr::memmem::find(r, b"detected stall").is_some()
+                || memchr::memmem::find(r, b"self-detected stall").is_some()
+            {
                 return Some(OopsLine::RcuStall);
+            }
+            const LOCKDEP: [&[u8]; 6] = [
+                b"trying to register non-static key",
+                b"possible recursive locking detected",
+                b"inconsistent lock state",
+                b"possible irq lock inversion dependency detected",
+                b"suspicious RCU usage",
+                b"possible circular locking dependency detected",
+            ];
+            if let Some(l) = LOCKDEP.iter().find(|l| r.starts_with(l)) {
+                return Some(OopsLine::Lockdep(l));
             }
             Some(OopsLine::Info(trim(r)))
         }
-        b'r' if t.starts_with(b"rcu: INFO: ") && memchr::memmem::find(t, b"detected stall").is_some() => {
+        b'r' if t.starts_with(b"rcu: INFO: ")
+            && memchr::memmem::find(t, b"detected stall").is_some() =>
+        {
             Some(OopsLine::RcuStall)
         }
         b'R' if t.starts_with(b"Read of size ") => Some(OopsLine::KasanAccess { write: false }),
@@ -258,6 +301,23 @@ fn keyword_line(t: &[u8]) -> Option<OopsLine<'_>> {
 /// `WARNING: CPU: %d PID: %d at %s:%d %pS` / `at %pS`, old `WARNING: at %s:%d %pS()`,
 /// or any other text.
 fn warning(r: &[u8]) -> OopsLine<'_> {
+    // 2025+: `WARNING: net/mac80211/tx.c:5024 at __ieee80211_beacon_get+0x125d/0x1630, CPU#1: comm/pid`
+    if let Some(p) = memchr::memmem::find(r, b" at ") {
+        let loc = &r[..p];
+        let f = symbol_of(&r[p + 4..]);
+        let plus = r.get(p + 4 + f.len()) == Some(&b'+');
+        if plus
+            && !f.is_empty()
+            && loc.contains(&b':')
+            && loc.contains(&b'/')
+            && !loc.contains(&b' ')
+        {
+            return OopsLine::Warning {
+                location: Some(loc),
+                func: Some(f),
+            };
+        }
+    }
     let at = if r.starts_with(b"CPU: ") || r.starts_with(b"at ") {
         memchr::memmem::find(r, b"at ").map(|p| &r[p + 3..])
     } else {
@@ -276,7 +336,10 @@ fn warning(r: &[u8]) -> OopsLine<'_> {
                 _ => (None, None),
             };
             let func = func.filter(|f| !f.is_empty());
-            OopsLine::Warning { location: loc, func }
+            OopsLine::Warning {
+                location: loc,
+                func,
+            }
         }
         None => OopsLine::WarningText(trim(r)),
     }
@@ -285,7 +348,10 @@ fn warning(r: &[u8]) -> OopsLine<'_> {
 /// The symbol at the start of `s` (up to `+`, space or `(`).
 pub fn symbol_of(s: &[u8]) -> &[u8] {
     let s = trim_start(s);
-    let n = s.iter().position(|&c| !is_symbol_char(c)).unwrap_or(s.len());
+    let n = s
+        .iter()
+        .position(|&c| !is_symbol_char(c))
+        .unwrap_or(s.len());
     &s[..n]
 }
 
@@ -334,12 +400,24 @@ pub fn frame(text: &[u8]) -> Option<OopsLine<'_>> {
     }
     let t = trim_start(text);
     if let Some(r) = t.strip_prefix(b"[<") {
-        // ARM: [<addr>] (func) from ...
-        let close = memchr::memmem::find(r, b">] (")?;
-        let f = symbol_of(&r[close + 4..]);
-        return (!f.is_empty()).then_some(OopsLine::Frame {
+        // ARM: `[<addr>] (func) from ...`; old x86: `[<addr>] func+0x../0x..`, `[<addr>] ? func+0x..`.
+        let close = memchr::memmem::find(r, b">] ")?;
+        let rest = &r[close + 3..];
+        if let Some(arm) = rest.strip_prefix(b"(") {
+            let f = symbol_of(arm);
+            return (!f.is_empty()).then_some(OopsLine::Frame {
+                func: f,
+                unreliable: false,
+            });
+        }
+        let (rest, unreliable) = match rest.strip_prefix(b"? ") {
+            Some(x) => (x, true),
+            None => (rest, false),
+        };
+        let f = symbol_of(rest);
+        return (!f.is_empty() && rest.get(f.len()) == Some(&b'+')).then_some(OopsLine::Frame {
             func: f,
-            unreliable: false,
+            unreliable,
         });
     }
     let (t, unreliable) = match t.strip_prefix(b"? ") {
@@ -352,7 +430,9 @@ pub fn frame(text: &[u8]) -> Option<OopsLine<'_>> {
     }
     let r = &t[f.len()..];
     let ok = if let Some(off) = r.strip_prefix(b"+0x") {
-        off.iter().position(|&c| c == b'/').is_some_and(|s| off[..s].iter().all(u8::is_ascii_hexdigit))
+        off.iter()
+            .position(|&c| c == b'/')
+            .is_some_and(|s| off[..s].iter().all(u8::is_ascii_hexdigit))
     } else if let Some(path) = r.strip_prefix(b" ") {
         // symbolized inline frame: "func file.c:NN [inline]"
         let tok = path.split(|&c| c == b' ').next().unwrap_or(b"");
@@ -360,7 +440,10 @@ pub fn frame(text: &[u8]) -> Option<OopsLine<'_>> {
     } else {
         false
     };
-    ok.then_some(OopsLine::Frame { func: f, unreliable })
+    ok.then_some(OopsLine::Frame {
+        func: f,
+        unreliable,
+    })
 }
 
 /// Whether an unprefixed line has the shape of a kernel message.
@@ -465,9 +548,13 @@ fn register_line(t: &[u8]) -> bool {
         _ => return false,
     };
     let name = &t[..colon];
-    let name_ok = name.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    let name_ok = name
+        .iter()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         || (name[0] == b'x' && name[1..].iter().all(u8::is_ascii_digit))
-        || name == b"lr " || name == b"sp " || name == b"pc ";
+        || name == b"lr "
+        || name == b"sp "
+        || name == b"pc ";
     let v = trim_start(&t[colon + 1..]);
     name_ok && v.len() >= 4 && v[..4].iter().all(u8::is_ascii_hexdigit)
 }
@@ -479,22 +566,34 @@ mod tests {
     #[test]
     fn btrfs_prefixes() {
         let m = btrfs_msg(b"BTRFS critical (device dm-0): corrupted leaf, root=258").unwrap();
-        assert_eq!((m.level, m.device, m.state), (Some(BtrfsLevel::Critical), Some(&b"dm-0"[..]), None));
+        assert_eq!(
+            (m.level, m.device, m.state),
+            (Some(BtrfsLevel::Critical), Some(&b"dm-0"[..]), None)
+        );
         assert_eq!(m.msg, b"corrupted leaf, root=258");
         let m = btrfs_msg(b"BTRFS error (device dm-2: state EA): x").unwrap();
         assert_eq!((m.device, m.state), (Some(&b"dm-2"[..]), Some(&b"EA"[..])));
         let m = btrfs_msg(b"BTRFS error (device dm-2 state EA): x").unwrap();
-        assert_eq!((m.device, m.state, m.msg), (Some(&b"dm-2"[..]), Some(&b"EA"[..]), &b"x"[..]));
+        assert_eq!(
+            (m.device, m.state, m.msg),
+            (Some(&b"dm-2"[..]), Some(&b"EA"[..]), &b"x"[..])
+        );
         let m = btrfs_msg(b"BTRFS info: x").unwrap();
         assert_eq!((m.level, m.device), (Some(BtrfsLevel::Info), None));
         let m = btrfs_msg(b"BTRFS: Transaction aborted (error -17)").unwrap();
-        assert_eq!((m.level, m.msg), (None, &b"Transaction aborted (error -17)"[..]));
+        assert_eq!(
+            (m.level, m.msg),
+            (None, &b"Transaction aborted (error -17)"[..])
+        );
         assert!(btrfs_msg(b"BTRFSx").is_none());
     }
 
     #[test]
     fn oops_lines() {
-        assert_eq!(oops_line(b"------------[ cut here ]------------"), Some(OopsLine::CutHere));
+        assert_eq!(
+            oops_line(b"------------[ cut here ]------------"),
+            Some(OopsLine::CutHere)
+        );
         assert_eq!(
             oops_line(b"WARNING: CPU: 2 PID: 5191 at fs/btrfs/inode.c:6450 btrfs_create_new_inode+0xa46/0xa70 [btrfs]"),
             Some(OopsLine::Warning {
@@ -509,7 +608,10 @@ mod tests {
                 func: Some(b"kvm_arch_vcpu_ioctl_run")
             })
         );
-        assert_eq!(oops_line(b"WARNING: foo"), Some(OopsLine::WarningText(b"foo")));
+        assert_eq!(
+            oops_line(b"WARNING: foo"),
+            Some(OopsLine::WarningText(b"foo"))
+        );
         assert_eq!(
             oops_line(b"kernel BUG at fs/btrfs/tree-checker.c:2070!"),
             Some(OopsLine::KernelBug {
@@ -543,10 +645,15 @@ mod tests {
                 func: Some(b"btrfs_check_eb_owner")
             })
         );
-        assert_eq!(oops_line(b"RIP: 0033:0x7f86d5ad6dc0"), Some(OopsLine::Rip { func: None }));
+        assert_eq!(
+            oops_line(b"RIP: 0033:0x7f86d5ad6dc0"),
+            Some(OopsLine::Rip { func: None })
+        );
         assert_eq!(
             oops_line(b"RIP: 0010:[<ffffffff82d4e304>]  [<ffffffff82d4e304>] __memset+0x24/0x30"),
-            Some(OopsLine::Rip { func: Some(b"__memset") })
+            Some(OopsLine::Rip {
+                func: Some(b"__memset")
+            })
         );
         assert_eq!(
             oops_line(b" ? btrfs_check_eb_owner+0xde/0x120 [btrfs 290fe500927c39e916d6cdb139ee0675587b5b87]"),
@@ -582,12 +689,27 @@ mod tests {
             oops_line(b"Kernel panic - not syncing: Fatal exception"),
             Some(OopsLine::Panic(b"Fatal exception"))
         );
-        assert_eq!(oops_line(b"---[ end trace 0000000000000000 ]---"), Some(OopsLine::EndTrace));
-        assert_eq!(oops_line(b"INFO: task jbd2/sda-8:3563 blocked for more than 140 seconds."), Some(OopsLine::Hung));
+        assert_eq!(
+            oops_line(b"---[ end trace 0000000000000000 ]---"),
+            Some(OopsLine::EndTrace)
+        );
+        assert_eq!(
+            oops_line(b"INFO: task jbd2/sda-8:3563 blocked for more than 140 seconds."),
+            Some(OopsLine::Hung)
+        );
         // Not splats.
-        assert_eq!(oops_line(b"Speculative Return Stack Overflow: WARNING: See https://kernel.org/x"), None);
-        assert_eq!(oops_line(b"I'll start by showing do_nanosleep(), since"), None);
-        assert_eq!(oops_line(b"BIOS-e820: [mem 0x0000000000000400-0x000000000009ffff] usable"), None);
+        assert_eq!(
+            oops_line(b"Speculative Return Stack Overflow: WARNING: See https://kernel.org/x"),
+            None
+        );
+        assert_eq!(
+            oops_line(b"I'll start by showing do_nanosleep(), since"),
+            None
+        );
+        assert_eq!(
+            oops_line(b"BIOS-e820: [mem 0x0000000000000400-0x000000000009ffff] usable"),
+            None
+        );
     }
 
     #[test]
@@ -603,7 +725,12 @@ mod tests {
         ] {
             assert!(looks_kernel(s.as_bytes()), "{s}");
         }
-        for s in ["I added eb->start to the message", "$ grep 'eb=15302115328' typescript-5", "Thanks,", "Qu"] {
+        for s in [
+            "I added eb->start to the message",
+            "$ grep 'eb=15302115328' typescript-5",
+            "Thanks,",
+            "Qu",
+        ] {
             assert!(!looks_kernel(s.as_bytes()), "{s}");
         }
     }

@@ -122,7 +122,10 @@ pub fn classify<'a>(text: &'a [u8], pre: &Prefixes) -> Body<'a> {
     if pre.userspace {
         return Body::Userspace(text);
     }
-    if matches!(first, b'D' | b'-' | b'(' | b'C' | b'#' | b'*' | b'[' | b'I' | b'B') {
+    if matches!(
+        first,
+        b'D' | b'-' | b'(' | b'C' | b'#' | b'*' | b'[' | b'I' | b'B'
+    ) {
         if let Some(f) = framing::framing(t) {
             return Body::Framing(f);
         }
@@ -175,7 +178,10 @@ fn systemd_status(t: &[u8]) -> bool {
             return false;
         };
         let tag = &r[..close];
-        let known = matches!(tag, b"  OK  " | b"FAILED" | b"DEPEND" | b" INFO " | b" WARN " | b"TIME ");
+        let known = matches!(
+            tag,
+            b"  OK  " | b"FAILED" | b"DEPEND" | b" INFO " | b" WARN " | b"TIME "
+        );
         let spinner = !tag.is_empty() && tag.iter().all(|&c| c == b' ' || c == b'*');
         return (known || spinner) && r.get(close + 1) == Some(&b' ');
     }
@@ -198,7 +204,10 @@ fn systemd_status(t: &[u8]) -> bool {
 ///
 /// Example: `end_bbio_meta_read: read done, eb=15302115328 page_refs=3 eb level=0 fsid=...`.
 pub fn bare_trace(t: &[u8]) -> Option<TraceLine<'_>> {
-    let n = t.iter().position(|&c| !is_symbol_char(c)).unwrap_or(t.len());
+    let n = t
+        .iter()
+        .position(|&c| !is_symbol_char(c))
+        .unwrap_or(t.len());
     if n == 0 || !t[0].is_ascii_alphabetic() && t[0] != b'_' {
         return None;
     }
@@ -212,7 +221,8 @@ pub fn bare_trace(t: &[u8]) -> Option<TraceLine<'_>> {
         || p.starts_with(b"called from ")
         || p.starts_with(b"!!! Validation failed, eb=")
         || memchr::memmem::find(p, b": alloc eb=").is_some();
-    let tracepoint = body.name.starts_with(b"btrfs") && crate::fields::uuid(p).is_ok_and(|(r, _)| r.starts_with(b": "));
+    let tracepoint = body.name.starts_with(b"btrfs")
+        && crate::fields::uuid(p).is_ok_and(|(r, _)| r.starts_with(b": "));
     (debug_patch || tracepoint).then_some(TraceLine {
         format: TraceFormat::Bare,
         file: None,

@@ -161,7 +161,11 @@ pub fn latency_line(i: &[u8]) -> IResult<&[u8], TraceLine<'_>> {
         let r = skip_spaces1(rest)?;
         let (r, cpu) = dec_u32(r).ok()?;
         // Flags: 4 to 8 non-blank characters glued to the CPU, first one not a digit.
-        let fl_len = r.iter().take(9).position(|&c| c == b' ').unwrap_or(r.len().min(9));
+        let fl_len = r
+            .iter()
+            .take(9)
+            .position(|&c| c == b' ')
+            .unwrap_or(r.len().min(9));
         if !(4..=8).contains(&fl_len) || r[0].is_ascii_digit() {
             return None;
         }
@@ -208,7 +212,11 @@ fn latency_ts(i: &[u8]) -> Option<(&[u8], TraceTs, Option<u8>)> {
             [b':', rest @ ..] => (None, rest),
             _ => return None,
         };
-        return Some((body_start(r)?, TraceTs::SinceReset(n.checked_mul(1000)?), mark));
+        return Some((
+            body_start(r)?,
+            TraceTs::SinceReset(n.checked_mul(1000)?),
+            mark,
+        ));
     }
     let r = r.strip_prefix(b":")?;
     Some((body_start(r)?, TraceTs::Counter(n), None))
@@ -224,7 +232,10 @@ fn body_start(r: &[u8]) -> Option<&[u8]> {
 }
 
 fn skip_spaces1(i: &[u8]) -> Option<&[u8]> {
-    let k = i.iter().position(|&c| c != b' ' && c != b'\t').unwrap_or(i.len());
+    let k = i
+        .iter()
+        .position(|&c| c != b' ' && c != b'\t')
+        .unwrap_or(i.len());
     if k == 0 {
         None
     } else {
@@ -300,7 +311,10 @@ fn normal_at(t: &[u8], b: usize) -> Option<TraceLine<'_>> {
     // Right of ']': " flags  ts: " or " ts: ".
     let r = &inner[close + 1..];
     let r = skip_spaces1(r)?;
-    let tok_end = r.iter().position(|&c| c == b' ' || c == b'\t').unwrap_or(r.len());
+    let tok_end = r
+        .iter()
+        .position(|&c| c == b' ' || c == b'\t')
+        .unwrap_or(r.len());
     let (flags, r) = match normal_ts(r) {
         Some(x) => (None, x),
         None => {
@@ -328,7 +342,10 @@ fn normal_at(t: &[u8], b: usize) -> Option<TraceLine<'_>> {
 }
 
 fn trim_end_spaces(i: &[u8]) -> &[u8] {
-    let k = i.iter().rposition(|&c| c != b' ' && c != b'\t').map_or(0, |k| k + 1);
+    let k = i
+        .iter()
+        .rposition(|&c| c != b' ' && c != b'\t')
+        .map_or(0, |k| k + 1);
     &i[..k]
 }
 
@@ -351,14 +368,20 @@ fn normal_ts(r: &[u8]) -> Option<(&[u8], TraceTs)> {
 /// `do_nanosleep <-hrtimer_nanosleep` (function tracer).
 pub fn event_body(i: &[u8]) -> EventBody<'_> {
     let s = trim_start(i);
-    let name_len = s.iter().position(|&c| !is_symbol_char(c)).unwrap_or(s.len());
+    let name_len = s
+        .iter()
+        .position(|&c| !is_symbol_char(c))
+        .unwrap_or(s.len());
     let name = &s[..name_len];
     let mut r = &s[name_len..];
     let mut sym_offset = None;
     if name_len > 0 {
         // `+0x1a4/0x2c0` with optional ` [module]`, or ` <ffffffffc0a1b2c4>`.
         if r.starts_with(b"+0x") {
-            let end = r.iter().position(|&c| c == b':' || c == b' ').unwrap_or(r.len());
+            let end = r
+                .iter()
+                .position(|&c| c == b':' || c == b' ')
+                .unwrap_or(r.len());
             let mut end2 = end;
             if r[end..].starts_with(b" [") {
                 if let Some(c) = memchr::memchr(b']', &r[end..]) {
@@ -382,7 +405,10 @@ pub fn event_body(i: &[u8]) -> EventBody<'_> {
             };
         }
         if let Some(p) = r.strip_prefix(b" <-") {
-            let plen = p.iter().position(|&c| !is_symbol_char(c)).unwrap_or(p.len());
+            let plen = p
+                .iter()
+                .position(|&c| !is_symbol_char(c))
+                .unwrap_or(p.len());
             return EventBody {
                 name,
                 sym_offset,
@@ -437,12 +463,18 @@ pub fn funcgraph_line(i: &[u8]) -> IResult<&[u8], TraceLine<'_>> {
         if !r[..arrow].contains(&b'|') && memchr::memchr(b'|', r).is_none() {
             return Ok((
                 &[],
-                graph_line(ts, cpu, None, b"", EventBody {
-                    name: b"",
-                    sym_offset: None,
-                    payload: trim(r),
-                    kind: BodyKind::Graph,
-                }),
+                graph_line(
+                    ts,
+                    cpu,
+                    None,
+                    b"",
+                    EventBody {
+                        name: b"",
+                        sym_offset: None,
+                        payload: trim(r),
+                        kind: BodyKind::Graph,
+                    },
+                ),
             ));
         }
     }
@@ -469,7 +501,10 @@ pub fn funcgraph_line(i: &[u8]) -> IResult<&[u8], TraceLine<'_>> {
     if bars == 0 || content.is_empty() || !graph_content(content) {
         return fail(i);
     }
-    let name_len = content.iter().position(|&c| !is_symbol_char(c)).unwrap_or(content.len());
+    let name_len = content
+        .iter()
+        .position(|&c| !is_symbol_char(c))
+        .unwrap_or(content.len());
     let body = EventBody {
         name: &content[..name_len],
         sym_offset: None,
@@ -530,10 +565,14 @@ mod tests {
     use super::*;
 
     fn lat(s: &str) -> TraceLine<'_> {
-        latency_line(s.as_bytes()).unwrap_or_else(|e| panic!("{s}: {e:?}")).1
+        latency_line(s.as_bytes())
+            .unwrap_or_else(|e| panic!("{s}: {e:?}"))
+            .1
     }
     fn norm(s: &str) -> TraceLine<'_> {
-        normal_line(s.as_bytes()).unwrap_or_else(|e| panic!("{s}: {e:?}")).1
+        normal_line(s.as_bytes())
+            .unwrap_or_else(|e| panic!("{s}: {e:?}"))
+            .1
     }
 
     #[test]
@@ -544,22 +583,36 @@ mod tests {
         assert_eq!(l.flags, Some(&b"....."[..]));
         assert_eq!(l.ts, Some(TraceTs::SinceReset(2_649_295_481_000)));
         assert_eq!(l.body.name, b"alloc_extent_buffer");
-        assert_eq!(l.body.payload, b"alloc_extent_buffer: alloc eb=15302115328 len=16384");
+        assert_eq!(
+            l.body.payload,
+            b"alloc_extent_buffer: alloc eb=15302115328 len=16384"
+        );
         let l = lat("kworker/-322      15..... 2649295735us : end_bbio_meta_read: read done, eb=15302115328 page_refs=3 eb level=0 fsid=b66a67f0-8273-4158-b7bf-988bb5683000");
-        assert_eq!((l.comm, l.pid, l.cpu), (&b"kworker/"[..], Some(322), Some(15)));
+        assert_eq!(
+            (l.comm, l.pid, l.cpu),
+            (&b"kworker/"[..], Some(322), Some(15))
+        );
         assert_eq!(l.body.name, b"end_bbio_meta_read");
         let l = lat("     bfs-45112    33..... 680751822us : alloc_extent_buffer: alloc_extent_buffer: alloc eb=14410006528 len=16384");
         assert_eq!((l.comm, l.pid, l.cpu), (&b"bfs"[..], Some(45112), Some(33)));
-        let l = lat("kworker/-957       4..... 680471091us : end_bbio_meta_read: read done, eb=14202404864");
+        let l = lat(
+            "kworker/-957       4..... 680471091us : end_bbio_meta_read: read done, eb=14202404864",
+        );
         assert_eq!(l.cpu, Some(4));
     }
 
     #[test]
     fn latency_variants() {
         let l = lat("btrfs-tr-873       3dN.1.   12us!: foo: bar");
-        assert_eq!((l.cpu, l.flags, l.mark), (Some(3), Some(&b"dN.1."[..]), Some(b'!')));
+        assert_eq!(
+            (l.cpu, l.flags, l.mark),
+            (Some(3), Some(&b"dN.1."[..]), Some(b'!'))
+        );
         let l = lat("  <idle>-0         0d.h1.    5us+: x: y");
-        assert_eq!((l.comm, l.pid, l.mark), (&b"<idle>"[..], Some(0), Some(b'+')));
+        assert_eq!(
+            (l.comm, l.pid, l.mark),
+            (&b"<idle>"[..], Some(0), Some(b'+'))
+        );
         let l = lat("    <...>-2055      1d..2. 16142us : invalidate_inode_pages2_range: !!! folio=786432 !!!");
         assert_eq!((l.comm, l.pid, l.cpu), (&b"<...>"[..], Some(2055), Some(1)));
         let l = lat("      ls-4734    2d..1. 106439.675570920: bprint:               select_task_rq_fair: fig: cpu=0");
@@ -568,10 +621,17 @@ mod tests {
         assert_eq!(l.body.payload, b"select_task_rq_fair: fig: cpu=0");
         let l = lat("migratio-18      2d..3. 106439.675612860: sched_switch:         migration/2:18 [0] S ==> trace-cmd:4732 [120]");
         assert_eq!(l.comm, b"migratio");
-        let l = lat("rcu_tort-70        1dNh3. 10607789211us : sched_wakeup: comm=rcu_torture_fak pid=65");
+        let l = lat(
+            "rcu_tort-70        1dNh3. 10607789211us : sched_wakeup: comm=rcu_torture_fak pid=65",
+        );
         assert_eq!(l.flags, Some(&b"dNh3."[..]));
         let l = lat("kworker/-9796      0dN.3. 10612107787us : dl_server_stop <-dequeue_entities");
-        assert_eq!(l.body.kind, BodyKind::Function { parent: b"dequeue_entities" });
+        assert_eq!(
+            l.body.kind,
+            BodyKind::Function {
+                parent: b"dequeue_entities"
+            }
+        );
         let l = lat("bash-1234    1d..1. 123: x: y");
         assert_eq!(l.ts, Some(TraceTs::Counter(123)));
         // A line cut by a mail client after the prefix.
@@ -584,12 +644,23 @@ mod tests {
     #[test]
     fn normal_lines() {
         let l = norm("   kworker/u16:3-322     [015] .....  2649.295735: end_bbio_meta_read: read done, eb=15302115328");
-        assert_eq!((l.comm, l.pid, l.cpu), (&b"kworker/u16:3"[..], Some(322), Some(15)));
+        assert_eq!(
+            (l.comm, l.pid, l.cpu),
+            (&b"kworker/u16:3"[..], Some(322), Some(15))
+        );
         assert_eq!(l.ts, Some(TraceTs::Ns(2_649_295_735_000)));
-        let l = norm("  iou-wrk-173727-173730  ( 173727) [015] d..1.  2649.295481: alloc_extent_buffer: x");
-        assert_eq!((l.comm, l.pid, l.tgid), (&b"iou-wrk-173727"[..], Some(173730), Some(173727)));
+        let l = norm(
+            "  iou-wrk-173727-173730  ( 173727) [015] d..1.  2649.295481: alloc_extent_buffer: x",
+        );
+        assert_eq!(
+            (l.comm, l.pid, l.tgid),
+            (&b"iou-wrk-173727"[..], Some(173730), Some(173727))
+        );
         let l = norm("          <idle>-0     (-----) [006] ....    10.258854: sched_switch: prev_comm=swapper/6");
-        assert_eq!((l.comm, l.tgid, l.flags), (&b"<idle>"[..], None, Some(&b"...."[..])));
+        assert_eq!(
+            (l.comm, l.tgid, l.flags),
+            (&b"<idle>"[..], None, Some(&b"...."[..]))
+        );
         let l = norm("     kworker/5:2-1497  [005]   454.414591: thermal_temperature:  thermal_zone=cls0 id=0");
         assert_eq!((l.flags, l.body.name), (None, &b"thermal_temperature"[..]));
         assert_eq!(l.body.payload, b"thermal_zone=cls0 id=0");
@@ -597,13 +668,21 @@ mod tests {
         assert_eq!(l.comm, b"atrace");
         let l = norm(" ndroid.systemui-13580 (13580) [001] ...1 683202.104223: tracing_mark_write: S|13580|deliverInputEvent|263");
         assert_eq!(l.comm, b"ndroid.systemui");
-        let l = norm("          svscan-1678  [000] .... 6412438.703521: do_nanosleep <-hrtimer_nanosleep");
-        assert_eq!(l.body.kind, BodyKind::Function { parent: b"hrtimer_nanosleep" });
+        let l = norm(
+            "          svscan-1678  [000] .... 6412438.703521: do_nanosleep <-hrtimer_nanosleep",
+        );
+        assert_eq!(
+            l.body.kind,
+            BodyKind::Function {
+                parent: b"hrtimer_nanosleep"
+            }
+        );
         let l = norm("            bash-1234    [001] ..... 987654321098: foo: bar");
         assert_eq!(l.ts, Some(TraceTs::Counter(987654321098)));
         let l = norm("     Web Content-1234    [1001] d..1.  1.000001: x: y");
         assert_eq!((l.comm, l.cpu), (&b"Web Content"[..], Some(1001)));
-        let l = norm("\t   <...>-15430 [006]  7115.449594: sched_switch:          prev_comm=trace-cmd");
+        let l =
+            norm("\t   <...>-15430 [006]  7115.449594: sched_switch:          prev_comm=trace-cmd");
         assert_eq!(l.comm, b"<...>");
         let l = norm("trace1.dat:        bash-1234  [001]  10.000001: foo: x");
         assert_eq!((l.file, l.comm), (Some(&b"trace1.dat"[..]), &b"bash"[..]));
@@ -616,7 +695,9 @@ mod tests {
         let l = norm("         mount-1504  [009]   146.449458: xfs_buf_init:         dev 252:18 daddr 0xffffffffffffffff");
         assert_eq!(l.body.payload, b"dev 252:18 daddr 0xffffffffffffffff");
         assert!(normal_line(b"[ 2740.240046] kworker/-322      15..... 1us : x").is_err());
-        assert!(normal_line(b"BIOS-e820: [mem 0x0000000000000400-0x000000000009ffff] usable").is_err());
+        assert!(
+            normal_line(b"BIOS-e820: [mem 0x0000000000000400-0x000000000009ffff] usable").is_err()
+        );
         assert!(normal_line(b"CPU:18 [LOST 468484 EVENTS]").is_err());
     }
 
@@ -629,26 +710,40 @@ mod tests {
         let b = event_body(b"end_bbio_meta_read <ffffffffc0a1b2c4>: read done");
         assert_eq!(b.sym_offset, Some(&b" <ffffffffc0a1b2c4>"[..]));
         let b = event_body(b"do_sys_open: (do_sys_open+0x0/0x220)");
-        assert_eq!((b.name, b.payload), (&b"do_sys_open"[..], &b"(do_sys_open+0x0/0x220)"[..]));
+        assert_eq!(
+            (b.name, b.payload),
+            (&b"do_sys_open"[..], &b"(do_sys_open+0x0/0x220)"[..])
+        );
         let b = event_body(b"[FAILED TO PARSE] x");
         assert_eq!(b.kind, BodyKind::Other);
     }
 
     #[test]
     fn funcgraph_lines() {
-        let (_, l) = funcgraph_line(b" 0)   0.198 us    |          _raw_spin_lock_irqsave();").unwrap();
-        assert_eq!((l.cpu, l.body.name), (Some(0), &b"_raw_spin_lock_irqsave"[..]));
+        let (_, l) =
+            funcgraph_line(b" 0)   0.198 us    |          _raw_spin_lock_irqsave();").unwrap();
+        assert_eq!(
+            (l.cpu, l.body.name),
+            (Some(0), &b"_raw_spin_lock_irqsave"[..])
+        );
         let (_, l) = funcgraph_line(b" 0)               |  do_nanosleep() {").unwrap();
         assert_eq!(l.body.name, b"do_nanosleep");
-        let (_, l) = funcgraph_line(b"7238523.638008 |   0)               |              finish_task_switch() {").unwrap();
+        let (_, l) = funcgraph_line(
+            b"7238523.638008 |   0)               |              finish_task_switch() {",
+        )
+        .unwrap();
         assert_eq!(l.ts, Some(TraceTs::Ns(7_238_523_638_008_000)));
-        let (_, l) = funcgraph_line(b"7238523.638066 |   0)   19354026 us |            } /* __schedule */").unwrap();
+        let (_, l) =
+            funcgraph_line(b"7238523.638066 |   0)   19354026 us |            } /* __schedule */")
+                .unwrap();
         assert_eq!(l.body.payload, b"} /* __schedule */");
         let (_, l) = funcgraph_line(b" 0)  platfor-3210  =>  vmstat-2854  ").unwrap();
         assert_eq!(l.body.payload, b"platfor-3210  =>  vmstat-2854");
         let (_, l) = funcgraph_line(b"  3) + 12.345 us   |  }").unwrap();
         assert_eq!(l.cpu, Some(3));
-        let (_, l) = funcgraph_line(b"  3)               |      /* read done, eb=15302115328 ... */").unwrap();
+        let (_, l) =
+            funcgraph_line(b"  3)               |      /* read done, eb=15302115328 ... */")
+                .unwrap();
         assert_eq!(l.body.payload, b"/* read done, eb=15302115328 ... */");
         assert!(funcgraph_line(b"1) I'll start by showing").is_err());
         assert!(funcgraph_line(b"# ./funcgraph do_nanosleep").is_err());

@@ -139,7 +139,8 @@ impl<R: Read> LineReader<R> {
             if let Some(j) = memchr::memchr(b'\n', &self.buf[keep_end..keep_end + n]) {
                 skipped += j as u64;
                 // Keep what follows the newline, right after the kept prefix.
-                self.buf.copy_within(keep_end + j + 1..keep_end + n, keep_end);
+                self.buf
+                    .copy_within(keep_end + j + 1..keep_end + n, keep_end);
                 self.end = keep_end + (n - j - 1);
                 self.start = keep_end;
                 let full = self.cap as u64 + skipped;
@@ -252,7 +253,8 @@ pub fn clean<'a>(raw: &'a [u8], scratch: &'a mut Vec<u8>) -> (&'a [u8], u8) {
                 .map(|s| s.as_ptr() as usize - before.as_ptr() as usize);
             match seg_start {
                 Some(st) => {
-                    let seg_end = memchr::memchr(b'\r', &scratch[st..]).map_or(scratch.len(), |e| st + e);
+                    let seg_end =
+                        memchr::memchr(b'\r', &scratch[st..]).map_or(scratch.len(), |e| st + e);
                     scratch.truncate(seg_end);
                     scratch.drain(..st);
                 }
@@ -319,11 +321,22 @@ mod tests {
         }
     }
 
-    fn collect(data: &[u8], cap: usize, read_size: usize, dribble: usize) -> Vec<(Vec<u8>, u64, u64, u64, bool)> {
+    fn collect(
+        data: &[u8],
+        cap: usize,
+        read_size: usize,
+        dribble: usize,
+    ) -> Vec<(Vec<u8>, u64, u64, u64, bool)> {
         let mut r = LineReader::with_limits(Dribble { data, n: dribble }, cap, read_size);
         let mut out = Vec::new();
         while let Some(l) = r.next_line().unwrap() {
-            out.push((l.bytes.to_vec(), l.number, l.offset, l.full_len, l.truncated));
+            out.push((
+                l.bytes.to_vec(),
+                l.number,
+                l.offset,
+                l.full_len,
+                l.truncated,
+            ));
         }
         out
     }
@@ -380,12 +393,18 @@ mod tests {
     fn cleans_crlf_ansi_nul_and_lone_cr() {
         let mut s = Vec::new();
         assert_eq!(clean(b"abc\r\r", &mut s), (&b"abc"[..], clean_flags::CRLF));
-        let (t, f) = clean(b"[\x1b[0;32m  OK  \x1b[0m] Started \x1b[0;1;39mX\x1b[0m.\r\r", &mut s);
+        let (t, f) = clean(
+            b"[\x1b[0;32m  OK  \x1b[0m] Started \x1b[0;1;39mX\x1b[0m.\r\r",
+            &mut s,
+        );
         assert_eq!(t, b"[  OK  ] Started X.");
         assert_eq!(f, clean_flags::CRLF | clean_flags::ANSI);
         let (t, f) = clean(b"a\0b\0", &mut s);
         assert_eq!((t, f), (&b"ab"[..], clean_flags::NUL));
-        let (t, f) = clean(b"Starting foo...\r[   10.839907] systemd-journald[996]: flush", &mut s);
+        let (t, f) = clean(
+            b"Starting foo...\r[   10.839907] systemd-journald[996]: flush",
+            &mut s,
+        );
         assert_eq!(t, b"[   10.839907] systemd-journald[996]: flush");
         assert_eq!(f, clean_flags::LONE_CR);
         let (t, _) = clean(b"\x1bM\r\x1b[K[  OK  ] done\r\r", &mut s);

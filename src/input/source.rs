@@ -233,11 +233,19 @@ fn fill_head<R: Read>(r: &mut BufReader<R>) -> io::Result<Vec<u8>> {
 }
 
 /// Turn a read error from the middle of a stream into an [`InputError`].
-pub fn read_error(name: &str, compression: Compression, after_bytes: u64, e: io::Error) -> InputError {
+pub fn read_error(
+    name: &str,
+    compression: Compression,
+    after_bytes: u64,
+    e: io::Error,
+) -> InputError {
     if compression != Compression::None
         && matches!(
             e.kind(),
-            io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData | io::ErrorKind::Other
+            io::ErrorKind::UnexpectedEof
+                | io::ErrorKind::InvalidInput
+                | io::ErrorKind::InvalidData
+                | io::ErrorKind::Other
         )
     {
         InputError {
@@ -261,9 +269,15 @@ mod tests {
     #[test]
     fn sniffs_magic_bytes_not_names() {
         assert_eq!(Compression::sniff(&[0x1f, 0x8b, 8, 0]), Compression::Gzip);
-        assert_eq!(Compression::sniff(&[0x28, 0xb5, 0x2f, 0xfd, 0]), Compression::Zstd);
+        assert_eq!(
+            Compression::sniff(&[0x28, 0xb5, 0x2f, 0xfd, 0]),
+            Compression::Zstd
+        );
         assert_eq!(Compression::sniff(b"\xfd7zXZ\x00"), Compression::Xz);
-        assert_eq!(Compression::sniff(b"[    0.000000] Linux"), Compression::None);
+        assert_eq!(
+            Compression::sniff(b"[    0.000000] Linux"),
+            Compression::None
+        );
         assert_eq!(Compression::sniff(b""), Compression::None);
     }
 

@@ -22,7 +22,14 @@ pub mod kinds {
     pub const INDENT: u16 = 1 << 5;
 
     /// Names used in `stats`, in bit order.
-    pub const NAMES: [&str; 6] = ["unwrapped", "unquoted", "quoted_printable", "nbsp", "split", "indent_joined"];
+    pub const NAMES: [&str; 6] = [
+        "unwrapped",
+        "unquoted",
+        "quoted_printable",
+        "nbsp",
+        "split",
+        "indent_joined",
+    ];
 }
 
 /// A cleaned physical line.

@@ -222,7 +222,12 @@ pub(crate) fn finding_doc(f: &Finding) -> FindingDoc<'_> {
 }
 
 /// Write the report document.
-pub fn write(w: &mut dyn Write, an: &Analysis, findings: &[Finding], results: &[InputResult]) -> io::Result<()> {
+pub fn write(
+    w: &mut dyn Write,
+    an: &Analysis,
+    findings: &[Finding],
+    results: &[InputResult],
+) -> io::Result<()> {
     let inputs = results
         .iter()
         .enumerate()

@@ -71,7 +71,12 @@ fn code_block(text: &str) -> Vec<String> {
 }
 
 /// Write the markdown report.
-pub fn write(w: &mut dyn Write, an: &Analysis, findings: &[Finding], results: &[InputResult]) -> io::Result<()> {
+pub fn write(
+    w: &mut dyn Write,
+    an: &Analysis,
+    findings: &[Finding],
+    results: &[InputResult],
+) -> io::Result<()> {
     let c = Counts::of(findings);
     writeln!(w, "tracesift {} report", env!("CARGO_PKG_VERSION"))?;
     writeln!(w, "{}", "=".repeat(19 + env!("CARGO_PKG_VERSION").len()))?;
@@ -86,7 +91,11 @@ pub fn write(w: &mut dyn Write, an: &Analysis, findings: &[Finding], results: &[
             writeln!(w, "{l}")?;
         }
     }
-    writeln!(w, "Findings: {} error, {} warning, {} info", c.error, c.warning, c.info)?;
+    writeln!(
+        w,
+        "Findings: {} error, {} warning, {} info",
+        c.error, c.warning, c.info
+    )?;
     let st = &an.ebs.stats;
     if st.ebs > 0 {
         let s = format!(
@@ -111,7 +120,12 @@ pub fn write(w: &mut dyn Write, an: &Analysis, findings: &[Finding], results: &[
             writeln!(w, "{l}")?;
         }
         writeln!(w)?;
-        let body = format!("{}, {}: {}", f.severity.name(), f.confidence.name(), for_terminal(f.message.as_bytes()));
+        let body = format!(
+            "{}, {}: {}",
+            f.severity.name(),
+            f.confidence.name(),
+            for_terminal(f.message.as_bytes())
+        );
         for l in wrap(&body, WIDTH) {
             writeln!(w, "{l}")?;
         }
@@ -123,13 +137,22 @@ pub fn write(w: &mut dyn Write, an: &Analysis, findings: &[Finding], results: &[
             }
         }
     }
-    let info: Vec<_> = findings.iter().filter(|f| f.severity == Severity::Info).collect();
+    let info: Vec<_> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Info)
+        .collect();
     if !info.is_empty() {
         writeln!(w)?;
         writeln!(w, "## Information")?;
         writeln!(w)?;
         for f in info {
-            for (k, l) in wrap(&format!("{}: {}", f.rule.id(), for_terminal(f.message.as_bytes())), WIDTH - 2).into_iter().enumerate() {
+            for (k, l) in wrap(
+                &format!("{}: {}", f.rule.id(), for_terminal(f.message.as_bytes())),
+                WIDTH - 2,
+            )
+            .into_iter()
+            .enumerate()
+            {
                 writeln!(w, "{}{l}", if k == 0 { "- " } else { "  " })?;
             }
         }
@@ -149,7 +172,10 @@ mod tests {
         }
         let block = code_block(&"x".repeat(200));
         assert!(block.iter().all(|l| l.chars().count() <= WIDTH));
-        let rejoined: String = block.iter().map(|l| l[4..].trim_end_matches('\\')).collect();
+        let rejoined: String = block
+            .iter()
+            .map(|l| l[4..].trim_end_matches('\\'))
+            .collect();
         assert_eq!(rejoined, "x".repeat(200));
         assert_eq!(wrap(&"y".repeat(100), 72).len(), 2);
     }

@@ -189,7 +189,11 @@ pub(crate) fn dump_docs(cov: &crate::correlate::coverage::Coverage) -> Vec<DumpD
 }
 
 /// Write the stats JSON document.
-pub fn write_json(w: &mut dyn Write, st: &StatsCollector, results: &[InputResult]) -> io::Result<()> {
+pub fn write_json(
+    w: &mut dyn Write,
+    st: &StatsCollector,
+    results: &[InputResult],
+) -> io::Result<()> {
     let empty = BTreeMap::new();
     let inputs = results
         .iter()
@@ -248,7 +252,12 @@ pub fn write_json(w: &mut dyn Write, st: &StatsCollector, results: &[InputResult
 }
 
 /// Write the stats as text tables.
-pub fn write_text(w: &mut dyn Write, st: &StatsCollector, results: &[InputResult], style: &Style) -> io::Result<()> {
+pub fn write_text(
+    w: &mut dyn Write,
+    st: &StatsCollector,
+    results: &[InputResult],
+    style: &Style,
+) -> io::Result<()> {
     let many = results.len() > 1;
     for (i, r) in results.iter().enumerate() {
         let Some(c) = st.inputs.get(i) else { continue };
@@ -273,11 +282,23 @@ pub fn write_text(w: &mut dyn Write, st: &StatsCollector, results: &[InputResult
     let mut t = table(style, &["class", "lines", "%"]);
     for c in LineClass::ALL {
         let n = total[c.index()];
-        let pct = if lines == 0 { 0.0 } else { n as f64 * 100.0 / lines as f64 };
-        t.add_row(vec![c.name().to_string(), n.to_string(), format!("{pct:.1}")]);
+        let pct = if lines == 0 {
+            0.0
+        } else {
+            n as f64 * 100.0 / lines as f64
+        };
+        t.add_row(vec![
+            c.name().to_string(),
+            n.to_string(),
+            format!("{pct:.1}"),
+        ]);
     }
     t.add_row(vec!["total".into(), lines.to_string(), "100.0".into()]);
-    writeln!(w, "\nLine classes{}:\n{t}", if many { " (all inputs)" } else { "" })?;
+    writeln!(
+        w,
+        "\nLine classes{}:\n{t}",
+        if many { " (all inputs)" } else { "" }
+    )?;
     let formats = st.total_formats();
     if !formats.is_empty() {
         let mut t = table(style, &["format / prefix", "lines"]);
@@ -288,7 +309,10 @@ pub fn write_text(w: &mut dyn Write, st: &StatsCollector, results: &[InputResult
     }
     let cpus: Vec<_> = st.coverage.cpus().collect();
     if !cpus.is_empty() {
-        let mut t = table(style, &["input", "cpu", "events", "lost", "first ts", "last ts"]);
+        let mut t = table(
+            style,
+            &["input", "cpu", "events", "lost", "first ts", "last ts"],
+        );
         for c in &cpus {
             let lost = if c.lost_unknown {
                 format!("{}+?", c.lost_events)
@@ -305,11 +329,19 @@ pub fn write_text(w: &mut dyn Write, st: &StatsCollector, results: &[InputResult
             ]);
         }
         let with_lost = cpus.iter().filter(|c| c.lost_markers > 0).count();
-        writeln!(w, "\nPer-CPU coverage ({} CPUs, {} with lost events):\n{t}", cpus.len(), with_lost)?;
+        writeln!(
+            w,
+            "\nPer-CPU coverage ({} CPUs, {} with lost events):\n{t}",
+            cpus.len(),
+            with_lost
+        )?;
     }
     let dumps = st.coverage.dumps();
     if !dumps.is_empty() {
-        let mut t = table(style, &["input", "line", "end", "events", "empty", "lost markers"]);
+        let mut t = table(
+            style,
+            &["input", "line", "end", "events", "empty", "lost markers"],
+        );
         for d in dumps {
             t.add_row(vec![
                 d.input.to_string(),
@@ -326,7 +358,9 @@ pub fn write_text(w: &mut dyn Write, st: &StatsCollector, results: &[InputResult
     if !st.samples.is_empty() {
         writeln!(w, "\nUnrecognized lines (samples):")?;
         for s in &st.samples {
-            let name = results.get(s.input as usize).map_or("?", |r| r.name.as_str());
+            let name = results
+                .get(s.input as usize)
+                .map_or("?", |r| r.name.as_str());
             writeln!(
                 w,
                 "  {}:{}: {}",

@@ -16,10 +16,17 @@ const TEXT_WIDTH: usize = 220;
 
 /// `name:line` for an evidence position.
 pub(crate) fn where_(e: &Evidence, results: &[InputResult]) -> String {
-    let name = results.get(e.pos.input as usize).map_or("?", |r| r.name.as_str());
+    let name = results
+        .get(e.pos.input as usize)
+        .map_or("?", |r| r.name.as_str());
     let name = short_name(name);
     if e.lines > 1 {
-        format!("{}:{}-{}", for_terminal(name.as_bytes()), e.pos.line, e.pos.line + e.lines as u64 - 1)
+        format!(
+            "{}:{}-{}",
+            for_terminal(name.as_bytes()),
+            e.pos.line,
+            e.pos.line + e.lines as u64 - 1
+        )
     } else {
         format!("{}:{}", for_terminal(name.as_bytes()), e.pos.line)
     }
@@ -50,9 +57,18 @@ fn sev(style: &Style, s: Severity) -> String {
 }
 
 /// Write the text report.
-pub fn write(w: &mut dyn Write, an: &Analysis, findings: &[Finding], results: &[InputResult], style: &Style) -> io::Result<()> {
+pub fn write(
+    w: &mut dyn Write,
+    an: &Analysis,
+    findings: &[Finding],
+    results: &[InputResult],
+    style: &Style,
+) -> io::Result<()> {
     let lines: u64 = an.lines.iter().sum();
-    let names: Vec<String> = results.iter().map(|r| for_terminal(short_name(&r.name).as_bytes()).into_owned()).collect();
+    let names: Vec<String> = results
+        .iter()
+        .map(|r| for_terminal(short_name(&r.name).as_bytes()).into_owned())
+        .collect();
     let cpus = an.coverage.cpus().count();
     let dumps = an.coverage.dumps();
     let empty = dumps.iter().filter(|d| d.empty).count();
@@ -70,7 +86,11 @@ pub fn write(w: &mut dyn Write, an: &Analysis, findings: &[Finding], results: &[
     let counts = Counts::of(findings);
     let mut by_sev: BTreeMap<Severity, BTreeMap<&str, u64>> = BTreeMap::new();
     for f in findings {
-        *by_sev.entry(f.severity).or_default().entry(f.rule.id()).or_default() += 1;
+        *by_sev
+            .entry(f.severity)
+            .or_default()
+            .entry(f.rule.id())
+            .or_default() += 1;
     }
     let mut t = table(style, &["severity", "findings", "rules"]);
     for (s, n) in [
@@ -80,7 +100,12 @@ pub fn write(w: &mut dyn Write, an: &Analysis, findings: &[Finding], results: &[
     ] {
         let rules = by_sev
             .get(&s)
-            .map(|m| m.iter().map(|(r, c)| format!("{r} ×{c}")).collect::<Vec<_>>().join(", "))
+            .map(|m| {
+                m.iter()
+                    .map(|(r, c)| format!("{r} ×{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
             .unwrap_or_default();
         t.add_row(vec![s.name().to_string(), n.to_string(), rules]);
     }
@@ -92,7 +117,12 @@ pub fn write(w: &mut dyn Write, an: &Analysis, findings: &[Finding], results: &[
             .largest_race
             .as_ref()
             .map(|r| {
-                let span = r.first.trace_ts.and_then(|t| t.ns()).map(|_| format!(" within {} us", r.span / 1000)).unwrap_or_default();
+                let span = r
+                    .first
+                    .trace_ts
+                    .and_then(|t| t.ns())
+                    .map(|_| format!(" within {} us", r.span / 1000))
+                    .unwrap_or_default();
                 format!("; largest: eb {}, {} allocs{span}", r.eb, r.allocs)
             })
             .unwrap_or_default();
@@ -130,18 +160,42 @@ pub fn write(w: &mut dyn Write, an: &Analysis, findings: &[Finding], results: &[
         for e in &f.evidence {
             let text = for_terminal(&e.text);
             let first = text.lines().next().unwrap_or("");
-            writeln!(w, "    {} {} {}", style.dim(&where_(e, results)), style.dim(&format!("({})", e.role)), cut(first, TEXT_WIDTH))?;
+            writeln!(
+                w,
+                "    {} {} {}",
+                style.dim(&where_(e, results)),
+                style.dim(&format!("({})", e.role)),
+                cut(first, TEXT_WIDTH)
+            )?;
         }
         if f.count as usize > f.evidence.len() && f.count > 1 {
-            writeln!(w, "    {}", style.dim(&format!("({} occurrences in all)", f.count)))?;
+            writeln!(
+                w,
+                "    {}",
+                style.dim(&format!("({} occurrences in all)", f.count))
+            )?;
         }
     }
-    let info: Vec<_> = findings.iter().filter(|f| f.severity == Severity::Info).collect();
+    let info: Vec<_> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Info)
+        .collect();
     if !info.is_empty() {
         writeln!(w, "\n{}", style.bold("Information:"))?;
         for f in info {
-            let at = f.evidence.first().map(|e| format!(" ({})", where_(e, results))).unwrap_or_default();
-            writeln!(w, "{} {}: {}{}", sev(style, f.severity), f.rule.id(), for_terminal(f.message.as_bytes()), style.dim(&at))?;
+            let at = f
+                .evidence
+                .first()
+                .map(|e| format!(" ({})", where_(e, results)))
+                .unwrap_or_default();
+            writeln!(
+                w,
+                "{} {}: {}{}",
+                sev(style, f.severity),
+                f.rule.id(),
+                for_terminal(f.message.as_bytes()),
+                style.dim(&at)
+            )?;
         }
     }
     Ok(())

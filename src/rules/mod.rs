@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use crate::correlate::ebs::EbFact;
 use crate::correlate::evidence::Evidence;
-use crate::correlate::reports::{plausible_owner, plausible_start, ReportKind, Tie, MAX_PLAUSIBLE_START};
+use crate::correlate::reports::{
+    plausible_owner, plausible_start, ReportKind, Tie, MAX_PLAUSIBLE_START,
+};
 use crate::correlate::splat::Splat;
 use crate::correlate::Analysis;
 use crate::grammar::TraceTs;
@@ -128,7 +130,9 @@ impl RuleId {
     /// The rule's severity.
     pub fn severity(self) -> Severity {
         match self {
-            RuleId::ImplausibleHeaderValue | RuleId::ReadWithoutAlloc | RuleId::InconsistentRead => Severity::Warning,
+            RuleId::ImplausibleHeaderValue
+            | RuleId::ReadWithoutAlloc
+            | RuleId::InconsistentRead => Severity::Warning,
             RuleId::LostEvents => Severity::Info,
             _ => Severity::Error,
         }
@@ -230,7 +234,13 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn new(rule: RuleId, confidence: Confidence, eb: Option<u64>, message: String, evidence: Vec<Evidence>) -> Finding {
+    fn new(
+        rule: RuleId,
+        confidence: Confidence,
+        eb: Option<u64>,
+        message: String,
+        evidence: Vec<Evidence>,
+    ) -> Finding {
         Finding {
             rule,
             severity: rule.severity(),
@@ -294,7 +304,9 @@ fn ts_raw(e: &Evidence) -> Option<u64> {
 /// A trace-time difference for messages: `206 us`, or ticks for counter clocks.
 fn delta(a: &Evidence, b: &Evidence) -> Option<String> {
     match (a.trace_ts, b.trace_ts) {
-        (Some(TraceTs::Counter(x)), Some(TraceTs::Counter(y))) => Some(format!("{} ticks", y.abs_diff(x))),
+        (Some(TraceTs::Counter(x)), Some(TraceTs::Counter(y))) => {
+            Some(format!("{} ticks", y.abs_diff(x)))
+        }
         (Some(x), Some(y)) if a.pos.input == b.pos.input => {
             let (x, y) = (x.ns()?, y.ns()?);
             Some(format!("{} us", y.abs_diff(x) / 1000))
@@ -305,7 +317,10 @@ fn delta(a: &Evidence, b: &Evidence) -> Option<String> {
 
 fn cpu_list(ev: &[Evidence]) -> String {
     ev.iter()
-        .map(|e| e.cpu.map_or_else(|| format!("line {}", e.pos.line), |c| format!("CPU {c}")))
+        .map(|e| {
+            e.cpu
+                .map_or_else(|| format!("line {}", e.pos.line), |c| format!("CPU {c}"))
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -335,7 +350,9 @@ fn near_trace_start(an: &Analysis, read: &Evidence) -> bool {
 }
 
 fn group_evidence(g: &crate::correlate::reports::Group) -> Vec<Evidence> {
-    std::iter::once(g.first.clone()).chain(g.repeats.iter().cloned()).collect()
+    std::iter::once(g.first.clone())
+        .chain(g.repeats.iter().cloned())
+        .collect()
 }
 
 fn errno_name(e: i64) -> &'static str {
@@ -389,36 +406,67 @@ fn eb_rules(an: &Analysis, out: &mut Vec<Finding>) {
                     (true, false) | (false, true) => Confidence::Likely,
                     (false, false) => Confidence::Certain,
                 };
-                let apart = delta(r1, reads.last().unwrap_or(r2)).map(|d| format!(", {d} apart")).unwrap_or_default();
+                let apart = delta(r1, reads.last().unwrap_or(r2))
+                    .map(|d| format!(", {d} apart"))
+                    .unwrap_or_default();
                 let subject = if *implicit {
                     format!("of eb {eb} with no alloc in the trace")
                 } else {
                     format!("for one allocation of eb {eb}")
                 };
-                let msg = format!("{read_count} read completions {subject} ({}{apart})", cpu_list(reads));
+                let msg = format!(
+                    "{read_count} read completions {subject} ({}{apart})",
+                    cpu_list(reads)
+                );
                 let mut evidence: Vec<Evidence> = alloc.iter().cloned().collect();
                 evidence.extend(reads.iter().cloned());
-                let mut f = Finding::new(RuleId::DuplicateReadCompletion, conf, Some(*eb), msg, evidence.clone());
+                let mut f = Finding::new(
+                    RuleId::DuplicateReadCompletion,
+                    conf,
+                    Some(*eb),
+                    msg,
+                    evidence.clone(),
+                );
                 f.count = *read_count as u64;
                 out.push(f);
                 let _ = lifetime;
                 // inconsistent-read: the reads disagree on the header.
-                let level_differs = headers.iter().filter_map(|h| h.0).collect::<std::collections::BTreeSet<_>>();
-                let fsid_differs = headers.iter().filter_map(|h| h.1).collect::<std::collections::BTreeSet<_>>();
+                let level_differs = headers
+                    .iter()
+                    .filter_map(|h| h.0)
+                    .collect::<std::collections::BTreeSet<_>>();
+                let fsid_differs = headers
+                    .iter()
+                    .filter_map(|h| h.1)
+                    .collect::<std::collections::BTreeSet<_>>();
                 if level_differs.len() > 1 || fsid_differs.len() > 1 {
                     let what = match (level_differs.len() > 1, fsid_differs.len() > 1) {
                         (true, true) => "level and fsid",
                         (true, false) => "level",
                         _ => "fsid",
                     };
-                    let levels = level_differs.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(" vs ");
+                    let levels = level_differs
+                        .iter()
+                        .map(|l| l.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" vs ");
                     let msg = format!("read completions of one allocation of eb {eb} disagree on {what} (levels {levels})");
-                    out.push(Finding::new(RuleId::InconsistentRead, Confidence::Certain, Some(*eb), msg, reads.clone()));
+                    out.push(Finding::new(
+                        RuleId::InconsistentRead,
+                        Confidence::Certain,
+                        Some(*eb),
+                        msg,
+                        reads.clone(),
+                    ));
                 }
                 // race-signature: a duplicate read and a corruption report for the same eb.
                 let tied: Vec<_> = an.reports.for_eb(*eb).collect();
                 if !tied.is_empty() {
-                    let best_tie = tied.iter().filter_map(|r| r.eb.map(|e| e.1)).min().unwrap_or(Tie::Header);
+                    let best_tie = tied
+                        .iter()
+                        .filter_map(|r| r.eb.map(|e| e.1))
+                        .min()
+                        .unwrap_or(Tie::Header);
                     let conf = match best_tie {
                         Tie::Start => conf,
                         Tie::Header => conf.max(Confidence::Likely),
@@ -451,7 +499,13 @@ fn eb_rules(an: &Analysis, out: &mut Vec<Finding>) {
                     "read completion for eb {eb} after its final release (line {}), with no alloc between",
                     release.pos.line
                 );
-                out.push(Finding::new(RuleId::ReadAfterRelease, conf, Some(*eb), msg, vec![release.clone(), read.clone()]));
+                out.push(Finding::new(
+                    RuleId::ReadAfterRelease,
+                    conf,
+                    Some(*eb),
+                    msg,
+                    vec![release.clone(), read.clone()],
+                ));
             }
             EbFact::ReadWithoutAlloc {
                 eb,
@@ -471,7 +525,11 @@ fn eb_rules(an: &Analysis, out: &mut Vec<Finding>) {
                         .take(4)
                         .map(|c| c.to_string())
                         .collect();
-                    format!(" (the alloc may be in lost events of CPU {}{})", cpus.join(", "), if cpus.len() == 4 { ", ..." } else { "" })
+                    format!(
+                        " (the alloc may be in lost events of CPU {}{})",
+                        cpus.join(", "),
+                        if cpus.len() == 4 { ", ..." } else { "" }
+                    )
                 } else if *after_eviction {
                     " (ebs were evicted to bound memory; raise --max-live-ebs)".to_string()
                 } else if conf == Confidence::Unverifiable {
@@ -479,8 +537,16 @@ fn eb_rules(an: &Analysis, out: &mut Vec<Finding>) {
                 } else {
                     String::new()
                 };
-                let msg = format!("read completion for eb {eb} with no alloc before it in the trace{why}");
-                out.push(Finding::new(RuleId::ReadWithoutAlloc, conf, Some(*eb), msg, vec![read.clone()]));
+                let msg = format!(
+                    "read completion for eb {eb} with no alloc before it in the trace{why}"
+                );
+                out.push(Finding::new(
+                    RuleId::ReadWithoutAlloc,
+                    conf,
+                    Some(*eb),
+                    msg,
+                    vec![read.clone()],
+                ));
             }
         }
     }
@@ -493,11 +559,26 @@ fn report_rules(an: &Analysis, out: &mut Vec<Finding>) {
         match &r.kind {
             ReportKind::TreeCheck { reason, node, .. } => {
                 if let Some((eb, tie)) = r.eb {
-                    let conf = if tie == Tie::Start { Confidence::Certain } else { Confidence::Likely };
+                    // A header-derived block= is confirmed when another message prints it from eb->start.
+                    let confirmed = tie == Tie::Start
+                        || an
+                            .reports
+                            .for_eb(eb)
+                            .any(|o| o.eb.is_some_and(|(_, t)| t == Tie::Start));
+                    let conf = if confirmed {
+                        Confidence::Certain
+                    } else {
+                        Confidence::Likely
+                    };
                     let what = if *node { "node" } else { "leaf" };
-                    let times = if r.group.count > 1 { format!(" ({} times)", r.group.count) } else { String::new() };
+                    let times = if r.group.count > 1 {
+                        format!(" ({} times)", r.group.count)
+                    } else {
+                        String::new()
+                    };
                     let msg = format!("tree-checker rejected {what} eb {eb}: {reason}{times}");
-                    let mut f = Finding::new(RuleId::TreeCheckFailure, conf, Some(eb), msg, ev.clone());
+                    let mut f =
+                        Finding::new(RuleId::TreeCheckFailure, conf, Some(eb), msg, ev.clone());
                     f.count = r.group.count;
                     out.push(f);
                 }
@@ -505,9 +586,19 @@ fn report_rules(an: &Analysis, out: &mut Vec<Finding>) {
             ReportKind::Validation(kind) => {
                 if kind.read_side() {
                     if let Some((eb, _)) = r.eb {
-                        let times = if r.group.count > 1 { format!(" ({} times)", r.group.count) } else { String::new() };
-                        let msg = format!("{} for eb {eb}{times}", kind.name().replace('-', " "));
-                        let mut f = Finding::new(RuleId::ValidationFailed, Confidence::Certain, Some(eb), msg, ev.clone());
+                        let times = if r.group.count > 1 {
+                            format!(" ({} times)", r.group.count)
+                        } else {
+                            String::new()
+                        };
+                        let msg = format!("{} for eb {eb}{times}", kind.label());
+                        let mut f = Finding::new(
+                            RuleId::ValidationFailed,
+                            Confidence::Certain,
+                            Some(eb),
+                            msg,
+                            ev.clone(),
+                        );
                         f.count = r.group.count;
                         out.push(f);
                     }
@@ -516,7 +607,13 @@ fn report_rules(an: &Analysis, out: &mut Vec<Finding>) {
             ReportKind::DebugValidationFailed => {
                 if let Some((eb, _)) = r.eb {
                     let msg = format!("eb {eb} failed validation after its read completed");
-                    let mut f = Finding::new(RuleId::ValidationFailed, Confidence::Certain, Some(eb), msg, ev.clone());
+                    let mut f = Finding::new(
+                        RuleId::ValidationFailed,
+                        Confidence::Certain,
+                        Some(eb),
+                        msg,
+                        ev.clone(),
+                    );
                     f.count = r.group.count;
                     out.push(f);
                 }
@@ -553,17 +650,37 @@ fn report_rules(an: &Analysis, out: &mut Vec<Finding>) {
                 "header-derived values cannot be real ({}): the buffer held garbage, pointing at in-memory damage rather than on-disk corruption",
                 bad.join("; ")
             );
-            let mut f = Finding::new(RuleId::ImplausibleHeaderValue, conf, r.eb.map(|e| e.0), msg, ev);
+            let mut f = Finding::new(
+                RuleId::ImplausibleHeaderValue,
+                conf,
+                r.eb.map(|e| e.0),
+                msg,
+                ev,
+            );
             f.count = r.group.count;
             out.push(f);
         }
     }
     for a in &an.reports.aborts {
         let name = errno_name(a.errno);
-        let name = if name.is_empty() { String::new() } else { format!(" {name}") };
-        let site = a.site.as_ref().map(|s| format!(" in {s}")).unwrap_or_default();
+        let name = if name.is_empty() {
+            String::new()
+        } else {
+            format!(" {name}")
+        };
+        let site = a
+            .site
+            .as_ref()
+            .map(|s| format!(" in {s}"))
+            .unwrap_or_default();
         let msg = format!("transaction aborted (error {}{name}){site}", a.errno);
-        let mut f = Finding::new(RuleId::TransactionAbort, Confidence::Certain, None, msg, group_evidence(&a.group));
+        let mut f = Finding::new(
+            RuleId::TransactionAbort,
+            Confidence::Certain,
+            None,
+            msg,
+            group_evidence(&a.group),
+        );
         f.count = a.group.count;
         out.push(f);
     }
@@ -585,9 +702,19 @@ fn splat_rules(an: &mut Analysis, out: &mut Vec<Finding>) {
                 vec![sp.evidence.clone()],
             ));
         }
-        let panicked = if sp.panicked { " (the kernel panicked)" } else { "" };
+        let panicked = if sp.panicked {
+            " (the kernel panicked)"
+        } else {
+            ""
+        };
         let msg = format!("{}{panicked}", sp.title);
-        let mut f = Finding::new(RuleId::KernelSplat, Confidence::Certain, None, msg, vec![sp.evidence.clone()]);
+        let mut f = Finding::new(
+            RuleId::KernelSplat,
+            Confidence::Certain,
+            None,
+            msg,
+            vec![sp.evidence.clone()],
+        );
         f.title = Some(sp.title.clone());
         out.push(f);
     }
@@ -608,7 +735,12 @@ fn lost_rules(an: &Analysis, out: &mut Vec<Finding>) {
         let since = w
             .first_ts
             .and_then(|t| t.ns())
-            .map(|ns| format!("; its surviving window starts at {}", crate::report::stats::fmt_secs(ns)))
+            .map(|ns| {
+                format!(
+                    "; its surviving window starts at {}",
+                    crate::report::stats::fmt_secs(ns)
+                )
+            })
             .unwrap_or_default();
         let msg = format!("CPU {} lost {count} trace events{since}", w.cpu);
         let ev = w.lost_evidence.clone().into_iter().collect();
@@ -620,13 +752,30 @@ fn lost_rules(an: &Analysis, out: &mut Vec<Finding>) {
     for (input, h) in an.coverage.headers() {
         if h.overrun() {
             if let Some((b, w)) = h.entries {
-                let msg = format!("the ring buffer overran: {w} entries written, {b} kept (input {input})");
-                out.push(Finding::new(RuleId::LostEvents, Confidence::Certain, None, msg, h.entries_evidence.clone().into_iter().collect()));
+                let msg = format!(
+                    "the ring buffer overran: {w} entries written, {b} kept (input {input})"
+                );
+                out.push(Finding::new(
+                    RuleId::LostEvents,
+                    Confidence::Certain,
+                    None,
+                    msg,
+                    h.entries_evidence.clone().into_iter().collect(),
+                ));
             }
         }
         if h.printk_dropped > 0 {
-            let msg = format!("the console dropped {} printk messages (input {input})", h.printk_dropped);
-            out.push(Finding::new(RuleId::LostEvents, Confidence::Certain, None, msg, h.dropped_evidence.clone().into_iter().collect()));
+            let msg = format!(
+                "the console dropped {} printk messages (input {input})",
+                h.printk_dropped
+            );
+            out.push(Finding::new(
+                RuleId::LostEvents,
+                Confidence::Certain,
+                None,
+                msg,
+                h.dropped_evidence.clone().into_iter().collect(),
+            ));
         }
     }
 }

@@ -1,0 +1,285 @@
+//! Schema guard: the JSON documents deserialize into mirror structs that
+//! deny unknown fields, so any added, removed or renamed field fails here
+//! until this test, the rustdoc schema and the man page catch up.
+
+#![allow(dead_code)]
+
+use serde::Deserialize;
+
+use crate::util::{fixture, report_json, stats_json};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Tool {
+    name: String,
+    version: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Report {
+    schema_version: u32,
+    tool: Tool,
+    inputs: Vec<ReportInput>,
+    summary: Summary,
+    findings: Vec<Finding>,
+    splats: Vec<Splat>,
+    coverage: Coverage,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportInput {
+    path: String,
+    lines: u64,
+    bytes: u64,
+    compression: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Summary {
+    lines: u64,
+    events: u64,
+    findings: Counts,
+    lifetimes: Lifetimes,
+    largest_insert_race: Option<Race>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Counts {
+    error: u64,
+    warning: u64,
+    info: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Lifetimes {
+    ebs: u64,
+    lifetimes: u64,
+    reallocations: u64,
+    insert_races: u64,
+    contending_allocs: u64,
+    discards: u64,
+    orphan_discards: u64,
+    clones: u64,
+    clone_releases: u64,
+    final_releases: u64,
+    ambiguous_releases: u64,
+    missed_releases: u64,
+    reads: u64,
+    reads_without_alloc: u64,
+    duplicate_reads: u64,
+    evicted: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Race {
+    eb: u64,
+    allocs: u32,
+    span_ns: Option<u64>,
+    input: u32,
+    line: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Finding {
+    rule: String,
+    severity: String,
+    confidence: String,
+    eb: Option<u64>,
+    message: String,
+    count: u64,
+    title: Option<String>,
+    cpu: Option<u32>,
+    fix: Option<Fix>,
+    evidence: Vec<Evidence>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fix {
+    commit: String,
+    title: String,
+    release: String,
+    affected: Vec<String>,
+    cve: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Evidence {
+    input: u32,
+    line: u64,
+    lines: Option<u32>,
+    role: String,
+    text: String,
+    lossy: Option<bool>,
+    cpu: Option<u32>,
+    pid: Option<u32>,
+    comm: Option<String>,
+    trace_ts_ns: Option<u64>,
+    trace_ts_counter: Option<u64>,
+    console_ts_ns: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Splat {
+    kind: String,
+    title: String,
+    input: u32,
+    line: u64,
+    location: Option<String>,
+    die: Option<u32>,
+    panicked: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Coverage {
+    cpus: Vec<Cpu>,
+    dumps: Vec<Dump>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Cpu {
+    input: u32,
+    cpu: u32,
+    events: u64,
+    lost_events: u64,
+    lost_markers: u32,
+    lost_unknown: bool,
+    first_trace_ts_ns: Option<u64>,
+    last_trace_ts_ns: Option<u64>,
+    first_trace_ts_counter: Option<u64>,
+    last_trace_ts_counter: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Dump {
+    input: u32,
+    line: u64,
+    end_line: Option<u64>,
+    events: u64,
+    empty: bool,
+    lost_markers: u32,
+    instance: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Stats {
+    schema_version: u32,
+    tool: Tool,
+    lines: u64,
+    bytes: u64,
+    classes: std::collections::BTreeMap<String, u64>,
+    formats: std::collections::BTreeMap<String, u64>,
+    inputs: Vec<StatsInput>,
+    cpus: Vec<Cpu>,
+    dumps: Vec<Dump>,
+    unrecognized_samples: Vec<Sample>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatsInput {
+    path: String,
+    lines: u64,
+    bytes: u64,
+    compression: String,
+    classes: std::collections::BTreeMap<String, u64>,
+    formats: std::collections::BTreeMap<String, u64>,
+    cleaned: Cleaned,
+    repaired: Repaired,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Cleaned {
+    crlf: u64,
+    ansi: u64,
+    nul: u64,
+    lone_cr: u64,
+    invalid_utf8: u64,
+    truncated: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Repaired {
+    records: std::collections::BTreeMap<String, u64>,
+    lines: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Sample {
+    input: u32,
+    line: u64,
+    text: String,
+    lossy: Option<bool>,
+}
+
+fn all_fixtures() -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(fixture("cases"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    v.push(fixture("thread-excerpt.txt"));
+    v.sort();
+    v
+}
+
+#[test]
+fn report_documents_match_schema_1() {
+    for f in all_fixtures() {
+        let (v, _) = report_json(&[&f]);
+        let r: Report =
+            serde_json::from_value(v).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        assert_eq!(r.schema_version, 1);
+        assert_eq!(r.tool.name, "tracesift");
+        for f in &r.findings {
+            assert!(["error", "warning", "info"].contains(&f.severity.as_str()));
+            assert!(["certain", "likely", "unverifiable"].contains(&f.confidence.as_str()));
+            assert!(
+                tracesift::rules::RuleId::from_id(&f.rule).is_some(),
+                "unknown rule {}",
+                f.rule
+            );
+        }
+        let sum = r.summary.findings.error + r.summary.findings.warning + r.summary.findings.info;
+        assert_eq!(sum as usize, r.findings.len());
+    }
+}
+
+#[test]
+fn stats_documents_match_schema_1() {
+    for f in all_fixtures() {
+        let (v, _) = stats_json(&[&f]);
+        let s: Stats = serde_json::from_value(v).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        assert_eq!(s.schema_version, 1);
+        assert_eq!(s.classes.values().sum::<u64>(), s.lines);
+        for c in [
+            "ftrace_event",
+            "framing",
+            "header",
+            "kernel_message",
+            "blank",
+            "unrecognized",
+        ] {
+            assert!(s.classes.contains_key(c), "missing class {c}");
+        }
+    }
+}
