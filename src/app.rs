@@ -67,6 +67,40 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
                 Status::Clean
             })
         }
+        CommandConfig::Timeline { ebs, json } => {
+            let (tl, results) = crate::timeline::run(&cfg.inputs, ebs, &cfg.read, &mut NoHook);
+            let failed = report_input_errors(&results, err);
+            if !cfg.quiet {
+                if *json {
+                    report::timeline::write_json(out, &tl, &results)?;
+                } else {
+                    report::timeline::write_text(out, &tl, &results, &cfg.style)?;
+                }
+            }
+            out.flush()?;
+            Ok(if failed {
+                Status::Trouble
+            } else if tl.matched() {
+                Status::Clean
+            } else {
+                Status::Findings
+            })
+        }
+        CommandConfig::Events { line_buffered } => {
+            let mut sink = report::ndjson::EventWriter::new(&mut *out, *line_buffered);
+            let results = driver::run_inputs(&cfg.inputs, &cfg.read, &mut sink, &mut NoHook);
+            let io_err = sink.take_error();
+            let failed = report_input_errors(&results, err);
+            if let Some(e) = io_err {
+                return Err(e);
+            }
+            out.flush()?;
+            Ok(if failed {
+                Status::Trouble
+            } else {
+                Status::Clean
+            })
+        }
         CommandConfig::Stats { json } => {
             let mut st = StatsCollector::default();
             let results = driver::run_inputs(&cfg.inputs, &cfg.read, &mut st, &mut NoHook);

@@ -101,6 +101,24 @@ read-without-alloc, inconsistent-read, kernel-splat, transaction-abort, lost-eve
 its evidence lines and a confidence that accounts for lost events."
     )]
     Report(ReportArgs),
+    /// Every line that concerns some extent buffers, in time order
+    #[command(
+        long_about = "Every line that concerns the given extent buffers (debug-patch lines, \
+the 'called from' line of each release, tree-checker and read-validation messages that name them, \
+btrfs tracepoints naming the block), in trace-time order within a dump or trace and console-time \
+order for console lines, with both clocks, the CPU, the task, the delta to the previous line, \
+lifetimes and insert races marked, and the findings about them. Exits 0 when a line matched and 1 \
+when none did, like grep."
+    )]
+    Timeline(TimelineArgs),
+    /// The recognised events as NDJSON, one object per line
+    #[command(
+        long_about = "Stream the recognised events as newline-delimited JSON, one object per \
+event, for jq, DuckDB or ClickHouse. Every trace line is an event (kind \"trace\" when it is \
+nothing more specific); see the EVENTS OUTPUT section of the man page for the fields. Works on a \
+stream: 'tail -f capture | tracesift events --line-buffered'."
+    )]
+    Events(EventsArgs),
     /// Show how every line was read: classes, formats, per-CPU coverage, dumps
     #[command(
         long_about = "Show how every line was read: the line classes (which add up to the \
@@ -139,6 +157,34 @@ bound the least recently seen ones are forgotten, and verdicts that need an even
 (read-without-alloc) become unverifiable."
     )]
     pub max_live_ebs: usize,
+
+    /// Capture files ('-' for standard input; compressed files are detected)
+    #[arg(value_name = "FILE")]
+    pub files: Vec<OsString>,
+}
+
+/// `tracesift timeline`.
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// Extent buffer start (eb->start), decimal or 0x hex; repeat for several
+    #[arg(long = "eb", value_name = "ADDR", required = true, value_parser = crate::timeline::parse_addr)]
+    pub ebs: Vec<u64>,
+
+    /// Write one JSON document instead of text
+    #[arg(long)]
+    pub json: bool,
+
+    /// Capture files ('-' for standard input; compressed files are detected)
+    #[arg(value_name = "FILE")]
+    pub files: Vec<OsString>,
+}
+
+/// `tracesift events`.
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Flush after every event (for 'tail -f | tracesift events | jq')
+    #[arg(long)]
+    pub line_buffered: bool,
 
     /// Capture files ('-' for standard input; compressed files are detected)
     #[arg(value_name = "FILE")]

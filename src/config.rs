@@ -38,6 +38,18 @@ pub enum CommandConfig {
         /// Bound on tracked ebs.
         max_live: usize,
     },
+    /// `timeline`.
+    Timeline {
+        /// The ebs, in request order, without duplicates.
+        ebs: Vec<u64>,
+        /// `--json`.
+        json: bool,
+    },
+    /// `events`.
+    Events {
+        /// Flush after every event.
+        line_buffered: bool,
+    },
     /// `stats`.
     Stats {
         /// `--json`.
@@ -133,6 +145,26 @@ impl Config {
         };
         let (command, files, json_like) = match cli.command {
             Command::Stats(a) => (CommandConfig::Stats { json: a.json }, a.files, a.json),
+            Command::Timeline(a) => {
+                let mut ebs = Vec::new();
+                for e in a.ebs {
+                    if !ebs.contains(&e) {
+                        ebs.push(e);
+                    }
+                }
+                (
+                    CommandConfig::Timeline { ebs, json: a.json },
+                    a.files,
+                    a.json,
+                )
+            }
+            Command::Events(a) => (
+                CommandConfig::Events {
+                    line_buffered: a.line_buffered,
+                },
+                a.files,
+                true,
+            ),
             Command::Report(a) => {
                 let format = match (a.json, a.format) {
                     (true, _) | (_, cli::Format::Json) => ReportFormat::Json,

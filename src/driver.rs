@@ -58,6 +58,9 @@ pub fn run_inputs(
 ) -> Vec<InputResult> {
     let mut results = Vec::with_capacity(specs.len());
     for (idx, spec) in specs.iter().enumerate() {
+        if sink.stopped() {
+            break;
+        }
         let idx = idx as u32;
         let name = spec.display_name();
         let opened = match input::open(spec) {

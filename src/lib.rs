@@ -48,3 +48,4 @@ pub mod repair;
 pub mod report;
 pub mod rules;
 pub mod stats;
+pub mod timeline;

@@ -1,6 +1,6 @@
 //! The `tracesift` binary: parse arguments, run, map the outcome to an exit status.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, LineWriter, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -25,7 +25,12 @@ fn main() -> ExitCode {
         }
     };
     let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    // Line-buffered on a terminal (and for `events --line-buffered`), block-buffered otherwise.
+    let mut out: Box<dyn Write> = if env.stdout_tty {
+        Box::new(LineWriter::new(stdout.lock()))
+    } else {
+        Box::new(BufWriter::with_capacity(64 * 1024, stdout.lock()))
+    };
     let stderr = io::stderr();
     let mut err = stderr.lock();
     match app::run(&cfg, &mut out, &mut err) {

@@ -47,6 +47,11 @@ pub trait RecordSink {
 
     /// The input with this index has ended (after its last record).
     fn end_input(&mut self, _input: u32) {}
+
+    /// Whether the sink wants no more records (e.g. its output pipe closed).
+    fn stopped(&self) -> bool {
+        false
+    }
 }
 
 impl<F: FnMut(&Record<'_>)> RecordSink for F {
@@ -85,9 +90,10 @@ pub struct ReadSummary {
     pub bytes: u64,
 }
 
-/// The continuation rule's state.
+/// The continuation rule's state (an unrecognised line after a trace event,
+/// or an indented one after a kernel message, continues that record).
 #[derive(Debug, Default)]
-struct Continuation {
+pub struct Continuation {
     /// Class of the previous non-continuation record, and whether it had a console prefix.
     prev: Option<(LineClass, bool)>,
     /// Continuation lines since that record.
@@ -99,7 +105,8 @@ struct Continuation {
 const MAX_CONTINUATION: u32 = 16;
 
 impl Continuation {
-    fn classify(&mut self, body: &Body<'_>, pre: &Prefixes, msg: &[u8]) -> LineClass {
+    /// The class of a record, given the records before it.
+    pub fn classify(&mut self, body: &Body<'_>, pre: &Prefixes, msg: &[u8]) -> LineClass {
         let class = body.class();
         if class == LineClass::Unrecognized {
             let indented = msg.first().is_some_and(|&c| c == b' ' || c == b'\t');
@@ -141,6 +148,7 @@ pub fn read_input<R: Read>(
     let mut cont = Continuation::default();
     let mut scratch = Vec::new();
     let mut lines = 0u64;
+    let stop = std::cell::Cell::new(false);
     let mut emit = |l: &Logical<'_>| {
         let (prefixes, msg) = prefix::peel(l.text);
         let body = grammar::classify(msg, &prefixes);
@@ -159,8 +167,12 @@ pub fn read_input<R: Read>(
             repairs: l.repairs,
         };
         sink.record(&rec);
+        stop.set(sink.stopped());
     };
     let err = loop {
+        if stop.get() {
+            break None;
+        }
         match reader.next_line() {
             Ok(Some(raw)) => {
                 lines += 1;

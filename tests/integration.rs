@@ -13,5 +13,7 @@ mod fixtures;
 mod json_schema;
 #[path = "integration/props.rs"]
 mod props;
+#[path = "integration/timeline.rs"]
+mod timeline;
 #[path = "integration/util.rs"]
 mod util;

@@ -181,8 +181,10 @@ pub enum Note {
         /// Read number within the lifetime.
         k: u32,
     },
-    /// A read with no lifetime open.
+    /// A read with no lifetime open: it opens lifetime `n`, whose alloc is not in the trace.
     ReadOrphan {
+        /// Lifetime number.
+        n: u32,
         /// After a final release.
         after_release: bool,
     },
@@ -614,6 +616,7 @@ impl EbTracker {
                     read: ev,
                 });
                 Note::ReadOrphan {
+                    n,
                     after_release: true,
                 }
             }
@@ -625,6 +628,7 @@ impl EbTracker {
                     after_eviction: evicted,
                 });
                 Note::ReadOrphan {
+                    n,
                     after_release: false,
                 }
             }

@@ -5,6 +5,7 @@
 //! reusable buffer and normalises serial-console artefacts. Every line carries
 //! its 1-based number and byte offset; the input index is added by the caller.
 
+pub mod blocks;
 pub mod lines;
 pub mod source;
 

@@ -6,9 +6,11 @@
 
 pub mod json;
 pub mod markdown;
+pub mod ndjson;
 pub mod sanitize;
 pub mod stats;
 pub mod text;
+pub mod timeline;
 
 use comfy_table::{presets, ContentArrangement, Table};
 use serde::Serialize;

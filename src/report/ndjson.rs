@@ -1,0 +1,329 @@
+//! `tracesift events`: the recognised events as NDJSON, one flat object per
+//! line, written as records are read (so it works on a stream).
+//!
+//! # Fields
+//!
+//! ```text
+//! {"input": 0,                 // index of the input in command-line order
+//!  "line": 3,                  // 1-based physical line (first line of a repaired record)
+//!  "lines": 2,                 // physical lines, only when more than one
+//!  "kind": "read-done",        // alloc | read-done | before-release | called-from | validation-failed |
+//!                              // tracepoint | tree-check | validation | transaction-abort | oops |
+//!                              // lost-events | trace
+//!  "eb": 15302115328,          // the extent buffer, when known (exact integer; may exceed 2^53)
+//!  "event": "end_bbio_meta_read",   // trace event name or trace_printk caller symbol
+//!  "cpu": 15, "pid": 322, "comm": "kworker/",
+//!  "trace_ts_ns": 2649295735000,    // trace clock (dumps: µs since the buffer reset, as ns)
+//!  "trace_ts_counter": 123,         // instead, for counter clocks
+//!  "console_ts_ns": 2740301767000,  // printk time
+//!  "fields": {...}}            // per kind, below
+//! ```
+//!
+//! `fields` by kind: `alloc` `{len, via}`; `read-done`/`before-release`
+//! `{page_refs, level, fsid}`; `called-from` `{func}`; `tracepoint` `{blocks}`;
+//! `tree-check` `{node, root, block, block_trusted, slot, owner_have, expect,
+//! reason}`; `validation` `{check, mirror, have}`; `transaction-abort`
+//! `{errno, func, line}`; `oops` `{line, function, location, text}`;
+//! `lost-events` `{count}`; `trace` `{payload}`. Absent values are omitted.
+//! Text that is not UTF-8 is decoded with U+FFFD replacements.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::event::{self, Event, EventKind, Expect};
+use crate::grammar::kernel::OopsLine;
+use crate::grammar::TraceTs;
+use crate::record::{Record, RecordSink};
+
+fn lossy(b: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(b)
+}
+
+/// One event as serialised.
+#[derive(Serialize)]
+struct EventDoc<'a> {
+    input: u32,
+    line: u64,
+    #[serde(skip_serializing_if = "is_one")]
+    lines: u32,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eb: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpu: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comm: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_ts_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_ts_counter: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    console_ts_ns: Option<u64>,
+    fields: Fields<'a>,
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}
+
+#[derive(Serialize, Default)]
+struct Fields<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    len: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    via: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page_refs: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    level: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fsid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    func: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blocks: Option<Vec<u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    root: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    block: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    block_trusted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    slot: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner_have: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expect: Option<Vec<u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mirror: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    have: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errno: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    function: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payload: Option<Cow<'a, str>>,
+}
+
+/// Which oops lines are events (splat starts and RIP), with their names.
+fn oops_fields(l: &OopsLine<'_>) -> Option<Fields<'static>> {
+    let own = |b: &[u8]| Some(Cow::Owned(String::from_utf8_lossy(b).into_owned()));
+    let f = |line: &'static str| Fields {
+        line: Some(Cow::Borrowed(line)),
+        ..Fields::default()
+    };
+    Some(match *l {
+        OopsLine::Warning { location, func } => Fields {
+            function: func.and_then(own),
+            location: location.and_then(own),
+            ..f("warning")
+        },
+        OopsLine::WarningText(t) => Fields {
+            text: own(t),
+            ..f("warning")
+        },
+        OopsLine::KernelBug { location } => Fields {
+            location: own(location),
+            ..f("kernel-bug")
+        },
+        OopsLine::Kasan { kind, func } => Fields {
+            text: own(kind),
+            function: func.and_then(own),
+            ..f("kasan")
+        },
+        OopsLine::Bug(t) => Fields {
+            text: own(t),
+            ..f("bug")
+        },
+        OopsLine::OopsHeader { what, .. } => Fields {
+            text: own(what),
+            ..f("oops")
+        },
+        OopsLine::Panic(t) => Fields {
+            text: own(t),
+            ..f("panic")
+        },
+        OopsLine::Hung => f("hung-task"),
+        OopsLine::RcuStall => f("rcu-stall"),
+        OopsLine::Lockdep(t) => Fields {
+            text: own(t),
+            ..f("lockdep")
+        },
+        OopsLine::Rip { func: Some(fun) } => Fields {
+            function: own(fun),
+            ..f("rip")
+        },
+        _ => return None,
+    })
+}
+
+fn fields<'a>(e: &Event<'a>) -> Option<Fields<'a>> {
+    Some(match &e.kind {
+        EventKind::Alloc { len, via, .. } => Fields {
+            len: *len,
+            via: Some(via.name()),
+            ..Fields::default()
+        },
+        EventKind::ReadDone(d) | EventKind::BeforeRelease(d) => Fields {
+            page_refs: d.page_refs,
+            level: d.level,
+            fsid: d.fsid.map(|f| crate::fields::format_uuid(&f)),
+            ..Fields::default()
+        },
+        EventKind::CalledFrom { func } => Fields {
+            func: Some(lossy(func)),
+            ..Fields::default()
+        },
+        EventKind::ValidationFailed { .. } => Fields::default(),
+        EventKind::Tracepoint { blocks, .. } => Fields {
+            blocks: Some(blocks.iter().flatten().copied().collect()),
+            ..Fields::default()
+        },
+        EventKind::TreeCheck(t) => Fields {
+            node: Some(t.node),
+            root: t.root,
+            block: t.block,
+            block_trusted: Some(t.block_trusted),
+            slot: t.slot,
+            owner_have: t.owner.map(|o| o.0),
+            expect: t.owner.map(|o| match o.1 {
+                Expect::Root(r) => vec![r],
+                Expect::Range(a, b) => vec![a, b],
+            }),
+            reason: Some(lossy(t.reason)),
+            ..Fields::default()
+        },
+        EventKind::Validation(v) => Fields {
+            check: Some(v.kind.name()),
+            mirror: v.mirror,
+            have: v.have,
+            ..Fields::default()
+        },
+        EventKind::Abort(a) => Fields {
+            errno: Some(a.errno),
+            func: a.func.map(lossy),
+            line: a.line.map(|l| Cow::Owned(l.to_string())),
+            ..Fields::default()
+        },
+        EventKind::Oops(l) => oops_fields(l)?,
+        EventKind::Lost { count, .. } => Fields {
+            count: *count,
+            ..Fields::default()
+        },
+        EventKind::Trace => Fields {
+            payload: e.trace.map(|t| lossy(t.body.payload)),
+            ..Fields::default()
+        },
+    })
+}
+
+/// Serialise one event as a JSON object (no newline); `None` for events
+/// that are not streamed (call-trace frames and other oops body lines).
+pub fn event_json(e: &Event<'_>) -> Option<Vec<u8>> {
+    let fields = fields(e)?;
+    let (ns, counter) = match e.trace_ts {
+        Some(TraceTs::Counter(c)) => (None, Some(c)),
+        Some(t) => (t.ns(), None),
+        None => (None, None),
+    };
+    let eb = match &e.kind {
+        EventKind::TreeCheck(t) => t.eb.or(t.block.filter(|_| t.block_trusted)),
+        k => k.eb(),
+    };
+    let doc = EventDoc {
+        input: e.pos.input,
+        line: e.pos.line,
+        lines: e.lines,
+        kind: e.kind.name(),
+        eb,
+        event: e
+            .trace
+            .filter(|t| !t.body.name.is_empty())
+            .map(|t| lossy(t.body.name)),
+        cpu: e.cpu,
+        pid: e.pid,
+        comm: (!e.comm.is_empty()).then(|| lossy(e.comm)),
+        trace_ts_ns: ns,
+        trace_ts_counter: counter,
+        console_ts_ns: e.console_ns,
+        fields,
+    };
+    serde_json::to_vec(&doc).ok()
+}
+
+/// A [`RecordSink`] writing each recognised event as one NDJSON line.
+pub struct EventWriter<W: Write> {
+    out: W,
+    line_buffered: bool,
+    error: Option<io::Error>,
+    /// Events written.
+    pub written: u64,
+}
+
+impl<W: Write> EventWriter<W> {
+    /// Write to `out`, flushing after each event when `line_buffered`.
+    pub fn new(out: W, line_buffered: bool) -> EventWriter<W> {
+        EventWriter {
+            out,
+            line_buffered,
+            error: None,
+            written: 0,
+        }
+    }
+
+    /// The first write error, if any (a closed pipe ends the run).
+    pub fn take_error(&mut self) -> Option<io::Error> {
+        self.error.take()
+    }
+
+    fn write_event(&mut self, e: &Event<'_>) -> io::Result<()> {
+        let Some(mut json) = event_json(e) else {
+            return Ok(());
+        };
+        json.push(b'\n');
+        self.out.write_all(&json)?;
+        if self.line_buffered {
+            self.out.flush()?;
+        }
+        self.written += 1;
+        Ok(())
+    }
+}
+
+impl<W: Write> RecordSink for EventWriter<W> {
+    fn record(&mut self, r: &Record<'_>) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Some(e) = event::recognize(r) {
+            if let Err(err) = self.write_event(&e) {
+                self.error = Some(err);
+            }
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.error.is_some()
+    }
+}

@@ -1,0 +1,530 @@
+//! Rendering `timeline`, as text or as one JSON document.
+//!
+//! # JSON schema (`timeline --json`, `schema_version` 1)
+//!
+//! ```text
+//! {
+//!   "schema_version": 1,
+//!   "tool": {"name": "tracesift", "version": "0.1.0"},
+//!   "inputs": [{"path": "thread-excerpt.txt", "lines": 4, "bytes": 612, "compression": "none", "error": null}],
+//!   "ebs": [{
+//!     "eb": 15302115328, "eb_hex": "0x390160000",
+//!     "lifetimes": [{"n": 1, "alloc": {"input": 0, "line": 2}, "comm": "iou-wrk-", "pid": 173727, "cpu": 15,
+//!                    "contenders": 0, "discards": 0, "reads": 2,
+//!                    "released": null}],        // {"input", "line"} of the final release
+//!     "entries": [{
+//!       "input": 0, "line": 3, "lines": 1,
+//!       "kind": "read-done",                    // an event kind of `events`, or "called-from", "mention"
+//!       "lifetime": 1,                          // when the line belongs to a lifetime
+//!       "note": "read 1 of lifetime 1",         // lifetime bookkeeping, empty when none
+//!       "detail": "page_refs=3 level=0 fsid=...",
+//!       "cpu": 15, "pid": 322, "comm": "kworker/",
+//!       "trace_ts_ns": 2649295735000, "console_ts_ns": 2740301767000,
+//!       "delta_us": 254,                        // to the previous entry (trace clock if both have one)
+//!       "text": "[ 2740.301767] kworker/-322 ...",
+//!       "findings": ["duplicate-read-completion"]   // rules whose evidence cites this line
+//!     }],
+//!     "findings": [ ...same objects as in report --json... ]
+//!   }]
+//! }
+//! ```
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::correlate::ebs::Note;
+use crate::driver::InputResult;
+use crate::grammar::TraceTs;
+use crate::report::json::{finding_doc, FindingDoc};
+use crate::report::sanitize::{for_json, for_terminal};
+use crate::report::stats::fmt_secs;
+use crate::report::text::short_name;
+use crate::report::{Style, Tool, SCHEMA_VERSION};
+use crate::rules::Severity;
+use crate::timeline::{EbTimeline, Entry, EntryKind, Timeline};
+
+/// Lifetime summary derived from the entries' notes.
+#[derive(Debug, Clone, Default, Serialize)]
+struct Lifetime {
+    n: u32,
+    /// The surviving alloc (the one whose task did not discard its copy).
+    alloc: Option<Loc>,
+    /// All allocs of the lifetime (the winner and its contenders).
+    allocs: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpu: Option<u32>,
+    contenders: u32,
+    discards: u32,
+    reads: u32,
+    released: Option<Loc>,
+    #[serde(skip)]
+    winner_lost: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Loc {
+    input: u32,
+    line: u64,
+}
+
+/// The lifetime an entry belongs to.
+fn lifetime_of(note: &Note) -> Option<u32> {
+    match *note {
+        Note::NewLifetime { n, .. }
+        | Note::Contender { n }
+        | Note::Read { n, .. }
+        | Note::ReadOrphan { n, .. } => Some(n),
+        Note::Discard { n } | Note::FinalRelease { n, .. } => n,
+        _ => None,
+    }
+}
+
+/// The note of an entry, with hindsight on insert races: an alloc whose
+/// task later discards its copy lost the race; the one that did not won.
+fn note_with_race(e: &Entry, lts: &[Lifetime], discarded: &[(u32, u32, Option<u32>)]) -> String {
+    let n = match e.note {
+        Note::NewLifetime { n, .. } | Note::Contender { n } => n,
+        _ => return note_text(e),
+    };
+    let raced = lts.iter().any(|l| l.n == n && l.contenders > 0);
+    if !raced {
+        return note_text(e);
+    }
+    if discarded.contains(&(n, e.ev.pos.input, e.ev.pid)) {
+        format!("insert race in lifetime {n}: this copy loses and is discarded")
+    } else {
+        format!("insert race in lifetime {n}: this alloc wins")
+    }
+}
+
+fn discards(t: &EbTimeline) -> Vec<(u32, u32, Option<u32>)> {
+    t.entries
+        .iter()
+        .filter_map(|e| match e.note {
+            Note::Discard { n: Some(n) } => Some((n, e.ev.pos.input, e.ev.pid)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn note_text(e: &Entry) -> String {
+    match e.note {
+        Note::NewLifetime {
+            n,
+            realloc,
+            missed_release,
+        } => {
+            let why = if realloc {
+                " (re-allocation after the final release)"
+            } else if missed_release {
+                " (the previous lifetime's release is not in the trace)"
+            } else {
+                ""
+            };
+            format!("lifetime {n} starts{why}")
+        }
+        Note::Contender { n } => format!("contending alloc in lifetime {n} (insert race)"),
+        Note::Discard { n: Some(n) } => {
+            format!("private copy discarded (insert race, lifetime {n})")
+        }
+        Note::Discard { n: None } => "private copy discarded".into(),
+        Note::Clone => "clone allocated".into(),
+        Note::CloneRelease => "clone released".into(),
+        Note::FinalRelease { n, ambiguous } => {
+            let amb = if ambiguous {
+                " (no 'called from' line: decided from context)"
+            } else {
+                ""
+            };
+            match n {
+                Some(n) => format!("final release: lifetime {n} ends{amb}"),
+                None => format!("final release{amb}"),
+            }
+        }
+        Note::Read { n, k } => format!("read {k} of lifetime {n}"),
+        Note::ReadOrphan {
+            n,
+            after_release: true,
+        } => format!("read after the final release (lifetime {n}, no alloc)"),
+        Note::ReadOrphan {
+            n,
+            after_release: false,
+        } => format!("read with no alloc in the trace (lifetime {n})"),
+        Note::None => String::new(),
+    }
+}
+
+fn lifetimes(t: &EbTimeline) -> Vec<Lifetime> {
+    let mut map: BTreeMap<u32, Lifetime> = BTreeMap::new();
+    // Tasks that discarded their private copy, per lifetime.
+    let mut discarded: BTreeMap<u32, Vec<(u32, Option<u32>)>> = BTreeMap::new();
+    for e in &t.entries {
+        if let Note::Discard { n: Some(n) } = e.note {
+            discarded
+                .entry(n)
+                .or_default()
+                .push((e.ev.pos.input, e.ev.pid));
+        }
+    }
+    for e in &t.entries {
+        let Some(n) = lifetime_of(&e.note) else {
+            continue;
+        };
+        let l = map.entry(n).or_insert_with(|| Lifetime {
+            n,
+            ..Lifetime::default()
+        });
+        let loc = Loc {
+            input: e.ev.pos.input,
+            line: e.ev.pos.line,
+        };
+        let lost = discarded
+            .get(&n)
+            .is_some_and(|d| d.contains(&(e.ev.pos.input, e.ev.pid)));
+        match e.note {
+            Note::NewLifetime { .. } | Note::Contender { .. } => {
+                l.allocs += 1;
+                if matches!(e.note, Note::Contender { .. }) {
+                    l.contenders += 1;
+                }
+                // The surviving alloc names the lifetime; fall back to the first one.
+                if l.alloc.is_none() || (!lost && l.winner_lost) {
+                    l.alloc = Some(loc);
+                    l.comm = Some(String::from_utf8_lossy(e.ev.comm.as_bytes()).into_owned());
+                    l.pid = e.ev.pid;
+                    l.cpu = e.ev.cpu;
+                    l.winner_lost = lost;
+                }
+            }
+            Note::Discard { .. } => l.discards += 1,
+            Note::Read { .. } | Note::ReadOrphan { .. } => l.reads += 1,
+            Note::FinalRelease { .. } => l.released = Some(loc),
+            _ => {}
+        }
+    }
+    map.into_values().collect()
+}
+
+/// Rules whose evidence cites this entry's line.
+fn cited_by(t: &EbTimeline, e: &Entry) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = t
+        .findings
+        .iter()
+        .filter(|f| {
+            f.evidence
+                .iter()
+                .any(|x| x.pos.input == e.ev.pos.input && x.pos.line == e.ev.pos.line)
+        })
+        .map(|f| f.rule.id())
+        .collect();
+    v.dedup();
+    v
+}
+
+/// Delta in µs to the previous entry: trace clock when both have it (same input), else console clock.
+fn delta_us(prev: Option<&Entry>, e: &Entry) -> Option<i64> {
+    let p = prev?;
+    if p.ev.pos.input != e.ev.pos.input {
+        return None;
+    }
+    match (p.ev.trace_ts, e.ev.trace_ts) {
+        (Some(TraceTs::Counter(_)), _) | (_, Some(TraceTs::Counter(_))) => None,
+        (Some(a), Some(b)) => Some((b.raw() as i64 - a.raw() as i64) / 1000),
+        _ => match (p.ev.console_ns, e.ev.console_ns) {
+            (Some(a), Some(b)) => Some((b as i64 - a as i64) / 1000),
+            _ => None,
+        },
+    }
+}
+
+fn kind_name(e: &Entry) -> &'static str {
+    match e.kind {
+        EntryKind::Event(k) => k,
+        EntryKind::CalledFrom => "called-from",
+        EntryKind::Mention => "mention",
+    }
+}
+
+fn lifetime_banner(e: &Entry, lts: &[Lifetime]) -> Option<String> {
+    let n = match e.note {
+        Note::NewLifetime { n, .. } | Note::ReadOrphan { n, .. } => n,
+        _ => return None,
+    };
+    let l = lts.iter().find(|l| l.n == n)?;
+    if l.alloc.is_none() {
+        return Some(format!("lifetime {n}: its alloc is not in the trace"));
+    }
+    let who = match (&l.comm, l.pid) {
+        (Some(c), Some(p)) => format!("{c}-{p}"),
+        (Some(c), None) => c.clone(),
+        _ => "?".into(),
+    };
+    let cpu = l.cpu.map(|c| format!(" on CPU {c}")).unwrap_or_default();
+    let race = if l.contenders > 0 {
+        format!(
+            "; {} contender{} discarded",
+            l.discards,
+            if l.discards == 1 { "" } else { "s" }
+        )
+    } else {
+        String::new()
+    };
+    Some(format!("lifetime {n}: alloc by {who}{cpu}{race}"))
+}
+
+/// Write the timeline as text.
+pub fn write_text(
+    w: &mut dyn Write,
+    tl: &Timeline,
+    results: &[InputResult],
+    style: &Style,
+) -> io::Result<()> {
+    for (k, t) in tl.ebs.iter().enumerate() {
+        if k > 0 {
+            writeln!(w)?;
+        }
+        let lts = lifetimes(t);
+        let disc = discards(t);
+        let inputs: std::collections::BTreeSet<u32> =
+            t.entries.iter().map(|e| e.ev.pos.input).collect();
+        let names: Vec<String> = inputs
+            .iter()
+            .filter_map(|&i| results.get(i as usize))
+            .map(|r| for_terminal(short_name(&r.name).as_bytes()).into_owned())
+            .collect();
+        writeln!(
+            w,
+            "{} ({:#x}): {} line{}{}, {} lifetime{}",
+            style.bold(&format!("eb {}", t.eb)),
+            t.eb,
+            t.entries.len(),
+            if t.entries.len() == 1 { "" } else { "s" },
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!(" in {}", names.join(", "))
+            },
+            lts.len(),
+            if lts.len() == 1 { "" } else { "s" }
+        )?;
+        if t.entries.is_empty() {
+            continue;
+        }
+        writeln!(
+            w,
+            "{}",
+            style.dim(&format!(
+                "  {:<22} {:>17} {:>17} {:>8} {:>4}  {:<16} {:<15} {}",
+                "where", "console", "trace", "Δµs", "cpu", "task", "event", "detail"
+            ))
+        )?;
+        let mut prev: Option<&Entry> = None;
+        let mut last_input = None;
+        for e in &t.entries {
+            if last_input.is_some_and(|i| i != e.ev.pos.input) {
+                prev = None;
+            }
+            last_input = Some(e.ev.pos.input);
+            if let Some(b) = lifetime_banner(e, &lts) {
+                writeln!(w, "  {}", style.bold(&format!("── {b} ──")))?;
+            }
+            let name = results
+                .get(e.ev.pos.input as usize)
+                .map_or("?", |r| short_name(&r.name));
+            let whr = format!("{}:{}", for_terminal(name.as_bytes()), e.ev.pos.line);
+            let console = e.ev.console_ns.map_or("-".to_string(), fmt_secs);
+            let trace = crate::report::stats::fmt_ts(e.ev.trace_ts);
+            let delta = delta_us(prev, e).map_or(String::new(), |d| format!("{d:+}"));
+            let cpu = e.ev.cpu.map_or("-".to_string(), |c| c.to_string());
+            let task = match (e.ev.comm.is_empty(), e.ev.pid) {
+                (_, Some(p)) => format!("{}-{p}", String::from_utf8_lossy(e.ev.comm.as_bytes())),
+                _ => "-".into(),
+            };
+            let mut detail = e.detail.clone();
+            let note = note_with_race(e, &lts, &disc);
+            if !note.is_empty() {
+                detail = if detail.is_empty() {
+                    note
+                } else {
+                    format!("{note}; {detail}")
+                };
+            }
+            if matches!(e.kind, EntryKind::Mention) || detail.is_empty() {
+                detail = for_terminal(crate::fields::trim(&e.ev.text)).into_owned();
+            }
+            let cited = cited_by(t, e);
+            let flag = if cited.is_empty() {
+                String::new()
+            } else {
+                format!("  ◀ {}", cited.join(", "))
+            };
+            writeln!(
+                w,
+                "  {:<22} {:>17} {:>17} {:>8} {:>4}  {:<16} {:<15} {}{}",
+                whr,
+                console,
+                trace,
+                delta,
+                cpu,
+                for_terminal(task.as_bytes()),
+                kind_name(e),
+                for_terminal(detail.as_bytes()),
+                style.error(&flag)
+            )?;
+            prev = Some(e);
+        }
+        if !t.findings.is_empty() {
+            writeln!(w, "  {}", style.bold("findings:"))?;
+            for f in &t.findings {
+                let sev = match f.severity {
+                    Severity::Error => style.error(f.severity.name()),
+                    Severity::Warning => style.warning(f.severity.name()),
+                    Severity::Info => style.info(f.severity.name()),
+                };
+                writeln!(
+                    w,
+                    "    {sev} {} [{}]: {}",
+                    f.rule.id(),
+                    f.confidence.name(),
+                    for_terminal(f.message.as_bytes())
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    schema_version: u32,
+    tool: Tool,
+    inputs: Vec<InputDoc<'a>>,
+    ebs: Vec<EbDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct InputDoc<'a> {
+    path: &'a str,
+    lines: u64,
+    bytes: u64,
+    compression: &'static str,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct EbDoc<'a> {
+    eb: u64,
+    eb_hex: String,
+    lifetimes: Vec<Lifetime>,
+    entries: Vec<EntryDoc<'a>>,
+    findings: Vec<FindingDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct EntryDoc<'a> {
+    input: u32,
+    line: u64,
+    lines: u32,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lifetime: Option<u32>,
+    note: String,
+    detail: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpu: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_ts_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_ts_counter: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    console_ts_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delta_us: Option<i64>,
+    text: std::borrow::Cow<'a, str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    lossy: bool,
+    findings: Vec<&'static str>,
+}
+
+/// Write the timeline as one JSON document.
+pub fn write_json(w: &mut dyn Write, tl: &Timeline, results: &[InputResult]) -> io::Result<()> {
+    let inputs = results
+        .iter()
+        .enumerate()
+        .map(|(i, r)| InputDoc {
+            path: &r.name,
+            lines: tl.lines.get(i).copied().unwrap_or(0),
+            bytes: r.summary.bytes,
+            compression: r.compression.name(),
+            error: r.error.as_ref().map(|e| e.to_string()),
+        })
+        .collect();
+    let ebs = tl
+        .ebs
+        .iter()
+        .map(|t| {
+            let lts = lifetimes(t);
+            let disc = discards(t);
+            let mut prev: Option<&Entry> = None;
+            let entries = t
+                .entries
+                .iter()
+                .map(|e| {
+                    let (text, lossy) = for_json(&e.ev.text);
+                    let (ns, counter) = match e.ev.trace_ts {
+                        Some(TraceTs::Counter(c)) => (None, Some(c)),
+                        Some(x) => (x.ns(), None),
+                        None => (None, None),
+                    };
+                    let d = EntryDoc {
+                        input: e.ev.pos.input,
+                        line: e.ev.pos.line,
+                        lines: e.ev.lines,
+                        kind: kind_name(e),
+                        lifetime: lifetime_of(&e.note),
+                        note: note_with_race(e, &lts, &disc),
+                        detail: &e.detail,
+                        cpu: e.ev.cpu,
+                        pid: e.ev.pid,
+                        comm: (!e.ev.comm.is_empty())
+                            .then(|| String::from_utf8_lossy(e.ev.comm.as_bytes()).into_owned()),
+                        trace_ts_ns: ns,
+                        trace_ts_counter: counter,
+                        console_ts_ns: e.ev.console_ns,
+                        delta_us: delta_us(prev, e),
+                        text,
+                        lossy,
+                        findings: cited_by(t, e),
+                    };
+                    prev = Some(e);
+                    d
+                })
+                .collect();
+            EbDoc {
+                eb: t.eb,
+                eb_hex: format!("{:#x}", t.eb),
+                lifetimes: lts,
+                entries,
+                findings: t.findings.iter().map(finding_doc).collect(),
+            }
+        })
+        .collect();
+    let doc = Doc {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool::current(),
+        inputs,
+        ebs,
+    };
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    writeln!(w)
+}

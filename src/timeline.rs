@@ -1,0 +1,550 @@
+//! `tracesift timeline`: every line that concerns some extent buffers, in
+//! time order, with lifetimes, insert races and findings marked.
+//!
+//! This is `grep 'eb=15302115328'` done right. Each input is read in blocks
+//! ([`crate::input::blocks`]) and searched with one Aho-Corasick automaton for
+//! the decimal spellings of the addresses plus the few markers that coverage
+//! needs (`LOST`, `buffer started`, ...), so only matching lines (and a few
+//! lines around them, for paste repair) go through the record pipeline; the
+//! rest of the capture is never split into records. Lines that name an eb
+//! feed the same correlator and rules as `report`, restricted to those ebs.
+
+use std::io::Read;
+
+use aho_corasick::AhoCorasick;
+
+use crate::correlate::ebs::Note;
+use crate::correlate::evidence::{Comm, Evidence};
+use crate::correlate::Analysis;
+use crate::driver::{InputResult, ReaderHook};
+use crate::event::{self, EventKind};
+use crate::grammar::{Body, TraceTs};
+use crate::input::blocks::BlockReader;
+use crate::input::{self, clean, Compression, InputSpec, Pos};
+use crate::prefix;
+use crate::record::{ReadOptions, ReadSummary, Record, RecordSink};
+use crate::repair::{Logical, PhysLine, Repairer};
+use crate::rules::{self, Finding};
+
+/// Parse an eb address: decimal (`15302115328`) or hex with `0x` in any case
+/// (`0x390160000`, `0X390160000`).
+pub fn parse_addr(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, radix) = match t.get(..2) {
+        Some("0x" | "0X") => (&t[2..], 16),
+        _ => (t, 10),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Err(format!(
+            "'{s}' is not an extent buffer address: give eb->start in decimal (15302115328) or hex (0x390160000)"
+        ));
+    }
+    u64::from_str_radix(digits, radix).map_err(|_| format!("'{s}' does not fit in 64 bits"))
+}
+
+/// What a timeline entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A recognised event naming the eb.
+    Event(&'static str),
+    /// The `called from` line before a `before release` line.
+    CalledFrom,
+    /// A line that names the eb but is no recognised event.
+    Mention,
+}
+
+/// One line of a timeline.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Which eb it is about.
+    pub eb: u64,
+    /// The line, with its position, clocks, CPU and task.
+    pub ev: Evidence,
+    /// What it is.
+    pub kind: EntryKind,
+    /// Lifetime bookkeeping from the correlator.
+    pub note: Note,
+    /// A short description (`len=16384`, `page_refs=3 level=0`, the reason of a tree-check).
+    pub detail: String,
+}
+
+/// The timeline of one eb.
+#[derive(Debug, Clone, Default)]
+pub struct EbTimeline {
+    /// The eb start.
+    pub eb: u64,
+    /// Its lines, in display order.
+    pub entries: Vec<Entry>,
+    /// Findings about it.
+    pub findings: Vec<Finding>,
+}
+
+/// The result of a timeline run.
+#[derive(Debug, Default)]
+pub struct Timeline {
+    /// One per requested eb, in request order.
+    pub ebs: Vec<EbTimeline>,
+    /// Lines read per input.
+    pub lines: Vec<u64>,
+}
+
+impl Timeline {
+    /// Whether any line matched.
+    pub fn matched(&self) -> bool {
+        self.ebs.iter().any(|t| !t.entries.is_empty())
+    }
+}
+
+/// Block size of the prefilter scan.
+const BLOCK: usize = 4 << 20;
+
+/// Lines around a match run through the record pipeline (for paste repair).
+const WINDOW_BEFORE: usize = 3;
+const WINDOW_AFTER: usize = 3;
+
+/// How far back a `called from` line is looked for.
+const CALLED_FROM_LOOKBACK: usize = 64;
+
+struct Collector<'t> {
+    targets: &'t [u64],
+    an: Analysis,
+    entries: Vec<Entry>,
+    /// `called from` lines waiting for their `before release`, per (input, pid).
+    called_from: Vec<(u32, u32, Evidence)>,
+}
+
+fn is_token_at(hay: &[u8], at: usize, len: usize) -> bool {
+    let before = at == 0 || !hay[at - 1].is_ascii_digit();
+    let after = hay.get(at + len).is_none_or(|c| !c.is_ascii_digit());
+    before && after
+}
+
+/// Whether `hay` names the address `dec` as a block: a whole number after
+/// `=` (`eb=`, `block=`, `bytenr=`, `start=`) or after a word that introduces
+/// a block address (`logical`, `block`, `want`, `off`, ...), so that
+/// `4096 bytes` in an unrelated message is not a mention of eb 4096.
+fn names(hay: &[u8], dec: &[u8]) -> bool {
+    const WORDS: [&[u8]; 11] = [
+        b"logical ",
+        b"block ",
+        b"bytenr ",
+        b"start ",
+        b"eb ",
+        b"off ",
+        b"want ",
+        b"have ",
+        b"buffer ",
+        b"bytenr=",
+        b"root ",
+    ];
+    memchr::memmem::find_iter(hay, dec).any(|p| {
+        is_token_at(hay, p, dec.len()) && {
+            let before = &hay[..p];
+            before.ends_with(b"=") || WORDS.iter().any(|w| before.ends_with(w))
+        }
+    })
+}
+
+impl Collector<'_> {
+    /// The target this event concerns, if any.
+    fn target_of(&self, k: &EventKind<'_>) -> Option<u64> {
+        let hit = |v: u64| self.targets.contains(&v).then_some(v);
+        match k {
+            EventKind::Tracepoint { blocks, .. } => blocks.iter().flatten().find_map(|&b| hit(b)),
+            EventKind::TreeCheck(t) => t.eb.and_then(hit).or_else(|| t.block.and_then(hit)),
+            _ => k.eb().and_then(hit),
+        }
+    }
+
+    fn record(&mut self, r: &Record<'_>) {
+        self.an.coverage_of(r);
+        let Some(e) = event::recognize(r) else {
+            self.mention(r);
+            return;
+        };
+        if let EventKind::CalledFrom { .. } = e.kind {
+            if let Some(pid) = e.pid {
+                self.called_from
+                    .retain(|c| (c.0, c.1) != (e.pos.input, pid));
+                self.called_from
+                    .push((e.pos.input, pid, Evidence::from_event(&e, "called-from")));
+            }
+            self.an.event(&e);
+            return;
+        }
+        let Some(eb) = self.target_of(&e.kind) else {
+            if !matches!(e.kind, EventKind::Lost { .. }) {
+                self.mention(r);
+            }
+            return;
+        };
+        if let EventKind::BeforeRelease(_) = e.kind {
+            if let Some(pid) = e.pid {
+                if let Some(i) = self
+                    .called_from
+                    .iter()
+                    .position(|c| (c.0, c.1) == (e.pos.input, pid))
+                {
+                    let (_, _, ev) = self.called_from.swap_remove(i);
+                    let func = ev
+                        .text
+                        .rsplit(|&c| c == b' ')
+                        .next()
+                        .unwrap_or(b"")
+                        .to_vec();
+                    self.entries.push(Entry {
+                        eb,
+                        ev,
+                        kind: EntryKind::CalledFrom,
+                        note: Note::None,
+                        detail: format!("called from {}", String::from_utf8_lossy(&func)),
+                    });
+                }
+            }
+        }
+        let note = self.an.event(&e);
+        self.entries.push(Entry {
+            eb,
+            ev: Evidence::from_event(&e, e.kind.name()),
+            kind: EntryKind::Event(e.kind.name()),
+            note,
+            detail: detail_of(&e.kind),
+        });
+    }
+
+    fn mention(&mut self, r: &Record<'_>) {
+        for &eb in self.targets {
+            let dec = eb.to_string();
+            if names(r.text, dec.as_bytes()) {
+                let mut ev = Evidence::from_record(r, "mention");
+                if let Body::Trace(t) = &r.body {
+                    ev.cpu = t.cpu;
+                    ev.pid = t.pid;
+                    ev.comm = Comm::new(t.comm);
+                    ev.trace_ts = t.ts;
+                }
+                self.entries.push(Entry {
+                    eb,
+                    ev,
+                    kind: EntryKind::Mention,
+                    note: Note::None,
+                    detail: String::new(),
+                });
+            }
+        }
+    }
+}
+
+impl RecordSink for Collector<'_> {
+    fn record(&mut self, r: &Record<'_>) {
+        Collector::record(self, r);
+    }
+
+    fn end_input(&mut self, input: u32) {
+        self.an.end_input(input);
+    }
+}
+
+/// A one-line description of an event for the timeline.
+fn detail_of(k: &EventKind<'_>) -> String {
+    let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    match k {
+        EventKind::Alloc { len, via, .. } => {
+            let len = len.map(|l| format!(" len={l}")).unwrap_or_default();
+            format!("{}{len}", via.name())
+        }
+        EventKind::ReadDone(d) | EventKind::BeforeRelease(d) => {
+            let mut v = Vec::new();
+            if let Some(r) = d.page_refs {
+                v.push(format!("page_refs={r}"));
+            }
+            if let Some(l) = d.level {
+                v.push(format!("level={l}"));
+            }
+            if let Some(f) = d.fsid {
+                v.push(format!("fsid={}", crate::fields::format_uuid(&f)));
+            }
+            v.join(" ")
+        }
+        EventKind::ValidationFailed { .. } => "!!! Validation failed !!!".into(),
+        EventKind::Tracepoint { name, .. } => s(name),
+        EventKind::TreeCheck(t) => {
+            let what = if t.node { "node" } else { "leaf" };
+            let block = t.block.map(|b| format!(" block={b}")).unwrap_or_default();
+            format!("corrupt {what}{block}: {}", s(t.reason))
+        }
+        EventKind::Validation(v) => v.kind.label().to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Search patterns: the decimal addresses first, then coverage markers.
+fn patterns(targets: &[u64]) -> Vec<Vec<u8>> {
+    let mut p: Vec<Vec<u8>> = targets.iter().map(|t| t.to_string().into_bytes()).collect();
+    for m in [
+        &b"LOST "[..],
+        b" buffer started",
+        b"EVENTS DROPPED",
+        b"entries-in-buffer",
+        b"printk messages dropped",
+    ] {
+        p.push(m.to_vec());
+    }
+    p
+}
+
+/// Run the timeline over `specs` for `targets`.
+pub fn run(
+    specs: &[InputSpec],
+    targets: &[u64],
+    opts: &ReadOptions,
+    hook: &mut dyn ReaderHook,
+) -> (Timeline, Vec<InputResult>) {
+    let pats = patterns(targets);
+    let ac = AhoCorasick::new(&pats).ok();
+    let mut col = Collector {
+        targets,
+        an: Analysis::new(crate::correlate::ebs::DEFAULT_MAX_LIVE),
+        entries: Vec::new(),
+        called_from: Vec::new(),
+    };
+    let mut results = Vec::new();
+    let mut lines = Vec::new();
+    for (idx, spec) in specs.iter().enumerate() {
+        let idx = idx as u32;
+        let name = spec.display_name();
+        let opened = match input::open(spec) {
+            Ok(o) => o,
+            Err(e) => {
+                col.end_input(idx);
+                lines.push(0);
+                results.push(InputResult {
+                    name,
+                    compression: Compression::None,
+                    summary: ReadSummary::default(),
+                    error: Some(e),
+                });
+                continue;
+            }
+        };
+        let size = match spec {
+            InputSpec::Path(p) if opened.compression == Compression::None => {
+                std::fs::metadata(p).ok().map(|m| m.len())
+            }
+            _ => None,
+        };
+        let compression = opened.compression;
+        let reader = hook.wrap(idx, &name, size, opened.reader);
+        let (summary, err) = scan_input(idx, reader, ac.as_ref(), targets.len(), opts, &mut col);
+        col.end_input(idx);
+        lines.push(summary.lines);
+        results.push(InputResult {
+            name: name.clone(),
+            compression,
+            summary,
+            error: err.map(|e| input::source::read_error(&name, compression, summary.bytes, e)),
+        });
+    }
+    let findings = rules::evaluate(&mut col.an);
+    let mut tl = Timeline {
+        ebs: Vec::new(),
+        lines,
+    };
+    for &eb in targets {
+        let mut entries: Vec<Entry> = col.entries.iter().filter(|e| e.eb == eb).cloned().collect();
+        order(&mut entries);
+        tl.ebs.push(EbTimeline {
+            eb,
+            entries,
+            findings: findings
+                .iter()
+                .filter(|f| f.eb == Some(eb))
+                .cloned()
+                .collect(),
+        });
+    }
+    (tl, results)
+}
+
+/// Scan one input: search each block, run matching lines (with a small
+/// window around them) through the record pipeline.
+fn scan_input<R: Read>(
+    input: u32,
+    rdr: R,
+    ac: Option<&AhoCorasick>,
+    n_targets: usize,
+    opts: &ReadOptions,
+    col: &mut Collector<'_>,
+) -> (ReadSummary, Option<std::io::Error>) {
+    let mut br = BlockReader::new(rdr, opts.line_cap, BLOCK);
+    let mut lines = 0u64;
+    let mut scratch = Vec::new();
+    // Last physical line number already fed to the pipeline.
+    let mut done: u64 = 0;
+    let err = loop {
+        let block = match br.next_block() {
+            Ok(Some(b)) => b,
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        };
+        lines += (block.len() - block.context_lines) as u64;
+        let Some(ac) = ac else { continue };
+        let start = block.new_data_start();
+        let mut at = start;
+        while let Some(m) = ac.find(&block.data[at..]) {
+            let i = block.line_at(at + m.start());
+            let next_line_start = block
+                .line_starts
+                .get(i + 1)
+                .map_or(block.data.len(), |&s| s as usize);
+            at = next_line_start;
+            let lo = i.saturating_sub(WINDOW_BEFORE);
+            let hi = (i + WINDOW_AFTER + 1).min(block.len());
+            // A `called from` line for a release is looked up further back.
+            let lookback = i.saturating_sub(CALLED_FROM_LOOKBACK);
+            let mut window: Vec<usize> = Vec::new();
+            if m.pattern().as_usize() < n_targets {
+                for j in lookback..lo {
+                    if block.number(j) > done
+                        && memchr::memmem::find(block.line(j), b"called from ").is_some()
+                    {
+                        window.push(j);
+                    }
+                }
+            }
+            window.extend((lo..hi).filter(|&j| block.number(j) > done));
+            if window.is_empty() {
+                continue;
+            }
+            // Contiguous runs go through one repairer so wrapped records rejoin.
+            let mut repairer = Repairer::new(opts.repair);
+            let mut prev: Option<usize> = None;
+            let mut cont = crate::record::Continuation::default();
+            for &j in &window {
+                if prev.is_some_and(|p| p + 1 != j) {
+                    let mut emit = |lg: &Logical<'_>| feed(lg, &mut cont, col);
+                    repairer.finish(&mut emit);
+                    repairer = Repairer::new(opts.repair);
+                }
+                prev = Some(j);
+                let (text, flags) = clean(block.line(j), &mut scratch);
+                let phys = PhysLine {
+                    pos: Pos {
+                        input,
+                        line: block.number(j),
+                        offset: block.offset(j),
+                    },
+                    text,
+                    clean: flags,
+                    truncated: block.truncated_len(j).is_some(),
+                };
+                let mut emit = |lg: &Logical<'_>| feed(lg, &mut cont, col);
+                repairer.push(phys, &mut emit);
+            }
+            let mut emit = |lg: &Logical<'_>| feed(lg, &mut cont, col);
+            repairer.finish(&mut emit);
+            done = window
+                .iter()
+                .map(|&j| block.number(j))
+                .max()
+                .unwrap_or(done)
+                .max(done);
+            at = at.max(
+                block
+                    .line_starts
+                    .get(hi)
+                    .map_or(block.data.len(), |&s| s as usize),
+            );
+        }
+    };
+    (
+        ReadSummary {
+            lines,
+            bytes: br.bytes_read(),
+        },
+        err,
+    )
+}
+
+fn feed(lg: &Logical<'_>, cont: &mut crate::record::Continuation, col: &mut Collector<'_>) {
+    let (prefixes, msg) = prefix::peel(lg.text);
+    let body = crate::grammar::classify(msg, &prefixes);
+    let class = cont.classify(&body, &prefixes, msg);
+    let rec = Record {
+        pos: lg.pos,
+        lines: lg.lines,
+        text: lg.text,
+        original: lg.original,
+        prefixes,
+        msg,
+        body,
+        class,
+        clean: lg.clean,
+        truncated: lg.truncated,
+        repairs: lg.repairs,
+    };
+    col.record(&rec);
+}
+
+/// Display order: by input; within an input by console time when every line
+/// has one, else by trace time when every line has one, else file order.
+fn order(entries: &mut [Entry]) {
+    entries.sort_by_key(|e| (e.ev.pos.input, e.ev.pos.line));
+    let mut i = 0;
+    while i < entries.len() {
+        let input = entries[i].ev.pos.input;
+        let j = entries[i..]
+            .iter()
+            .position(|e| e.ev.pos.input != input)
+            .map_or(entries.len(), |k| i + k);
+        let part = &mut entries[i..j];
+        if part.iter().all(|e| e.ev.console_ns.is_some()) {
+            part.sort_by_key(|e| {
+                (
+                    e.ev.console_ns,
+                    e.ev.trace_ts.map(TraceTs::raw),
+                    e.ev.pos.line,
+                )
+            });
+        } else if part.iter().all(|e| e.ev.trace_ts.is_some()) {
+            part.sort_by_key(|e| (e.ev.trace_ts.map(TraceTs::raw), e.ev.pos.line));
+        }
+        i = j;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_in_decimal_and_hex() {
+        assert_eq!(parse_addr("15302115328"), Ok(15302115328));
+        assert_eq!(parse_addr("0x390160000"), Ok(0x390160000));
+        assert_eq!(parse_addr("0X390160000"), Ok(0x390160000));
+        assert_eq!(parse_addr("0x362F3C000"), parse_addr("14545043456"));
+        assert_eq!(parse_addr("0x362f3c000"), Ok(14545043456));
+        assert!(parse_addr("").is_err());
+        assert!(parse_addr("0x").is_err());
+        assert!(parse_addr("12ab").is_err());
+        assert!(parse_addr("-5").is_err());
+        assert!(parse_addr("18446744073709551616").is_err());
+        assert_eq!(parse_addr("18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(parse_addr(" 42 "), Ok(42));
+    }
+
+    #[test]
+    fn whole_number_matches_only() {
+        assert!(names(b"eb=14545043456 len", b"14545043456"));
+        assert!(names(
+            b"read error corrected: ino 0 off 313163105075200 (dev",
+            b"313163105075200"
+        ));
+        assert!(!names(
+            b"hash table entries: 256 (order: 0, 4096 bytes, linear)",
+            b"4096"
+        ));
+        assert!(!names(b"eb=145450434560 len", b"14545043456"));
+        assert!(!names(b"eb=114545043456", b"14545043456"));
+    }
+}
