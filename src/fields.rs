@@ -175,16 +175,58 @@ pub fn symbol(i: &[u8]) -> IResult<&[u8], &[u8]> {
 /// Characters of a kernel symbol (with compiler suffixes such as `.isra.0`).
 #[inline]
 pub fn is_symbol_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'$'
+    SYMBOL[c as usize]
+}
+
+/// Lookup table for [`is_symbol_char`].
+const SYMBOL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'$';
+        c += 1;
+    }
+    t
+};
+
+/// Hex digit values; 0xff for non-hex bytes.
+const HEX: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => 0xff,
+        };
+        c += 1;
+    }
+    t
+};
+
+/// Length of the leading run of symbol characters.
+#[inline]
+pub fn symbol_len(i: &[u8]) -> usize {
+    i.iter()
+        .position(|&c| !SYMBOL[c as usize])
+        .unwrap_or(i.len())
 }
 
 /// Find `key` followed by a decimal number anywhere in `hay`: `eb=` in
 /// `read done, eb=15302115328 page_refs=3`. Returns the first match whose
 /// key is at a word start.
 pub fn find_u64_after(hay: &[u8], key: &[u8]) -> Option<u64> {
+    let first = *key.first()?;
     let mut from = 0;
-    while let Some(p) = memchr::memmem::find(&hay[from..], key) {
+    while let Some(p) = memchr::memchr(first, &hay[from..]) {
         let at = from + p;
+        if !hay[at..].starts_with(key) {
+            from = at + 1;
+            continue;
+        }
         let word_start = at == 0 || !is_symbol_char(hay[at - 1]);
         if word_start {
             if let Ok((_, n)) = dec_u64(&hay[at + key.len()..]) {
@@ -196,28 +238,67 @@ pub fn find_u64_after(hay: &[u8], key: &[u8]) -> Option<u64> {
     None
 }
 
+/// Whether `needle` occurs in `hay`. For the short haystacks of a single
+/// line (symbols, payload prefixes) a plain scan beats building a `memmem`
+/// searcher on every call.
+#[inline]
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if hay.len() > 256 {
+        return memchr::memmem::find(hay, needle).is_some();
+    }
+    let first = needle[0];
+    let mut i = 0;
+    while let Some(p) = memchr::memchr(first, &hay[i..]) {
+        let at = i + p;
+        if hay[at..].starts_with(needle) {
+            return true;
+        }
+        i = at + 1;
+    }
+    false
+}
+
 /// A lower-case 36-character UUID as printed by `%pU`/`%pUb`.
 pub fn uuid(i: &[u8]) -> IResult<&[u8], [u8; 16]> {
-    if i.len() < 36 {
+    let Some(u) = i.get(..36) else {
+        return fail(i);
+    };
+    if u[8] != b'-' || u[13] != b'-' || u[18] != b'-' || u[23] != b'-' {
         return fail(i);
     }
+    let (Some(a), Some(b), Some(c), Some(d), Some(e)) = (
+        hex_run(&u[0..8]),
+        hex_run(&u[9..13]),
+        hex_run(&u[14..18]),
+        hex_run(&u[19..23]),
+        hex_run(&u[24..36]),
+    ) else {
+        return fail(i);
+    };
     let mut out = [0u8; 16];
-    let mut k = 0;
-    for (pos, &c) in i[..36].iter().enumerate() {
-        if matches!(pos, 8 | 13 | 18 | 23) {
-            if c != b'-' {
-                return fail(i);
-            }
-            continue;
-        }
-        if !c.is_ascii_hexdigit() {
-            return fail(i);
-        }
-        let v = hex_val(c);
-        out[k / 2] |= if k % 2 == 0 { v << 4 } else { v };
-        k += 1;
-    }
+    out[0..4].copy_from_slice(&(a as u32).to_be_bytes());
+    out[4..6].copy_from_slice(&(b as u16).to_be_bytes());
+    out[6..8].copy_from_slice(&(c as u16).to_be_bytes());
+    out[8..10].copy_from_slice(&(d as u16).to_be_bytes());
+    out[10..16].copy_from_slice(&e.to_be_bytes()[2..8]);
     Ok((&i[36..], out))
+}
+
+/// Up to 16 hex digits as a number.
+#[inline]
+fn hex_run(b: &[u8]) -> Option<u64> {
+    let mut v = 0u64;
+    for &c in b {
+        let h = HEX[c as usize];
+        if h == 0xff {
+            return None;
+        }
+        v = (v << 4) | h as u64;
+    }
+    Some(v)
 }
 
 /// Format 16 bytes as a lower-case UUID.

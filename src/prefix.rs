@@ -121,6 +121,19 @@ impl Prefixes {
 /// Never fails: a line with no recognised prefix comes back unchanged with
 /// empty [`Prefixes`].
 pub fn peel(text: &[u8]) -> (Prefixes, &[u8]) {
+    // Fast path: a plain console prefix `[ seconds.micros] ` and nothing else.
+    if let Some((ns, after)) = bracket_time(text) {
+        if let [b' ', rest @ ..] = after {
+            if rest.first() != Some(&b'[') && !journal_host(rest) {
+                let p = Prefixes {
+                    layers: layer::PRINTK_TIME,
+                    printk_ns: Some(ns),
+                    ..Prefixes::default()
+                };
+                return (p, rest);
+            }
+        }
+    }
     let (mut p, t) = peel_at_start(text);
     if p.layers != 0 {
         return (p, t);
@@ -144,6 +157,62 @@ pub fn peel(text: &[u8]) -> (Prefixes, &[u8]) {
     }
     p.layers = 0;
     (p, t)
+}
+
+/// `[ seconds.micros]` at the very start, scanned by hand: the time in ns and
+/// what follows the `]`.
+#[inline]
+fn bracket_time(t: &[u8]) -> Option<(u64, &[u8])> {
+    if t.first() != Some(&b'[') {
+        return None;
+    }
+    let mut k = 1;
+    while t.get(k) == Some(&b' ') {
+        k += 1;
+    }
+    let start = k;
+    let mut secs: u64 = 0;
+    while let Some(&c) = t.get(k) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        secs = secs.checked_mul(10)?.checked_add(d as u64)?;
+        k += 1;
+    }
+    if k == start || t.get(k) != Some(&b'.') {
+        return None;
+    }
+    k += 1;
+    let fstart = k;
+    let mut ns: u64 = 0;
+    while let Some(&c) = t.get(k) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 || k - fstart == 9 {
+            break;
+        }
+        ns = ns * 10 + d as u64;
+        k += 1;
+    }
+    if k == fstart || t.get(k) != Some(&b']') {
+        return None;
+    }
+    for _ in k - fstart..9 {
+        ns *= 10;
+    }
+    Some((
+        secs.checked_mul(1_000_000_000)?.checked_add(ns)?,
+        &t[k + 1..],
+    ))
+}
+
+/// Whether `t` starts with `host kernel: ` (journalctl short-monotonic).
+fn journal_host(t: &[u8]) -> bool {
+    let lim = t.len().min(65);
+    match t[..lim].iter().position(|&c| c == b' ') {
+        Some(sp) => sp > 0 && t[sp + 1..].starts_with(b"kernel: ") && !t[..sp].contains(&b':'),
+        None => false,
+    }
 }
 
 /// `** N printk messages dropped **` and what follows it on the line.

@@ -90,10 +90,78 @@ impl InputHeader {
     }
 }
 
+/// Per-CPU windows, indexed by input then CPU (a flat lookup on the hot path).
+#[derive(Debug, Default)]
+struct Windows {
+    /// `index[input][cpu]` is 1 + the position in `all`, or 0.
+    index: Vec<Vec<u32>>,
+    all: Vec<CpuWindow>,
+}
+
+impl Windows {
+    fn get_mut(&mut self, input: u32, cpu: u32) -> &mut CpuWindow {
+        let (i, c) = (input as usize, cpu as usize);
+        if self.index.len() <= i {
+            self.index.resize_with(i + 1, Vec::new);
+        }
+        let row = &mut self.index[i];
+        if row.len() <= c {
+            row.resize(c + 1, 0);
+        }
+        if row[c] == 0 {
+            self.all.push(CpuWindow {
+                input,
+                cpu,
+                ..CpuWindow::default()
+            });
+            row[c] = self.all.len() as u32;
+        }
+        let k = row[c] as usize - 1;
+        &mut self.all[k]
+    }
+
+    /// Windows of one input, in CPU order.
+    fn of_input(&self, input: u32) -> impl Iterator<Item = &CpuWindow> {
+        self.index.get(input as usize).into_iter().flat_map(|row| {
+            row.iter()
+                .filter(|&&k| k != 0)
+                .map(|&k| &self.all[k as usize - 1])
+        })
+    }
+
+    fn of_input_mut(&mut self, input: u32) -> Vec<&mut CpuWindow> {
+        let ks: Vec<usize> = self
+            .index
+            .get(input as usize)
+            .map(|row| {
+                row.iter()
+                    .filter(|&&k| k != 0)
+                    .map(|&k| k as usize - 1)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut out = Vec::with_capacity(ks.len());
+        for (k, w) in self.all.iter_mut().enumerate() {
+            if ks.contains(&k) {
+                out.push(w);
+            }
+        }
+        out
+    }
+
+    /// All windows, by input then CPU.
+    fn sorted(&self) -> impl Iterator<Item = &CpuWindow> {
+        (0..self.index.len() as u32).flat_map(move |i| self.of_input(i))
+    }
+}
+
+/// CPU numbers above this are not plausible (and would make the index huge).
+const MAX_CPU: u32 = 1 << 16;
+
 /// Coverage of every input of a run.
 #[derive(Debug, Default)]
 pub struct Coverage {
-    cpus: BTreeMap<(u32, u32), CpuWindow>,
+    cpus: Windows,
     dumps: Vec<Dump>,
     open_dump: Option<usize>,
     headers: BTreeMap<u32, InputHeader>,
@@ -109,8 +177,8 @@ impl Coverage {
         if let Some(d) = dump {
             self.dumps[d].events += 1;
         }
-        if let Some(cpu) = cpu {
-            let w = self.window(input, cpu);
+        if let Some(cpu) = cpu.filter(|&c| c < MAX_CPU) {
+            let w = self.cpus.get_mut(input, cpu);
             w.events += 1;
             if let Some(ts) = ts {
                 if let Some(start) = w.open_gap.take() {
@@ -126,11 +194,7 @@ impl Coverage {
     }
 
     fn window(&mut self, input: u32, cpu: u32) -> &mut CpuWindow {
-        self.cpus.entry((input, cpu)).or_insert_with(|| CpuWindow {
-            input,
-            cpu,
-            ..CpuWindow::default()
-        })
+        self.cpus.get_mut(input, cpu.min(MAX_CPU - 1))
     }
 
     /// A framing record.
@@ -254,8 +318,7 @@ impl Coverage {
             self.open_dump = None;
         }
         let overrun = self.headers.get(&input).is_some_and(InputHeader::overrun);
-        for ((i, _), w) in self.cpus.range_mut((input, 0)..=(input, u32::MAX)) {
-            debug_assert_eq!(*i, input);
+        for w in self.cpus.of_input_mut(input) {
             if let Some(start) = w.open_gap.take() {
                 push_gap(&mut w.gaps, start, None);
             }
@@ -269,7 +332,7 @@ impl Coverage {
 
     /// Per-CPU windows, sorted by input then CPU.
     pub fn cpus(&self) -> impl Iterator<Item = &CpuWindow> {
-        self.cpus.values()
+        self.cpus.sorted()
     }
 
     /// The dumps, in input order.
@@ -302,8 +365,8 @@ impl Coverage {
         to: Option<u64>,
     ) -> impl Iterator<Item = u32> + '_ {
         self.cpus
-            .range((input, 0)..=(input, u32::MAX))
-            .filter(move |(_, w)| {
+            .of_input(input)
+            .filter(move |w| {
                 let pending = w.open_gap.map(|s| (s, None));
                 w.gaps.iter().copied().chain(pending).any(|(gs, ge)| {
                     let starts_before_to = match (gs, to) {
@@ -317,14 +380,14 @@ impl Coverage {
                     starts_before_to && ends_after_from
                 })
             })
-            .map(|((_, c), _)| *c)
+            .map(|w| w.cpu)
     }
 
     /// Earliest trace time seen in `input`, over all CPUs.
     pub fn trace_start(&self, input: u32) -> Option<u64> {
         self.cpus
-            .range((input, 0)..=(input, u32::MAX))
-            .filter_map(|(_, w)| w.first_ts.map(|t| t.raw()))
+            .of_input(input)
+            .filter_map(|w| w.first_ts.map(|t| t.raw()))
             .min()
     }
 }

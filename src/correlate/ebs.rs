@@ -33,6 +33,7 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::correlate::arena::{Light, TextArena, TextId};
 use crate::correlate::evidence::Evidence;
 use crate::event::{AllocVia, EbDump, Event, EventKind};
 use crate::grammar::TraceTs;
@@ -200,17 +201,19 @@ enum ReleasePath {
     Final,
 }
 
+/// A read's header values: `eb level` and `fsid`.
+type Header = (Option<i64>, Option<[u8; 16]>);
+
 #[derive(Debug)]
 struct Lifetime {
     n: u32,
-    alloc: Option<Evidence>,
+    alloc: Option<Light>,
     owner: Option<TaskKey>,
     contenders: Vec<(TaskKey, Option<u64>)>,
     race_allocs: u32,
     first_alloc_ts: Option<u64>,
     clones: Vec<TaskKey>,
-    reads: Vec<Evidence>,
-    headers: Vec<(Option<i64>, Option<[u8; 16]>)>,
+    first_read: Option<(Light, Header)>,
     read_count: u32,
     implicit: bool,
     /// The alloc seen was a loser's; the winner's alloc is not in the trace.
@@ -220,51 +223,73 @@ struct Lifetime {
 }
 
 impl Lifetime {
-    fn new(
-        n: u32,
-        alloc: Option<Evidence>,
-        owner: Option<TaskKey>,
-        ts: Option<u64>,
-    ) -> Box<Lifetime> {
-        let implicit = alloc.is_none();
-        Box::new(Lifetime {
+    fn new(n: u32, alloc: Option<Light>, owner: Option<TaskKey>, ts: Option<u64>) -> Lifetime {
+        Lifetime {
             n,
+            implicit: alloc.is_none(),
             alloc,
             owner,
             contenders: Vec::new(),
             race_allocs: 1,
             first_alloc_ts: ts,
             clones: Vec::new(),
-            reads: Vec::new(),
-            headers: Vec::new(),
+            first_read: None,
             read_count: 0,
-            implicit,
             winner_unseen: false,
             ambiguous: false,
             dup_fact: None,
-        })
+        }
     }
-}
 
-#[derive(Debug)]
-struct Release {
-    ev: Evidence,
-    ambiguous: bool,
+    /// Give the lifetime's texts back to the arena.
+    fn release_texts(&self, arena: &mut TextArena) {
+        if let Some(a) = &self.alloc {
+            arena.release(a.text);
+        }
+        if let Some((r, _)) = &self.first_read {
+            arena.release(r.text);
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 struct EbState {
     last_seen: u64,
     lifetimes: u32,
-    open: Option<Box<Lifetime>>,
-    released: Option<Box<Release>>,
+    open: Option<Lifetime>,
+    /// The last final release, and whether it was decided without a `called from` line.
+    released: Option<(Light, bool)>,
     orphan_clones: Vec<TaskKey>,
+}
+
+impl EbState {
+    fn release_texts(&self, arena: &mut TextArena) {
+        if let Some(l) = &self.open {
+            l.release_texts(arena);
+        }
+        if let Some((r, _)) = &self.released {
+            arena.release(r.text);
+        }
+    }
+
+    fn text_ids(&mut self) -> impl Iterator<Item = &mut TextId> {
+        let (alloc, read) = match self.open.as_mut() {
+            Some(l) => (
+                l.alloc.as_mut().map(|a| &mut a.text),
+                l.first_read.as_mut().map(|r| &mut r.0.text),
+            ),
+            None => (None, None),
+        };
+        let rel = self.released.as_mut().map(|r| &mut r.0.text);
+        alloc.into_iter().chain(read).chain(rel)
+    }
 }
 
 /// Tracks eb lifetimes across all inputs of a run.
 #[derive(Debug)]
 pub struct EbTracker {
     ebs: FxHashMap<u64, EbState>,
+    arena: TextArena,
     called_from: FxHashMap<TaskKey, ReleasePath>,
     seq: u64,
     max_live: usize,
@@ -291,6 +316,7 @@ impl EbTracker {
     pub fn new(max_live: usize) -> EbTracker {
         EbTracker {
             ebs: FxHashMap::default(),
+            arena: TextArena::default(),
             called_from: FxHashMap::default(),
             seq: 0,
             max_live: max_live.max(16),
@@ -334,14 +360,19 @@ impl EbTracker {
     /// Make sure `eb` is tracked (evicting if needed) and mark it as just seen.
     fn touch(&mut self, eb: u64) {
         self.seq += 1;
-        if !self.ebs.contains_key(&eb) {
-            if self.ebs.len() >= self.max_live {
-                self.evict();
-            }
-            self.stats.ebs += 1;
+        if self.seq % 65536 == 0 && self.arena.needs_compaction() {
+            let arena = &mut self.arena;
+            arena.compact(self.ebs.values_mut().flat_map(EbState::text_ids));
+        }
+        if self.ebs.len() >= self.max_live && !self.ebs.contains_key(&eb) {
+            self.evict();
         }
         let seq = self.seq;
-        self.ebs.entry(eb).or_default().last_seen = seq;
+        let st = self.ebs.entry(eb).or_default();
+        if st.last_seen == 0 {
+            self.stats.ebs += 1;
+        }
+        st.last_seen = seq;
     }
 
     /// Drop the least recently seen tenth of the tracked ebs.
@@ -354,7 +385,14 @@ impl EbTracker {
         let (_, cut, _) = seen.select_nth_unstable(k);
         let cut = *cut;
         let before = self.ebs.len();
-        self.ebs.retain(|_, s| s.last_seen > cut);
+        let arena = &mut self.arena;
+        self.ebs.retain(|_, s| {
+            let keep = s.last_seen > cut;
+            if !keep {
+                s.release_texts(arena);
+            }
+            keep
+        });
         self.stats.evicted += (before - self.ebs.len()) as u64;
     }
 
@@ -374,7 +412,7 @@ impl EbTracker {
                 }
                 self.stats.contending_allocs += 1;
                 if self.largest_race.as_ref().is_none_or(|r| allocs > r.allocs) {
-                    if let Some(first) = l.alloc.clone() {
+                    if let Some(first) = l.alloc.as_ref().map(|a| self.arena.evidence(a, "alloc")) {
                         let span = ts
                             .zip(l.first_alloc_ts)
                             .map_or(0, |(a, b)| a.saturating_sub(b));
@@ -395,14 +433,15 @@ impl EbTracker {
         let realloc = st.released.is_some();
         st.lifetimes += 1;
         let n = st.lifetimes;
-        st.released = None;
+        if let Some(old) = st.open.take() {
+            old.release_texts(&mut self.arena);
+        }
+        if let Some((r, _)) = st.released.take() {
+            self.arena.release(r.text);
+        }
         st.orphan_clones.clear();
-        st.open = Some(Lifetime::new(
-            n,
-            Some(Evidence::from_event(e, "alloc")),
-            Some(key),
-            ts,
-        ));
+        let light = self.arena.light(e);
+        st.open = Some(Lifetime::new(n, Some(light), Some(key), ts));
         self.stats.lifetimes += 1;
         if realloc {
             self.stats.reallocations += 1;
@@ -514,7 +553,9 @@ impl EbTracker {
                 // The only alloc seen lost the insert: the winner's alloc is not
                 // in the trace, so the lifetime's reads have no alloc.
                 l.owner = None;
-                l.alloc = None;
+                if let Some(a) = l.alloc.take() {
+                    self.arena.release(a.text);
+                }
                 l.implicit = true;
                 l.winner_unseen = true;
                 self.stats.discards += 1;
@@ -532,11 +573,14 @@ impl EbTracker {
             return Note::None;
         };
         self.stats.final_releases += 1;
-        let n = st.open.take().map(|l| l.n);
-        st.released = Some(Box::new(Release {
-            ev: Evidence::from_event(e, "release"),
-            ambiguous,
-        }));
+        let n = st.open.take().map(|l| {
+            l.release_texts(&mut self.arena);
+            l.n
+        });
+        if let Some((r, _)) = st.released.take() {
+            self.arena.release(r.text);
+        }
+        st.released = Some((self.arena.light(e), ambiguous));
         Note::FinalRelease { n, ambiguous }
     }
 
@@ -547,52 +591,58 @@ impl EbTracker {
         let Some(st) = self.ebs.get_mut(&d.eb) else {
             return Note::None;
         };
-        let ev = Evidence::from_event(e, "read-done");
         let header = (d.level, d.fsid);
         if let Some(l) = st.open.as_mut() {
             l.read_count += 1;
             let k = l.read_count;
-            if k == 1 && l.winner_unseen {
-                self.stats.reads_without_alloc += 1;
-                self.facts.push(EbFact::ReadWithoutAlloc {
-                    eb: d.eb,
-                    read: ev.clone(),
-                    after_eviction: evicted,
-                });
+            if k == 1 {
+                if l.winner_unseen {
+                    self.stats.reads_without_alloc += 1;
+                    self.facts.push(EbFact::ReadWithoutAlloc {
+                        eb: d.eb,
+                        read: Evidence::from_event(e, "read-done"),
+                        after_eviction: evicted,
+                    });
+                }
+                l.first_read = Some((self.arena.light(e), header));
+                return Note::Read { n: l.n, k };
             }
-            if l.reads.len() < MAX_READS_KEPT {
-                l.reads.push(ev);
-                l.headers.push(header);
-            }
-            if k >= 2 {
-                match l.dup_fact {
-                    None => {
-                        self.stats.duplicate_reads += 1;
-                        l.dup_fact = Some(self.facts.len());
-                        self.facts.push(EbFact::DuplicateRead {
-                            eb: d.eb,
-                            lifetime: l.n,
-                            alloc: l.alloc.clone(),
-                            reads: l.reads.clone(),
-                            headers: l.headers.clone(),
-                            read_count: k,
-                            implicit: l.implicit,
-                            ambiguous: l.ambiguous,
-                        });
+            let ev = Evidence::from_event(e, "read-done");
+            match l.dup_fact {
+                None => {
+                    self.stats.duplicate_reads += 1;
+                    l.dup_fact = Some(self.facts.len());
+                    let mut reads = Vec::with_capacity(2);
+                    let mut headers = Vec::with_capacity(2);
+                    if let Some((r, h)) = &l.first_read {
+                        reads.push(self.arena.evidence(r, "read-done"));
+                        headers.push(*h);
                     }
-                    Some(i) => {
-                        if let Some(EbFact::DuplicateRead {
-                            reads,
-                            headers,
-                            read_count,
-                            ..
-                        }) = self.facts.get_mut(i)
-                        {
-                            *read_count = k;
-                            if reads.len() < l.reads.len() {
-                                reads.clone_from(&l.reads);
-                                headers.clone_from(&l.headers);
-                            }
+                    reads.push(ev);
+                    headers.push(header);
+                    self.facts.push(EbFact::DuplicateRead {
+                        eb: d.eb,
+                        lifetime: l.n,
+                        alloc: l.alloc.as_ref().map(|a| self.arena.evidence(a, "alloc")),
+                        reads,
+                        headers,
+                        read_count: k,
+                        implicit: l.implicit,
+                        ambiguous: l.ambiguous,
+                    });
+                }
+                Some(i) => {
+                    if let Some(EbFact::DuplicateRead {
+                        reads,
+                        headers,
+                        read_count,
+                        ..
+                    }) = self.facts.get_mut(i)
+                    {
+                        *read_count = k;
+                        if reads.len() < MAX_READS_KEPT {
+                            reads.push(ev);
+                            headers.push(header);
                         }
                     }
                 }
@@ -604,15 +654,17 @@ impl EbTracker {
         let n = st.lifetimes;
         let mut l = Lifetime::new(n, None, None, raw(e.trace_ts));
         l.read_count = 1;
-        l.reads.push(ev.clone());
-        l.headers.push(header);
+        l.first_read = Some((self.arena.light(e), header));
+        let ev = Evidence::from_event(e, "read-done");
         let note = match st.released.take() {
-            Some(rel) => {
-                l.ambiguous = rel.ambiguous;
+            Some((rel, ambiguous)) => {
+                l.ambiguous = ambiguous;
+                let release = self.arena.evidence(&rel, "release");
+                self.arena.release(rel.text);
                 self.facts.push(EbFact::ReadAfterRelease {
                     eb: d.eb,
-                    release: rel.ev,
-                    release_ambiguous: rel.ambiguous,
+                    release,
+                    release_ambiguous: ambiguous,
                     read: ev,
                 });
                 Note::ReadOrphan {

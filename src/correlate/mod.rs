@@ -3,6 +3,7 @@
 //! aborts ([`reports`]), and what survived of the trace ([`coverage`]).
 //! [`Analysis`] feeds all of them from one record stream.
 
+pub mod arena;
 pub mod coverage;
 pub mod ebs;
 pub mod evidence;

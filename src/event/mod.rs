@@ -180,7 +180,7 @@ pub struct Event<'a> {
     /// The record had a kernel console/log prefix.
     pub prefixed: bool,
     /// The trace line, for the generic fields of `events`.
-    pub trace: Option<TraceLine<'a>>,
+    pub trace: Option<&'a TraceLine<'a>>,
     /// The message text after prefixes.
     pub msg: &'a [u8],
     /// The original physical text, for evidence.
@@ -188,8 +188,8 @@ pub struct Event<'a> {
 }
 
 /// Recognise the event in a record, if any.
-pub fn recognize<'a>(r: &Record<'a>) -> Option<Event<'a>> {
-    let base = |kind: EventKind<'a>, trace: Option<TraceLine<'a>>| Event {
+pub fn recognize<'a>(r: &'a Record<'a>) -> Option<Event<'a>> {
+    let base = |kind: EventKind<'a>, trace: Option<&'a TraceLine<'a>>| Event {
         pos: r.pos,
         lines: r.lines,
         kind,
@@ -206,7 +206,7 @@ pub fn recognize<'a>(r: &Record<'a>) -> Option<Event<'a>> {
         text: r.original,
     };
     match &r.body {
-        Body::Trace(t) => Some(base(trace_kind(t), Some(*t))),
+        Body::Trace(t) => Some(base(trace_kind(t), Some(t))),
         Body::Kernel(text) => kernel_kind(text).map(|k| base(k, None)),
         Body::Framing(Framing::Lost { cpu, count }) => Some(base(
             EventKind::Lost {
@@ -244,7 +244,7 @@ pub fn trace_kind<'a>(t: &TraceLine<'a>) -> EventKind<'a> {
 pub fn debug_patch<'a>(symbol: &'a [u8], p: &'a [u8]) -> Option<EventKind<'a>> {
     if let Some(r) = p.strip_prefix(b"read done, ") {
         // `end_bbio_data_read: read done, ino=...` is a data read, not an eb.
-        if memchr::memmem::find(symbol, b"_data_").is_some() {
+        if symbol != b"end_bbio_meta_read" && crate::fields::contains(symbol, b"_data_") {
             return None;
         }
         return eb_dump(r).map(EventKind::ReadDone);
@@ -261,26 +261,39 @@ pub fn debug_patch<'a>(symbol: &'a [u8], p: &'a [u8]) -> Option<EventKind<'a>> {
         return Some(EventKind::ValidationFailed { eb });
     }
     // "%s: alloc eb=%llu len=%lu" with __func__ as %s; or printk-msg-only "alloc eb=...".
-    let (func, r) = match memchr::memmem::find(p, b": alloc eb=") {
-        Some(c) if c < 64 => (&p[..c], &p[c + 11..]),
-        _ => (symbol, p.strip_prefix(b"alloc eb=")?),
+    let (func, r) = if let Some(r) = p.strip_prefix(b"alloc eb=") {
+        (symbol, r)
+    } else {
+        let n = crate::fields::symbol_len(&p[..p.len().min(64)]);
+        if n == 0 {
+            return None;
+        }
+        (&p[..n], p[n..].strip_prefix(b": alloc eb=")?)
     };
     let (r, eb) = dec_u64(r).ok()?;
-    let len = find_u64_after(r, b"len=");
-    let via = if memchr::memmem::find(func, b"clone").is_some() {
-        AllocVia::Clone
-    } else if memchr::memmem::find(func, b"dummy").is_some() {
-        AllocVia::Dummy
-    } else {
-        AllocVia::AllocExtentBuffer
+    let len = match r.strip_prefix(b" len=") {
+        Some(x) => dec_u64(x).ok().map(|v| v.1),
+        None => find_u64_after(r, b"len="),
+    };
+    let via = match func {
+        b"alloc_extent_buffer" => AllocVia::AllocExtentBuffer,
+        b"btrfs_clone_extent_buffer" => AllocVia::Clone,
+        b"__alloc_dummy_extent_buffer" | b"alloc_dummy_extent_buffer" => AllocVia::Dummy,
+        f if crate::fields::contains(f, b"clone") => AllocVia::Clone,
+        f if crate::fields::contains(f, b"dummy") => AllocVia::Dummy,
+        _ => AllocVia::AllocExtentBuffer,
     };
     Some(EventKind::Alloc { eb, len, via })
 }
 
-/// `eb=%llu page_refs=%d eb level=%d fsid=%pUb`.
+/// `eb=%llu page_refs=%d eb level=%d fsid=%pUb`: parsed in order, falling
+/// back to looking each field up when the line does not follow the format.
 fn eb_dump(r: &[u8]) -> Option<EbDump> {
     let r = r.strip_prefix(b"eb=")?;
     let (r, eb) = dec_u64(r).ok()?;
+    if let Some(d) = eb_dump_in_order(eb, r) {
+        return Some(d);
+    }
     let num = |key: &[u8]| {
         memchr::memmem::find(r, key)
             .and_then(|p| dec_i64(&r[p + key.len()..]).ok())
@@ -294,6 +307,22 @@ fn eb_dump(r: &[u8]) -> Option<EbDump> {
         page_refs: num(b"page_refs="),
         level: num(b"level="),
         fsid,
+    })
+}
+
+/// The fast path of [`eb_dump`]: ` page_refs=%d eb level=%d fsid=%pUb`.
+fn eb_dump_in_order(eb: u64, r: &[u8]) -> Option<EbDump> {
+    let r = r.strip_prefix(b" page_refs=")?;
+    let (r, page_refs) = dec_i64(r).ok()?;
+    let r = r.strip_prefix(b" eb level=")?;
+    let (r, level) = dec_i64(r).ok()?;
+    let r = r.strip_prefix(b" fsid=")?;
+    let (_, fsid) = uuid(r).ok()?;
+    Some(EbDump {
+        eb,
+        page_refs: Some(page_refs),
+        level: Some(level),
+        fsid: Some(fsid),
     })
 }
 

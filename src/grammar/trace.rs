@@ -157,69 +157,132 @@ fn task_pid<'a, T>(
 /// `      ls-4734    2d..1. 106439.675570920: bprint: ...` (`trace-cmd report -l -t`).
 pub fn latency_line(i: &[u8]) -> IResult<&[u8], TraceLine<'_>> {
     let t = trim_start(i);
-    let found = task_pid(t, 24, |rest| {
-        let r = skip_spaces1(rest)?;
-        let (r, cpu) = dec_u32(r).ok()?;
-        // Flags: 4 to 8 non-blank characters glued to the CPU, first one not a digit.
-        let fl_len = r
-            .iter()
-            .take(9)
-            .position(|&c| c == b' ')
-            .unwrap_or(r.len().min(9));
-        if !(4..=8).contains(&fl_len) || r[0].is_ascii_digit() {
-            return None;
+    // The pid's dash sits at most 8 + 16 bytes in (8-character comm, indentation).
+    let lim = t.len().min(25);
+    for dash in 0..lim {
+        if t[dash] == b'-' {
+            if let Some(line) = latency_after_dash(t, dash) {
+                return Ok((&[], line));
+            }
         }
-        let flags = &r[..fl_len];
-        let r = skip_spaces1(&r[fl_len..])?;
-        let (r, ts, mark) = latency_ts(r)?;
-        Some((cpu, flags, ts, mark, r))
-    });
-    let Some((comm, pid, (cpu, flags, ts, mark, rest))) = found else {
-        return fail(i);
-    };
-    let body = event_body(rest);
-    Ok((
-        &[],
-        TraceLine {
-            format: TraceFormat::Latency,
-            file: None,
-            comm,
-            pid: Some(pid),
-            tgid: None,
-            cpu: Some(cpu),
-            flags: Some(flags),
-            ts: Some(ts),
-            mark,
-            body,
-        },
-    ))
+    }
+    fail(i)
 }
 
-/// The latency timestamp and its separator: `2649295481us : `, `12us!: `,
-/// `106439.675570920: `, `123: `. Returns the body that follows (possibly empty
-/// at the end of a line cut by a mail client).
-fn latency_ts(i: &[u8]) -> Option<(&[u8], TraceTs, Option<u8>)> {
-    if let Ok((r, ns)) = secs_frac_ns(i) {
-        let r = r.strip_prefix(b":")?;
-        return Some((body_start(r)?, TraceTs::Ns(ns), None));
+/// Digits at `t[k..]` as a u64, with the index after them.
+#[inline]
+fn digits_at(t: &[u8], mut k: usize) -> Option<(u64, usize)> {
+    let start = k;
+    let mut n: u64 = 0;
+    while let Some(&c) = t.get(k) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        n = n.checked_mul(10)?.checked_add(d as u64)?;
+        k += 1;
     }
-    let (r, n) = dec_u64(i).ok()?;
-    if let Some(r) = r.strip_prefix(b"us") {
-        let (mark, r) = match r {
-            [m @ (b' ' | b'+' | b'!' | b'#' | b'*' | b'@' | b'$'), b':', rest @ ..] => {
-                (if *m == b' ' { None } else { Some(*m) }, rest)
+    (k > start).then_some((n, k))
+}
+
+#[inline]
+fn spaces_at(t: &[u8], mut k: usize) -> usize {
+    while matches!(t.get(k), Some(b' ' | b'\t')) {
+        k += 1;
+    }
+    k
+}
+
+/// The rest of a latency line after the dash before the pid:
+/// `pid<spaces>CPU<flags><spaces>TIMESTAMP<sep>: body`, scanned in one pass.
+fn latency_after_dash(t: &[u8], dash: usize) -> Option<TraceLine<'_>> {
+    let (pid, k) = digits_at(t, dash + 1)?;
+    let pid = u32::try_from(pid).ok()?;
+    let k2 = spaces_at(t, k);
+    if k2 == k {
+        return None;
+    }
+    let (cpu, k) = digits_at(t, k2)?;
+    let cpu = u32::try_from(cpu).ok()?;
+    // Flags: 4 to 8 non-blank characters glued to the CPU, the first not a digit.
+    let mut f = k;
+    while f < t.len() && f - k < 9 && t[f] != b' ' && t[f] != b'\t' {
+        f += 1;
+    }
+    let fl = f - k;
+    if !(4..=8).contains(&fl) || t[k].is_ascii_digit() {
+        return None;
+    }
+    let flags = &t[k..f];
+    let k = spaces_at(t, f);
+    if k == f {
+        return None;
+    }
+    // Timestamp: integer part once, then `.frac:`, `us<mark>:` or `:`.
+    let (int, mut k) = digits_at(t, k)?;
+    let (ts, mark) = match t.get(k) {
+        Some(b'.') => {
+            let start = k + 1;
+            let mut ns: u64 = 0;
+            k = start;
+            while let Some(&c) = t.get(k) {
+                let d = c.wrapping_sub(b'0');
+                if d > 9 {
+                    break;
+                }
+                if k - start < 9 {
+                    ns = ns * 10 + d as u64;
+                }
+                k += 1;
             }
-            [b':', rest @ ..] => (None, rest),
-            _ => return None,
-        };
-        return Some((
-            body_start(r)?,
-            TraceTs::SinceReset(n.checked_mul(1000)?),
-            mark,
-        ));
-    }
-    let r = r.strip_prefix(b":")?;
-    Some((body_start(r)?, TraceTs::Counter(n), None))
+            if k == start {
+                return None;
+            }
+            for _ in (k - start).min(9)..9 {
+                ns *= 10;
+            }
+            let total = int.checked_mul(1_000_000_000)?.checked_add(ns)?;
+            if t.get(k) != Some(&b':') {
+                return None;
+            }
+            k += 1;
+            (TraceTs::Ns(total), None)
+        }
+        Some(b'u') if t.get(k + 1) == Some(&b's') => {
+            k += 2;
+            let mark = match t.get(k)? {
+                b':' => None,
+                m @ (b' ' | b'+' | b'!' | b'#' | b'*' | b'@' | b'$') => {
+                    if t.get(k + 1) != Some(&b':') {
+                        return None;
+                    }
+                    k += 1;
+                    (*m != b' ').then_some(*m)
+                }
+                _ => return None,
+            };
+            k += 1;
+            (TraceTs::SinceReset(int.checked_mul(1000)?), mark)
+        }
+        Some(b':') => {
+            k += 1;
+            (TraceTs::Counter(int), None)
+        }
+        _ => return None,
+    };
+    let rest = body_start(&t[k..])?;
+    Some(TraceLine {
+        format: TraceFormat::Latency,
+        file: None,
+        comm: trim(&t[..dash]),
+        pid: Some(pid),
+        tgid: None,
+        cpu: Some(cpu),
+        flags: Some(flags),
+        ts: Some(ts),
+        mark,
+        body: event_body(rest),
+    })
 }
 
 /// After the `:` of the context prefix: one space then the body, or end of line.
