@@ -13,5 +13,7 @@ mod fixtures;
 mod json_schema;
 #[path = "integration/props.rs"]
 mod props;
+#[path = "integration/synth.rs"]
+mod synth;
 #[path = "integration/util.rs"]
 mod util;
