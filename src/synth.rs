@@ -112,6 +112,10 @@ impl Format {
 }
 
 /// How many anomalies of each kind to inject.
+///
+/// They are placed between the end of the CPU ramp (~5 %) and 90 % of the
+/// capture. In a very small capture (under ~1 MiB) some may not fit before
+/// the end; [`Generated::anomalies`] always lists what was actually written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct AnomalyPlan {
     /// Lifetimes with two read completions and no corruption report
