@@ -13,6 +13,8 @@ mod fixtures;
 mod json_schema;
 #[path = "integration/props.rs"]
 mod props;
+#[path = "integration/synth.rs"]
+mod synth;
 #[path = "integration/timeline.rs"]
 mod timeline;
 #[path = "integration/util.rs"]
