@@ -122,16 +122,14 @@ impl Prefixes {
 /// empty [`Prefixes`].
 pub fn peel(text: &[u8]) -> (Prefixes, &[u8]) {
     // Fast path: a plain console prefix `[ seconds.micros] ` and nothing else.
-    if let Some((ns, after)) = bracket_time(text) {
-        if let [b' ', rest @ ..] = after {
-            if rest.first() != Some(&b'[') && !journal_host(rest) {
-                let p = Prefixes {
-                    layers: layer::PRINTK_TIME,
-                    printk_ns: Some(ns),
-                    ..Prefixes::default()
-                };
-                return (p, rest);
-            }
+    if let Some((ns, [b' ', rest @ ..])) = bracket_time(text) {
+        if rest.first() != Some(&b'[') && !journal_host(rest) {
+            let p = Prefixes {
+                layers: layer::PRINTK_TIME,
+                printk_ns: Some(ns),
+                ..Prefixes::default()
+            };
+            return (p, rest);
         }
     }
     let (mut p, t) = peel_at_start(text);

@@ -144,6 +144,6 @@ mod tests {
         a.release(x);
         a.compact(std::iter::once(&mut y));
         assert_eq!(a.get(y), b"world");
-        assert_eq!(a.capacity() >= 5, true);
+        assert!(a.capacity() >= 5);
     }
 }

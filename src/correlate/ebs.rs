@@ -41,6 +41,10 @@ use crate::grammar::TraceTs;
 /// Reads kept as evidence per duplicate-read finding.
 const MAX_READS_KEPT: usize = 8;
 
+/// Clones outstanding after their lifetime ended, kept per eb so a late
+/// clone release is not taken for the final release of a newer lifetime.
+const MAX_ORPHAN_CLONES: usize = 16;
+
 /// Default bound on tracked ebs.
 pub const DEFAULT_MAX_LIVE: usize = 500_000;
 
@@ -119,6 +123,9 @@ pub enum EbFact {
         implicit: bool,
         /// A decision in this lifetime relied on an ambiguous release.
         ambiguous: bool,
+        /// The event that ended the lifetime (the eb's next alloc or its final
+        /// release), if seen: where the allocation stops in trace time.
+        ended: Option<Evidence>,
     },
     /// A read completion after the eb's final release, with no alloc between.
     ReadAfterRelease {
@@ -331,6 +338,12 @@ impl EbTracker {
         self.ebs.len()
     }
 
+    /// How many allocation lifetimes `eb` had, or `None` when it is not
+    /// tracked (never seen, or evicted to bound memory).
+    pub fn lifetimes_of(&self, eb: u64) -> Option<u32> {
+        self.ebs.get(&eb).map(|st| st.lifetimes)
+    }
+
     /// Feed one event; returns what it meant for the eb's lifetime.
     pub fn event(&mut self, e: &Event<'_>) -> Note {
         let key = (e.pos.input, e.pid.unwrap_or(u32::MAX));
@@ -433,13 +446,19 @@ impl EbTracker {
         let realloc = st.released.is_some();
         st.lifetimes += 1;
         let n = st.lifetimes;
-        if let Some(old) = st.open.take() {
+        if let Some(mut old) = st.open.take() {
+            Self::end_lifetime(
+                &mut self.facts,
+                &mut old,
+                &mut st.orphan_clones,
+                e,
+                "next-alloc",
+            );
             old.release_texts(&mut self.arena);
         }
         if let Some((r, _)) = st.released.take() {
             self.arena.release(r.text);
         }
-        st.orphan_clones.clear();
         let light = self.arena.light(e);
         st.open = Some(Lifetime::new(n, Some(light), Some(key), ts));
         self.stats.lifetimes += 1;
@@ -453,12 +472,38 @@ impl EbTracker {
         }
     }
 
+    /// Close a lifetime: note where it ended in its duplicate-read fact, and
+    /// keep its outstanding clones, whose holders may release them after the
+    /// eb is freed and even re-allocated (a clone is a private copy).
+    fn end_lifetime(
+        facts: &mut [EbFact],
+        l: &mut Lifetime,
+        orphan_clones: &mut Vec<TaskKey>,
+        e: &Event<'_>,
+        role: &'static str,
+    ) {
+        if let Some(EbFact::DuplicateRead { ended, .. }) = l.dup_fact.and_then(|i| facts.get_mut(i))
+        {
+            *ended = Some(Evidence::from_event(e, role));
+        }
+        orphan_clones.append(&mut l.clones);
+        if orphan_clones.len() > MAX_ORPHAN_CLONES {
+            let extra = orphan_clones.len() - MAX_ORPHAN_CLONES;
+            orphan_clones.drain(..extra);
+        }
+    }
+
     fn clone_alloc(&mut self, eb: u64, key: TaskKey) -> Note {
         self.touch(eb);
         if let Some(st) = self.ebs.get_mut(&eb) {
             match st.open.as_mut() {
                 Some(l) => l.clones.push(key),
-                None => st.orphan_clones.push(key),
+                None => {
+                    st.orphan_clones.push(key);
+                    if st.orphan_clones.len() > MAX_ORPHAN_CLONES {
+                        st.orphan_clones.remove(0);
+                    }
+                }
             }
         }
         self.stats.clones += 1;
@@ -573,7 +618,8 @@ impl EbTracker {
             return Note::None;
         };
         self.stats.final_releases += 1;
-        let n = st.open.take().map(|l| {
+        let n = st.open.take().map(|mut l| {
+            Self::end_lifetime(&mut self.facts, &mut l, &mut st.orphan_clones, e, "release");
             l.release_texts(&mut self.arena);
             l.n
         });
@@ -629,6 +675,7 @@ impl EbTracker {
                         read_count: k,
                         implicit: l.implicit,
                         ambiguous: l.ambiguous,
+                        ended: None,
                     });
                 }
                 Some(i) => {

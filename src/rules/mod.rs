@@ -334,6 +334,49 @@ fn could_hide(an: &Analysis, a: Option<&Evidence>, b: &Evidence) -> bool {
     }
 }
 
+/// Where a corruption report lies relative to one allocation of its eb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    /// Its trace time falls between the allocation's alloc and its end.
+    Inside,
+    /// Its trace time falls before the alloc or after the end: another allocation.
+    Outside,
+    /// It has no trace time on the allocation's clock (a printk message, or
+    /// another input), so it cannot be placed.
+    Unknown,
+}
+
+/// Place `report` in the allocation that starts at `alloc` and ends at
+/// `ended` (either may be unseen), by trace time within one input.
+fn place(report: &Evidence, alloc: Option<&Evidence>, ended: Option<&Evidence>) -> Placement {
+    let Some(ts) = report.trace_ts else {
+        return Placement::Unknown;
+    };
+    let comparable = |e: &Evidence| {
+        e.pos.input == report.pos.input
+            && e.trace_ts
+                .is_some_and(|t| std::mem::discriminant(&t) == std::mem::discriminant(&ts))
+    };
+    let mut bounded = false;
+    if let Some(a) = alloc.filter(|a| comparable(a)) {
+        bounded = true;
+        if a.trace_ts.is_some_and(|t| ts.raw() < t.raw()) {
+            return Placement::Outside;
+        }
+    }
+    if let Some(end) = ended.filter(|e| comparable(e)) {
+        bounded = true;
+        if end.trace_ts.is_some_and(|t| ts.raw() > t.raw()) {
+            return Placement::Outside;
+        }
+    }
+    if bounded {
+        Placement::Inside
+    } else {
+        Placement::Unknown
+    }
+}
+
 /// History before the trace started is unknown: a read within this much of
 /// the earliest trace time may have its alloc before tracing began.
 const TRACE_START_SLACK_NS: u64 = 1_000_000_000;
@@ -389,13 +432,14 @@ fn eb_rules(an: &Analysis, out: &mut Vec<Finding>) {
         match fact {
             EbFact::DuplicateRead {
                 eb,
-                lifetime,
+                lifetime: _,
                 alloc,
                 reads,
                 headers,
                 read_count,
                 implicit,
                 ambiguous,
+                ended,
             } => {
                 let (Some(r1), Some(r2)) = (reads.first(), reads.get(1)) else {
                     continue;
@@ -429,7 +473,6 @@ fn eb_rules(an: &Analysis, out: &mut Vec<Finding>) {
                 );
                 f.count = *read_count as u64;
                 out.push(f);
-                let _ = lifetime;
                 // inconsistent-read: the reads disagree on the header.
                 let level_differs = headers
                     .iter()
@@ -459,18 +502,35 @@ fn eb_rules(an: &Analysis, out: &mut Vec<Finding>) {
                         reads.clone(),
                     ));
                 }
-                // race-signature: a duplicate read and a corruption report for the same eb.
-                let tied: Vec<_> = an.reports.for_eb(*eb).collect();
+                // race-signature: a duplicate read and a corruption report for the
+                // same eb, in the same allocation when trace time can tell.
+                let placement =
+                    |r: &Evidence| -> Placement { place(r, alloc.as_ref(), ended.as_ref()) };
+                let tied: Vec<_> = an
+                    .reports
+                    .for_eb(*eb)
+                    .filter(|r| placement(&r.group.first) != Placement::Outside)
+                    .collect();
                 if !tied.is_empty() {
                     let best_tie = tied
                         .iter()
                         .filter_map(|r| r.eb.map(|e| e.1))
                         .min()
                         .unwrap_or(Tie::Header);
-                    let conf = match best_tie {
+                    let mut conf = match best_tie {
                         Tie::Start => conf,
                         Tie::Header => conf.max(Confidence::Likely),
                     };
+                    // A report with no trace time cannot be placed in an
+                    // allocation; if the eb was allocated more than once it
+                    // may belong to another one.
+                    let placed = tied
+                        .iter()
+                        .any(|r| placement(&r.group.first) == Placement::Inside);
+                    let reused = an.ebs.lifetimes_of(*eb).is_none_or(|n| n > 1);
+                    if !placed && reused {
+                        conf = conf.max(Confidence::Likely);
+                    }
                     let mut ev = evidence;
                     ev.extend(tied.iter().map(|r| r.group.first.clone()));
                     let msg = format!(
