@@ -6,7 +6,8 @@ use std::io::{self, Write};
 
 use crate::config::{CommandConfig, Config, ReportFormat};
 use crate::correlate::Analysis;
-use crate::driver::{self, InputResult, NoHook};
+use crate::driver::{self, InputResult, NoHook, ReaderHook};
+use crate::progress::ProgressHook;
 use crate::report;
 use crate::rules::{self, Counts};
 use crate::stats::StatsCollector;
@@ -38,10 +39,12 @@ fn report_input_errors(results: &[InputResult], err: &mut dyn Write) -> bool {
 
 /// Run the command; write results to `out` and diagnostics to `err`.
 pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Status> {
+    let mut bar = ProgressHook::default();
+    let hook: &mut dyn ReaderHook = if cfg.progress { &mut bar } else { &mut NoHook };
     match &cfg.command {
         CommandConfig::Report { format, max_live } => {
             let mut an = Analysis::new(*max_live);
-            let results = driver::run_inputs(&cfg.inputs, &cfg.read, &mut an, &mut NoHook);
+            let results = driver::run_inputs(&cfg.inputs, &cfg.read, &mut an, hook);
             let failed = report_input_errors(&results, err);
             let findings = rules::evaluate(&mut an);
             if !cfg.quiet {
@@ -68,7 +71,7 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
             })
         }
         CommandConfig::Timeline { ebs, json } => {
-            let (tl, results) = crate::timeline::run(&cfg.inputs, ebs, &cfg.read, &mut NoHook);
+            let (tl, results) = crate::timeline::run(&cfg.inputs, ebs, &cfg.read, hook);
             let failed = report_input_errors(&results, err);
             if !cfg.quiet {
                 if *json {
@@ -88,7 +91,7 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
         }
         CommandConfig::Events { line_buffered } => {
             let mut sink = report::ndjson::EventWriter::new(&mut *out, *line_buffered);
-            let results = driver::run_inputs(&cfg.inputs, &cfg.read, &mut sink, &mut NoHook);
+            let results = driver::run_inputs(&cfg.inputs, &cfg.read, &mut sink, hook);
             let io_err = sink.take_error();
             let failed = report_input_errors(&results, err);
             if let Some(e) = io_err {
@@ -103,7 +106,7 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
         }
         CommandConfig::Stats { json } => {
             let mut st = StatsCollector::default();
-            let results = driver::run_inputs(&cfg.inputs, &cfg.read, &mut st, &mut NoHook);
+            let results = driver::run_inputs(&cfg.inputs, &cfg.read, &mut st, hook);
             let failed = report_input_errors(&results, err);
             if !cfg.quiet {
                 if *json {

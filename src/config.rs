@@ -24,7 +24,8 @@ pub struct Config {
     pub fail_on: Option<crate::rules::Severity>,
     /// Print only errors.
     pub quiet: bool,
-    /// Show a progress bar on stderr when it is a terminal and the input is large.
+    /// Show a progress bar on stderr for large inputs (both stderr and stdout
+    /// are terminals, text output, not `--quiet`).
     pub progress: bool,
 }
 
@@ -158,6 +159,11 @@ impl Config {
                     a.json,
                 )
             }
+            Command::Completions(_) | Command::GenerateMan => {
+                return Err(UsageError(
+                    "this command prints a file and reads no inputs".into(),
+                ))
+            }
             Command::Events(a) => (
                 CommandConfig::Events {
                     line_buffered: a.line_buffered,
@@ -193,7 +199,8 @@ impl Config {
             style,
             fail_on,
             quiet: g.quiet,
-            progress: !g.no_progress && !json_like && env.stderr_tty,
+            // Never in pipes, JSON or streaming modes, or when only errors may be printed.
+            progress: !g.no_progress && !g.quiet && !json_like && env.stderr_tty && env.stdout_tty,
         })
     }
 }

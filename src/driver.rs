@@ -24,7 +24,8 @@ pub struct InputResult {
 
 /// Wraps each opened input's reader, e.g. to count bytes for a progress bar.
 pub trait ReaderHook {
-    /// Wrap the decompressed reader of input `index` (`size` is the file size, if known).
+    /// Wrap the raw (still compressed) reader of input `index`; `size` is the
+    /// file's size when it is a regular file.
     fn wrap(
         &mut self,
         index: u32,
@@ -49,6 +50,27 @@ impl ReaderHook for NoHook {
     }
 }
 
+/// Open input `index`, passing its raw stream through `hook`, then
+/// detecting and undoing compression.
+pub fn open_input(
+    index: u32,
+    spec: &InputSpec,
+    hook: &mut dyn ReaderHook,
+) -> Result<input::Opened, InputError> {
+    let name = spec.display_name();
+    input::open_with(spec, |size, raw| hook.wrap(index, &name, size, raw))
+}
+
+/// What [`run_inputs`] records for an input that could not be opened.
+pub fn unopened(name: String, error: InputError) -> InputResult {
+    InputResult {
+        name,
+        compression: Compression::None,
+        summary: ReadSummary::default(),
+        error: Some(error),
+    }
+}
+
 /// Read every input in order into `sink`.
 pub fn run_inputs(
     specs: &[InputSpec],
@@ -63,28 +85,16 @@ pub fn run_inputs(
         }
         let idx = idx as u32;
         let name = spec.display_name();
-        let opened = match input::open(spec) {
+        let opened = match open_input(idx, spec, hook) {
             Ok(o) => o,
             Err(e) => {
                 sink.end_input(idx);
-                results.push(InputResult {
-                    name,
-                    compression: Compression::None,
-                    summary: ReadSummary::default(),
-                    error: Some(e),
-                });
+                results.push(unopened(name, e));
                 continue;
             }
         };
-        let size = match spec {
-            InputSpec::Path(p) if opened.compression == Compression::None => {
-                std::fs::metadata(p).ok().map(|m| m.len())
-            }
-            _ => None,
-        };
         let compression = opened.compression;
-        let reader = hook.wrap(idx, &name, size, opened.reader);
-        let (summary, err) = read_input(idx, reader, opts, sink);
+        let (summary, err) = read_input(idx, opened.reader, opts, sink);
         sink.end_input(idx);
         let error = err.map(|e| input::source::read_error(&name, compression, summary.bytes, e));
         results.push(InputResult {

@@ -21,7 +21,7 @@
 //!   function_graph, trace-cmd), framing, headers, kernel messages.
 //! * [`record`]: drives the stages above for one input into a [`record::RecordSink`].
 //! * [`stats`]: the `stats` sink; [`correlate::coverage`]: per-CPU windows and dumps.
-//! * [`report`]: reporters and the JSON schemas.
+//! * [`report`]: reporters and the JSON schemas; [`progress`]: the progress bar.
 //! * [`synth`]: not a stage: a generator of large synthetic captures with
 //!   known anomalies, for tests and benchmarks (`examples/gen_capture.rs`).
 //!
@@ -45,6 +45,7 @@ pub mod fields;
 pub mod grammar;
 pub mod input;
 pub mod prefix;
+pub mod progress;
 pub mod record;
 pub mod repair;
 pub mod report;

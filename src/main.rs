@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tracesift::app::{self, Status};
-use tracesift::cli::Cli;
+use tracesift::cli::{Cli, Generate};
 use tracesift::config::{Config, Env};
 
 fn main() -> ExitCode {
@@ -16,6 +16,17 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
+    if let Some(generate) = Generate::from_command(&cli.command) {
+        let mut out = io::stdout().lock();
+        return match generate.write(&mut out).and_then(|()| out.flush()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                let _ = writeln!(io::stderr(), "tracesift: writing output: {e}");
+                ExitCode::from(Status::Trouble as u8)
+            }
+        };
+    }
     let env = Env::detect();
     let cfg = match Config::from_cli(cli, &env) {
         Ok(c) => c,
@@ -31,8 +42,9 @@ fn main() -> ExitCode {
     } else {
         Box::new(BufWriter::with_capacity(64 * 1024, stdout.lock()))
     };
-    let stderr = io::stderr();
-    let mut err = stderr.lock();
+    // Not locked for the whole run: the progress bar's ticker thread writes
+    // to standard error too.
+    let mut err = io::stderr();
     match app::run(&cfg, &mut out, &mut err) {
         Ok(status) => ExitCode::from(status as u8),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

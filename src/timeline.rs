@@ -16,11 +16,11 @@ use aho_corasick::AhoCorasick;
 use crate::correlate::ebs::Note;
 use crate::correlate::evidence::{Comm, Evidence};
 use crate::correlate::Analysis;
-use crate::driver::{InputResult, ReaderHook};
+use crate::driver::{self, InputResult, ReaderHook};
 use crate::event::{self, EventKind};
 use crate::grammar::{Body, TraceTs};
 use crate::input::blocks::BlockReader;
-use crate::input::{self, clean, Compression, InputSpec, Pos};
+use crate::input::{self, clean, InputSpec, Pos};
 use crate::prefix;
 use crate::record::{ReadOptions, ReadSummary, Record, RecordSink};
 use crate::repair::{Logical, PhysLine, Repairer};
@@ -313,29 +313,24 @@ pub fn run(
     for (idx, spec) in specs.iter().enumerate() {
         let idx = idx as u32;
         let name = spec.display_name();
-        let opened = match input::open(spec) {
+        let opened = match driver::open_input(idx, spec, hook) {
             Ok(o) => o,
             Err(e) => {
                 col.end_input(idx);
                 lines.push(0);
-                results.push(InputResult {
-                    name,
-                    compression: Compression::None,
-                    summary: ReadSummary::default(),
-                    error: Some(e),
-                });
+                results.push(driver::unopened(name, e));
                 continue;
             }
         };
-        let size = match spec {
-            InputSpec::Path(p) if opened.compression == Compression::None => {
-                std::fs::metadata(p).ok().map(|m| m.len())
-            }
-            _ => None,
-        };
         let compression = opened.compression;
-        let reader = hook.wrap(idx, &name, size, opened.reader);
-        let (summary, err) = scan_input(idx, reader, ac.as_ref(), targets.len(), opts, &mut col);
+        let (summary, err) = scan_input(
+            idx,
+            opened.reader,
+            ac.as_ref(),
+            targets.len(),
+            opts,
+            &mut col,
+        );
         col.end_input(idx);
         lines.push(summary.lines);
         results.push(InputResult {

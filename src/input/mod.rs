@@ -10,7 +10,7 @@ pub mod lines;
 pub mod source;
 
 pub use lines::{clean, clean_flags, LineReader, RawLine, DEFAULT_LINE_CAP, DEFAULT_READ_SIZE};
-pub use source::{open, Compression, InputError, InputErrorKind, InputSpec, Opened};
+pub use source::{open, open_with, Compression, InputError, InputErrorKind, InputSpec, Opened};
 
 /// Where a line (or the first physical line of a repaired record) is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

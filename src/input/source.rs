@@ -180,15 +180,29 @@ impl fmt::Debug for Opened {
 
 /// Open an input and wrap it in the decoder its magic bytes call for.
 pub fn open(spec: &InputSpec) -> Result<Opened, InputError> {
+    open_with(spec, |_, raw| raw)
+}
+
+/// Like [`open`], but first passes the raw (still compressed) stream and its
+/// size, when it is a regular file, through `hook`: a progress bar counts
+/// the bytes actually read from the file, compressed or not.
+pub fn open_with(
+    spec: &InputSpec,
+    hook: impl FnOnce(Option<u64>, Box<dyn Read + Send>) -> Box<dyn Read + Send>,
+) -> Result<Opened, InputError> {
     let name = spec.display_name();
     let raw: Box<dyn Read + Send> = match spec {
-        InputSpec::Stdin => Box::new(io::stdin()),
-        InputSpec::Path(p) => Box::new(open_file(p, &name)?),
+        InputSpec::Stdin => hook(None, Box::new(io::stdin())),
+        InputSpec::Path(p) => {
+            let (file, size) = open_file(p, &name)?;
+            hook(size, Box::new(file))
+        }
     };
     wrap(name, raw)
 }
 
-fn open_file(p: &Path, name: &str) -> Result<File, InputError> {
+/// Open a file for reading; its size when it is a regular file.
+fn open_file(p: &Path, name: &str) -> Result<(File, Option<u64>), InputError> {
     let meta = std::fs::metadata(p).map_err(|e| InputError::from_io(name, e))?;
     if meta.is_dir() {
         return Err(InputError {
@@ -196,7 +210,8 @@ fn open_file(p: &Path, name: &str) -> Result<File, InputError> {
             kind: InputErrorKind::IsDirectory,
         });
     }
-    File::open(p).map_err(|e| InputError::from_io(name, e))
+    let file = File::open(p).map_err(|e| InputError::from_io(name, e))?;
+    Ok((file, meta.is_file().then_some(meta.len())))
 }
 
 /// Wrap an already-open stream: sniff its magic bytes and decompress.

@@ -18,6 +18,19 @@ use serde::Serialize;
 /// The JSON schema version of every document tracesift writes.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The JSON schema documents (`doc/schema/*.md`), shared by the rustdoc of
+/// the reporters, the manual page and the README.
+pub mod schema {
+    /// `report --json`.
+    pub const REPORT: &str = include_str!("../../doc/schema/report.md");
+    /// `timeline --json`.
+    pub const TIMELINE: &str = include_str!("../../doc/schema/timeline.md");
+    /// `stats --json`.
+    pub const STATS: &str = include_str!("../../doc/schema/stats.md");
+    /// `events` (NDJSON).
+    pub const EVENTS: &str = include_str!("../../doc/schema/events.md");
+}
+
 /// `{"name": "tracesift", "version": "0.1.0"}`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Tool {

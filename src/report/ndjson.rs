@@ -1,31 +1,4 @@
-//! `tracesift events`: the recognised events as NDJSON, one flat object per
-//! line, written as records are read (so it works on a stream).
-//!
-//! # Fields
-//!
-//! ```text
-//! {"input": 0,                 // index of the input in command-line order
-//!  "line": 3,                  // 1-based physical line (first line of a repaired record)
-//!  "lines": 2,                 // physical lines, only when more than one
-//!  "kind": "read-done",        // alloc | read-done | before-release | called-from | validation-failed |
-//!                              // tracepoint | tree-check | validation | transaction-abort | oops |
-//!                              // lost-events | trace
-//!  "eb": 15302115328,          // the extent buffer, when known (exact integer; may exceed 2^53)
-//!  "event": "end_bbio_meta_read",   // trace event name or trace_printk caller symbol
-//!  "cpu": 15, "pid": 322, "comm": "kworker/",
-//!  "trace_ts_ns": 2649295735000,    // trace clock (dumps: µs since the buffer reset, as ns)
-//!  "trace_ts_counter": 123,         // instead, for counter clocks
-//!  "console_ts_ns": 2740301767000,  // printk time
-//!  "fields": {...}}            // per kind, below
-//! ```
-//!
-//! `fields` by kind: `alloc` `{len, via}`; `read-done`/`before-release`
-//! `{page_refs, level, fsid}`; `called-from` `{func}`; `tracepoint` `{blocks}`;
-//! `tree-check` `{node, root, block, block_trusted, slot, owner_have, expect,
-//! reason}`; `validation` `{check, mirror, have}`; `transaction-abort`
-//! `{errno, func, line}`; `oops` `{line, function, location, text}`;
-//! `lost-events` `{count}`; `trace` `{payload}`. Absent values are omitted.
-//! Text that is not UTF-8 is decoded with U+FFFD replacements.
+#![doc = include_str!("../../doc/schema/events.md")]
 
 use std::borrow::Cow;
 use std::io::{self, Write};

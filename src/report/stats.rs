@@ -1,38 +1,4 @@
-//! Rendering `tracesift stats`, as text or as one JSON document.
-//!
-//! # JSON schema (`stats --json`, `schema_version` 1)
-//!
-//! ```text
-//! {
-//!   "schema_version": 1,
-//!   "tool": {"name": "tracesift", "version": "0.1.0"},
-//!   "lines": 8646,                 // physical lines over all inputs
-//!   "bytes": 851124,               // decompressed bytes over all inputs
-//!   "classes": {                   // lines per class; the values add up to "lines"
-//!     "ftrace_event": 5456, "framing": 63, "header": 0, "kernel_message": 2946,
-//!     "userspace_log": 0, "continuation": 0, "blank": 1, "unrecognized": 180
-//!   },
-//!   "formats": {"ftrace-latency": 5456, "printk-time": 8410, ...},   // lines per format / prefix layer
-//!   "inputs": [{
-//!     "path": "typescript-2.txt", "lines": 8646, "bytes": 851124, "compression": "none",
-//!     "classes": {...}, "formats": {...},
-//!     "cleaned": {"crlf": 8646, "ansi": 225, "nul": 0, "lone_cr": 5, "invalid_utf8": 0, "truncated": 0},
-//!     "repaired": {"records": {"unwrapped": 0, ...}, "lines": 0},
-//!     "error": null               // or "PATH: what happened"
-//!   }],
-//!   "cpus": [{"input": 0, "cpu": 18, "events": 117, "lost_events": 468484, "lost_markers": 1,
-//!             "lost_unknown": false, "first_trace_ts_ns": 680442771000, "last_trace_ts_ns": ...}],
-//!   "dumps": [{"input": 0, "line": 3044, "end_line": 8520, "events": 5456, "empty": false,
-//!              "lost_markers": 48, "instance": null}],
-//!   "unrecognized_samples": [{"input": 0, "line": 711, "text": "Welcome to Arch Linux!"}]
-//! }
-//! ```
-//!
-//! `first_trace_ts_ns`/`last_trace_ts_ns` are present for nanosecond clocks
-//! (in latency-format dumps: µs since the buffer reset, as ns);
-//! counter clocks give `first_trace_ts_counter`/`last_trace_ts_counter`
-//! instead. Text that is not UTF-8 is decoded with U+FFFD replacements and
-//! flagged `"lossy": true`.
+#![doc = include_str!("../../doc/schema/stats.md")]
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};

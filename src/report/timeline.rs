@@ -1,33 +1,4 @@
-//! Rendering `timeline`, as text or as one JSON document.
-//!
-//! # JSON schema (`timeline --json`, `schema_version` 1)
-//!
-//! ```text
-//! {
-//!   "schema_version": 1,
-//!   "tool": {"name": "tracesift", "version": "0.1.0"},
-//!   "inputs": [{"path": "thread-excerpt.txt", "lines": 4, "bytes": 612, "compression": "none", "error": null}],
-//!   "ebs": [{
-//!     "eb": 15302115328, "eb_hex": "0x390160000",
-//!     "lifetimes": [{"n": 1, "alloc": {"input": 0, "line": 2}, "comm": "iou-wrk-", "pid": 173727, "cpu": 15,
-//!                    "contenders": 0, "discards": 0, "reads": 2,
-//!                    "released": null}],        // {"input", "line"} of the final release
-//!     "entries": [{
-//!       "input": 0, "line": 3, "lines": 1,
-//!       "kind": "read-done",                    // an event kind of `events`, or "called-from", "mention"
-//!       "lifetime": 1,                          // when the line belongs to a lifetime
-//!       "note": "read 1 of lifetime 1",         // lifetime bookkeeping, empty when none
-//!       "detail": "page_refs=3 level=0 fsid=...",
-//!       "cpu": 15, "pid": 322, "comm": "kworker/",
-//!       "trace_ts_ns": 2649295735000, "console_ts_ns": 2740301767000,
-//!       "delta_us": 254,                        // to the previous entry (trace clock if both have one)
-//!       "text": "[ 2740.301767] kworker/-322 ...",
-//!       "findings": ["duplicate-read-completion"]   // rules whose evidence cites this line
-//!     }],
-//!     "findings": [ ...same objects as in report --json... ]
-//!   }]
-//! }
-//! ```
+#![doc = include_str!("../../doc/schema/timeline.md")]
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};

@@ -65,6 +65,25 @@ impl Confidence {
             Confidence::Unverifiable => "unverifiable",
         }
     }
+
+    /// What it means, for the manual.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Confidence::Certain => {
+                "Every line the verdict needs is in the capture, and no lost range could change it."
+            }
+            Confidence::Likely => {
+                "Very probably right, but some input was ambiguous: a release without its 'called \
+                 from' line, a report tied by a header value rather than eb=, a report that cannot \
+                 be placed in one allocation."
+            }
+            Confidence::Unverifiable => {
+                "The capture cannot show the absence the verdict needs: the event may lie before \
+                 a CPU's window in the ring buffer, in a lost-events range, or in dropped printk \
+                 messages."
+            }
+        }
+    }
 }
 
 /// The rules. Ids never change; see [`RuleId::id`].

@@ -1,10 +1,14 @@
-//! The command line, as clap derive structs. Only this module and `main.rs`
-//! (and the generator of the man page and completions) know about clap; the
-//! rest of the crate sees a [`crate::config::Config`].
+//! The command line, as clap derive structs. Only this module (with the
+//! generators of the man page and the shell completions) and `main.rs` know
+//! about clap; the rest of the crate sees a [`crate::config::Config`].
+
+pub mod man;
 
 use std::ffi::OsString;
+use std::io::{self, Write};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
 
 /// Sift kernel trace captures for extent-buffer lifetime anomalies and kernel splats.
 #[derive(Debug, Parser)]
@@ -126,6 +130,57 @@ number of lines), the trace formats and console prefixes detected, per-CPU cover
 lost events, the ftrace dumps found (empty or not), and samples of unrecognised lines."
     )]
     Stats(StatsArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(
+        long_about = "Print a completion script for SHELL on standard output. For example: \
+'tracesift completions bash > ~/.local/share/bash-completion/completions/tracesift', \
+'tracesift completions zsh > ~/.zfunc/_tracesift' (with ~/.zfunc in fpath), \
+'tracesift completions fish > ~/.config/fish/completions/tracesift.fish'."
+    )]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on standard output
+    #[command(hide = true)]
+    GenerateMan,
+}
+
+/// `tracesift completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: Shell,
+}
+
+/// Commands that print something about tracesift itself instead of reading inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generate {
+    /// A completion script.
+    Completions(Shell),
+    /// The manual page.
+    Man,
+}
+
+impl Generate {
+    /// The generator `command` asks for, if it is one.
+    pub fn from_command(command: &Command) -> Option<Generate> {
+        match command {
+            Command::Completions(a) => Some(Generate::Completions(a.shell)),
+            Command::GenerateMan => Some(Generate::Man),
+            _ => None,
+        }
+    }
+
+    /// Write it to `out`.
+    pub fn write(self, out: &mut dyn Write) -> io::Result<()> {
+        match self {
+            Generate::Completions(shell) => {
+                let mut cmd = Cli::command();
+                clap_complete::generate(shell, &mut cmd, "tracesift", out);
+                Ok(())
+            }
+            Generate::Man => man::render(out),
+        }
+    }
 }
 
 /// `tracesift report`.

@@ -1,0 +1,173 @@
+//! A progress bar on standard error for large inputs, as a
+//! [`ReaderHook`]: it counts the raw bytes read from each input (before
+//! decompression, so a `.gz` file has a true ETA).
+//!
+//! * A regular file of at least [`LARGE_INPUT`] bytes gets a bar with bytes,
+//!   total, rate and ETA from the start.
+//! * Standard input (size unknown) gets bytes and rate, shown only once
+//!   [`LARGE_INPUT`] bytes have gone by, so short pipes never flash a bar.
+//! * Smaller files get nothing.
+//!
+//! Whether a bar is wanted at all (standard error and output are terminals,
+//! not a JSON or streaming mode, no `--quiet`/`--no-progress`) is decided by
+//! [`crate::config`]; this module only draws.
+
+use std::io::{self, Read};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::driver::ReaderHook;
+use crate::report::sanitize;
+
+/// Inputs smaller than this get no bar (64 MiB: about a quarter of a second).
+pub const LARGE_INPUT: u64 = 64 << 20;
+
+/// Draws a bar per large input on standard error.
+#[derive(Debug, Clone)]
+pub struct ProgressHook {
+    threshold: u64,
+    target: fn() -> ProgressDrawTarget,
+}
+
+impl Default for ProgressHook {
+    fn default() -> Self {
+        ProgressHook {
+            threshold: LARGE_INPUT,
+            target: ProgressDrawTarget::stderr,
+        }
+    }
+}
+
+impl ProgressHook {
+    /// A hook that shows bars from `threshold` bytes on, drawing to `target`
+    /// (tests use a hidden target).
+    pub fn with(threshold: u64, target: fn() -> ProgressDrawTarget) -> ProgressHook {
+        ProgressHook { threshold, target }
+    }
+}
+
+impl ReaderHook for ProgressHook {
+    fn wrap(
+        &mut self,
+        _index: u32,
+        name: &str,
+        size: Option<u64>,
+        r: Box<dyn Read + Send>,
+    ) -> Box<dyn Read + Send> {
+        let (bar, show_at) = match size {
+            Some(n) if n < self.threshold => return r,
+            Some(n) => {
+                let style = ProgressStyle::with_template(
+                    "{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
+                (
+                    ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::hidden())
+                        .with_style(style),
+                    0,
+                )
+            }
+            None => {
+                let style =
+                    ProgressStyle::with_template("{prefix} {spinner} {bytes} {bytes_per_sec}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+                (
+                    ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden())
+                        .with_style(style),
+                    self.threshold,
+                )
+            }
+        };
+        bar.set_prefix(short_name(name));
+        Box::new(Counting {
+            inner: r,
+            bar,
+            read: 0,
+            show_at,
+            shown: false,
+            target: self.target,
+        })
+    }
+}
+
+/// The input's name as the bar shows it: escaped, at most 32 characters
+/// (the end, which names the file, is kept).
+fn short_name(name: &str) -> String {
+    let clean = sanitize::for_terminal(name.as_bytes()).into_owned();
+    let n = clean.chars().count();
+    if n <= 32 {
+        clean
+    } else {
+        let tail: String = clean.chars().skip(n - 31).collect();
+        format!("…{tail}")
+    }
+}
+
+/// A reader that advances a bar by the bytes it passes on.
+struct Counting {
+    inner: Box<dyn Read + Send>,
+    bar: ProgressBar,
+    read: u64,
+    show_at: u64,
+    shown: bool,
+    target: fn() -> ProgressDrawTarget,
+}
+
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if !self.shown && self.read >= self.show_at {
+            self.shown = true;
+            self.bar.set_draw_target((self.target)());
+            self.bar.enable_steady_tick(Duration::from_millis(200));
+        }
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+impl Drop for Counting {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(hook: &mut ProgressHook, size: Option<u64>, data: &[u8]) -> Vec<u8> {
+        let mut r = hook.wrap(0, "x", size, Box::new(io::Cursor::new(data.to_vec())));
+        let mut out = Vec::new();
+        // Small reads, like a pipe.
+        let mut buf = [0u8; 7];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn passes_bytes_through_unchanged() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+        let mut hook = ProgressHook::with(10, ProgressDrawTarget::hidden);
+        assert_eq!(read_all(&mut hook, Some(1000), &data), data);
+        assert_eq!(read_all(&mut hook, None, &data), data);
+        assert_eq!(read_all(&mut hook, Some(5), &data), data);
+    }
+
+    #[test]
+    fn long_names_keep_their_end() {
+        let s = short_name("/a/very/long/directory/name/that/goes/on/capture.txt.gz");
+        assert!(s.ends_with("capture.txt.gz"));
+        assert_eq!(s.chars().count(), 32);
+        assert_eq!(short_name("\x1b[31mred"), "\\x1b[31mred");
+    }
+}
