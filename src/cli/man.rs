@@ -478,12 +478,12 @@ mod tests {
 
     #[test]
     fn page_has_every_section() {
-        let page = to_string();
+        let page = to_string().replace("\\-", "-");
         for s in [
             ".SH NAME",
             ".SH SYNOPSIS",
             ".SH DESCRIPTION",
-            ".SS Getting a capture worth analysing",
+            ".SS \"Getting a capture worth analysing\"",
             ".SH COMMANDS",
             ".SH OPTIONS",
             ".SH \"FINDING RULES\"",
