@@ -13,5 +13,7 @@ mod fixtures;
 mod json_schema;
 #[path = "integration/props.rs"]
 mod props;
+#[path = "integration/repair.rs"]
+mod repair;
 #[path = "integration/util.rs"]
 mod util;
