@@ -175,10 +175,12 @@ pub fn continues(text: &[u8], after_empty_trace: bool) -> bool {
 
 /// An elision line (`...`, `.....`, `[...]`, `…`) with no prefix.
 pub fn is_elision(text: &[u8]) -> bool {
+    if text.len() > 80 {
+        return false;
+    }
     let t = trim(text);
-    t.len() <= 64
-        && matches!(t.first(), Some(b'.' | b'[' | 0xE2))
-        && matches!(framing::framing(t), Some(Framing::Elision))
+    let maybe = matches!(t, [b'.' | 0xE2, ..] | [b'[', b'.' | b' ' | 0xE2, ..]);
+    maybe && matches!(framing::framing(t), Some(Framing::Elision))
 }
 
 fn trim_end(t: &[u8]) -> &[u8] {

@@ -40,8 +40,6 @@ mod width;
 use crate::input::Pos;
 use crate::prefix::{layer, peel};
 
-pub use normalize::unquote;
-
 /// Repair kinds applied to a record (bit set).
 pub mod kinds {
     /// Hard-wrapped continuation lines joined back.
@@ -655,10 +653,13 @@ impl Repairer {
         self.splits.clear();
         // Quick test: a second '[' on a line that starts with a printk time.
         let lead = text.iter().take(9).take_while(|&&c| c == b' ').count();
-        if text.get(lead) != Some(&b'[') || memchr::memchr(b'[', &text[lead + 1..]).is_none() {
+        if text.get(lead) != Some(&b'[') {
             return false;
         }
-        let Some(first) = judge::next_record_start(text, lead + 1) else {
+        let Some(next) = memchr::memchr(b'[', &text[lead + 1..]) else {
+            return false;
+        };
+        let Some(first) = judge::next_record_start(text, lead + 1 + next) else {
             return false;
         };
         if !judge::begins_with_printk(text) {
