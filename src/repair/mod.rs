@@ -7,11 +7,11 @@
 //! # What is undone
 //!
 //! * Mail quoting (`> `, `>> `, `> > `), quoted-printable residue and
-//!   non-breaking spaces, per line ([`normalize`]).
+//!   non-breaking spaces, per line (`normalize`).
 //! * Hard wraps: a line that carries no record start is joined to the record
 //!   before it when that record is incomplete: cut for its grammar
-//!   ([`judge`]), or at the input's wrap width with a continuation whose
-//!   first word would not have fitted on it ([`width`]). Two lines that both
+//!   (`judge`), or at the input's wrap width with a continuation whose
+//!   first word would not have fitted on it (`width`). Two lines that both
 //!   parse as complete records are never joined.
 //! * Records joined on one physical line (`[ 1.1] a [ 1.2] b`): split at each
 //!   embedded printk time when the line itself begins with a record. The
@@ -27,11 +27,12 @@
 //! The first lines of an input (at most 64 lines and 64 KiB) are held back
 //! and counted for the wrap width before they are judged, so that the start of
 //! a paste is read as well as the rest. After that a line goes out at once,
-//! borrowed, unless it may be cut for its grammar
-//! (a few `memchr` look-ups decide, [`judge::suspect`]), may be wrapped (the
-//! input looks wrapped and the line is near the wrap width), or carries mail
-//! residue. Only an incomplete record is copied, into one reusable buffer;
-//! a joined record is capped in bytes and in lines.
+//! borrowed, unless it carries mail residue, or the input looks hard-wrapped
+//! and the line may be cut for its grammar (a few `memchr` look-ups decide,
+//! `judge::suspect`) or sits near the wrap width. Only an incomplete record
+//! is copied, into one reusable buffer; a joined record is capped in bytes and
+//! in lines. Besides, the first 64 bytes of the last record are kept, to give
+//! a `dmesg` continuation line its prefix back.
 
 mod judge;
 mod normalize;
@@ -102,7 +103,8 @@ pub struct Logical<'a> {
     pub repairs: u16,
 }
 
-/// A joined record never grows beyond this many bytes...
+/// A joined record never grows beyond this many bytes (its original text,
+/// which is never shorter than the repaired one)...
 pub const MAX_JOINED_BYTES: usize = 64 * 1024;
 /// ...or this many physical lines.
 pub const MAX_JOINED_LINES: u32 = 128;
@@ -351,7 +353,7 @@ impl Repairer {
             });
             return;
         }
-        if norm.soft_break && !line.truncated {
+        if norm.soft_break && !line.truncated && line.text.len() < self.max_bytes {
             self.begin(line, text, line.text, 1, norm, dlen, Open::Soft, 0);
             return;
         }
@@ -409,7 +411,7 @@ impl Repairer {
         // record (an interleaved console, a truncated line) is left alone.
         if !line.truncated
             && self.width.wrapped()
-            && (judge::suspect(text) || self.near_width(dlen, text))
+            && (judge::suspect(text) || self.wrap_open(dlen, text))
         {
             let v = judge::judge(text);
             let open = if v.cut {
@@ -421,7 +423,7 @@ impl Repairer {
             } else {
                 Open::Closed
             };
-            if open != Open::Closed {
+            if open != Open::Closed && original.len() < self.max_bytes {
                 self.begin(line, text, original, lines, norm, dlen, open, extra);
                 return;
             }
@@ -482,7 +484,7 @@ impl Repairer {
             || line.truncated
             || norm.depth != p.depth
             || p.phys >= MAX_JOINED_LINES
-            || p.text.len() + 1 + text.len() > self.max_bytes
+            || p.original.len() + 1 + line.text.len() > self.max_bytes
         {
             return false;
         }
@@ -587,11 +589,6 @@ impl Repairer {
             truncated: p.truncated,
             repairs: p.repairs,
         });
-    }
-
-    /// Cheap pre-check for [`Self::wrap_open`].
-    fn near_width(&mut self, dlen: usize, text: &[u8]) -> bool {
-        self.wrap_open(dlen, text)
     }
 
     /// A record whose line of display length `dlen` ends like `text` may have

@@ -413,3 +413,27 @@ fn no_panic_on_odd_bytes() {
     }
     r.finish(&mut |_: &Logical<'_>| {});
 }
+
+#[test]
+fn a_certain_break_after_the_warm_up_turns_width_joins_on() {
+    let generic = "\
+[    6.064021] BTRFS info (device sdc): first mount of filesystem
+75c9efec-6867-4c02-be5c-8d106b352286";
+    let mut input = String::new();
+    for i in 0..WARM_LINES + 6 {
+        input.push_str(&format!(
+            "prose line {i:3} of a mail that goes on and on about the bug\n"
+        ));
+    }
+    input.push_str(&format!("{generic}\n{CERTAIN_BREAK}\n{generic}"));
+    let out = run(&input);
+    let n = out.len();
+    // Before the first certain break: not joined; after it: joined.
+    assert_eq!(out[n - 3].2, "75c9efec-6867-4c02-be5c-8d106b352286");
+    assert_eq!(out[n - 2].1, 2, "the certain break itself");
+    assert_eq!(
+        out[n - 1].2,
+        "[    6.064021] BTRFS info (device sdc): first mount of filesystem 75c9efec-6867-4c02-be5c-8d106b352286"
+    );
+    assert_eq!(out[n - 1].4, kinds::UNWRAP);
+}
