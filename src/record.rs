@@ -2,9 +2,10 @@
 //! prefixes → grammar, yielding one borrowed [`Record`] per logical record.
 //!
 //! The only cross-line state here is small and local: the repair stage's
-//! one-record lookahead, and the continuation rule (an unrecognised line that
-//! directly follows a trace event, or an indented line after a kernel
-//! message, continues that record).
+//! buffered incomplete record and its warm-up window (the first lines of an
+//! input, held back while the wrap width is learnt), and the continuation
+//! rule (an unrecognised line that directly follows a trace event, or an
+//! indented line after a kernel message, continues that record).
 
 use std::io::Read;
 
@@ -144,7 +145,7 @@ pub fn read_input<R: Read>(
     sink: &mut dyn RecordSink,
 ) -> (ReadSummary, Option<std::io::Error>) {
     let mut reader = LineReader::with_limits(rdr, opts.line_cap, opts.read_size);
-    let mut repairer = Repairer::new(opts.repair);
+    let mut repairer = Repairer::with_limit(opts.repair, opts.line_cap);
     let mut cont = Continuation::default();
     let mut scratch = Vec::new();
     let mut lines = 0u64;
@@ -207,13 +208,21 @@ pub fn read_input<R: Read>(
 mod tests {
     use super::*;
 
-    fn classes(data: &str) -> Vec<(u64, LineClass)> {
+    fn classes_with(data: &str, repair: bool) -> Vec<(u64, LineClass)> {
         let mut out = Vec::new();
         let mut sink = |r: &Record<'_>| out.push((r.pos.line, r.class));
-        let (s, e) = read_input(0, data.as_bytes(), &ReadOptions::default(), &mut sink);
+        let opts = ReadOptions {
+            repair,
+            ..ReadOptions::default()
+        };
+        let (s, e) = read_input(0, data.as_bytes(), &opts, &mut sink);
         assert!(e.is_none());
         assert_eq!(s.lines as usize, data.lines().count());
         out
+    }
+
+    fn classes(data: &str) -> Vec<(u64, LineClass)> {
+        classes_with(data, true)
     }
 
     #[test]
@@ -230,8 +239,31 @@ mod tests {
     #[test]
     fn dmesg_indented_continuation() {
         let data = "[ 1.000000] BTRFS info (device sda): leaf 1 gen 2\n               item 0 key (1 2 3)\nnot indented\n";
-        let c = classes(data);
+        let c = classes_with(data, false);
         assert_eq!(c[1].1, LineClass::Continuation);
         assert_eq!(c[2].1, LineClass::Unrecognized);
+        // Repair gives the indented line its record's prefix back.
+        let c = classes(data);
+        assert_eq!(c[1].1, LineClass::KernelMessage);
+        assert_eq!(c[2].1, LineClass::Unrecognized);
+    }
+
+    #[test]
+    fn split_records_count_their_line_once() {
+        let data =
+            "[ 1.000000] BTRFS info (device sda): a [ 1.000001] BTRFS info (device sda): b\nx\n";
+        let c = classes(data);
+        assert_eq!(
+            c,
+            [
+                (1, LineClass::KernelMessage),
+                (1, LineClass::KernelMessage),
+                (2, LineClass::Unrecognized)
+            ]
+        );
+        let mut lines = 0;
+        let mut sink = |r: &Record<'_>| lines += r.lines;
+        read_input(0, data.as_bytes(), &ReadOptions::default(), &mut sink);
+        assert_eq!(lines, 2);
     }
 }

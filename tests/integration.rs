@@ -13,6 +13,8 @@ mod fixtures;
 mod json_schema;
 #[path = "integration/props.rs"]
 mod props;
+#[path = "integration/repair.rs"]
+mod repair;
 #[path = "integration/synth.rs"]
 mod synth;
 #[path = "integration/timeline.rs"]

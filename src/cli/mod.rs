@@ -83,8 +83,9 @@ the rest of the line is read and discarded, so memory stays bounded whatever the
         long,
         global = true,
         long_help = "Turn off paste repair. By default tracesift rejoins lines hard-wrapped by mail clients, \
-removes '> ' quoting, decodes quoted-printable residue and non-breaking spaces, and splits records \
-joined on one line; citations always point at the original physical lines."
+removes '> ' quoting, decodes quoted-printable residue and non-breaking spaces, splits records \
+joined on one line, gives dmesg's indented continuation lines their record's prefix back and marks \
+'...' elision lines as gaps; citations always point at the original physical lines."
     )]
     pub no_repair: bool,
 

@@ -43,6 +43,9 @@ pub enum Framing<'a> {
     DumpNotice,
     /// A rule of dashes that is not the dump rule (mail separators, graph boxes).
     Separator,
+    /// `...`, `.....`, `[...]` or `…` on a line of its own: the person who
+    /// pasted the capture left lines out here.
+    Elision,
 }
 
 /// A header or comment line.
@@ -75,10 +78,13 @@ pub enum Header<'a> {
 ///
 /// Examples: `Dumping ftrace buffer:`, `---------------------------------`,
 /// `   (ftrace buffer empty)`, `CPU:18 [LOST 468484 EVENTS]`,
-/// `##### CPU 2 buffer started ####`, `** 12 printk messages dropped **`.
+/// `##### CPU 2 buffer started ####`, `** 12 printk messages dropped **`,
+/// `...` (an elision).
 pub fn framing(text: &[u8]) -> Option<Framing<'_>> {
     let t = trim(text);
     match t.first()? {
+        b'.' => (t.len() >= 3 && t.iter().all(|&c| c == b'.')).then_some(Framing::Elision),
+        0xE2 => elision_marks(t).then_some(Framing::Elision),
         b'D' => {
             if t == b"Dumping ftrace buffer:" {
                 return Some(Framing::DumpStart { instance: None });
@@ -116,6 +122,8 @@ pub fn framing(text: &[u8]) -> Option<Framing<'_>> {
         }
         b'[' => match t {
             b"[LINE TOO BIG]" => Some(Framing::DumpNotice),
+            b"[...]" | b"[ ... ]" => Some(Framing::Elision),
+            _ if t == "[\u{2026}]".as_bytes() => Some(Framing::Elision),
             b"[EVENTS DROPPED]" => Some(Framing::EventsDropped {
                 cpu: None,
                 count: None,
@@ -129,6 +137,12 @@ pub fn framing(text: &[u8]) -> Option<Framing<'_>> {
             .then_some(Framing::DumpNotice),
         _ => None,
     }
+}
+
+/// One or more `…` (U+2026, what some mail clients make of `...`).
+fn elision_marks(t: &[u8]) -> bool {
+    let mark = "\u{2026}".as_bytes();
+    !t.is_empty() && t.chunks(mark.len()).all(|c| c == mark)
 }
 
 /// `CPU:N [LOST M EVENTS]`, `CPU:N [LOST EVENTS]`, `CPU:N [M EVENTS DROPPED]`.
@@ -288,6 +302,24 @@ mod tests {
             Some(Framing::Separator)
         );
         assert_eq!(framing(b"CPU: 6 PID: 45509 Comm: iou-wrk-45116"), None);
+    }
+
+    #[test]
+    fn elisions() {
+        for s in [
+            "...",
+            "   .....",
+            "[...]",
+            "[ ... ]",
+            "\u{2026}",
+            "\u{2026}\u{2026}",
+            "[\u{2026}]",
+        ] {
+            assert_eq!(framing(s.as_bytes()), Some(Framing::Elision), "{s}");
+        }
+        for s in ["..", ". . .", "...x", "[..]", "\u{2026}x", "\u{2014}"] {
+            assert_eq!(framing(s.as_bytes()), None, "{s}");
+        }
     }
 
     #[test]

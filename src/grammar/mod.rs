@@ -124,10 +124,14 @@ pub fn classify<'a>(text: &'a [u8], pre: &Prefixes) -> Body<'a> {
     }
     if matches!(
         first,
-        b'D' | b'-' | b'(' | b'C' | b'#' | b'*' | b'[' | b'I' | b'B'
+        b'D' | b'-' | b'(' | b'C' | b'#' | b'*' | b'[' | b'I' | b'B' | b'.' | 0xE2
     ) {
         if let Some(f) = framing::framing(t) {
-            return Body::Framing(f);
+            // A line of dots after a console prefix is a kernel message
+            // (progress dots), not a paste's elision.
+            if !(f == Framing::Elision && pre.layers != 0) {
+                return Body::Framing(f);
+            }
         }
     }
     if matches!(first, b'#' | b'v' | b'c' | b'C' | b'-') {
@@ -271,6 +275,9 @@ mod tests {
             ("end_bbio_meta_read: read done, eb=15302115328 page_refs=3 eb level=0 fsid=b66a67f0-8273-4158-b7bf-988bb5683000", FtraceEvent),
             ("len=16384", Unrecognized),
             ("[  178.563011] ", Blank),
+            ("           ...", Framing),
+            (".....", Framing),
+            ("[  178.563011] ...", KernelMessage),
         ];
         for (s, want) in cases {
             assert_eq!(class_of(s), want, "{s}");

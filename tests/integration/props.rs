@@ -22,6 +22,17 @@ const LINES: &[&str] = &[
     " 0)   0.198 us    |          _raw_spin_lock_irqsave();",
     "Feb 17 11:00:34 hactar kernel: BTRFS error (device dm-0): block=711870922752 write time tree block corruption detected",
     "",
+    // Mail residue for the repair stage: wrapped, quoted, quoted-printable,
+    // joined and dmesg-indented records, elisions.
+    "[ 2725.113804] BTRFS critical (device dm-0): corrupted leaf, root=258",
+    "block=15302115328 owner mismatch, have 13709377558419367261 expect",
+    "> [ 2740.240046] iou-wrk--173727   15..... 2649295481us :",
+    "> alloc_extent_buffer: alloc_extent_buffer: alloc eb=15302115328",
+    "len=16384",
+    "root=3D258 bl=",
+    "[ 1.000000] BTRFS info (device sda): a [ 1.000001] BTRFS info (device sda): b",
+    "            item 0 key (256 INODE_ITEM 0) itemoff 16123 itemsize 160",
+    "...",
 ];
 
 fn capture() -> impl Strategy<Value = Vec<u8>> {
