@@ -7,6 +7,8 @@
 mod cli;
 #[path = "integration/corpus.rs"]
 mod corpus;
+#[path = "integration/docs.rs"]
+mod docs;
 #[path = "integration/fixtures.rs"]
 mod fixtures;
 #[path = "integration/json_schema.rs"]

@@ -175,7 +175,7 @@ impl Generate {
     pub fn write(self, out: &mut dyn Write) -> io::Result<()> {
         match self {
             Generate::Completions(shell) => {
-                let mut cmd = Cli::command();
+                let mut cmd = completion_command();
                 clap_complete::generate(shell, &mut cmd, "tracesift", out);
                 Ok(())
             }
@@ -292,6 +292,22 @@ pub enum FailOn {
     Info,
     /// Never exit 1 because of findings.
     Never,
+}
+
+/// The command line as completions see it: clap_complete would offer hidden
+/// subcommands (`generate-man`), so they are left out of this copy.
+fn completion_command() -> clap::Command {
+    let full = Cli::command();
+    let mut cmd = clap::Command::new("tracesift")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(full.get_about().map(|a| a.to_string()).unwrap_or_default());
+    for a in full.get_arguments() {
+        cmd = cmd.arg(a.clone());
+    }
+    for sub in full.get_subcommands().filter(|s| !s.is_hide_set()) {
+        cmd = cmd.subcommand(sub.clone());
+    }
+    cmd
 }
 
 /// Parse `1M`, `512K`, `2G`, `4096`.

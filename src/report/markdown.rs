@@ -8,7 +8,8 @@ use std::io::{self, Write};
 
 use crate::correlate::Analysis;
 use crate::driver::InputResult;
-use crate::report::sanitize::for_terminal;
+use crate::report::count;
+use crate::report::sanitize::{for_terminal, terminal_lines};
 use crate::report::text::{short_name, where_};
 use crate::rules::{Counts, Finding, Severity};
 
@@ -78,8 +79,9 @@ pub fn write(
     results: &[InputResult],
 ) -> io::Result<()> {
     let c = Counts::of(findings);
-    writeln!(w, "tracesift {} report", env!("CARGO_PKG_VERSION"))?;
-    writeln!(w, "{}", "=".repeat(19 + env!("CARGO_PKG_VERSION").len()))?;
+    let title = format!("tracesift {} report", env!("CARGO_PKG_VERSION"));
+    writeln!(w, "{title}")?;
+    writeln!(w, "{}", "=".repeat(title.len()))?;
     writeln!(w)?;
     for (i, r) in results.iter().enumerate() {
         let s = format!(
@@ -99,12 +101,16 @@ pub fn write(
     let st = &an.ebs.stats;
     if st.ebs > 0 {
         let s = format!(
-            "Extent buffers: {} ebs, {} lifetimes, {} reads; {} benign insert races ({} private copies discarded).",
-            st.ebs,
-            st.lifetimes,
-            st.reads,
-            st.insert_races,
-            st.discards + st.orphan_discards
+            "Extent buffers: {}, {}, {}; {} ({} discarded).",
+            count(st.ebs, "eb", "ebs"),
+            count(st.lifetimes, "lifetime", "lifetimes"),
+            count(st.reads, "read", "reads"),
+            count(st.insert_races, "benign insert race", "benign insert races"),
+            count(
+                st.discards + st.orphan_discards,
+                "private copy",
+                "private copies"
+            ),
         );
         for l in wrap(&s, WIDTH) {
             writeln!(w, "{l}")?;
@@ -132,8 +138,10 @@ pub fn write(
         for e in &f.evidence {
             writeln!(w)?;
             writeln!(w, "    {} ({})", where_(e, results), e.role)?;
-            for l in code_block(&for_terminal(&e.text)) {
-                writeln!(w, "{l}")?;
+            for line in terminal_lines(&e.text) {
+                for l in code_block(&line) {
+                    writeln!(w, "{l}")?;
+                }
             }
         }
     }

@@ -105,6 +105,15 @@ impl Style {
     }
 }
 
+/// `1 dump`, `2 dumps`: a count with its noun, singular or plural.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// A table in the house style: UTF-8 borders, fixed width, no TTY probing.
 pub fn table(style: &Style, header: &[&str]) -> Table {
     let mut t = Table::new();

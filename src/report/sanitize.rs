@@ -18,6 +18,16 @@ fn is_bidi(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
+/// The physical lines of a (possibly rejoined) evidence text, each escaped
+/// for a terminal: a record repaired from several lines is shown as the
+/// lines it came from, not with `\x0a` between them.
+pub fn terminal_lines(bytes: &[u8]) -> impl Iterator<Item = Cow<'_, str>> {
+    bytes.split(|&b| b == b'\n').map(|l| {
+        let l = l.strip_suffix(b"\r").unwrap_or(l);
+        for_terminal(l)
+    })
+}
+
 /// Escape `bytes` for a terminal, mail or markdown.
 pub fn for_terminal(bytes: &[u8]) -> Cow<'_, str> {
     if let Ok(s) = std::str::from_utf8(bytes) {

@@ -7,8 +7,8 @@ use std::io::{self, Write};
 use crate::correlate::evidence::Evidence;
 use crate::correlate::Analysis;
 use crate::driver::InputResult;
-use crate::report::sanitize::for_terminal;
-use crate::report::{table, Style};
+use crate::report::sanitize::{for_terminal, terminal_lines};
+use crate::report::{count, table, Style};
 use crate::rules::{Counts, Finding, Severity};
 
 /// Characters of an evidence line shown in text output.
@@ -74,14 +74,18 @@ pub fn write(
     let empty = dumps.iter().filter(|d| d.empty).count();
     writeln!(
         w,
-        "{} {} ({} lines, {} events, {} CPUs traced, {} dumps of which {} empty)",
+        "{} {} ({}, {}, {} traced, {}{})",
         style.bold("tracesift report:"),
         names.join(", "),
-        lines,
-        an.events,
-        cpus,
-        dumps.len(),
-        empty
+        count(lines, "line", "lines"),
+        count(an.events, "event", "events"),
+        count(cpus as u64, "CPU", "CPUs"),
+        count(dumps.len() as u64, "dump", "dumps"),
+        if dumps.is_empty() {
+            String::new()
+        } else {
+            format!(" of which {empty} empty")
+        }
     )?;
     let counts = Counts::of(findings);
     let mut by_sev: BTreeMap<Severity, BTreeMap<&str, u64>> = BTreeMap::new();
@@ -128,17 +132,25 @@ pub fn write(
             .unwrap_or_default();
         writeln!(
             w,
-            "Extent buffers: {} ebs, {} lifetimes ({} re-allocations), {} reads, {} clones, {} final releases.\n\
-             Insert races (benign): {} ebs, {} contending allocs, {} private copies discarded{race}.",
-            st.ebs,
-            st.lifetimes,
-            st.reallocations,
-            st.reads,
-            st.clones,
-            st.final_releases,
-            st.insert_races,
-            st.contending_allocs,
-            st.discards + st.orphan_discards
+            "Extent buffers: {}, {} ({}), {}, {}, {}.\n\
+             Insert races (benign): {}, {}, {} discarded{race}.",
+            count(st.ebs, "eb", "ebs"),
+            count(st.lifetimes, "lifetime", "lifetimes"),
+            count(st.reallocations, "re-allocation", "re-allocations"),
+            count(st.reads, "read", "reads"),
+            count(st.clones, "clone", "clones"),
+            count(st.final_releases, "final release", "final releases"),
+            count(st.insert_races, "eb", "ebs"),
+            count(
+                st.contending_allocs,
+                "contending alloc",
+                "contending allocs"
+            ),
+            count(
+                st.discards + st.orphan_discards,
+                "private copy",
+                "private copies"
+            ),
         )?;
     }
     if findings.is_empty() {
@@ -158,15 +170,23 @@ pub fn write(
         )?;
         writeln!(w, "  {}", for_terminal(f.message.as_bytes()))?;
         for e in &f.evidence {
-            let text = for_terminal(&e.text);
-            let first = text.lines().next().unwrap_or("");
-            writeln!(
-                w,
-                "    {} {} {}",
-                style.dim(&where_(e, results)),
-                style.dim(&format!("({})", e.role)),
-                cut(first, TEXT_WIDTH)
-            )?;
+            let place = where_(e, results);
+            let role = format!("({})", e.role);
+            // Continuation lines of a repaired record line up under the first.
+            let indent = " ".repeat(4 + place.chars().count() + 1 + role.chars().count() + 1);
+            for (i, line) in terminal_lines(&e.text).enumerate() {
+                if i == 0 {
+                    writeln!(
+                        w,
+                        "    {} {} {}",
+                        style.dim(&place),
+                        style.dim(&role),
+                        cut(&line, TEXT_WIDTH)
+                    )?;
+                } else {
+                    writeln!(w, "{indent}{}", cut(&line, TEXT_WIDTH))?;
+                }
+            }
         }
         if f.count as usize > f.evidence.len() && f.count > 1 {
             writeln!(

@@ -9,7 +9,7 @@ use crate::correlate::ebs::Note;
 use crate::driver::InputResult;
 use crate::grammar::TraceTs;
 use crate::report::json::{finding_doc, FindingDoc};
-use crate::report::sanitize::{for_json, for_terminal};
+use crate::report::sanitize::{for_json, for_terminal, terminal_lines};
 use crate::report::stats::fmt_secs;
 use crate::report::text::short_name;
 use crate::report::{Style, Tool, SCHEMA_VERSION};
@@ -327,7 +327,11 @@ pub fn write_text(
                 };
             }
             if matches!(e.kind, EntryKind::Mention) || detail.is_empty() {
-                detail = for_terminal(crate::fields::trim(&e.ev.text)).into_owned();
+                // A repaired record reads as one line here.
+                detail = terminal_lines(crate::fields::trim(&e.ev.text))
+                    .map(|l| l.trim().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ");
             }
             let cited = cited_by(t, e);
             let flag = if cited.is_empty() {
