@@ -142,6 +142,10 @@ impl Config {
         let read = ReadOptions {
             line_cap: g.line_cap,
             repair: !g.no_repair,
+            threads: match g.threads {
+                0 => crate::record::available_threads(),
+                n => n,
+            },
             ..ReadOptions::default()
         };
         let (command, files, json_like) = match cli.command {

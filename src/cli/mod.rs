@@ -92,6 +92,18 @@ joined on one line, gives dmesg's indented continuation lines their record's pre
     /// Never show a progress bar
     #[arg(long, global = true)]
     pub no_progress: bool,
+
+    /// Threads for parsing (0: one per core)
+    #[arg(
+        short = 'j',
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        global = true,
+        long_help = "Parse large inputs on N threads (0, the default, means one per core; 1 reads \
+everything on one thread). The results are the same whatever N is; only the speed changes."
+    )]
+    pub threads: usize,
 }
 
 /// The subcommands.

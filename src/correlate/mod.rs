@@ -91,14 +91,22 @@ impl Analysis {
 
 impl RecordSink for Analysis {
     fn record(&mut self, r: &Record<'_>) {
+        self.record_event(r, event::recognize(r).as_ref());
+    }
+
+    fn wants_events(&self) -> bool {
+        true
+    }
+
+    fn record_event(&mut self, r: &Record<'_>, e: Option<&Event<'_>>) {
         let i = r.pos.input as usize;
         if self.lines.len() <= i {
             self.lines.resize(i + 1, 0);
         }
         self.lines[i] += r.lines as u64;
         self.coverage_of(r);
-        if let Some(e) = event::recognize(r) {
-            self.event(&e);
+        if let Some(e) = e {
+            self.event(e);
         }
     }
 

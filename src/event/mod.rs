@@ -179,8 +179,10 @@ pub struct Event<'a> {
     pub caller: Option<Caller>,
     /// The record had a kernel console/log prefix.
     pub prefixed: bool,
-    /// The trace line, for the generic fields of `events`.
-    pub trace: Option<&'a TraceLine<'a>>,
+    /// The trace event's name (or `trace_printk` caller), for `events`.
+    pub name: Option<&'a [u8]>,
+    /// The trace event's payload (after `name: `), for the generic fields of `events`.
+    pub payload: Option<&'a [u8]>,
     /// The message text after prefixes.
     pub msg: &'a [u8],
     /// The original physical text, for evidence.
@@ -188,8 +190,38 @@ pub struct Event<'a> {
 }
 
 /// Recognise the event in a record, if any.
-pub fn recognize<'a>(r: &'a Record<'a>) -> Option<Event<'a>> {
-    let base = |kind: EventKind<'a>, trace: Option<&'a TraceLine<'a>>| Event {
+pub fn recognize<'a>(r: &Record<'a>) -> Option<Event<'a>> {
+    kind_of(r).map(|k| assemble(r, k))
+}
+
+/// What event a record holds, if any (the expensive half of [`recognize`],
+/// which the parallel reader runs on its workers).
+pub fn kind_of<'a>(r: &Record<'a>) -> Option<EventKind<'a>> {
+    match &r.body {
+        Body::Trace(t) => Some(trace_kind(t)),
+        Body::Kernel(text) => kernel_kind(text),
+        Body::Framing(Framing::Lost { cpu, count }) => Some(EventKind::Lost {
+            cpu: *cpu,
+            count: *count,
+        }),
+        Body::Framing(Framing::EventsDropped {
+            cpu: Some(cpu),
+            count,
+        }) => Some(EventKind::Lost {
+            cpu: *cpu,
+            count: *count,
+        }),
+        _ => None,
+    }
+}
+
+/// The event of kind `kind` found in record `r` ([`kind_of`]).
+pub fn assemble<'a>(r: &Record<'a>, kind: EventKind<'a>) -> Event<'a> {
+    let trace = match &r.body {
+        Body::Trace(t) => Some(t),
+        _ => None,
+    };
+    Event {
         pos: r.pos,
         lines: r.lines,
         kind,
@@ -201,31 +233,10 @@ pub fn recognize<'a>(r: &'a Record<'a>) -> Option<Event<'a>> {
         wall_s: r.prefixes.wall_s,
         caller: r.prefixes.caller,
         prefixed: r.prefixes.is_kernel(),
-        trace,
+        name: trace.map(|t| t.body.name),
+        payload: trace.map(|t| t.body.payload),
         msg: r.msg,
         text: r.original,
-    };
-    match &r.body {
-        Body::Trace(t) => Some(base(trace_kind(t), Some(t))),
-        Body::Kernel(text) => kernel_kind(text).map(|k| base(k, None)),
-        Body::Framing(Framing::Lost { cpu, count }) => Some(base(
-            EventKind::Lost {
-                cpu: *cpu,
-                count: *count,
-            },
-            None,
-        )),
-        Body::Framing(Framing::EventsDropped {
-            cpu: Some(cpu),
-            count,
-        }) => Some(base(
-            EventKind::Lost {
-                cpu: *cpu,
-                count: *count,
-            },
-            None,
-        )),
-        _ => None,
     }
 }
 

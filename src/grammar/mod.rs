@@ -142,7 +142,8 @@ pub fn classify<'a>(text: &'a [u8], pre: &Prefixes) -> Body<'a> {
     let kernel_prefixed = pre.is_kernel();
     // Dump lines come with a console prefix: try the latency grammar first there.
     if kernel_prefixed {
-        if let Ok((_, l)) = trace::latency_line(t) {
+        // Untrimmed: the latency grammar knows where ftrace put the comm field.
+        if let Ok((_, l)) = trace::latency_line(text) {
             return Body::Trace(l);
         }
         if let Ok((_, l)) = trace::normal_line(t) {

@@ -156,38 +156,66 @@ fn task_pid<'a, T>(
 /// `  <idle>-0         0d.h1.    5us+: ...`,
 /// `      ls-4734    2d..1. 106439.675570920: bprint: ...` (`trace-cmd report -l -t`).
 pub fn latency_line(i: &[u8]) -> IResult<&[u8], TraceLine<'_>> {
-    let t = trim_start(i);
-    // The pid's dash sits at most 8 + 16 bytes in (8-character comm, indentation).
-    let lim = t.len().min(25);
-    for dash in 0..lim {
-        if t[dash] == b'-' {
-            if let Some(line) = latency_after_dash(t, dash) {
-                return Ok((&[], line));
-            }
+    // The comm field is `%8.8s`: in a line as ftrace printed it, the dash
+    // before the pid is its ninth byte. Try that first.
+    if i.get(COMM_WIDTH) == Some(&b'-') {
+        if let Some(line) = latency_after_dash(i, COMM_WIDTH) {
+            return Ok((&[], line));
         }
+    }
+    let t = trim_start(i);
+    // Otherwise (indented or shifted) the pid's dash sits at most 8 + 16
+    // bytes in (8-character comm, indentation).
+    let lim = t.len().min(25);
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b'-', &t[from..lim]) {
+        let dash = from + p;
+        if let Some(line) = latency_after_dash(t, dash) {
+            return Ok((&[], line));
+        }
+        from = dash + 1;
     }
     fail(i)
 }
 
-/// Digits at `t[k..]` as a u64, with the index after them.
-#[inline]
-fn digits_at(t: &[u8], mut k: usize) -> Option<(u64, usize)> {
-    let start = k;
+/// Width of the latency format's comm field (`%8.8s`).
+const COMM_WIDTH: usize = 8;
+
+/// Digits at `t[k..]` as a u64, with the index after them. Up to 19 digits
+/// cannot overflow and take the fast loop; longer runs are checked.
+#[inline(always)]
+fn digits_at(t: &[u8], k: usize) -> Option<(u64, usize)> {
+    let s = t.get(k..)?;
+    let fast = s.len().min(19);
     let mut n: u64 = 0;
-    while let Some(&c) = t.get(k) {
-        let d = c.wrapping_sub(b'0');
+    let mut j = 0;
+    while j < fast {
+        let d = s[j].wrapping_sub(b'0');
         if d > 9 {
             break;
         }
-        n = n.checked_mul(10)?.checked_add(d as u64)?;
-        k += 1;
+        n = n * 10 + d as u64;
+        j += 1;
     }
-    (k > start).then_some((n, k))
+    if j == 0 {
+        return None;
+    }
+    if j == fast {
+        while let Some(&c) = s.get(j) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            n = n.checked_mul(10)?.checked_add(d as u64)?;
+            j += 1;
+        }
+    }
+    Some((n, k + j))
 }
 
-#[inline]
+#[inline(always)]
 fn spaces_at(t: &[u8], mut k: usize) -> usize {
-    while matches!(t.get(k), Some(b' ' | b'\t')) {
+    while k < t.len() && (t[k] == b' ' || t[k] == b'\t') {
         k += 1;
     }
     k
@@ -196,6 +224,7 @@ fn spaces_at(t: &[u8], mut k: usize) -> usize {
 /// The rest of a latency line after the dash before the pid:
 /// `pid<spaces>CPU<flags><spaces>TIMESTAMP<sep>: body`, scanned in one pass.
 fn latency_after_dash(t: &[u8], dash: usize) -> Option<TraceLine<'_>> {
+    let n = t.len();
     let (pid, k) = digits_at(t, dash + 1)?;
     let pid = u32::try_from(pid).ok()?;
     let k2 = spaces_at(t, k);
@@ -205,12 +234,15 @@ fn latency_after_dash(t: &[u8], dash: usize) -> Option<TraceLine<'_>> {
     let (cpu, k) = digits_at(t, k2)?;
     let cpu = u32::try_from(cpu).ok()?;
     // Flags: 4 to 8 non-blank characters glued to the CPU, the first not a digit.
+    if k >= n || t[k].is_ascii_digit() {
+        return None;
+    }
+    let lim = n.min(k + 9);
     let mut f = k;
-    while f < t.len() && f - k < 9 && t[f] != b' ' && t[f] != b'\t' {
+    while f < lim && t[f] != b' ' && t[f] != b'\t' {
         f += 1;
     }
-    let fl = f - k;
-    if !(4..=8).contains(&fl) || t[k].is_ascii_digit() {
+    if !(4..=8).contains(&(f - k)) {
         return None;
     }
     let flags = &t[k..f];
@@ -225,8 +257,8 @@ fn latency_after_dash(t: &[u8], dash: usize) -> Option<TraceLine<'_>> {
             let start = k + 1;
             let mut ns: u64 = 0;
             k = start;
-            while let Some(&c) = t.get(k) {
-                let d = c.wrapping_sub(b'0');
+            while k < n {
+                let d = t[k].wrapping_sub(b'0');
                 if d > 9 {
                     break;
                 }
@@ -238,9 +270,7 @@ fn latency_after_dash(t: &[u8], dash: usize) -> Option<TraceLine<'_>> {
             if k == start {
                 return None;
             }
-            for _ in (k - start).min(9)..9 {
-                ns *= 10;
-            }
+            ns *= POW10[9 - (k - start).min(9)];
             let total = int.checked_mul(1_000_000_000)?.checked_add(ns)?;
             if t.get(k) != Some(&b':') {
                 return None;
@@ -284,6 +314,20 @@ fn latency_after_dash(t: &[u8], dash: usize) -> Option<TraceLine<'_>> {
         body: event_body(rest),
     })
 }
+
+/// Powers of ten up to 10^9, to scale a fraction to nanoseconds.
+const POW10: [u64; 10] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+];
 
 /// After the `:` of the context prefix: one space then the body, or end of line.
 fn body_start(r: &[u8]) -> Option<&[u8]> {

@@ -142,7 +142,7 @@ enum Open {
 }
 
 /// The record being built.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Pending {
     active: bool,
     pos: Pos,
@@ -160,7 +160,7 @@ struct Pending {
 }
 
 /// The repair stage.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Repairer {
     enabled: bool,
     max_bytes: usize,
@@ -182,7 +182,7 @@ pub struct Repairer {
 }
 
 /// Lines held back at the start of an input.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Warmup {
     done: bool,
     bytes: Vec<u8>,
@@ -218,6 +218,41 @@ impl Repairer {
             splits: Vec::new(),
             warm: Warmup::default(),
         }
+    }
+
+    /// A copy of this repairer for the rest of the input when, from here
+    /// on, it decides line by line: repair is off, or the warm-up is over,
+    /// nothing is buffered, the input was found not wrapped for good and
+    /// its quoted-printable verdict is final and negative. Its only state
+    /// that crosses lines is the start of the last record, which matters
+    /// only to a line that begins with a blank ([`Repairer::line_may_continue`]):
+    /// such a copy can take any run of lines that does not begin with one.
+    pub fn per_line(&self) -> Option<Repairer> {
+        let settled = self.warm.done
+            && !self.pend.active
+            && self.width.settled()
+            && self.qp.settled()
+            && !self.qp.active();
+        (!self.enabled || settled).then(|| Repairer {
+            line_buf: Vec::new(),
+            work: Vec::new(),
+            splits: Vec::new(),
+            pend: Pending::default(),
+            warm: Warmup {
+                done: true,
+                ..Warmup::default()
+            },
+            ..self.clone()
+        })
+    }
+
+    /// Whether a physical line starting with `first` could depend on the
+    /// lines before it in a per-line repairer ([`Repairer::per_line`]):
+    /// after clean-up and unquoting it might begin with a blank, which makes
+    /// it a candidate `dmesg` continuation line. Only ASCII graphic
+    /// characters other than `>` are safe.
+    pub fn line_may_continue(first: Option<u8>) -> bool {
+        !matches!(first, Some(0x21..=0x7e)) || first == Some(b'>')
     }
 
     /// Take one physical line; emit zero or more finished records.

@@ -29,7 +29,7 @@ pub struct Norm {
 /// Quoted-printable state of one input: decoding starts at the first line
 /// that shows QP evidence (looked for in the first [`QP_LOOK_LINES`] lines)
 /// and stays on for the rest of the input.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Qp {
     active: bool,
     weak_seen: u32,
@@ -44,6 +44,11 @@ impl Qp {
     /// Whether decoding is on.
     pub fn active(&self) -> bool {
         self.active
+    }
+
+    /// Whether the verdict is final: evidence is no longer looked for.
+    pub fn settled(&self) -> bool {
+        self.active || self.looked >= QP_LOOK_LINES
     }
 
     /// Look at a line (quote markers removed) for QP evidence.

@@ -106,6 +106,11 @@ impl Width {
         }
     }
 
+    /// Whether the input was found not wrapped for good.
+    pub fn settled(&self) -> bool {
+        self.settled
+    }
+
     /// Whether the input so far looks hard-wrapped.
     pub fn wrapped(&self) -> bool {
         self.overlong < 2 || u64::from(self.overlong) * 20 <= u64::from(self.nonblank)

@@ -205,7 +205,7 @@ fn fields<'a>(e: &Event<'a>) -> Option<Fields<'a>> {
             ..Fields::default()
         },
         EventKind::Trace => Fields {
-            payload: e.trace.map(|t| lossy(t.body.payload)),
+            payload: e.payload.map(lossy),
             ..Fields::default()
         },
     })
@@ -230,10 +230,7 @@ pub fn event_json(e: &Event<'_>) -> Option<Vec<u8>> {
         lines: e.lines,
         kind: e.kind.name(),
         eb,
-        event: e
-            .trace
-            .filter(|t| !t.body.name.is_empty())
-            .map(|t| lossy(t.body.name)),
+        event: e.name.filter(|n| !n.is_empty()).map(lossy),
         cpu: e.cpu,
         pid: e.pid,
         comm: (!e.comm.is_empty()).then(|| lossy(e.comm)),
@@ -286,11 +283,19 @@ impl<W: Write> EventWriter<W> {
 
 impl<W: Write> RecordSink for EventWriter<W> {
     fn record(&mut self, r: &Record<'_>) {
+        self.record_event(r, event::recognize(r).as_ref());
+    }
+
+    fn wants_events(&self) -> bool {
+        true
+    }
+
+    fn record_event(&mut self, _r: &Record<'_>, e: Option<&event::Event<'_>>) {
         if self.error.is_some() {
             return;
         }
-        if let Some(e) = event::recognize(r) {
-            if let Err(err) = self.write_event(&e) {
+        if let Some(e) = e {
+            if let Err(err) = self.write_event(e) {
                 self.error = Some(err);
             }
         }

@@ -47,6 +47,21 @@ fn capture() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn records(data: &[u8], read_size: usize, cap: usize) -> Vec<(u64, u64, String, String)> {
+    let opts = ReadOptions {
+        line_cap: cap,
+        read_size,
+        ..ReadOptions::default()
+    };
+    records_with(data, &opts)
+        .into_iter()
+        .map(|(line, offset, class, text, ..)| (line, offset, class, text))
+        .collect()
+}
+
+type Full = (u64, u64, String, String, String, u32, u16, u8, bool, String);
+
+/// Every field of every record, with these options.
+fn records_with(data: &[u8], opts: &ReadOptions) -> Vec<Full> {
     let mut out = Vec::new();
     let mut sink = |r: &Record<'_>| {
         out.push((
@@ -54,29 +69,83 @@ fn records(data: &[u8], read_size: usize, cap: usize) -> Vec<(u64, u64, String, 
             r.pos.offset,
             r.class.name().to_string(),
             String::from_utf8_lossy(r.text).into_owned(),
+            String::from_utf8_lossy(r.original).into_owned(),
+            r.lines,
+            r.repairs,
+            r.clean,
+            r.truncated,
+            format!("{:?} {:?}", r.prefixes, r.body),
         ))
     };
-    let opts = ReadOptions {
-        line_cap: cap,
-        read_size,
-        ..ReadOptions::default()
-    };
-    read_input(0, data, &opts, &mut sink);
+    read_input(0, data, opts, &mut sink);
     out
 }
 
-fn report(data: &[u8], read_size: usize) -> String {
-    let mut an = Analysis::new(1000);
-    let opts = ReadOptions {
-        read_size,
+/// Options that parse on `threads` threads from the first byte, in batches
+/// of `batch` records.
+fn parallel(threads: usize, batch: usize) -> ReadOptions {
+    ReadOptions {
+        threads,
+        parallel_after: 0,
+        batch_records: batch,
         ..ReadOptions::default()
-    };
-    read_input(0, data, &opts, &mut an);
+    }
+}
+
+/// `data` repeated until it has enough lines for the repair stage to settle
+/// (so that raw lines go to the workers).
+fn long(data: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    let mut piece = data.to_vec();
+    if !piece.ends_with(b"\n") {
+        piece.push(b'\n');
+    }
+    while v.iter().filter(|&&c| c == b'\n').count() < 5200 {
+        v.extend_from_slice(&piece);
+        // A long console line now and then, as in a real capture, so the
+        // input is not taken for a hard-wrapped paste.
+        v.extend_from_slice(LINES[1].as_bytes());
+        v.push(b'\n');
+    }
+    v
+}
+
+fn report(data: &[u8], read_size: usize) -> String {
+    report_with(
+        data,
+        &ReadOptions {
+            read_size,
+            ..ReadOptions::default()
+        },
+    )
+}
+
+fn report_with(data: &[u8], opts: &ReadOptions) -> String {
+    let mut an = Analysis::new(1000);
+    read_input(0, data, opts, &mut an);
     tracesift::record::RecordSink::end_input(&mut an, 0);
     let findings = tracesift::rules::evaluate(&mut an);
     let mut out = Vec::new();
     tracesift::report::json::write(&mut out, &an, &findings, &[]).unwrap();
     String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+proptest! {
+    // Inputs long enough for raw lines to go to the workers: fewer cases.
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn same_records_when_workers_repair_raw_lines(
+        data in capture(),
+        threads in 2usize..4,
+        batch in 1usize..40,
+    ) {
+        let data = long(&data);
+        let seq = ReadOptions::default();
+        let par = parallel(threads, batch);
+        prop_assert_eq!(records_with(&data, &par), records_with(&data, &seq));
+        prop_assert_eq!(report_with(&data, &par), report_with(&data, &seq));
+    }
 }
 
 proptest! {
@@ -107,6 +176,18 @@ proptest! {
     }
 
     #[test]
+    fn same_records_and_findings_whatever_the_threads(
+        data in capture(),
+        threads in 2usize..4,
+        batch in 1usize..9,
+    ) {
+        let seq = ReadOptions::default();
+        let par = parallel(threads, batch);
+        prop_assert_eq!(records_with(&data, &par), records_with(&data, &seq));
+        prop_assert_eq!(report_with(&data, &par), report_with(&data, &seq));
+    }
+
+    #[test]
     fn line_cap_bounds_every_record(data in capture(), cap in 1usize..200) {
         for (_, _, _, text) in records(&data, 7, cap) {
             // Clean-up only removes bytes, so a record is never longer than the cap.
@@ -126,4 +207,42 @@ fn classes_add_up_for_random_input() {
     st.end_input(0);
     let total: u64 = st.total_classes().iter().sum();
     assert_eq!(total, sum.lines);
+}
+
+/// Raw lines go to the workers, batches must be cut inside a long run of
+/// indented lines (each may continue the one before), and clean-up and
+/// repair work on the workers: the records are still the sequential ones.
+#[test]
+fn parallel_reader_matches_across_forced_cuts() {
+    let mut data = Vec::new();
+    for i in 0..6000 {
+        data.extend_from_slice(LINES[i % 3].as_bytes());
+        data.push(b'\n');
+    }
+    // A multi-line dmesg record: indented continuation lines.
+    data.extend_from_slice(b"[ 1.000000] BTRFS info (device sda): leaf 30425088 gen 7\n");
+    for i in 0..300 {
+        data.extend_from_slice(
+            format!("               item {i} key (256 INODE_ITEM 0) itemoff 16123\n").as_bytes(),
+        );
+    }
+    // Console residue the workers must clean, quoting, a joined record.
+    data.extend_from_slice(b"\x1b[0;32m[  OK  ] Started\r\n> quoted line\n\0\0[ 2.0] x\r y\n");
+    data.extend_from_slice(LINES[22].as_bytes());
+    data.push(b'\n');
+    for i in 0..3000 {
+        data.extend_from_slice(LINES[(i % 4) + 1].as_bytes());
+        data.push(b'\n');
+    }
+    let seq = ReadOptions::default();
+    let want = records_with(&data, &seq);
+    for (threads, batch) in [(2, 1), (2, 3), (3, 7), (2, 64)] {
+        let par = parallel(threads, batch);
+        assert_eq!(
+            records_with(&data, &par),
+            want,
+            "threads {threads}, batch {batch}"
+        );
+        assert_eq!(report_with(&data, &par), report_with(&data, &seq));
+    }
 }

@@ -7,6 +7,8 @@
 //! rule (an unrecognised line that directly follows a trace event, or an
 //! indented line after a kernel message, continues that record).
 
+mod parallel;
+
 use std::io::Read;
 
 use crate::grammar::{self, Body, LineClass};
@@ -46,6 +48,19 @@ pub trait RecordSink {
     /// One record.
     fn record(&mut self, r: &Record<'_>);
 
+    /// Whether the sink recognises events in its records: then the parallel
+    /// reader recognises them on its worker threads and calls
+    /// [`RecordSink::record_event`] instead of [`RecordSink::record`].
+    fn wants_events(&self) -> bool {
+        false
+    }
+
+    /// One record with its event already recognised
+    /// ([`crate::event::recognize`]); the same as `record` otherwise.
+    fn record_event(&mut self, r: &Record<'_>, _event: Option<&crate::event::Event<'_>>) {
+        self.record(r)
+    }
+
     /// The input with this index has ended (after its last record).
     fn end_input(&mut self, _input: u32) {}
 
@@ -70,6 +85,27 @@ pub struct ReadOptions {
     pub read_size: usize,
     /// Whether the paste-repair stage runs.
     pub repair: bool,
+    /// Threads that parse records (1: everything on the calling thread).
+    /// Above 1, an input larger than [`PARALLEL_AFTER`] bytes is parsed
+    /// on `threads` worker threads; the records, and so every result, are
+    /// the same.
+    pub threads: usize,
+    /// With several threads, an input is read on one thread up to this many
+    /// bytes and the rest is parsed in parallel.
+    pub parallel_after: u64,
+    /// Records (or raw lines) per parallel batch.
+    pub batch_records: usize,
+}
+
+/// Default [`ReadOptions::parallel_after`]: small inputs are not worth a thread.
+pub const PARALLEL_AFTER: u64 = 4 << 20;
+
+/// Default [`ReadOptions::batch_records`].
+pub const BATCH_RECORDS: usize = 4096;
+
+/// Threads worth using on this machine for [`ReadOptions::threads`].
+pub fn available_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl Default for ReadOptions {
@@ -78,6 +114,9 @@ impl Default for ReadOptions {
             line_cap: crate::input::DEFAULT_LINE_CAP,
             read_size: crate::input::DEFAULT_READ_SIZE,
             repair: true,
+            threads: 1,
+            parallel_after: PARALLEL_AFTER,
+            batch_records: BATCH_RECORDS,
         }
     }
 }
@@ -134,6 +173,50 @@ impl Continuation {
     }
 }
 
+/// The part of the reader after repair: the continuation rule and the sink,
+/// sequential at first, then (for a large input) through a [`parallel::Pipeline`].
+struct Back<'s> {
+    cont: Continuation,
+    sink: &'s mut dyn RecordSink,
+    pipeline: Option<parallel::Pipeline>,
+    stopped: bool,
+}
+
+impl Back<'_> {
+    fn emit(&mut self, l: &Logical<'_>) {
+        if self.stopped {
+            return;
+        }
+        if let Some(p) = self.pipeline.as_mut() {
+            p.push(l, &mut self.cont, self.sink);
+        } else {
+            let (prefixes, msg) = prefix::peel(l.text);
+            let body = grammar::classify(msg, &prefixes);
+            let class = self.cont.classify(&body, &prefixes, msg);
+            self.sink.record(&Record {
+                pos: l.pos,
+                lines: l.lines,
+                text: l.text,
+                original: l.original,
+                prefixes,
+                msg,
+                body,
+                class,
+                clean: l.clean,
+                truncated: l.truncated,
+                repairs: l.repairs,
+            });
+        }
+        self.stopped = self.sink.stopped();
+    }
+
+    fn finish(&mut self) {
+        if let Some(p) = self.pipeline.take() {
+            p.finish(&mut self.cont, self.sink);
+        }
+    }
+}
+
 /// Read one input to its end, pushing every record to `sink`.
 ///
 /// I/O errors end the input early; what was read before is already in the
@@ -146,37 +229,44 @@ pub fn read_input<R: Read>(
 ) -> (ReadSummary, Option<std::io::Error>) {
     let mut reader = LineReader::with_limits(rdr, opts.line_cap, opts.read_size);
     let mut repairer = Repairer::with_limit(opts.repair, opts.line_cap);
-    let mut cont = Continuation::default();
+    let mut back = Back {
+        cont: Continuation::default(),
+        sink,
+        pipeline: None,
+        stopped: false,
+    };
     let mut scratch = Vec::new();
     let mut lines = 0u64;
-    let stop = std::cell::Cell::new(false);
-    let mut emit = |l: &Logical<'_>| {
-        let (prefixes, msg) = prefix::peel(l.text);
-        let body = grammar::classify(msg, &prefixes);
-        let class = cont.classify(&body, &prefixes, msg);
-        let rec = Record {
-            pos: l.pos,
-            lines: l.lines,
-            text: l.text,
-            original: l.original,
-            prefixes,
-            msg,
-            body,
-            class,
-            clean: l.clean,
-            truncated: l.truncated,
-            repairs: l.repairs,
-        };
-        sink.record(&rec);
-        stop.set(sink.stopped());
-    };
     let err = loop {
-        if stop.get() {
+        if back.stopped {
             break None;
+        }
+        if back.pipeline.is_none() && opts.threads > 1 && reader.bytes_read() >= opts.parallel_after
+        {
+            back.pipeline = parallel::Pipeline::start(
+                opts.threads,
+                opts.batch_records,
+                back.sink.wants_events(),
+            );
         }
         match reader.next_line() {
             Ok(Some(raw)) => {
                 lines += 1;
+                if let Some(p) = back.pipeline.as_mut() {
+                    if !p.physical()
+                        && lines % 16 == 0
+                        && !Repairer::line_may_continue(raw.bytes.first().copied())
+                    {
+                        if let Some(r) = repairer.per_line() {
+                            p.go_physical(r, &mut back.cont, back.sink);
+                        }
+                    }
+                    if p.physical() {
+                        p.push_raw(input, &raw, &mut back.cont, back.sink);
+                        back.stopped = back.sink.stopped();
+                        continue;
+                    }
+                }
                 let (text, flags) = clean(raw.bytes, &mut scratch);
                 let phys = PhysLine {
                     pos: Pos {
@@ -188,13 +278,14 @@ pub fn read_input<R: Read>(
                     clean: flags,
                     truncated: raw.truncated,
                 };
-                repairer.push(phys, &mut emit);
+                repairer.push(phys, &mut |l| back.emit(l));
             }
             Ok(None) => break None,
             Err(e) => break Some(e),
         }
     };
-    repairer.finish(&mut emit);
+    repairer.finish(&mut |l| back.emit(l));
+    back.finish();
     (
         ReadSummary {
             lines,

@@ -1,0 +1,557 @@
+//! Reading one input on several cores, with the same records in the same
+//! order as the sequential reader.
+//!
+//! The stages with cross-line state stay on the calling thread: line
+//! splitting, paste repair while it still learns about the input, the
+//! continuation rule and the sink. What is stateless per record, peeling the
+//! prefixes, running the grammars and recognising events, runs on worker
+//! threads:
+//!
+//! ```text
+//!  caller: lines → clean → repair ─▶ logical batch ───────────────────┐
+//!     or   lines ──────────────────▶ physical batch (raw lines) ─────┤
+//!                                                                     ▼
+//!  worker n % k:  [clean → per-line repair] → peel → classify → recognize
+//!                                                                     │
+//!  caller: ◀─ batches taken back in sequence ─ continuation → sink ◀──┘
+//! ```
+//!
+//! Once the repair stage decides line by line ([`Repairer::per_line`]: the
+//! input was found not hard-wrapped, nothing is buffered), whole raw lines
+//! go to the workers, which clean and repair them themselves. Such a batch
+//! starts only at a line that cannot be a continuation of the one before it
+//! ([`Repairer::line_may_continue`]); if no such line comes for a long
+//! while, the caller waits for every batch out and hands the last worker's
+//! repairer to the next batch, so the result is exact either way.
+//!
+//! A batch and the records parsed from it travel together in a self-cell
+//! (the records borrow the batch's bytes). Batch `n` always goes to worker
+//! `n % workers` and each worker answers in the order it was asked, so the
+//! caller reads the answers back in sequence with no reordering buffer. At
+//! most [`IN_FLIGHT_PER_WORKER`] batches per worker are out at once, which
+//! bounds memory; batch buffers are recycled.
+
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::JoinHandle;
+
+use self_cell::self_cell;
+
+use super::{Continuation, Record, RecordSink};
+use crate::event::{self, EventKind};
+use crate::grammar;
+use crate::input::{clean, Pos, RawLine};
+use crate::prefix;
+use crate::repair::{Logical, PhysLine, Repairer};
+
+/// A batch is sent once it holds this many bytes, or its record limit
+/// ([`super::ReadOptions::batch_records`]).
+const BATCH_BYTES: usize = 512 * 1024;
+/// Batches out per worker (queued, being parsed, or parsed and waiting).
+const IN_FLIGHT_PER_WORKER: usize = 3;
+
+/// Bytes `a..b` of a batch's own bytes, or of the raw batch it came from.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    a: u32,
+    b: u32,
+    raw: bool,
+}
+
+/// Where `t` lies in `hay`, if it is a slice of it (address arithmetic only).
+fn within(hay: &[u8], t: &[u8]) -> Option<(u32, u32)> {
+    let base = hay.as_ptr() as usize;
+    let p = t.as_ptr() as usize;
+    (p >= base && p + t.len() <= base + hay.len() && !hay.is_empty())
+        .then(|| ((p - base) as u32, (p - base + t.len()) as u32))
+}
+
+/// Where one logical record's texts are in its batch.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    pos: Pos,
+    lines: u32,
+    text: Span,
+    original: Span,
+    clean: u8,
+    truncated: bool,
+    repairs: u16,
+}
+
+/// The owned side of a batch: the records' bytes and where each one is.
+#[derive(Debug, Default)]
+pub struct Batch {
+    bytes: Vec<u8>,
+    slots: Vec<Slot>,
+}
+
+impl Batch {
+    fn push(&mut self, l: &Logical<'_>) {
+        self.push_from(l, &[]);
+    }
+
+    /// Add a record whose texts may be slices of `raw` (the raw batch the
+    /// worker repairs): those are not copied.
+    fn push_from(&mut self, l: &Logical<'_>, raw: &[u8]) {
+        let span = |bytes: &mut Vec<u8>, t: &[u8]| match within(raw, t) {
+            Some((a, b)) => Span { a, b, raw: true },
+            None => {
+                let a = bytes.len() as u32;
+                bytes.extend_from_slice(t);
+                Span {
+                    a,
+                    b: bytes.len() as u32,
+                    raw: false,
+                }
+            }
+        };
+        let text = span(&mut self.bytes, l.text);
+        // Most records are one unrepaired line: their original is their text.
+        let same = l.original.as_ptr() == l.text.as_ptr() && l.original.len() == l.text.len();
+        let original = if same || l.original == l.text {
+            text
+        } else {
+            span(&mut self.bytes, l.original)
+        };
+        self.slots.push(Slot {
+            pos: l.pos,
+            lines: l.lines,
+            text,
+            original,
+            clean: l.clean,
+            truncated: l.truncated,
+            repairs: l.repairs,
+        });
+    }
+
+    fn full(&self, records: usize) -> bool {
+        self.bytes.len() >= BATCH_BYTES || self.slots.len() >= records
+    }
+
+    fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.slots.clear();
+    }
+}
+
+/// A batch of raw physical lines, with the per-line repairer that takes them.
+#[derive(Debug)]
+struct PhysBatch {
+    input: u32,
+    bytes: Vec<u8>,
+    /// (number, offset, start, end, truncated) of each line.
+    lines: Vec<(u64, u64, u32, u32, bool)>,
+    repairer: Repairer,
+}
+
+impl PhysBatch {
+    fn push(&mut self, raw: &RawLine<'_>) {
+        let a = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(raw.bytes);
+        self.lines.push((
+            raw.number,
+            raw.offset,
+            a,
+            self.bytes.len() as u32,
+            raw.truncated,
+        ));
+    }
+
+    fn full(&self, records: usize) -> bool {
+        self.bytes.len() >= BATCH_BYTES || self.lines.len() >= records
+    }
+
+    /// Far past full: time to cut even where a line may continue.
+    fn overfull(&self, records: usize) -> bool {
+        self.bytes.len() >= 4 * BATCH_BYTES || self.lines.len() >= 4 * records
+    }
+
+    /// Clean and repair the lines into logical records.
+    fn repair(&mut self, out: &mut Batch) {
+        let mut scratch = Vec::new();
+        let input = self.input;
+        let bytes = &self.bytes;
+        let repairer = &mut self.repairer;
+        // Where the next byte that clean-up cares about is (`\r`, ESC, NUL):
+        // lines before it need no clean-up, with one search over the batch.
+        let mut dirty = 0usize;
+        for &(number, offset, a, b, truncated) in &self.lines {
+            let (a, b) = (a as usize, b as usize);
+            let raw = bytes.get(a..b).unwrap_or_default();
+            if dirty < a {
+                dirty = bytes
+                    .get(a..)
+                    .and_then(|rest| memchr::memchr3(b'\r', 0x1b, 0, rest))
+                    .map_or(usize::MAX, |p| a + p);
+            }
+            let (text, flags) = if dirty >= b {
+                (raw, 0)
+            } else {
+                clean(raw, &mut scratch)
+            };
+            let line = PhysLine {
+                pos: Pos {
+                    input,
+                    line: number,
+                    offset,
+                },
+                text,
+                clean: flags,
+                truncated,
+            };
+            repairer.push(line, &mut |l| out.push_from(l, bytes));
+        }
+        repairer.finish(&mut |l| out.push_from(l, bytes));
+    }
+}
+
+/// A batch of work for a worker.
+#[derive(Debug)]
+enum Job {
+    /// Logical records, repaired already.
+    Logical(Batch),
+    /// Raw lines to clean and repair first, and a logical batch to fill.
+    Physical(Box<PhysBatch>, Batch),
+}
+
+/// The owned side of a parsed batch: the logical records, and the raw
+/// batch they came from (returned for reuse, with its repairer).
+#[derive(Debug)]
+struct Owned {
+    batch: Batch,
+    phys: Option<Box<PhysBatch>>,
+}
+
+/// The records of a batch, borrowing its bytes, and the kinds of their
+/// events when the sink wants them (else empty).
+#[derive(Debug)]
+struct Records<'a> {
+    records: Vec<Record<'a>>,
+    kinds: Vec<Option<EventKind<'a>>>,
+}
+
+self_cell!(
+    /// A batch with its parsed records.
+    struct Parsed {
+        owner: Owned,
+        #[covariant]
+        dependent: Records,
+    }
+);
+
+/// Do a job: repair raw lines if need be, then peel, classify and
+/// recognise every record (the continuation rule is applied later, in
+/// order, by the caller).
+fn work(job: Job, events: bool) -> Parsed {
+    let owned = match job {
+        Job::Logical(batch) => Owned { batch, phys: None },
+        Job::Physical(mut phys, mut batch) => {
+            phys.repair(&mut batch);
+            Owned {
+                batch,
+                phys: Some(phys),
+            }
+        }
+    };
+    Parsed::new(owned, |o| {
+        let b = &o.batch;
+        let raw = o.phys.as_ref().map_or(&[][..], |p| &p.bytes[..]);
+        let at = |s: Span| {
+            let from = if s.raw { raw } else { &b.bytes[..] };
+            from.get(s.a as usize..s.b as usize).unwrap_or_default()
+        };
+        let mut records = Vec::with_capacity(b.slots.len());
+        let mut kinds = Vec::with_capacity(if events { b.slots.len() } else { 0 });
+        for s in &b.slots {
+            let text = at(s.text);
+            let (prefixes, msg) = prefix::peel(text);
+            let body = grammar::classify(msg, &prefixes);
+            records.push(Record {
+                pos: s.pos,
+                lines: s.lines,
+                text,
+                original: at(s.original),
+                prefixes,
+                msg,
+                class: body.class(),
+                body,
+                clean: s.clean,
+                truncated: s.truncated,
+                repairs: s.repairs,
+            });
+            if events {
+                kinds.push(records.last().and_then(event::kind_of));
+            }
+        }
+        Records { records, kinds }
+    })
+}
+
+struct Worker {
+    jobs: Option<Sender<Job>>,
+    results: Receiver<Parsed>,
+    handle: Option<JoinHandle<()>>,
+}
+
+/// The parallel back half of the reader: takes logical records in order,
+/// hands them to the sink in the same order.
+pub struct Pipeline {
+    workers: Vec<Worker>,
+    current: Batch,
+    spare: Vec<Batch>,
+    /// Sequence number of the next batch to send, and of the next to take back.
+    sent: usize,
+    taken: usize,
+    /// Workers recognise events.
+    events: bool,
+    /// Raw lines for the workers to repair, once repair decides line by line.
+    phys: Option<Box<PhysBatch>>,
+    /// Raw batches and repairers back from the workers (boxed as they travel).
+    #[allow(clippy::vec_box)]
+    spare_phys: Vec<Box<PhysBatch>>,
+    /// A per-line repairer as the caller's repairer left it.
+    template: Option<Repairer>,
+    /// The repairer returned with the last batch taken back (exact state).
+    last_repairer: Option<Repairer>,
+    /// The next raw batch needs `last_repairer` (see [`Pipeline::send_phys`]).
+    pending_handoff: bool,
+    /// Records per batch.
+    batch_records: usize,
+}
+
+impl Pipeline {
+    /// Start `workers` worker threads (at least one), which also recognise
+    /// events when `events` is set. `None` when the system cannot start a
+    /// thread; the caller then stays sequential.
+    pub fn start(workers: usize, batch_records: usize, events: bool) -> Option<Pipeline> {
+        let mut ws = Vec::new();
+        for k in 0..workers.max(1) {
+            let (job_tx, job_rx) = mpsc::channel::<Job>();
+            let (res_tx, res_rx) = mpsc::channel::<Parsed>();
+            let handle = std::thread::Builder::new()
+                .name(format!("tracesift-parse-{k}"))
+                .spawn(move || {
+                    for job in job_rx {
+                        if res_tx.send(work(job, events)).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .ok()?;
+            ws.push(Worker {
+                jobs: Some(job_tx),
+                results: res_rx,
+                handle: Some(handle),
+            });
+        }
+        Some(Pipeline {
+            workers: ws,
+            current: Batch::default(),
+            spare: Vec::new(),
+            sent: 0,
+            taken: 0,
+            events,
+            phys: None,
+            spare_phys: Vec::new(),
+            template: None,
+            last_repairer: None,
+            pending_handoff: false,
+            batch_records: batch_records.max(1),
+        })
+    }
+
+    /// Add one record; sends the batch when it is full and feeds the sink
+    /// whatever has come back.
+    pub fn push(&mut self, l: &Logical<'_>, cont: &mut Continuation, sink: &mut dyn RecordSink) {
+        self.current.push(l);
+        if self.current.full(self.batch_records) {
+            self.send(cont, sink);
+        }
+    }
+
+    /// Whether raw lines go to the workers now ([`Pipeline::go_physical`]).
+    pub fn physical(&self) -> bool {
+        self.template.is_some()
+    }
+
+    /// From now on take raw lines ([`Pipeline::push_raw`]), repaired on the
+    /// workers by copies of `repairer` (see [`Repairer::per_line`]). Call it
+    /// before a line that cannot continue the one before it.
+    pub fn go_physical(
+        &mut self,
+        repairer: Repairer,
+        cont: &mut Continuation,
+        sink: &mut dyn RecordSink,
+    ) {
+        self.send(cont, sink);
+        self.template = Some(repairer);
+    }
+
+    /// Add one raw line (physical mode).
+    pub fn push_raw(
+        &mut self,
+        input: u32,
+        raw: &RawLine<'_>,
+        cont: &mut Continuation,
+        sink: &mut dyn RecordSink,
+    ) {
+        let may_continue = Repairer::line_may_continue(raw.bytes.first().copied());
+        if let Some(p) = &self.phys {
+            if p.full(self.batch_records) && !may_continue {
+                self.send_phys(false, cont, sink);
+            } else if p.overfull(self.batch_records) {
+                self.send_phys(true, cont, sink);
+            }
+        }
+        if self.phys.is_none() {
+            let mut p = self.spare_phys.pop().unwrap_or_else(|| {
+                Box::new(PhysBatch {
+                    input,
+                    bytes: Vec::new(),
+                    lines: Vec::new(),
+                    repairer: Repairer::new(false),
+                })
+            });
+            p.input = input;
+            p.bytes.clear();
+            p.lines.clear();
+            self.phys = Some(p);
+        }
+        if let Some(p) = &mut self.phys {
+            p.push(raw);
+        }
+    }
+
+    /// Send the raw batch. With `handoff`, the next batch starts at a line
+    /// that may continue the last one: wait for every batch out and give the
+    /// next one the exact repairer state they left.
+    fn send_phys(&mut self, handoff: bool, cont: &mut Continuation, sink: &mut dyn RecordSink) {
+        let Some(mut p) = self.phys.take() else {
+            return;
+        };
+        // Batches start where lines cannot continue, so any copy of the
+        // template repairer will do; after a hand-off, the exact one.
+        let exact = self.last_repairer.take();
+        p.repairer = match (exact, &self.template) {
+            (Some(r), _) if self.pending_handoff => r,
+            (_, Some(t)) => t.clone(),
+            (_, None) => Repairer::new(false),
+        };
+        self.pending_handoff = false;
+        let out = self.spare.pop().unwrap_or_default();
+        self.dispatch(Job::Physical(p, out), cont, sink);
+        if handoff {
+            while self.take(true, cont, sink) {}
+            self.pending_handoff = true;
+        }
+    }
+
+    fn send(&mut self, cont: &mut Continuation, sink: &mut dyn RecordSink) {
+        if self.phys.is_some() {
+            self.send_phys(false, cont, sink);
+            return;
+        }
+        if self.current.is_empty() {
+            return;
+        }
+        let fresh = self.spare.pop().unwrap_or_default();
+        let batch = std::mem::replace(&mut self.current, fresh);
+        self.dispatch(Job::Logical(batch), cont, sink);
+    }
+
+    fn dispatch(&mut self, job: Job, cont: &mut Continuation, sink: &mut dyn RecordSink) {
+        // Bound what is out before adding to it.
+        let cap = IN_FLIGHT_PER_WORKER * self.workers.len();
+        while self.sent - self.taken >= cap {
+            if !self.take(true, cont, sink) {
+                break;
+            }
+        }
+        let k = self.sent % self.workers.len();
+        let sent = self.workers[k]
+            .jobs
+            .as_ref()
+            .is_some_and(|tx| tx.send(job).is_ok());
+        if sent {
+            self.sent += 1;
+        }
+        // Feed the sink what is ready without waiting.
+        while self.taken < self.sent && self.take(false, cont, sink) {}
+    }
+
+    /// Take back the next batch in sequence and feed its records to the
+    /// sink; with `wait == false` only if it is ready. Returns whether one
+    /// was taken.
+    fn take(&mut self, wait: bool, cont: &mut Continuation, sink: &mut dyn RecordSink) -> bool {
+        if self.taken == self.sent {
+            return false;
+        }
+        let w = &self.workers[self.taken % self.workers.len()];
+        let parsed = if wait {
+            w.results.recv().ok()
+        } else {
+            w.results.try_recv().ok()
+        };
+        let Some(parsed) = parsed else {
+            return false;
+        };
+        self.taken += 1;
+        let got = parsed.borrow_dependent();
+        for (i, r) in got.records.iter().enumerate() {
+            if sink.stopped() {
+                break;
+            }
+            let class = cont.classify(&r.body, &r.prefixes, r.msg);
+            let fixed;
+            let r = if class == r.class {
+                r
+            } else {
+                fixed = Record { class, ..*r };
+                &fixed
+            };
+            if self.events {
+                let e = got
+                    .kinds
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .map(|k| event::assemble(r, k));
+                sink.record_event(r, e.as_ref());
+            } else {
+                sink.record(r);
+            }
+        }
+        let owned = parsed.into_owner();
+        let mut batch = owned.batch;
+        batch.clear();
+        self.spare.push(batch);
+        if let Some(mut p) = owned.phys {
+            self.last_repairer = Some(std::mem::replace(&mut p.repairer, Repairer::new(false)));
+            self.spare_phys.push(p);
+        }
+        true
+    }
+
+    /// Send what is left and feed everything to the sink.
+    pub fn finish(mut self, cont: &mut Continuation, sink: &mut dyn RecordSink) {
+        self.send(cont, sink);
+        while self.take(true, cont, sink) {}
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        for w in &mut self.workers {
+            // Closing the job channel ends the worker's loop.
+            w.jobs = None;
+        }
+        for w in &mut self.workers {
+            if let Some(h) = w.handle.take() {
+                let _ = h.join();
+            }
+        }
+    }
+}
