@@ -164,29 +164,36 @@ fn bracket_time(t: &[u8]) -> Option<(u64, &[u8])> {
     if t.first() != Some(&b'[') {
         return None;
     }
+    let n = t.len();
     let mut k = 1;
-    while t.get(k) == Some(&b' ') {
+    while k < n && t[k] == b' ' {
         k += 1;
     }
+    // Seconds: at most 12 digits (31 700 years) on the fast path.
     let start = k;
+    let lim = n.min(start + 12);
     let mut secs: u64 = 0;
-    while let Some(&c) = t.get(k) {
-        let d = c.wrapping_sub(b'0');
+    while k < lim {
+        let d = t[k].wrapping_sub(b'0');
         if d > 9 {
             break;
         }
-        secs = secs.checked_mul(10)?.checked_add(d as u64)?;
+        secs = secs * 10 + d as u64;
         k += 1;
     }
-    if k == start || t.get(k) != Some(&b'.') {
+    if k == start || k == lim && t.get(k).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    if t.get(k) != Some(&b'.') {
         return None;
     }
     k += 1;
     let fstart = k;
+    let flim = n.min(fstart + 9);
     let mut ns: u64 = 0;
-    while let Some(&c) = t.get(k) {
-        let d = c.wrapping_sub(b'0');
-        if d > 9 || k - fstart == 9 {
+    while k < flim {
+        let d = t[k].wrapping_sub(b'0');
+        if d > 9 {
             break;
         }
         ns = ns * 10 + d as u64;
@@ -195,14 +202,26 @@ fn bracket_time(t: &[u8]) -> Option<(u64, &[u8])> {
     if k == fstart || t.get(k) != Some(&b']') {
         return None;
     }
-    for _ in k - fstart..9 {
-        ns *= 10;
-    }
+    ns *= POW10[9 - (k - fstart)];
     Some((
         secs.checked_mul(1_000_000_000)?.checked_add(ns)?,
         &t[k + 1..],
     ))
 }
+
+/// Powers of ten up to 10^9.
+const POW10: [u64; 10] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+];
 
 /// Whether `t` starts with `host kernel: ` (journalctl short-monotonic).
 fn journal_host(t: &[u8]) -> bool {

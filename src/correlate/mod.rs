@@ -11,7 +11,7 @@ pub mod reports;
 pub mod splat;
 
 use crate::event::{self, Event, EventKind};
-use crate::grammar::Body;
+use crate::grammar::{Body, TraceTs};
 use crate::record::{Record, RecordSink};
 
 /// Everything a run learned, fed record by record.
@@ -91,22 +91,48 @@ impl Analysis {
 
 impl RecordSink for Analysis {
     fn record(&mut self, r: &Record<'_>) {
-        self.record_event(r, event::recognize(r).as_ref());
+        self.record_kind(r, event::kind_of(r));
     }
 
     fn wants_events(&self) -> bool {
         true
     }
 
-    fn record_event(&mut self, r: &Record<'_>, e: Option<&Event<'_>>) {
+    fn light_traces(&self) -> bool {
+        true
+    }
+
+    fn light_trace(
+        &mut self,
+        pos: crate::input::Pos,
+        lines: u32,
+        cpu: Option<u32>,
+        ts: Option<TraceTs>,
+    ) {
+        // What `record_kind` does for such a record.
+        let i = pos.input as usize;
+        if self.lines.len() <= i {
+            self.lines.resize(i + 1, 0);
+        }
+        self.lines[i] += lines as u64;
+        self.coverage.event(pos.input, cpu, ts);
+        self.events += 1;
+    }
+
+    fn record_kind<'a>(&mut self, r: &Record<'a>, kind: Option<EventKind<'a>>) {
         let i = r.pos.input as usize;
         if self.lines.len() <= i {
             self.lines.resize(i + 1, 0);
         }
         self.lines[i] += r.lines as u64;
         self.coverage_of(r);
-        if let Some(e) = e {
-            self.event(e);
+        match kind {
+            // Counted, nothing more: most trace lines.
+            Some(EventKind::Trace | EventKind::Tracepoint { .. }) => self.events += 1,
+            Some(k) => {
+                self.event(&event::assemble(r, k));
+            }
+            None => {}
         }
     }
 

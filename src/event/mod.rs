@@ -253,23 +253,35 @@ pub fn trace_kind<'a>(t: &TraceLine<'a>) -> EventKind<'a> {
 /// the `alloc_extent_buffer` symbol), `read done, eb=15302115328 page_refs=3 eb level=0 fsid=...`,
 /// `called from btrfs_release_extent_buffer`, `!!! Validation failed, eb=15302115328 !!!`.
 pub fn debug_patch<'a>(symbol: &'a [u8], p: &'a [u8]) -> Option<EventKind<'a>> {
-    if let Some(r) = p.strip_prefix(b"read done, ") {
-        // `end_bbio_data_read: read done, ino=...` is a data read, not an eb.
-        if symbol != b"end_bbio_meta_read" && crate::fields::contains(symbol, b"_data_") {
-            return None;
+    // Dispatch on the first byte: most payloads are other events' fields.
+    match p.first() {
+        Some(b'r') => {
+            if let Some(r) = p.strip_prefix(b"read done, ") {
+                // `end_bbio_data_read: read done, ino=...` is a data read, not an eb.
+                if symbol != b"end_bbio_meta_read" && crate::fields::contains(symbol, b"_data_") {
+                    return None;
+                }
+                return eb_dump(r).map(EventKind::ReadDone);
+            }
         }
-        return eb_dump(r).map(EventKind::ReadDone);
-    }
-    if let Some(r) = p.strip_prefix(b"before release, ") {
-        return eb_dump(r).map(EventKind::BeforeRelease);
-    }
-    if let Some(f) = p.strip_prefix(b"called from ") {
-        let f = kernel::symbol_of(f);
-        return (!f.is_empty()).then_some(EventKind::CalledFrom { func: f });
-    }
-    if let Some(r) = p.strip_prefix(b"!!! Validation failed, eb=") {
-        let (_, eb) = dec_u64(r).ok()?;
-        return Some(EventKind::ValidationFailed { eb });
+        Some(b'b') => {
+            if let Some(r) = p.strip_prefix(b"before release, ") {
+                return eb_dump(r).map(EventKind::BeforeRelease);
+            }
+        }
+        Some(b'c') => {
+            if let Some(f) = p.strip_prefix(b"called from ") {
+                let f = kernel::symbol_of(f);
+                return (!f.is_empty()).then_some(EventKind::CalledFrom { func: f });
+            }
+        }
+        Some(b'!') => {
+            if let Some(r) = p.strip_prefix(b"!!! Validation failed, eb=") {
+                let (_, eb) = dec_u64(r).ok()?;
+                return Some(EventKind::ValidationFailed { eb });
+            }
+        }
+        _ => {}
     }
     // "%s: alloc eb=%llu len=%lu" with __func__ as %s; or printk-msg-only "alloc eb=...".
     let (func, r) = if let Some(r) = p.strip_prefix(b"alloc eb=") {

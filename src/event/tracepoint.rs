@@ -8,6 +8,10 @@ use crate::fields::{find_u64_after, uuid};
 
 /// Field names holding block starts, per tracepoint.
 fn fields_of(name: &[u8]) -> Option<&'static [&'static [u8]]> {
+    // Every name below starts with `btrfs_`, `add_` or `run_`.
+    if !matches!(name.first(), Some(b'b' | b'a' | b'r')) {
+        return None;
+    }
     Some(match name {
         b"btrfs_tree_read_lock"
         | b"btrfs_tree_lock"

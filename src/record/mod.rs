@@ -49,15 +49,36 @@ pub trait RecordSink {
     fn record(&mut self, r: &Record<'_>);
 
     /// Whether the sink recognises events in its records: then the parallel
-    /// reader recognises them on its worker threads and calls
-    /// [`RecordSink::record_event`] instead of [`RecordSink::record`].
+    /// reader finds their kinds on its worker threads and calls
+    /// [`RecordSink::record_kind`] instead of [`RecordSink::record`].
     fn wants_events(&self) -> bool {
         false
     }
 
-    /// One record with its event already recognised
-    /// ([`crate::event::recognize`]); the same as `record` otherwise.
-    fn record_event(&mut self, r: &Record<'_>, _event: Option<&crate::event::Event<'_>>) {
+    /// Whether the sink takes plain trace lines in short form
+    /// ([`RecordSink::light_trace`]): the parallel reader then sends a
+    /// record whose body is a trace line and whose event is a plain trace
+    /// event or a tracepoint, and that carries no `printk messages dropped`
+    /// marker, that way.
+    fn light_traces(&self) -> bool {
+        false
+    }
+
+    /// A plain trace line (see [`RecordSink::light_traces`]): where it is,
+    /// the physical lines it covers, its CPU and its timestamp. Only called
+    /// when `light_traces` is true.
+    fn light_trace(
+        &mut self,
+        _pos: Pos,
+        _lines: u32,
+        _cpu: Option<u32>,
+        _ts: Option<grammar::TraceTs>,
+    ) {
+    }
+
+    /// One record with the kind of its event already found
+    /// ([`crate::event::kind_of`]); the same as `record` otherwise.
+    fn record_kind<'a>(&mut self, r: &Record<'a>, _kind: Option<crate::event::EventKind<'a>>) {
         self.record(r)
     }
 
@@ -145,6 +166,13 @@ pub struct Continuation {
 const MAX_CONTINUATION: u32 = 16;
 
 impl Continuation {
+    /// Note a trace event record that was not classified here (the
+    /// parallel reader's short form): what `classify` does for one.
+    pub fn saw_trace(&mut self, prefixed: bool) {
+        self.prev = Some((LineClass::FtraceEvent, prefixed));
+        self.run = 0;
+    }
+
     /// The class of a record, given the records before it.
     pub fn classify(&mut self, body: &Body<'_>, pre: &Prefixes, msg: &[u8]) -> LineClass {
         let class = body.class();
@@ -247,6 +275,7 @@ pub fn read_input<R: Read>(
                 opts.threads,
                 opts.batch_records,
                 back.sink.wants_events(),
+                back.sink.wants_events() && back.sink.light_traces(),
             );
         }
         match reader.next_line() {

@@ -38,7 +38,7 @@ use self_cell::self_cell;
 
 use super::{Continuation, Record, RecordSink};
 use crate::event::{self, EventKind};
-use crate::grammar;
+use crate::grammar::{self, Body, TraceTs};
 use crate::input::{clean, Pos, RawLine};
 use crate::prefix;
 use crate::repair::{Logical, PhysLine, Repairer};
@@ -170,14 +170,19 @@ impl PhysBatch {
     }
 
     /// Clean and repair the lines into logical records.
+    ///
+    /// Most lines of a console capture are `[ time] ...` records that the
+    /// per-line repairer would send on unchanged; they skip it (see
+    /// [`Repairer::passed_through`]). Two searches over the whole batch
+    /// find the lines that need more: the next byte clean-up removes, and
+    /// the next `[` or non-breaking-space byte after a line's first byte.
     fn repair(&mut self, out: &mut Batch) {
         let mut scratch = Vec::new();
         let input = self.input;
         let bytes = &self.bytes;
         let repairer = &mut self.repairer;
-        // Where the next byte that clean-up cares about is (`\r`, ESC, NUL):
-        // lines before it need no clean-up, with one search over the batch.
         let mut dirty = 0usize;
+        let mut special = 0usize;
         for &(number, offset, a, b, truncated) in &self.lines {
             let (a, b) = (a as usize, b as usize);
             let raw = bytes.get(a..b).unwrap_or_default();
@@ -187,17 +192,42 @@ impl PhysBatch {
                     .and_then(|rest| memchr::memchr3(b'\r', 0x1b, 0, rest))
                     .map_or(usize::MAX, |p| a + p);
             }
+            let pos = Pos {
+                input,
+                line: number,
+                offset,
+            };
+            if dirty >= b && !truncated && raw.first() == Some(&b'[') {
+                if special <= a {
+                    special = bytes
+                        .get(a + 1..)
+                        .and_then(|rest| memchr::memchr2(b'[', 0xA0, rest))
+                        .map_or(usize::MAX, |p| a + 1 + p);
+                }
+                if special >= b && !crate::repair::is_elision(raw) {
+                    repairer.passed_through(raw);
+                    out.push_from(
+                        &Logical {
+                            pos,
+                            lines: 1,
+                            text: raw,
+                            original: raw,
+                            clean: 0,
+                            truncated: false,
+                            repairs: 0,
+                        },
+                        bytes,
+                    );
+                    continue;
+                }
+            }
             let (text, flags) = if dirty >= b {
                 (raw, 0)
             } else {
                 clean(raw, &mut scratch)
             };
             let line = PhysLine {
-                pos: Pos {
-                    input,
-                    line: number,
-                    offset,
-                },
+                pos,
                 text,
                 clean: flags,
                 truncated,
@@ -231,6 +261,23 @@ struct Owned {
 struct Records<'a> {
     records: Vec<Record<'a>>,
     kinds: Vec<Option<EventKind<'a>>>,
+    /// In order: the next full record, or a plain trace line in short form.
+    order: Vec<Entry>,
+}
+
+/// One record of a parsed batch, in order.
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    /// The next of `records`.
+    Full,
+    /// A plain trace line ([`RecordSink::light_trace`]).
+    Light {
+        pos: Pos,
+        lines: u32,
+        prefixed: bool,
+        cpu: Option<u32>,
+        ts: Option<TraceTs>,
+    },
 }
 
 self_cell!(
@@ -245,7 +292,7 @@ self_cell!(
 /// Do a job: repair raw lines if need be, then peel, classify and
 /// recognise every record (the continuation rule is applied later, in
 /// order, by the caller).
-fn work(job: Job, events: bool) -> Parsed {
+fn work(job: Job, events: bool, light: bool) -> Parsed {
     let owned = match job {
         Job::Logical(batch) => Owned { batch, phys: None },
         Job::Physical(mut phys, mut batch) => {
@@ -264,12 +311,37 @@ fn work(job: Job, events: bool) -> Parsed {
             from.get(s.a as usize..s.b as usize).unwrap_or_default()
         };
         let mut records = Vec::with_capacity(b.slots.len());
-        let mut kinds = Vec::with_capacity(if events { b.slots.len() } else { 0 });
+        let mut kinds = Vec::with_capacity(if events { records.capacity() } else { 0 });
+        let mut order = Vec::with_capacity(b.slots.len());
         for s in &b.slots {
             let text = at(s.text);
             let (prefixes, msg) = prefix::peel(text);
             let body = grammar::classify(msg, &prefixes);
-            records.push(Record {
+            // The event kind once: it decides the short form too.
+            let kind = if events {
+                match &body {
+                    Body::Trace(t) => {
+                        let k = event::trace_kind(t);
+                        let plain = matches!(k, EventKind::Trace | EventKind::Tracepoint { .. });
+                        if light && plain && prefixes.dropped.is_none() {
+                            order.push(Entry::Light {
+                                pos: s.pos,
+                                lines: s.lines,
+                                prefixed: prefixes.layers != 0,
+                                cpu: t.cpu,
+                                ts: t.ts,
+                            });
+                            continue;
+                        }
+                        Some(k)
+                    }
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            order.push(Entry::Full);
+            let r = Record {
                 pos: s.pos,
                 lines: s.lines,
                 text,
@@ -281,12 +353,21 @@ fn work(job: Job, events: bool) -> Parsed {
                 clean: s.clean,
                 truncated: s.truncated,
                 repairs: s.repairs,
-            });
+            };
             if events {
-                kinds.push(records.last().and_then(event::kind_of));
+                kinds.push(if matches!(r.body, Body::Trace(_)) {
+                    kind
+                } else {
+                    event::kind_of(&r)
+                });
             }
+            records.push(r);
         }
-        Records { records, kinds }
+        Records {
+            records,
+            kinds,
+            order,
+        }
     })
 }
 
@@ -326,7 +407,12 @@ impl Pipeline {
     /// Start `workers` worker threads (at least one), which also recognise
     /// events when `events` is set. `None` when the system cannot start a
     /// thread; the caller then stays sequential.
-    pub fn start(workers: usize, batch_records: usize, events: bool) -> Option<Pipeline> {
+    pub fn start(
+        workers: usize,
+        batch_records: usize,
+        events: bool,
+        light: bool,
+    ) -> Option<Pipeline> {
         let mut ws = Vec::new();
         for k in 0..workers.max(1) {
             let (job_tx, job_rx) = mpsc::channel::<Job>();
@@ -335,7 +421,7 @@ impl Pipeline {
                 .name(format!("tracesift-parse-{k}"))
                 .spawn(move || {
                     for job in job_rx {
-                        if res_tx.send(work(job, events)).is_err() {
+                        if res_tx.send(work(job, events, light)).is_err() {
                             break;
                         }
                     }
@@ -500,10 +586,32 @@ impl Pipeline {
         };
         self.taken += 1;
         let got = parsed.borrow_dependent();
-        for (i, r) in got.records.iter().enumerate() {
+        let mut next = 0;
+        for entry in &got.order {
             if sink.stopped() {
                 break;
             }
+            let i = match *entry {
+                Entry::Light {
+                    pos,
+                    lines,
+                    prefixed,
+                    cpu,
+                    ts,
+                } => {
+                    // A trace event: its class needs no context.
+                    cont.saw_trace(prefixed);
+                    sink.light_trace(pos, lines, cpu, ts);
+                    continue;
+                }
+                Entry::Full => {
+                    next += 1;
+                    next - 1
+                }
+            };
+            let Some(r) = got.records.get(i) else {
+                break;
+            };
             let class = cont.classify(&r.body, &r.prefixes, r.msg);
             let fixed;
             let r = if class == r.class {
@@ -513,13 +621,7 @@ impl Pipeline {
                 &fixed
             };
             if self.events {
-                let e = got
-                    .kinds
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .map(|k| event::assemble(r, k));
-                sink.record_event(r, e.as_ref());
+                sink.record_kind(r, got.kinds.get(i).copied().flatten());
             } else {
                 sink.record(r);
             }

@@ -35,6 +35,7 @@
 //! a `dmesg` continuation line its prefix back.
 
 mod judge;
+pub use judge::is_elision;
 mod normalize;
 mod width;
 
@@ -253,6 +254,18 @@ impl Repairer {
     /// characters other than `>` are safe.
     pub fn line_may_continue(first: Option<u8>) -> bool {
         !matches!(first, Some(0x21..=0x7e)) || first == Some(b'>')
+    }
+
+    /// Note a line that the caller sent on itself, unrepaired, as one
+    /// record: a per-line repairer ([`Repairer::per_line`]) would have done
+    /// just that with a line that starts with `[`, holds no other `[`, no
+    /// non-breaking space and no byte that clean-up removes, and is not an
+    /// elision. Keeps the start of the last record, as sending it on does.
+    pub fn passed_through(&mut self, text: &[u8]) {
+        if self.enabled {
+            remember(&mut self.head, text);
+            self.head_depth = 0;
+        }
     }
 
     /// Take one physical line; emit zero or more finished records.

@@ -283,19 +283,19 @@ impl<W: Write> EventWriter<W> {
 
 impl<W: Write> RecordSink for EventWriter<W> {
     fn record(&mut self, r: &Record<'_>) {
-        self.record_event(r, event::recognize(r).as_ref());
+        self.record_kind(r, event::kind_of(r));
     }
 
     fn wants_events(&self) -> bool {
         true
     }
 
-    fn record_event(&mut self, _r: &Record<'_>, e: Option<&event::Event<'_>>) {
+    fn record_kind<'a>(&mut self, r: &Record<'a>, kind: Option<event::EventKind<'a>>) {
         if self.error.is_some() {
             return;
         }
-        if let Some(e) = e {
-            if let Err(err) = self.write_event(e) {
+        if let Some(k) = kind {
+            if let Err(err) = self.write_event(&event::assemble(r, k)) {
                 self.error = Some(err);
             }
         }
