@@ -51,14 +51,24 @@ impl ReaderHook for NoHook {
 }
 
 /// Open input `index`, passing its raw stream through `hook`, then
-/// detecting and undoing compression.
+/// detecting and undoing compression. With `read_ahead`, reading (and
+/// decompressing) happens on a thread of its own
+/// ([`input::readahead::ReadAhead`]).
 pub fn open_input(
     index: u32,
     spec: &InputSpec,
     hook: &mut dyn ReaderHook,
+    read_ahead: bool,
 ) -> Result<input::Opened, InputError> {
     let name = spec.display_name();
-    input::open_with(spec, |size, raw| hook.wrap(index, &name, size, raw))
+    let mut opened = input::open_with(spec, |size, raw| hook.wrap(index, &name, size, raw))?;
+    if read_ahead {
+        opened.reader = match input::readahead::ReadAhead::start(opened.reader) {
+            Ok(ra) => Box::new(ra),
+            Err(r) => r,
+        };
+    }
+    Ok(opened)
 }
 
 /// What [`run_inputs`] records for an input that could not be opened.
@@ -85,7 +95,7 @@ pub fn run_inputs(
         }
         let idx = idx as u32;
         let name = spec.display_name();
-        let opened = match open_input(idx, spec, hook) {
+        let opened = match open_input(idx, spec, hook, opts.threads > 1) {
             Ok(o) => o,
             Err(e) => {
                 sink.end_input(idx);

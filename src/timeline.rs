@@ -301,7 +301,12 @@ pub fn run(
     hook: &mut dyn ReaderHook,
 ) -> (Timeline, Vec<InputResult>) {
     let pats = patterns(targets);
-    let ac = AhoCorasick::new(&pats).ok();
+    // Leftmost-first lets the searcher use its SIMD (Teddy) prefilter; any
+    // match in a line is enough to look at the line.
+    let ac = AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(&pats)
+        .ok();
     let mut col = Collector {
         targets,
         an: Analysis::new(crate::correlate::ebs::DEFAULT_MAX_LIVE),
@@ -313,7 +318,9 @@ pub fn run(
     for (idx, spec) in specs.iter().enumerate() {
         let idx = idx as u32;
         let name = spec.display_name();
-        let opened = match driver::open_input(idx, spec, hook) {
+        // No read-ahead: the scan runs at memory speed; a copy between
+        // threads costs more than the read it would overlap.
+        let opened = match driver::open_input(idx, spec, hook, false) {
             Ok(o) => o,
             Err(e) => {
                 col.end_input(idx);

@@ -256,6 +256,29 @@ impl<R: Read> BlockReader<R> {
         self.truncated.extend_from_slice(&self.ctx_truncated);
         let mut region_end = region_end;
         let mut pos = self.pending;
+        if cut_positions.is_empty() {
+            // One pass over the newlines finds every start; if a line turns
+            // out longer than the cap, the careful loop below redoes it.
+            let base = self.ctx_start;
+            let first = self.line_starts.len();
+            self.line_starts.push((pos - base) as u32);
+            let mut last = pos;
+            let mut long = false;
+            for nl in memchr::memchr_iter(b'\n', &self.buf[pos..region_end]) {
+                let next = pos + nl + 1;
+                long |= next - 1 - last > self.cap;
+                last = next;
+                if next < region_end {
+                    self.line_starts.push((next - base) as u32);
+                }
+            }
+            long |= region_end - last > self.cap;
+            if long {
+                self.line_starts.truncate(first);
+            } else {
+                pos = region_end;
+            }
+        }
         while pos < region_end {
             let idx = self.line_starts.len();
             self.line_starts.push((pos - self.ctx_start) as u32);

@@ -7,6 +7,7 @@
 
 pub mod blocks;
 pub mod lines;
+pub mod readahead;
 pub mod source;
 
 pub use lines::{clean, clean_flags, LineReader, RawLine, DEFAULT_LINE_CAP, DEFAULT_READ_SIZE};
