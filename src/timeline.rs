@@ -302,12 +302,7 @@ pub fn run(
 ) -> (Timeline, Vec<InputResult>) {
     let pats = patterns(targets);
     let ac = AhoCorasick::new(&pats).ok();
-    let mut col = Collector {
-        targets,
-        an: Analysis::new(crate::correlate::ebs::DEFAULT_MAX_LIVE),
-        entries: Vec::new(),
-        called_from: Vec::new(),
-    };
+    let mut col = Collector::new(targets);
     let mut results = Vec::new();
     let mut lines = Vec::new();
     for (idx, spec) in specs.iter().enumerate() {
@@ -335,7 +330,15 @@ pub fn run(
         };
         let compression = opened.compression;
         let reader = hook.wrap(idx, &name, size, opened.reader);
-        let (summary, err) = scan_input(idx, reader, ac.as_ref(), targets.len(), opts, &mut col);
+        let (summary, err) = scan_input(
+            idx,
+            reader,
+            ac.as_ref(),
+            targets.len(),
+            opts,
+            BLOCK,
+            &mut col,
+        );
         col.end_input(idx);
         lines.push(summary.lines);
         results.push(InputResult {
@@ -345,25 +348,83 @@ pub fn run(
             error: err.map(|e| input::source::read_error(&name, compression, summary.bytes, e)),
         });
     }
-    let findings = rules::evaluate(&mut col.an);
-    let mut tl = Timeline {
-        ebs: Vec::new(),
-        lines,
-    };
-    for &eb in targets {
-        let mut entries: Vec<Entry> = col.entries.iter().filter(|e| e.eb == eb).cloned().collect();
-        order(&mut entries);
-        tl.ebs.push(EbTimeline {
-            eb,
-            entries,
-            findings: findings
-                .iter()
-                .filter(|f| f.eb == Some(eb))
-                .cloned()
-                .collect(),
+    (col.finish(lines), results)
+}
+
+/// Run the timeline over in-memory inputs (named `<input N>`) with an
+/// explicit prefilter block size: the same pipeline as [`run`], for tests
+/// and fuzzing, where small blocks exercise the block-boundary code.
+pub fn run_bytes(
+    inputs: &[&[u8]],
+    targets: &[u64],
+    opts: &ReadOptions,
+    block: usize,
+) -> (Timeline, Vec<InputResult>) {
+    let pats = patterns(targets);
+    let ac = AhoCorasick::new(&pats).ok();
+    let mut col = Collector::new(targets);
+    let mut results = Vec::new();
+    let mut lines = Vec::new();
+    for (idx, data) in inputs.iter().enumerate() {
+        let idx = idx as u32;
+        let (summary, err) = scan_input(
+            idx,
+            *data,
+            ac.as_ref(),
+            targets.len(),
+            opts,
+            block,
+            &mut col,
+        );
+        col.end_input(idx);
+        lines.push(summary.lines);
+        results.push(InputResult {
+            name: format!("<input {idx}>"),
+            compression: Compression::None,
+            summary,
+            error: err.map(|e| input::source::read_error("", Compression::None, summary.bytes, e)),
         });
     }
-    (tl, results)
+    (col.finish(lines), results)
+}
+
+impl Collector<'_> {
+    fn new(targets: &[u64]) -> Collector<'_> {
+        Collector {
+            targets,
+            an: Analysis::new(crate::correlate::ebs::DEFAULT_MAX_LIVE),
+            entries: Vec::new(),
+            called_from: Vec::new(),
+        }
+    }
+
+    /// Evaluate the rules and split the entries per requested eb.
+    fn finish(mut self, lines: Vec<u64>) -> Timeline {
+        let findings = rules::evaluate(&mut self.an);
+        let mut tl = Timeline {
+            ebs: Vec::new(),
+            lines,
+        };
+        for &eb in self.targets {
+            let mut entries: Vec<Entry> = self
+                .entries
+                .iter()
+                .filter(|e| e.eb == eb)
+                .cloned()
+                .collect();
+            order(&mut entries);
+            tl.ebs.push(EbTimeline {
+                eb,
+                entries,
+                findings: findings
+                    .iter()
+                    .filter(|f| f.eb == Some(eb))
+                    .cloned()
+                    .collect(),
+            });
+        }
+        tl
+    }
 }
 
 /// Scan one input: search each block, run matching lines (with a small
@@ -374,9 +435,10 @@ fn scan_input<R: Read>(
     ac: Option<&AhoCorasick>,
     n_targets: usize,
     opts: &ReadOptions,
+    block: usize,
     col: &mut Collector<'_>,
 ) -> (ReadSummary, Option<std::io::Error>) {
-    let mut br = BlockReader::new(rdr, opts.line_cap, BLOCK);
+    let mut br = BlockReader::new(rdr, opts.line_cap, block);
     let mut lines = 0u64;
     let mut scratch = Vec::new();
     // Last physical line number already fed to the pipeline.

@@ -9,6 +9,8 @@ mod cli;
 mod corpus;
 #[path = "integration/fixtures.rs"]
 mod fixtures;
+#[path = "integration/hostile.rs"]
+mod hostile;
 #[path = "integration/json_schema.rs"]
 mod json_schema;
 #[path = "integration/props.rs"]

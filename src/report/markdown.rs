@@ -109,6 +109,11 @@ pub fn write(
         for l in wrap(&s, WIDTH) {
             writeln!(w, "{l}")?;
         }
+        if st.evicted > 0 {
+            for l in wrap(&crate::report::text::evicted_note(st.evicted), WIDTH) {
+                writeln!(w, "{l}")?;
+            }
+        }
     }
     for f in findings.iter().filter(|f| f.severity != Severity::Info) {
         writeln!(w)?;

@@ -56,6 +56,14 @@ fn sev(style: &Style, s: Severity) -> String {
     }
 }
 
+/// What to say when ebs were forgotten to stay under the live-eb bound.
+pub(crate) fn evicted_note(evicted: u64) -> String {
+    format!(
+        "Memory bound hit: {evicted} ebs were forgotten to stay under --max-live-ebs; \
+         verdicts that need an absence are unverifiable (raise --max-live-ebs for exact ones)."
+    )
+}
+
 /// Write the text report.
 pub fn write(
     w: &mut dyn Write,
@@ -140,6 +148,9 @@ pub fn write(
             st.contending_allocs,
             st.discards + st.orphan_discards
         )?;
+        if st.evicted > 0 {
+            writeln!(w, "{}", evicted_note(st.evicted))?;
+        }
     }
     if findings.is_empty() {
         writeln!(w, "\nNo findings.")?;

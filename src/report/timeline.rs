@@ -332,6 +332,8 @@ pub fn write_text(
             }
             last_input = Some(e.ev.pos.input);
             if let Some(b) = lifetime_banner(e, &lts) {
+                // The banner names the allocating task: input text, escaped.
+                let b = for_terminal(b.as_bytes());
                 writeln!(w, "  {}", style.bold(&format!("── {b} ──")))?;
             }
             let name = results
