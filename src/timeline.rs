@@ -595,6 +595,24 @@ mod tests {
         assert_eq!(parse_addr(" 42 "), Ok(42));
     }
 
+    /// Trace times near the top of the u64 range (a corrupted or hostile
+    /// dump) must not overflow the timeline's deltas.
+    #[test]
+    fn huge_trace_times_do_not_overflow_deltas() {
+        let data = "iou-wrk--173727   15..... 9223372036854775us : alloc_extent_buffer: alloc_extent_buffer: alloc eb=15302115328 len=16384\n\
+                    kworker/-322      15..... 13446744073709551us : end_bbio_meta_read: read done, eb=15302115328 page_refs=3 eb level=0 fsid=b66a67f0-8273-4158-b7bf-988bb5683000\n";
+        let (tl, _) = run_bytes(
+            &[data.as_bytes()],
+            &[15302115328],
+            &ReadOptions::default(),
+            64,
+        );
+        assert_eq!(tl.ebs[0].entries.len(), 2);
+        let mut out = Vec::new();
+        crate::report::timeline::write_text(&mut out, &tl, &[], &Default::default()).unwrap();
+        crate::report::timeline::write_json(&mut out, &tl, &[]).unwrap();
+    }
+
     #[test]
     fn whole_number_matches_only() {
         assert!(names(b"eb=14545043456 len", b"14545043456"));

@@ -37,7 +37,10 @@ fuzz_target!(|data: &[u8]| {
     while let Some(p) = find(&rest[at..], b"eb=") {
         let s = at + p + 3;
         let n = rest[s..].iter().take_while(|c| c.is_ascii_digit()).count();
-        if let Ok(v) = std::str::from_utf8(&rest[s..s + n]).unwrap_or("").parse::<u64>() {
+        if let Ok(v) = std::str::from_utf8(&rest[s..s + n])
+            .unwrap_or("")
+            .parse::<u64>()
+        {
             if !targets.contains(&v) && targets.len() < 4 {
                 targets.push(v);
             }
@@ -55,7 +58,11 @@ fuzz_target!(|data: &[u8]| {
     while let Ok(Some(_)) = lr.next_line() {
         n += 1;
     }
-    assert_eq!(tl.lines, vec![n], "timeline and line reader disagree on lines");
+    assert_eq!(
+        tl.lines,
+        vec![n],
+        "timeline and line reader disagree on lines"
+    );
     assert_eq!(results[0].summary.lines, n);
 
     let mut text = Vec::new();

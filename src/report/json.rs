@@ -57,6 +57,23 @@
 //!
 //! Findings are sorted by severity, then input, then line. eb values are
 //! exact JSON integers (they may exceed 2^53; parse them as 64-bit).
+//!
+//! ## Text that is not UTF-8, and control characters
+//!
+//! Captures are bytes, and any text field that comes from them (`text`,
+//! `comm`, `message`, `title`, `path`, `error`) may have held invalid UTF-8.
+//! Every such field is still a JSON string: the bytes are decoded as UTF-8
+//! and each invalid sequence is replaced by U+FFFD (the original bytes
+//! cannot be recovered from the document; `input` and `line` point back to
+//! them). An evidence line whose `text` needed a replacement carries
+//! `"lossy": true`; shorter fields (`comm`, paths) are replaced without a
+//! flag. ANSI escape sequences, NUL bytes and carriage returns were already
+//! removed when the line was read (see `stats`, `cleaned`), so `text` is
+//! the line as a console showed it. Other control characters are escaped
+//! by the JSON encoding (`\u0007`); bidirectional-override characters
+//! (U+202E, U+2066..U+2069, ...) are valid JSON and are kept as they are, so
+//! a consumer that prints JSON strings to a terminal must escape them.
+//! The same holds for `timeline --json`, `stats --json` and `events`.
 //! Adding fields or enum values is not a schema break; removing or renaming
 //! one bumps `schema_version`.
 
