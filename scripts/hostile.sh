@@ -14,20 +14,23 @@
 #   ebs-1M-default   one million distinct ebs allocated and never released,
 #                    at the default --max-live-ebs (500000)
 #   ebs-1M-small     the same with --max-live-ebs 10000
+#   one-eb-1M-allocs one eb allocated a million times by different tasks,
+#                    no read ever completing (contending allocs pile up)
 #
 # Prints a table (case, exit status, peak RSS) and the memory per live eb
 # derived from the two million-eb runs. Exits 1 when a status is not 0/1 or a
 # peak RSS is over its bound: BOUND_MIB (default 100) for every case except
-# ebs-1M-default, which gets EBS_BOUND_MIB (default 400): that case keeps
+# ebs-1M-default, which gets EBS_BOUND_MIB (default 600): that case keeps
 # 500000 ebs live on purpose and its memory grows with the bound, not with
-# the input. --quick divides the input sizes by 16 (for a smoke run).
+# the input (about 0.9 KB per live eb, so about 430 MiB at the default bound).
+# --quick divides the input sizes by 16 (for a smoke run).
 #
 # Needs: bash, cargo, coreutils (head, tr), awk, /usr/bin/time (GNU time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BOUND_MIB=${BOUND_MIB:-100}
-EBS_BOUND_MIB=${EBS_BOUND_MIB:-400}
+EBS_BOUND_MIB=${EBS_BOUND_MIB:-600}
 scale=1
 if [ "${1:-}" = --quick ]; then
     scale=16
@@ -46,12 +49,22 @@ gen_line() { head -c "$gib" /dev/zero | tr '\0' 'a'; }
 gen_urandom() { head -c "$mb50" /dev/urandom; }
 gen_nul() { head -c "$mib256" /dev/zero; }
 gen_cr() { head -c "$mib256" /dev/zero | tr '\0' '\r'; }
-# The debug patch's alloc line in ftrace_dump format, one distinct eb each.
+# The debug patch's alloc line in ftrace_dump format, one distinct eb each
+# (%.0f, not %d: mawk clamps %d to 2^31 - 1).
 gen_ebs() {
     awk -v n="$n_ebs" 'BEGIN {
         for (i = 0; i < n; i++)
-            printf "[%6d.%06d] iou-wrk--%-7d %2d..... %dus : alloc_extent_buffer: alloc_extent_buffer: alloc eb=%d len=16384\n",
+            printf "[%6d.%06d] iou-wrk--%-7d %2d..... %.0fus : alloc_extent_buffer: alloc_extent_buffer: alloc eb=%.0f len=16384\n",
                 1000 + i / 1000000, i % 1000000, 1000 + i % 977, i % 48, 680000000 + i, 30408704 + i * 16384
+    }'
+}
+
+# One eb, allocated over and over, never read.
+gen_one_eb() {
+    awk -v n="$n_ebs" 'BEGIN {
+        for (i = 0; i < n; i++)
+            printf "iou-wrk--%-7d %2d..... %.0fus : alloc_extent_buffer: alloc_extent_buffer: alloc eb=15302115328 len=16384\n",
+                1 + i % 4000000, i % 48, 680000000 + i
     }'
 }
 
@@ -97,6 +110,7 @@ run nul-flood "$BOUND_MIB" gen_nul
 run cr-flood "$BOUND_MIB" gen_cr
 run ebs-1M-default "$EBS_BOUND_MIB" gen_ebs
 run ebs-1M-small "$BOUND_MIB" gen_ebs --max-live-ebs 10000
+run one-eb-1M-allocs "$BOUND_MIB" gen_one_eb
 
 printf '%-16s %6s %10s %10s %8s  %s\n' case status "rss_KiB" "rss_MiB" "secs" verdict
 for r in "${results[@]}"; do echo "$r"; done
