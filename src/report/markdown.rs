@@ -91,6 +91,15 @@ pub fn write(
             writeln!(w, "{l}")?;
         }
     }
+    for e in results.iter().filter_map(|r| r.error.as_ref()) {
+        let s = format!(
+            "Input error: {}; what was read before it is analysed.",
+            for_terminal(e.to_string().as_bytes())
+        );
+        for l in wrap(&s, WIDTH) {
+            writeln!(w, "{l}")?;
+        }
+    }
     writeln!(
         w,
         "Findings: {} error, {} warning, {} info",

@@ -91,6 +91,23 @@ pub fn write(
         dumps.len(),
         empty
     )?;
+    for e in results.iter().filter_map(|r| r.error.as_ref()) {
+        // Also on stderr; repeated here so a pasted report says its input was incomplete.
+        writeln!(
+            w,
+            "{} {}: what was read before it is analysed",
+            style.warning("input error:"),
+            for_terminal(e.to_string().as_bytes())
+        )?;
+    }
+    if lines > 0 && an.events == 0 && an.unrecognized * 2 > lines {
+        writeln!(
+            w,
+            "{} lines were not recognised as trace or kernel output: is this a kernel capture? \
+             'tracesift stats' shows how each line was read.",
+            an.unrecognized
+        )?;
+    }
     let counts = Counts::of(findings);
     let mut by_sev: BTreeMap<Severity, BTreeMap<&str, u64>> = BTreeMap::new();
     for f in findings {

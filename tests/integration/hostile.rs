@@ -83,6 +83,13 @@ fn random_binary_and_floods_are_counted_not_fatal() {
         let sum: u64 = classes.values().filter_map(|c| c.as_u64()).sum();
         assert_eq!(sum, want, "{what}: classes must add up to the lines");
         if what == "random" {
+            // The text report tells a new user the input did not look like a capture.
+            let (out, _, _) = run_stdin(&["report", "-"], random_bytes(1 << 20, 7));
+            let text = String::from_utf8(out).unwrap();
+            assert!(
+                text.contains("were not recognised as trace or kernel output"),
+                "{text}"
+            );
             // Random bytes are mostly noise: counted as unrecognised, and sampled.
             let unrec = classes["unrecognized"].as_u64().unwrap_or(0);
             assert!(unrec * 2 > want, "{what}: {unrec} of {want} unrecognised");
@@ -169,6 +176,10 @@ fn truncated_archives_are_reported_and_the_good_input_still_analysed() {
         .code(2)
         .stdout(predicate::str::contains("race-signature"))
         .stdout(predicate::str::contains("thread-excerpt.txt:2"))
+        .stdout(predicate::str::contains(format!(
+            "input error: {}: gzip stream is truncated",
+            gz.display()
+        )))
         .stderr(predicate::str::contains(
             "hint: the lines read before the damage",
         ));
