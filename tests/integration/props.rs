@@ -96,11 +96,74 @@ proptest! {
     }
 
     #[test]
-    fn line_cap_bounds_every_record(data in capture(), cap in 1usize..200) {
-        for (_, _, _, text) in records(&data, 7, cap) {
-            // Clean-up only removes bytes, so a record is never longer than the cap.
-            prop_assert!(text.len() <= cap * 3 + 3);
-        }
+    fn line_cap_bounds_every_record(data in capture(), cap in 1usize..200, rs in 1usize..300) {
+        let mut n = 0u64;
+        let mut ok = true;
+        let mut sink = |r: &Record<'_>| {
+            n += 1;
+            // Clean-up only removes bytes, so a physical line is never longer
+            // than the cap (a repaired record joins at most `lines` of them).
+            ok &= r.original.len() <= r.lines as usize * (cap + 1);
+            ok &= r.pos.offset <= data.len() as u64;
+        };
+        let opts = ReadOptions { line_cap: cap, read_size: rs, ..ReadOptions::default() };
+        let (sum, err) = read_input(0, &data[..], &opts, &mut sink);
+        prop_assert!(ok);
+        prop_assert!(err.is_none());
+        prop_assert_eq!(sum.bytes, data.len() as u64);
+    }
+
+    /// Every line is counted under exactly one class.
+    #[test]
+    fn classes_add_up_to_the_lines(data in capture(), rs in 1usize..300) {
+        use tracesift::record::RecordSink as _;
+        let mut st = tracesift::stats::StatsCollector::default();
+        let opts = ReadOptions { read_size: rs, ..ReadOptions::default() };
+        let (sum, _) = read_input(0, &data[..], &opts, &mut st);
+        st.end_input(0);
+        prop_assert_eq!(st.total_classes().iter().sum::<u64>(), sum.lines);
+    }
+}
+
+proptest! {
+    // The slower properties (whole pipelines twice per case): fewer cases.
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Truncation of long lines must not depend on where reads end either.
+    #[test]
+    fn same_truncated_records_whatever_the_read_size(
+        data in capture(),
+        cap in 1usize..120,
+        rs in 1usize..64,
+    ) {
+        prop_assert_eq!(records(&data, rs, cap), records(&data, 1 << 20, cap));
+    }
+
+    /// The timeline's block prefilter sees every line, whatever the block size.
+    #[test]
+    fn timeline_counts_every_line_whatever_the_block_size(data in capture(), block in 1usize..400) {
+        let want = records(&data, 1 << 20, 1 << 20).iter().map(|r| r.0).max().unwrap_or(0);
+        let (tl, _) = tracesift::timeline::run_bytes(
+            &[&data[..]],
+            &[15302115328],
+            &ReadOptions::default(),
+            block,
+        );
+        prop_assert_eq!(&tl.lines, &vec![want]);
+        let (big, _) = tracesift::timeline::run_bytes(
+            &[&data[..]],
+            &[15302115328],
+            &ReadOptions::default(),
+            1 << 20,
+        );
+        // Every line naming the eb is found whatever the block size.
+        let lines = |t: &tracesift::timeline::Timeline| {
+            let mut v: Vec<u64> = t.ebs[0].entries.iter().map(|e| e.ev.pos.line).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        prop_assert_eq!(lines(&tl), lines(&big));
     }
 }
 
