@@ -378,11 +378,14 @@ pub fn run_bytes(
         );
         col.end_input(idx);
         lines.push(summary.lines);
+        let name = format!("<input {idx}>");
+        let error =
+            err.map(|e| input::source::read_error(&name, Compression::None, summary.bytes, e));
         results.push(InputResult {
-            name: format!("<input {idx}>"),
+            name,
             compression: Compression::None,
             summary,
-            error: err.map(|e| input::source::read_error("", Compression::None, summary.bytes, e)),
+            error,
         });
     }
     (col.finish(lines), results)
