@@ -377,6 +377,10 @@ fn syslog_short<'a>(i: &'a [u8], p: &mut Prefixes) -> IResult<&'a [u8], ()> {
     let r = i[3..].strip_prefix(b" ").ok_or_else(|| err(i))?;
     let r = r.strip_prefix(b" ").unwrap_or(r);
     let (r, day) = dec_u64(r)?;
+    if day > 31 {
+        // No calendar has that day (and the wall-clock sum below would overflow).
+        return Err(err(i));
+    }
     let r = r.strip_prefix(b" ").ok_or_else(|| err(i))?;
     let (r, secs) = hms(r)?;
     let (r, frac) = fraction(r);
@@ -564,6 +568,10 @@ fn dmesg_ctime<'a>(i: &'a [u8], p: &mut Prefixes) -> IResult<&'a [u8], ()> {
     let (r, secs) = hms(r)?;
     let r = r.strip_prefix(b" ").ok_or_else(|| err(i))?;
     let (r, year) = dec_u64(r)?;
+    if day > 31 || year > 9999 {
+        // Not a date `dmesg -T` prints (and the wall-clock sum below would overflow).
+        return Err(err(i));
+    }
     let r = r.strip_prefix(b"]").ok_or_else(|| err(i))?;
     let r = r.strip_prefix(b" ").unwrap_or(r);
     p.layers |= layer::DMESG_CTIME;
@@ -745,6 +753,25 @@ mod tests {
         let (p, r) = peel_s("see [1.5] for details");
         assert_eq!(p, Prefixes::default());
         assert_eq!(r, "see [1.5] for details");
+    }
+
+    /// Found by `cargo fuzz run records`: a `dmesg -T` or syslog date with a
+    /// huge day or year overflowed the wall-clock arithmetic (a panic in debug
+    /// builds). Such text is not a date prefix.
+    #[test]
+    fn impossible_dates_are_not_prefixes() {
+        for s in [
+            "[Mon Nov 25 16:22:06 99999999999999999999] x",
+            "[Mon Nov 25 16:22:06 18446744073709551615] x",
+            "[Mon Nov 99999999999999 16:22:06 2024] x",
+            "Feb 18446744073709551615 11:00:34 hactar kernel: x",
+            "Feb 32 11:00:34 hactar kernel: x",
+        ] {
+            let (p, _) = peel_s(s);
+            assert_eq!(p.wall_s, None, "{s}");
+        }
+        let (p, _) = peel_s("[Mon Nov 25 16:22:06 9999] x");
+        assert!(p.wall_s.is_some());
     }
 
     #[test]

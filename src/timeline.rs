@@ -20,7 +20,7 @@ use crate::driver::{self, InputResult, ReaderHook};
 use crate::event::{self, EventKind};
 use crate::grammar::{Body, TraceTs};
 use crate::input::blocks::BlockReader;
-use crate::input::{self, clean, InputSpec, Pos};
+use crate::input::{self, clean, Compression, InputSpec, Pos};
 use crate::prefix;
 use crate::record::{ReadOptions, ReadSummary, Record, RecordSink};
 use crate::repair::{Logical, PhysLine, Repairer};
@@ -293,6 +293,15 @@ fn patterns(targets: &[u64]) -> Vec<Vec<u8>> {
     p
 }
 
+/// The block prefilter for `targets`. Leftmost-first lets it use its SIMD
+/// (Teddy) search; any match in a line is enough to look at the line.
+fn searcher(targets: &[u64]) -> Option<AhoCorasick> {
+    AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(patterns(targets))
+        .ok()
+}
+
 /// Run the timeline over `specs` for `targets`.
 pub fn run(
     specs: &[InputSpec],
@@ -300,19 +309,8 @@ pub fn run(
     opts: &ReadOptions,
     hook: &mut dyn ReaderHook,
 ) -> (Timeline, Vec<InputResult>) {
-    let pats = patterns(targets);
-    // Leftmost-first lets the searcher use its SIMD (Teddy) prefilter; any
-    // match in a line is enough to look at the line.
-    let ac = AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-        .build(&pats)
-        .ok();
-    let mut col = Collector {
-        targets,
-        an: Analysis::new(crate::correlate::ebs::DEFAULT_MAX_LIVE),
-        entries: Vec::new(),
-        called_from: Vec::new(),
-    };
+    let ac = searcher(targets);
+    let mut col = Collector::new(targets);
     let mut results = Vec::new();
     let mut lines = Vec::new();
     for (idx, spec) in specs.iter().enumerate() {
@@ -336,6 +334,7 @@ pub fn run(
             ac.as_ref(),
             targets.len(),
             opts,
+            BLOCK,
             &mut col,
         );
         col.end_input(idx);
@@ -347,25 +346,85 @@ pub fn run(
             error: err.map(|e| input::source::read_error(&name, compression, summary.bytes, e)),
         });
     }
-    let findings = rules::evaluate(&mut col.an);
-    let mut tl = Timeline {
-        ebs: Vec::new(),
-        lines,
-    };
-    for &eb in targets {
-        let mut entries: Vec<Entry> = col.entries.iter().filter(|e| e.eb == eb).cloned().collect();
-        order(&mut entries);
-        tl.ebs.push(EbTimeline {
-            eb,
-            entries,
-            findings: findings
-                .iter()
-                .filter(|f| f.eb == Some(eb))
-                .cloned()
-                .collect(),
+    (col.finish(lines), results)
+}
+
+/// Run the timeline over in-memory inputs (named `<input N>`) with an
+/// explicit prefilter block size: the same pipeline as [`run`], for tests
+/// and fuzzing, where small blocks exercise the block-boundary code.
+pub fn run_bytes(
+    inputs: &[&[u8]],
+    targets: &[u64],
+    opts: &ReadOptions,
+    block: usize,
+) -> (Timeline, Vec<InputResult>) {
+    let ac = searcher(targets);
+    let mut col = Collector::new(targets);
+    let mut results = Vec::new();
+    let mut lines = Vec::new();
+    for (idx, data) in inputs.iter().enumerate() {
+        let idx = idx as u32;
+        let (summary, err) = scan_input(
+            idx,
+            *data,
+            ac.as_ref(),
+            targets.len(),
+            opts,
+            block,
+            &mut col,
+        );
+        col.end_input(idx);
+        lines.push(summary.lines);
+        let name = format!("<input {idx}>");
+        let error =
+            err.map(|e| input::source::read_error(&name, Compression::None, summary.bytes, e));
+        results.push(InputResult {
+            name,
+            compression: Compression::None,
+            summary,
+            error,
         });
     }
-    (tl, results)
+    (col.finish(lines), results)
+}
+
+impl Collector<'_> {
+    fn new(targets: &[u64]) -> Collector<'_> {
+        Collector {
+            targets,
+            an: Analysis::new(crate::correlate::ebs::DEFAULT_MAX_LIVE),
+            entries: Vec::new(),
+            called_from: Vec::new(),
+        }
+    }
+
+    /// Evaluate the rules and split the entries per requested eb.
+    fn finish(mut self, lines: Vec<u64>) -> Timeline {
+        let findings = rules::evaluate(&mut self.an);
+        let mut tl = Timeline {
+            ebs: Vec::new(),
+            lines,
+        };
+        for &eb in self.targets {
+            let mut entries: Vec<Entry> = self
+                .entries
+                .iter()
+                .filter(|e| e.eb == eb)
+                .cloned()
+                .collect();
+            order(&mut entries);
+            tl.ebs.push(EbTimeline {
+                eb,
+                entries,
+                findings: findings
+                    .iter()
+                    .filter(|f| f.eb == Some(eb))
+                    .cloned()
+                    .collect(),
+            });
+        }
+        tl
+    }
 }
 
 /// Scan one input: search each block, run matching lines (with a small
@@ -376,9 +435,10 @@ fn scan_input<R: Read>(
     ac: Option<&AhoCorasick>,
     n_targets: usize,
     opts: &ReadOptions,
+    block: usize,
     col: &mut Collector<'_>,
 ) -> (ReadSummary, Option<std::io::Error>) {
-    let mut br = BlockReader::new(rdr, opts.line_cap, BLOCK);
+    let mut br = BlockReader::new(rdr, opts.line_cap, block);
     let mut lines = 0u64;
     let mut scratch = Vec::new();
     // Last physical line number already fed to the pipeline.
@@ -533,6 +593,24 @@ mod tests {
         assert!(parse_addr("18446744073709551616").is_err());
         assert_eq!(parse_addr("18446744073709551615"), Ok(u64::MAX));
         assert_eq!(parse_addr(" 42 "), Ok(42));
+    }
+
+    /// Trace times near the top of the u64 range (a corrupted or hostile
+    /// dump) must not overflow the timeline's deltas.
+    #[test]
+    fn huge_trace_times_do_not_overflow_deltas() {
+        let data = "iou-wrk--173727   15..... 9223372036854775us : alloc_extent_buffer: alloc_extent_buffer: alloc eb=15302115328 len=16384\n\
+                    kworker/-322      15..... 13446744073709551us : end_bbio_meta_read: read done, eb=15302115328 page_refs=3 eb level=0 fsid=b66a67f0-8273-4158-b7bf-988bb5683000\n";
+        let (tl, _) = run_bytes(
+            &[data.as_bytes()],
+            &[15302115328],
+            &ReadOptions::default(),
+            64,
+        );
+        assert_eq!(tl.ebs[0].entries.len(), 2);
+        let mut out = Vec::new();
+        crate::report::timeline::write_text(&mut out, &tl, &[], &Default::default()).unwrap();
+        crate::report::timeline::write_json(&mut out, &tl, &[]).unwrap();
     }
 
     #[test]

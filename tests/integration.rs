@@ -11,6 +11,8 @@ mod corpus;
 mod docs;
 #[path = "integration/fixtures.rs"]
 mod fixtures;
+#[path = "integration/hostile.rs"]
+mod hostile;
 #[path = "integration/json_schema.rs"]
 mod json_schema;
 #[path = "integration/props.rs"]

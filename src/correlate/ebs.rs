@@ -45,6 +45,12 @@ const MAX_READS_KEPT: usize = 8;
 /// clone release is not taken for the final release of a newer lifetime.
 const MAX_ORPHAN_CLONES: usize = 16;
 
+/// Contending allocs kept per lifetime to match their discards. More still
+/// count (`race_allocs`, `contending_allocs`); their discards then count as
+/// orphan discards. Without a cap, a capture that allocates one eb over and
+/// over with no read completing would grow a lifetime without bound.
+const MAX_CONTENDERS: usize = 256;
+
 /// Default bound on tracked ebs.
 pub const DEFAULT_MAX_LIVE: usize = 500_000;
 
@@ -263,9 +269,11 @@ impl Lifetime {
 struct EbState {
     last_seen: u64,
     lifetimes: u32,
-    open: Option<Lifetime>,
+    /// Boxed: a lifetime is large and the table holds up to `max_live` states.
+    open: Option<Box<Lifetime>>,
     /// The last final release, and whether it was decided without a `called from` line.
-    released: Option<(Light, bool)>,
+    /// Boxed like `open`: most ebs never have both.
+    released: Option<Box<(Light, bool)>>,
     orphan_clones: Vec<TaskKey>,
 }
 
@@ -274,7 +282,7 @@ impl EbState {
         if let Some(l) = &self.open {
             l.release_texts(arena);
         }
-        if let Some((r, _)) = &self.released {
+        if let Some((r, _)) = self.released.as_deref() {
             arena.release(r.text);
         }
     }
@@ -417,7 +425,9 @@ impl EbTracker {
         };
         if let Some(l) = st.open.as_mut() {
             if l.read_count == 0 {
-                l.contenders.push((key, ts));
+                if l.contenders.len() < MAX_CONTENDERS {
+                    l.contenders.push((key, ts));
+                }
                 l.race_allocs += 1;
                 let (n, allocs) = (l.n, l.race_allocs);
                 if allocs == 2 {
@@ -456,11 +466,11 @@ impl EbTracker {
             );
             old.release_texts(&mut self.arena);
         }
-        if let Some((r, _)) = st.released.take() {
+        if let Some((r, _)) = st.released.take().map(|b| *b) {
             self.arena.release(r.text);
         }
         let light = self.arena.light(e);
-        st.open = Some(Lifetime::new(n, Some(light), Some(key), ts));
+        st.open = Some(Box::new(Lifetime::new(n, Some(light), Some(key), ts)));
         self.stats.lifetimes += 1;
         if realloc {
             self.stats.reallocations += 1;
@@ -623,10 +633,10 @@ impl EbTracker {
             l.release_texts(&mut self.arena);
             l.n
         });
-        if let Some((r, _)) = st.released.take() {
+        if let Some((r, _)) = st.released.take().map(|b| *b) {
             self.arena.release(r.text);
         }
-        st.released = Some((self.arena.light(e), ambiguous));
+        st.released = Some(Box::new((self.arena.light(e), ambiguous)));
         Note::FinalRelease { n, ambiguous }
     }
 
@@ -703,7 +713,7 @@ impl EbTracker {
         l.read_count = 1;
         l.first_read = Some((self.arena.light(e), header));
         let ev = Evidence::from_event(e, "read-done");
-        let note = match st.released.take() {
+        let note = match st.released.take().map(|b| *b) {
             Some((rel, ambiguous)) => {
                 l.ambiguous = ambiguous;
                 let release = self.arena.evidence(&rel, "release");
@@ -732,7 +742,7 @@ impl EbTracker {
                 }
             }
         };
-        st.open = Some(l);
+        st.open = Some(Box::new(l));
         note
     }
 }
@@ -868,6 +878,21 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// Memory per live eb is bounded whatever the input: allocs of one eb
+    /// that never completes a read keep at most MAX_CONTENDERS contenders.
+    #[test]
+    fn contenders_are_bounded() {
+        let mut s = String::new();
+        for i in 0..5000u32 {
+            s += &line("iou-wrk-", 1 + i % 3000, 1, 100 + i as u64, ALLOC);
+        }
+        let t = run(&s);
+        let open = t.ebs[&5000].open.as_ref().unwrap();
+        assert_eq!(open.contenders.len(), MAX_CONTENDERS);
+        assert_eq!(open.race_allocs, 5000);
+        assert_eq!(t.stats.contending_allocs, 4999);
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct Analysis {
     pub lines: Vec<u64>,
     /// Recognised events.
     pub events: u64,
+    /// Lines no grammar recognised (as `stats` counts them).
+    pub unrecognized: u64,
 }
 
 impl Analysis {
@@ -41,6 +43,7 @@ impl Analysis {
             reports: reports::Reports::default(),
             lines: Vec::new(),
             events: 0,
+            unrecognized: 0,
         }
     }
 
@@ -125,6 +128,9 @@ impl RecordSink for Analysis {
             self.lines.resize(i + 1, 0);
         }
         self.lines[i] += r.lines as u64;
+        if r.class == crate::grammar::LineClass::Unrecognized {
+            self.unrecognized += r.lines as u64;
+        }
         self.coverage_of(r);
         match kind {
             // Counted, nothing more: most trace lines.

@@ -93,6 +93,15 @@ pub fn write(
             writeln!(w, "{l}")?;
         }
     }
+    for e in results.iter().filter_map(|r| r.error.as_ref()) {
+        let s = format!(
+            "Input error: {}; what was read before it is analysed.",
+            for_terminal(e.to_string().as_bytes())
+        );
+        for l in wrap(&s, WIDTH) {
+            writeln!(w, "{l}")?;
+        }
+    }
     writeln!(
         w,
         "Findings: {} error, {} warning, {} info",
@@ -114,6 +123,11 @@ pub fn write(
         );
         for l in wrap(&s, WIDTH) {
             writeln!(w, "{l}")?;
+        }
+        if st.evicted > 0 {
+            for l in wrap(&crate::report::text::evicted_note(st.evicted), WIDTH) {
+                writeln!(w, "{l}")?;
+            }
         }
     }
     for f in findings.iter().filter(|f| f.severity != Severity::Info) {

@@ -56,6 +56,14 @@ fn sev(style: &Style, s: Severity) -> String {
     }
 }
 
+/// What to say when ebs were forgotten to stay under the live-eb bound.
+pub(crate) fn evicted_note(evicted: u64) -> String {
+    format!(
+        "Memory bound hit: {evicted} ebs were forgotten to stay under --max-live-ebs; \
+         verdicts that need an absence are unverifiable (raise --max-live-ebs for exact ones)."
+    )
+}
+
 /// Write the text report.
 pub fn write(
     w: &mut dyn Write,
@@ -87,6 +95,23 @@ pub fn write(
             format!(" of which {empty} empty")
         }
     )?;
+    for e in results.iter().filter_map(|r| r.error.as_ref()) {
+        // Also on stderr; repeated here so a pasted report says its input was incomplete.
+        writeln!(
+            w,
+            "{} {}: what was read before it is analysed",
+            style.warning("input error:"),
+            for_terminal(e.to_string().as_bytes())
+        )?;
+    }
+    if lines > 0 && an.events == 0 && an.unrecognized * 2 > lines {
+        writeln!(
+            w,
+            "{} lines were not recognised as trace or kernel output: is this a kernel capture? \
+             'tracesift stats' shows how each line was read.",
+            an.unrecognized
+        )?;
+    }
     let counts = Counts::of(findings);
     let mut by_sev: BTreeMap<Severity, BTreeMap<&str, u64>> = BTreeMap::new();
     for f in findings {
@@ -152,6 +177,9 @@ pub fn write(
                 "private copies"
             ),
         )?;
+        if st.evicted > 0 {
+            writeln!(w, "{}", evicted_note(st.evicted))?;
+        }
     }
     if findings.is_empty() {
         writeln!(w, "\nNo findings.")?;

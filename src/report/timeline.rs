@@ -204,11 +204,14 @@ fn delta_us(prev: Option<&Entry>, e: &Entry) -> Option<i64> {
     if p.ev.pos.input != e.ev.pos.input {
         return None;
     }
+    // Clock values are u64 as printed: subtract in i128 so that no input
+    // (a corrupted dump's huge times) can overflow.
+    let us = |a: u64, b: u64| i64::try_from((i128::from(b) - i128::from(a)) / 1000).ok();
     match (p.ev.trace_ts, e.ev.trace_ts) {
         (Some(TraceTs::Counter(_)), _) | (_, Some(TraceTs::Counter(_))) => None,
-        (Some(a), Some(b)) => Some((b.raw() as i64 - a.raw() as i64) / 1000),
+        (Some(a), Some(b)) => us(a.raw(), b.raw()),
         _ => match (p.ev.console_ns, e.ev.console_ns) {
-            (Some(a), Some(b)) => Some((b as i64 - a as i64) / 1000),
+            (Some(a), Some(b)) => us(a, b),
             _ => None,
         },
     }
@@ -303,6 +306,8 @@ pub fn write_text(
             }
             last_input = Some(e.ev.pos.input);
             if let Some(b) = lifetime_banner(e, &lts) {
+                // The banner names the allocating task: input text, escaped.
+                let b = for_terminal(b.as_bytes());
                 writeln!(w, "  {}", style.bold(&format!("── {b} ──")))?;
             }
             let name = results

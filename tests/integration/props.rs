@@ -188,11 +188,78 @@ proptest! {
     }
 
     #[test]
-    fn line_cap_bounds_every_record(data in capture(), cap in 1usize..200) {
-        for (_, _, _, text) in records(&data, 7, cap) {
-            // Clean-up only removes bytes, so a record is never longer than the cap.
-            prop_assert!(text.len() <= cap * 3 + 3);
-        }
+    fn line_cap_bounds_every_record(data in capture(), cap in 1usize..200, rs in 1usize..300) {
+        let mut n = 0u64;
+        let mut ok = true;
+        let mut sink = |r: &Record<'_>| {
+            n += 1;
+            // Clean-up only removes bytes, so a physical line is never longer
+            // than the cap (a repaired record joins at most `lines` of them).
+            // (A record split off a joined line counts 0 lines but holds part of one.)
+            ok &= r.original.len() <= (r.lines.max(1) as usize) * (cap + 1);
+            ok &= r.pos.offset <= data.len() as u64;
+        };
+        let opts = ReadOptions { line_cap: cap, read_size: rs, ..ReadOptions::default() };
+        let (sum, err) = read_input(0, &data[..], &opts, &mut sink);
+        prop_assert!(ok);
+        prop_assert!(err.is_none());
+        prop_assert_eq!(sum.bytes, data.len() as u64);
+    }
+
+    /// Every line is counted under exactly one class.
+    #[test]
+    fn classes_add_up_to_the_lines(data in capture(), rs in 1usize..300) {
+        use tracesift::record::RecordSink as _;
+        let mut st = tracesift::stats::StatsCollector::default();
+        let opts = ReadOptions { read_size: rs, ..ReadOptions::default() };
+        let (sum, _) = read_input(0, &data[..], &opts, &mut st);
+        st.end_input(0);
+        prop_assert_eq!(st.total_classes().iter().sum::<u64>(), sum.lines);
+    }
+}
+
+proptest! {
+    // The slower properties (whole pipelines twice per case): fewer cases.
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Truncation of long lines must not depend on where reads end either.
+    #[test]
+    fn same_truncated_records_whatever_the_read_size(
+        data in capture(),
+        cap in 1usize..120,
+        rs in 1usize..64,
+    ) {
+        prop_assert_eq!(records(&data, rs, cap), records(&data, 1 << 20, cap));
+    }
+
+    /// The timeline's block prefilter sees every line, whatever the block size.
+    #[test]
+    fn timeline_counts_every_line_whatever_the_block_size(data in capture(), block in 1usize..400) {
+        // Physical lines (a repaired record may cover several).
+        let mut ignore = |_: &Record<'_>| {};
+        let (sum, _) = read_input(0, &data[..], &ReadOptions::default(), &mut ignore);
+        let want = sum.lines;
+        let (tl, _) = tracesift::timeline::run_bytes(
+            &[&data[..]],
+            &[15302115328],
+            &ReadOptions::default(),
+            block,
+        );
+        prop_assert_eq!(&tl.lines, &vec![want]);
+        let (big, _) = tracesift::timeline::run_bytes(
+            &[&data[..]],
+            &[15302115328],
+            &ReadOptions::default(),
+            1 << 20,
+        );
+        // Every line naming the eb is found whatever the block size.
+        let lines = |t: &tracesift::timeline::Timeline| {
+            let mut v: Vec<u64> = t.ebs[0].entries.iter().map(|e| e.ev.pos.line).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        prop_assert_eq!(lines(&tl), lines(&big));
     }
 }
 
@@ -244,5 +311,356 @@ fn parallel_reader_matches_across_forced_cuts() {
             "threads {threads}, batch {batch}"
         );
         assert_eq!(report_with(&data, &par), report_with(&data, &seq));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Round trip: render kernel text from generated event fields, parse it back
+// with the crate's grammars and `recognize`, and get the same fields.
+// The renderers below follow the kernel's format strings
+// (kernel-formats.md A.6/A.7, E.1, C.5).
+
+mod round_trip {
+    use proptest::prelude::*;
+    use tracesift::event::{self, AllocVia, EbDump, EventKind, Expect, TreeCheck};
+    use tracesift::grammar::{Body, TraceFormat, TraceTs};
+    use tracesift::record::{read_input, ReadOptions, Record};
+
+    /// The debug patch's messages: (caller symbol, payload, expected kind).
+    #[derive(Debug, Clone)]
+    enum Msg {
+        Alloc { eb: u64, len: u64, clone: bool },
+        Read(u64, i32, i32, [u8; 16]),
+        Release(u64, i32, i32, [u8; 16]),
+        CalledFrom(bool),
+        ValidationFailed(u64),
+    }
+
+    fn fsid_text(f: &[u8; 16]) -> String {
+        let h: String = f.iter().map(|b| format!("{b:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        )
+    }
+
+    impl Msg {
+        fn symbol(&self) -> &'static str {
+            match self {
+                Msg::Alloc { clone: false, .. } => "alloc_extent_buffer",
+                Msg::Alloc { clone: true, .. } => "btrfs_clone_extent_buffer",
+                Msg::Read(..) | Msg::ValidationFailed(_) => "end_bbio_meta_read",
+                Msg::Release(..) => "btrfs_release_extent_buffer_pages",
+                Msg::CalledFrom(_) => "btrfs_release_extent_buffer_pages",
+            }
+        }
+
+        /// `trace_printk` payload, as the patch's format strings print it.
+        fn payload(&self) -> String {
+            match self {
+                Msg::Alloc { eb, len, .. } => format!("{}: alloc eb={eb} len={len}", self.symbol()),
+                Msg::Read(eb, r, l, f) => format!(
+                    "read done, eb={eb} page_refs={r} eb level={l} fsid={}",
+                    fsid_text(f)
+                ),
+                Msg::Release(eb, r, l, f) => format!(
+                    "before release, eb={eb} page_refs={r} eb level={l} fsid={}",
+                    fsid_text(f)
+                ),
+                Msg::CalledFrom(true) => "called from release_extent_buffer".into(),
+                Msg::CalledFrom(false) => "called from btrfs_release_extent_buffer".into(),
+                Msg::ValidationFailed(eb) => format!("!!! Validation failed, eb={eb} !!!"),
+            }
+        }
+
+        fn kind(&self) -> EventKind<'static> {
+            let dump = |eb, r: i32, l: i32, f| EbDump {
+                eb,
+                page_refs: Some(r as i64),
+                level: Some(l as i64),
+                fsid: Some(f),
+            };
+            match *self {
+                Msg::Alloc { eb, len, clone } => EventKind::Alloc {
+                    eb,
+                    len: Some(len),
+                    via: if clone {
+                        AllocVia::Clone
+                    } else {
+                        AllocVia::AllocExtentBuffer
+                    },
+                },
+                Msg::Read(eb, r, l, f) => EventKind::ReadDone(dump(eb, r, l, f)),
+                Msg::Release(eb, r, l, f) => EventKind::BeforeRelease(dump(eb, r, l, f)),
+                Msg::CalledFrom(true) => EventKind::CalledFrom {
+                    func: b"release_extent_buffer",
+                },
+                Msg::CalledFrom(false) => EventKind::CalledFrom {
+                    func: b"btrfs_release_extent_buffer",
+                },
+                Msg::ValidationFailed(eb) => EventKind::ValidationFailed { eb },
+            }
+        }
+    }
+
+    fn msg() -> impl Strategy<Value = Msg> {
+        let fsid = any::<[u8; 16]>();
+        prop_oneof![
+            (any::<u64>(), any::<u64>(), any::<bool>()).prop_map(|(eb, len, clone)| Msg::Alloc {
+                eb,
+                len,
+                clone
+            }),
+            (any::<u64>(), any::<i32>(), any::<i32>(), fsid)
+                .prop_map(|(e, r, l, f)| Msg::Read(e, r, l, f)),
+            (any::<u64>(), any::<i32>(), any::<i32>(), fsid)
+                .prop_map(|(e, r, l, f)| Msg::Release(e, r, l, f)),
+            any::<bool>().prop_map(Msg::CalledFrom),
+            any::<u64>().prop_map(Msg::ValidationFailed),
+        ]
+    }
+
+    /// The context of one trace line.
+    #[derive(Debug, Clone)]
+    struct Ctx {
+        comm: String,
+        pid: u32,
+        cpu: u32,
+        flags: String,
+        /// µs for the latency format, ns for the normal one.
+        ts: u64,
+        mark: char,
+        /// printk time in µs, for a console prefix.
+        console_us: Option<u64>,
+    }
+
+    fn flags() -> impl Strategy<Value = String> {
+        "[.dDX][.nNp][.hHsS][.0-9][.0-9]?"
+    }
+
+    /// Normal format: comm may have spaces, dashes and digits inside.
+    fn normal_ctx() -> impl Strategy<Value = Ctx> {
+        (
+            "[a-zA-Z<_/][a-zA-Z0-9 :/_<>-]{0,14}[a-zA-Z/_>:]",
+            0u32..=4_194_304,
+            0u32..=8191,
+            flags(),
+            0u64..=u64::MAX / 1_000_000_000 - 1,
+            0u64..1_000_000_000,
+            proptest::option::of(0u64..=99_999_999_999),
+        )
+            .prop_map(|(comm, pid, cpu, flags, secs, ns, console_us)| Ctx {
+                comm,
+                pid,
+                cpu,
+                flags,
+                ts: secs * 1_000_000_000 + ns,
+                mark: ' ',
+                console_us,
+            })
+    }
+
+    /// Latency / dump format: an 8-character comm (no spaces or digits,
+    /// which would be ambiguous with the pid and CPU columns).
+    fn latency_ctx() -> impl Strategy<Value = Ctx> {
+        (
+            "[a-zA-Z<_/][a-zA-Z/_<>.:-]{0,7}",
+            0u32..=4_194_304,
+            0u32..=8191,
+            flags(),
+            0u64..=u64::MAX / 1000,
+            prop_oneof![
+                Just(' '),
+                Just('+'),
+                Just('!'),
+                Just('#'),
+                Just('*'),
+                Just('@'),
+                Just('$')
+            ],
+            proptest::option::of(0u64..=99_999_999_999),
+        )
+            .prop_map(|(comm, pid, cpu, flags, ts, mark, console_us)| Ctx {
+                comm,
+                pid,
+                cpu,
+                flags,
+                ts,
+                mark,
+                console_us,
+            })
+    }
+
+    fn console(us: Option<u64>) -> String {
+        us.map_or(String::new(), |us| {
+            format!("[{:5}.{:06}] ", us / 1_000_000, us % 1_000_000)
+        })
+    }
+
+    /// `"%16s-%-7d [%03d] %s %5lu.%09lu: %s: %s"` (tracefs `trace`, nanosecond clock shown as 9 digits).
+    fn render_normal(c: &Ctx, m: &Msg) -> String {
+        format!(
+            "{}{:>16}-{:<7} [{:03}] {} {:5}.{:09}: {}: {}",
+            console(c.console_us),
+            c.comm,
+            c.pid,
+            c.cpu,
+            c.flags,
+            c.ts / 1_000_000_000,
+            c.ts % 1_000_000_000,
+            m.symbol(),
+            m.payload()
+        )
+    }
+
+    /// `"%8.8s-%-7d %3d%s %4lldus%c: %s: %s"` (`ftrace_dump_on_oops`).
+    fn render_latency(c: &Ctx, m: &Msg) -> String {
+        format!(
+            "{}{:>8.8}-{:<7} {:3}{} {:4}us{}: {}: {}",
+            console(c.console_us),
+            c.comm,
+            c.pid,
+            c.cpu,
+            c.flags,
+            c.ts,
+            c.mark,
+            m.symbol(),
+            m.payload()
+        )
+    }
+
+    /// Parse one line; run `check` on its record and event.
+    fn parse_one(line: &str, check: &mut dyn FnMut(&Record<'_>, Option<event::Event<'_>>)) {
+        let mut n = 0;
+        let mut sink = |r: &Record<'_>| {
+            n += 1;
+            check(r, event::recognize(r));
+        };
+        read_input(
+            0,
+            format!("{line}\n").as_bytes(),
+            &ReadOptions::default(),
+            &mut sink,
+        );
+        assert_eq!(n, 1, "one record for {line:?}");
+    }
+
+    fn check_trace(line: &str, c: &Ctx, m: &Msg, format: TraceFormat, ts: TraceTs) {
+        parse_one(line, &mut |r, e| {
+            let Body::Trace(t) = &r.body else {
+                panic!("not a trace line: {line:?}\n{:?}", r.body);
+            };
+            assert_eq!(t.format, format, "{line:?}");
+            assert_eq!(t.flags, Some(c.flags.as_bytes()), "{line:?}");
+            let mark = (c.mark != ' ').then_some(c.mark as u8);
+            assert_eq!(t.mark, mark, "{line:?}");
+            let e = e.unwrap_or_else(|| panic!("no event: {line:?}"));
+            assert_eq!(e.kind, m.kind(), "{line:?}");
+            assert_eq!(e.comm, c.comm.as_bytes(), "{line:?}");
+            assert_eq!((e.pid, e.cpu), (Some(c.pid), Some(c.cpu)), "{line:?}");
+            assert_eq!(e.trace_ts, Some(ts), "{line:?}");
+            assert_eq!(e.console_ns, c.console_us.map(|u| u * 1000), "{line:?}");
+            assert_eq!(e.pos.line, 1);
+        });
+    }
+
+    /// A tree-checker owner-mismatch report (tree-checker.c, with the
+    /// debug patch's `eb=` appended).
+    #[derive(Debug, Clone)]
+    struct Owner {
+        node: bool,
+        root: u64,
+        block: u64,
+        have: u64,
+        expect: Expect,
+        eb: Option<u64>,
+        device: String,
+        console_us: u64,
+    }
+
+    fn owner() -> impl Strategy<Value = Owner> {
+        (
+            any::<bool>(),
+            any::<u64>(),
+            any::<u64>(),
+            any::<u64>(),
+            prop_oneof![
+                any::<u64>().prop_map(Expect::Root),
+                (any::<u64>(), any::<u64>()).prop_map(|(a, b)| Expect::Range(a, b)),
+            ],
+            proptest::option::of(any::<u64>()),
+            "(sd[a-z][0-9]|dm-[0-9]{1,2}|nvme0n1p[0-9])",
+            0u64..=99_999_999_999,
+        )
+            .prop_map(
+                |(node, root, block, have, expect, eb, device, console_us)| Owner {
+                    node,
+                    root,
+                    block,
+                    have,
+                    expect,
+                    eb,
+                    device,
+                    console_us,
+                },
+            )
+    }
+
+    fn render_owner(o: &Owner) -> String {
+        let expect = match o.expect {
+            Expect::Root(r) => r.to_string(),
+            Expect::Range(a, b) => format!("[{a}, {b}]"),
+        };
+        let eb = o.eb.map_or(String::new(), |e| format!(" eb={e}"));
+        format!(
+            "{}BTRFS critical (device {}): corrupted {}, root={} block={} owner mismatch, have {} expect {expect}{eb}",
+            console(Some(o.console_us)),
+            o.device,
+            if o.node { "node" } else { "leaf" },
+            o.root,
+            o.block,
+            o.have,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn normal_format_lines_round_trip(c in normal_ctx(), m in msg()) {
+            let line = render_normal(&c, &m);
+            check_trace(&line, &c, &m, TraceFormat::Normal, TraceTs::Ns(c.ts));
+        }
+
+        #[test]
+        fn latency_format_lines_round_trip(c in latency_ctx(), m in msg()) {
+            let line = render_latency(&c, &m);
+            check_trace(&line, &c, &m, TraceFormat::Latency, TraceTs::SinceReset(c.ts * 1000));
+        }
+
+        #[test]
+        fn tree_checker_owner_mismatch_round_trips(o in owner()) {
+            let line = render_owner(&o);
+            parse_one(&line, &mut |_, e| {
+                let e = e.unwrap_or_else(|| panic!("no event: {line:?}"));
+                let want = TreeCheck {
+                    node: o.node,
+                    root: Some(o.root),
+                    block: Some(o.block),
+                    block_trusted: false,
+                    eb: o.eb,
+                    slot: None,
+                    owner: Some((o.have, o.expect)),
+                    reason: b"owner mismatch",
+                };
+                assert_eq!(e.kind, EventKind::TreeCheck(want), "{line:?}");
+                assert_eq!(e.console_ns, Some(o.console_us * 1000));
+                assert_eq!(e.kind.eb(), o.eb, "an untrusted block= is never the eb");
+            });
+        }
     }
 }

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Hostile inputs at full size: peak memory and exit status of `tracesift report`.
+#
+# Usage: scripts/hostile.sh [--quick]
+#
+# Builds the release binary (honours CARGO_TARGET_DIR), then feeds
+# `tracesift report -` inputs generated on the fly (nothing is written to the
+# repository or to disk) and measures peak RSS with `/usr/bin/time -f %M`:
+#
+#   one-line-1GiB    a 1 GiB line without a newline ('a' repeated)
+#   urandom-50MB     50 MB of /dev/urandom
+#   nul-flood        256 MiB of NUL bytes
+#   cr-flood         256 MiB of carriage returns
+#   ebs-1M-default   one million distinct ebs allocated and never released,
+#                    at the default --max-live-ebs (500000)
+#   ebs-1M-small     the same with --max-live-ebs 10000
+#   one-eb-1M-allocs one eb allocated a million times by different tasks,
+#                    no read ever completing (contending allocs pile up)
+#
+# Prints a table (case, exit status, peak RSS) and the memory per live eb
+# derived from the two million-eb runs. Exits 1 when a status is not 0/1 or a
+# peak RSS is over its bound: BOUND_MIB (default 100) for every case except
+# ebs-1M-default, which gets EBS_BOUND_MIB (default 600): that case keeps
+# 500000 ebs live on purpose and its memory grows with the bound, not with
+# the input (about 0.9 KB per live eb, so about 430 MiB at the default bound).
+# --quick divides the input sizes by 16 (for a smoke run).
+#
+# Needs: bash, cargo, coreutils (head, tr), awk, /usr/bin/time (GNU time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BOUND_MIB=${BOUND_MIB:-100}
+EBS_BOUND_MIB=${EBS_BOUND_MIB:-600}
+scale=1
+if [ "${1:-}" = --quick ]; then
+    scale=16
+fi
+
+cargo build --release --locked --quiet
+bin="${CARGO_TARGET_DIR:-target}/release/tracesift"
+[ -x "$bin" ] || { echo "hostile.sh: no binary at $bin" >&2; exit 2; }
+
+gib=$((1024 * 1024 * 1024 / scale))
+mib256=$((256 * 1024 * 1024 / scale))
+mb50=$((50 * 1000 * 1000 / scale))
+n_ebs=$((1000000 / scale))
+
+gen_line() { head -c "$gib" /dev/zero | tr '\0' 'a'; }
+gen_urandom() { head -c "$mb50" /dev/urandom; }
+gen_nul() { head -c "$mib256" /dev/zero; }
+gen_cr() { head -c "$mib256" /dev/zero | tr '\0' '\r'; }
+# The debug patch's alloc line in ftrace_dump format, one distinct eb each
+# (%.0f, not %d: mawk clamps %d to 2^31 - 1).
+gen_ebs() {
+    awk -v n="$n_ebs" 'BEGIN {
+        for (i = 0; i < n; i++)
+            printf "[%6d.%06d] iou-wrk--%-7d %2d..... %.0fus : alloc_extent_buffer: alloc_extent_buffer: alloc eb=%.0f len=16384\n",
+                1000 + i / 1000000, i % 1000000, 1000 + i % 977, i % 48, 680000000 + i, 30408704 + i * 16384
+    }'
+}
+
+# One eb, allocated over and over, never read.
+gen_one_eb() {
+    awk -v n="$n_ebs" 'BEGIN {
+        for (i = 0; i < n; i++)
+            printf "iou-wrk--%-7d %2d..... %.0fus : alloc_extent_buffer: alloc_extent_buffer: alloc eb=15302115328 len=16384\n",
+                1 + i % 4000000, i % 48, 680000000 + i
+    }'
+}
+
+results=()
+fail=0
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+
+# run NAME BOUND_MIB GENERATOR [tracesift args...]
+run() {
+    local name=$1 bound=$2 gen=$3
+    shift 3
+    local start end status rss
+    start=$(date +%s.%N)
+    set +e
+    "$gen" | /usr/bin/time -f "%M" -o "$tmp" "$bin" report "$@" - >/dev/null 2>"$tmp.err"
+    status=${PIPESTATUS[1]}
+    set -e
+    end=$(date +%s.%N)
+    rss=$(tail -1 "$tmp")
+    local mib=$((rss / 1024))
+    local verdict=ok
+    if [ "$status" -ne 0 ] && [ "$status" -ne 1 ]; then
+        verdict="BAD STATUS"
+        fail=1
+    fi
+    if grep -q panicked "$tmp.err"; then
+        verdict="PANIC"
+        fail=1
+    fi
+    if [ "$mib" -gt "$bound" ]; then
+        verdict="OVER ${bound} MiB"
+        fail=1
+    fi
+    rm -f "$tmp.err"
+    results+=("$(printf '%-16s %6s %10s %10s %8.1f  %s' "$name" "$status" "$rss" "$mib" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" "$verdict")")
+    eval "rss_$(echo "$name" | tr -c 'a-zA-Z0-9\n' _)=$rss"
+}
+
+run one-line-1GiB "$BOUND_MIB" gen_line
+run urandom-50MB "$BOUND_MIB" gen_urandom
+run nul-flood "$BOUND_MIB" gen_nul
+run cr-flood "$BOUND_MIB" gen_cr
+run ebs-1M-default "$EBS_BOUND_MIB" gen_ebs
+run ebs-1M-small "$BOUND_MIB" gen_ebs --max-live-ebs 10000
+run one-eb-1M-allocs "$BOUND_MIB" gen_one_eb
+
+printf '%-16s %6s %10s %10s %8s  %s\n' case status "rss_KiB" "rss_MiB" "secs" verdict
+for r in "${results[@]}"; do echo "$r"; done
+live_default=$((n_ebs < 500000 ? n_ebs : 500000))
+per_eb=$(( (rss_ebs_1M_default - rss_ebs_1M_small) * 1024 / (live_default - 10000) ))
+echo "memory per live eb: about $per_eb bytes ((default - small) / ($live_default - 10000) live ebs)"
+if [ "$fail" -ne 0 ]; then
+    echo "hostile.sh: FAILED" >&2
+    exit 1
+fi
+echo "hostile.sh: all within bounds"
