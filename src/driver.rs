@@ -51,9 +51,10 @@ impl ReaderHook for NoHook {
 }
 
 /// Open input `index`, passing its raw stream through `hook`, then
-/// detecting and undoing compression. With `read_ahead`, reading (and
-/// decompressing) happens on a thread of its own
-/// ([`input::readahead::ReadAhead`]).
+/// detecting and undoing compression. With `read_ahead`, decompressing a
+/// compressed input happens on a thread of its own
+/// ([`input::readahead::ReadAhead`]); a plain input is better read where it
+/// is parsed, straight into the parser's buffers.
 pub fn open_input(
     index: u32,
     spec: &InputSpec,
@@ -62,7 +63,7 @@ pub fn open_input(
 ) -> Result<input::Opened, InputError> {
     let name = spec.display_name();
     let mut opened = input::open_with(spec, |size, raw| hook.wrap(index, &name, size, raw))?;
-    if read_ahead {
+    if read_ahead && opened.compression != Compression::None {
         opened.reader = match input::readahead::ReadAhead::start(opened.reader) {
             Ok(ra) => Box::new(ra),
             Err(r) => r,

@@ -193,6 +193,33 @@ impl Coverage {
         dump
     }
 
+    /// `records` trace events of `input` at once, summed up per CPU: the
+    /// same as [`Coverage::event`] for each of them in turn.
+    pub fn events(&mut self, input: u32, records: u64, cpus: &[crate::record::CpuSpan]) {
+        if let Some(d) = self
+            .open_dump
+            .filter(|&d| self.dumps[d].input == input && !self.dumps[d].empty)
+        {
+            self.dumps[d].events += records;
+        }
+        for span in cpus {
+            let Some(cpu) = span.cpu.filter(|&c| c < MAX_CPU) else {
+                continue;
+            };
+            let w = self.cpus.get_mut(input, cpu);
+            w.events += span.records;
+            if let (Some(first), Some(last)) = (span.first_ts, span.last_ts) {
+                if let Some(start) = w.open_gap.take() {
+                    push_gap(&mut w.gaps, start, Some(first.raw()));
+                }
+                if w.first_ts.is_none() {
+                    w.first_ts = Some(first);
+                }
+                w.last_ts = Some(last);
+            }
+        }
+    }
+
     fn window(&mut self, input: u32, cpu: u32) -> &mut CpuWindow {
         self.cpus.get_mut(input, cpu.min(MAX_CPU - 1))
     }

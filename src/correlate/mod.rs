@@ -11,7 +11,7 @@ pub mod reports;
 pub mod splat;
 
 use crate::event::{self, Event, EventKind};
-use crate::grammar::{Body, TraceTs};
+use crate::grammar::Body;
 use crate::record::{Record, RecordSink};
 
 /// Everything a run learned, fed record by record.
@@ -105,21 +105,15 @@ impl RecordSink for Analysis {
         true
     }
 
-    fn light_trace(
-        &mut self,
-        pos: crate::input::Pos,
-        lines: u32,
-        cpu: Option<u32>,
-        ts: Option<TraceTs>,
-    ) {
-        // What `record_kind` does for such a record.
-        let i = pos.input as usize;
+    fn light_run(&mut self, run: &crate::record::LightRun, cpus: &[crate::record::CpuSpan]) {
+        // What `record_kind` does for each of the run's records.
+        let i = run.input as usize;
         if self.lines.len() <= i {
             self.lines.resize(i + 1, 0);
         }
-        self.lines[i] += lines as u64;
-        self.coverage.event(pos.input, cpu, ts);
-        self.events += 1;
+        self.lines[i] += run.lines;
+        self.coverage.events(run.input, run.records, cpus);
+        self.events += run.records;
     }
 
     fn record_kind<'a>(&mut self, r: &Record<'a>, kind: Option<EventKind<'a>>) {

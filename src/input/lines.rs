@@ -34,6 +34,53 @@ pub struct RawLine<'a> {
     pub truncated: bool,
 }
 
+/// Where a block of whole lines starts ([`LineReader::next_block_into`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockInfo {
+    /// Number of the first line.
+    pub first_number: u64,
+    /// Byte offset of the first line.
+    pub first_offset: u64,
+    /// How many lines the block holds.
+    pub lines: u64,
+}
+
+/// `\n` bytes in `b`. The fixed-size inner loop, with a byte-wide sum,
+/// is one the compiler turns into vector compares.
+fn count_newlines(b: &[u8]) -> u64 {
+    let mut chunks = b.chunks_exact(64);
+    let mut n = 0u64;
+    for c in &mut chunks {
+        let mut k = 0u8;
+        for &x in c {
+            k += u8::from(x == b'\n');
+        }
+        n += u64::from(k);
+    }
+    n + chunks.remainder().iter().filter(|&&x| x == b'\n').count() as u64
+}
+
+impl BlockInfo {
+    /// The lines of `bytes`, the block this describes, as [`RawLine`]s: the
+    /// same as [`LineReader::next_line`] gives for them.
+    pub fn raw_lines<'a>(&self, bytes: &'a [u8]) -> impl Iterator<Item = RawLine<'a>> + 'a {
+        let (mut number, mut offset, mut at) = (self.first_number, self.first_offset, 0usize);
+        memchr::memchr_iter(b'\n', bytes).map(move |nl| {
+            let line = RawLine {
+                bytes: &bytes[at..nl],
+                number,
+                offset,
+                full_len: (nl - at) as u64,
+                truncated: false,
+            };
+            number += 1;
+            offset += (nl - at + 1) as u64;
+            at = nl + 1;
+            line
+        })
+    }
+}
+
 /// Reads physical lines from any [`Read`] with one reusable buffer.
 pub struct LineReader<R> {
     rdr: R,
@@ -46,6 +93,9 @@ pub struct LineReader<R> {
     cap: usize,
     read_size: usize,
     bytes_read: u64,
+    /// A read error met while [`LineReader::next_block`] read ahead: given
+    /// out after the lines read before it.
+    deferred: Option<io::Error>,
 }
 
 impl<R: Read> LineReader<R> {
@@ -69,7 +119,16 @@ impl<R: Read> LineReader<R> {
             cap,
             read_size,
             bytes_read: 0,
+            deferred: None,
         }
+    }
+
+    /// The first byte of the next line, if it is buffered.
+    pub fn peek(&self) -> Option<u8> {
+        self.buf
+            .get(self.start)
+            .filter(|_| self.start < self.end)
+            .copied()
     }
 
     /// Bytes read from the underlying stream so far.
@@ -89,6 +148,11 @@ impl<R: Read> LineReader<R> {
                 return Ok(Some(self.emit(s, i, i as u64, 1)));
             }
             if self.eof {
+                // As when `fill` fails here: an unterminated last line
+                // before a read error is not a line.
+                if let Some(e) = self.deferred.take() {
+                    return Err(e);
+                }
                 if self.start < self.end {
                     let s = self.start;
                     let len = self.end - s;
@@ -102,6 +166,81 @@ impl<R: Read> LineReader<R> {
             }
             self.fill()?;
         }
+    }
+
+    /// Append a run of whole lines to `out`, for a caller that splits them
+    /// itself (the parallel reader hands such blocks to its worker
+    /// threads). The bytes are read straight into `out`: besides what was
+    /// already buffered, nothing is copied twice.
+    ///
+    /// The block holds at most `max` bytes (and at most the line cap, so no
+    /// line in it needs truncating), each of its lines ends with `\n`, and
+    /// the line right after it starts with a byte for which `cut_before` is
+    /// true (so the block ends where the caller may cut). Returns `None`,
+    /// with `out` as it was, when no such block is at hand (a line longer
+    /// than `max`, the end of the input, or no line where a cut is
+    /// allowed): the caller then takes the next line with
+    /// [`LineReader::next_line`], which handles every case. A read error
+    /// here is deferred: `next_line` returns it after the lines read before
+    /// it, as if it had met it itself.
+    pub fn next_block_into(
+        &mut self,
+        out: &mut Vec<u8>,
+        max: usize,
+        cut_before: impl Fn(u8) -> bool,
+    ) -> Option<BlockInfo> {
+        let max = max.min(self.cap);
+        if max == 0 || self.eof {
+            return None;
+        }
+        let base = out.len();
+        out.extend_from_slice(&self.buf[self.start..self.end]);
+        self.start = 0;
+        self.end = 0;
+        // `max` bytes and one more (the next line's first byte).
+        let have = out.len() - base;
+        if have <= max {
+            let want = (max + 1 - have).max(self.read_size) as u64;
+            out.reserve(want as usize);
+            match (&mut self.rdr).take(want).read_to_end(out) {
+                Ok(n) => {
+                    self.bytes_read += n as u64;
+                    if (n as u64) < want {
+                        self.eof = true;
+                    }
+                }
+                Err(e) => {
+                    self.bytes_read += (out.len() - base - have) as u64;
+                    self.deferred = Some(e);
+                    self.eof = true;
+                }
+            }
+        }
+        let got = &out[base..];
+        let window = &got[..got.len().min(max + 1)];
+        // The last `\n` in the window followed by a byte we may cut before.
+        let cut = memchr::memrchr_iter(b'\n', window)
+            .find(|&nl| window.get(nl + 1).is_some_and(|&c| cut_before(c)))
+            .map(|nl| nl + 1);
+        let len = cut.unwrap_or(0);
+        // What follows the block goes back into the buffer.
+        let rest = got.len() - len;
+        if self.buf.len() < rest + self.read_size {
+            self.buf.resize(rest + self.read_size, 0);
+        }
+        self.buf[..rest].copy_from_slice(&got[len..]);
+        self.end = rest;
+        out.truncate(base + len);
+        cut?;
+        let lines = count_newlines(&out[base..]);
+        let info = BlockInfo {
+            first_number: self.next_number,
+            first_offset: self.next_offset,
+            lines,
+        };
+        self.next_number += lines;
+        self.next_offset += len as u64;
+        Some(info)
     }
 
     /// Build a [`RawLine`] for `len` bytes at `s`; `nl` is 1 if a `\n` followed.
@@ -387,6 +526,118 @@ mod tests {
                 assert_eq!(collect(data, 1 << 20, rs, dr), want);
             }
         }
+    }
+
+    /// Lines taken through `next_block_into` where it gives a block, and
+    /// `next_line` otherwise.
+    fn collect_blocks(
+        data: &[u8],
+        cap: usize,
+        read_size: usize,
+        max: usize,
+    ) -> Vec<(Vec<u8>, u64, u64, u64, bool)> {
+        let mut r = LineReader::with_limits(Dribble { data, n: 5 }, cap, read_size);
+        let mut out = Vec::new();
+        let mut blocks = 0;
+        let mut buf = b"kept".to_vec();
+        loop {
+            if let Some(b) = r.next_block_into(&mut buf, max, |c| c == b'[') {
+                let bytes = &buf[4..];
+                assert!(bytes.len() <= max && bytes.ends_with(b"\n"));
+                assert_eq!(b.lines as usize, b.raw_lines(bytes).count());
+                blocks += 1;
+                for l in b.raw_lines(bytes) {
+                    out.push((
+                        l.bytes.to_vec(),
+                        l.number,
+                        l.offset,
+                        l.full_len,
+                        l.truncated,
+                    ));
+                }
+                buf.truncate(4);
+                continue;
+            }
+            assert_eq!(buf, b"kept");
+            match r.next_line().unwrap() {
+                Some(l) => out.push((
+                    l.bytes.to_vec(),
+                    l.number,
+                    l.offset,
+                    l.full_len,
+                    l.truncated,
+                )),
+                None => break,
+            }
+        }
+        assert!(max == 0 || blocks > 0, "no block taken");
+        out
+    }
+
+    #[test]
+    fn blocks_give_the_same_lines() {
+        let mut data = Vec::new();
+        for i in 0..200 {
+            match i % 7 {
+                0 => data.extend_from_slice(b"  indented continuation\n"),
+                1 => data.extend_from_slice(b"\n"),
+                3 => data.extend_from_slice(&[b'x'; 90]),
+                _ => data.extend_from_slice(format!("[ {i}.000000] line {i}\n").as_bytes()),
+            }
+        }
+        data.extend_from_slice(b"[ 9.000000] no newline at end");
+        let want = collect(&data, 1 << 20, 4096, 4096);
+        for (cap, rs, max) in [
+            (1 << 20, 64, 100),
+            (1 << 20, 7, 33),
+            (50, 16, 50),
+            (1 << 20, 4096, 1 << 20),
+            (40, 16, 80),
+        ] {
+            assert_eq!(
+                collect_blocks(&data, cap, rs, max),
+                collect(&data, cap, rs, 3),
+                "cap {cap} rs {rs} max {max}"
+            );
+        }
+        assert_eq!(collect_blocks(&data, 1 << 20, 64, 100), want);
+    }
+
+    /// Gives its bytes, then fails.
+    struct Failing<'a>(&'a [u8]);
+    impl Read for Failing<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "corrupt"));
+            }
+            let k = out.len().min(self.0.len()).min(7);
+            out[..k].copy_from_slice(&self.0[..k]);
+            self.0 = &self.0[k..];
+            Ok(k)
+        }
+    }
+
+    #[test]
+    fn a_read_error_while_taking_blocks_comes_after_the_lines_before_it() {
+        let data = b"[ 1.0] a\n[ 2.0] b\n[ 3.0] c\npartial";
+        let mut r = LineReader::with_limits(Failing(data), 1 << 20, 16);
+        let mut got = Vec::new();
+        let mut buf = Vec::new();
+        let err = loop {
+            if let Some(b) = r.next_block_into(&mut buf, 1 << 20, |c| c == b'[') {
+                got.extend(b.raw_lines(&buf).map(|l| l.bytes.to_vec()));
+                buf.clear();
+                continue;
+            }
+            match r.next_line() {
+                Ok(Some(l)) => got.push(l.bytes.to_vec()),
+                Ok(None) => break None,
+                Err(e) => break Some(e),
+            }
+        };
+        // The same as `next_line` alone gives: whole lines, then the error.
+        assert_eq!(got, [&b"[ 1.0] a"[..], b"[ 2.0] b", b"[ 3.0] c"]);
+        assert_eq!(err.map(|e| e.kind()), Some(io::ErrorKind::InvalidData));
     }
 
     #[test]

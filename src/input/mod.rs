@@ -10,7 +10,9 @@ pub mod lines;
 pub mod readahead;
 pub mod source;
 
-pub use lines::{clean, clean_flags, LineReader, RawLine, DEFAULT_LINE_CAP, DEFAULT_READ_SIZE};
+pub use lines::{
+    clean, clean_flags, BlockInfo, LineReader, RawLine, DEFAULT_LINE_CAP, DEFAULT_READ_SIZE,
+};
 pub use source::{open, open_with, Compression, InputError, InputErrorKind, InputSpec, Opened};
 
 /// Where a line (or the first physical line of a repaired record) is.

@@ -56,25 +56,18 @@ pub trait RecordSink {
     }
 
     /// Whether the sink takes plain trace lines in short form
-    /// ([`RecordSink::light_trace`]): the parallel reader then sends a
-    /// record whose body is a trace line and whose event is a plain trace
-    /// event or a tracepoint, and that carries no `printk messages dropped`
-    /// marker, that way.
+    /// ([`RecordSink::light_run`]): the parallel reader then sends records
+    /// whose body is a trace line, whose event is a plain trace event or a
+    /// tracepoint, and that carry no `printk messages dropped` marker, that
+    /// way, a run of consecutive ones at a time.
     fn light_traces(&self) -> bool {
         false
     }
 
-    /// A plain trace line (see [`RecordSink::light_traces`]): where it is,
-    /// the physical lines it covers, its CPU and its timestamp. Only called
-    /// when `light_traces` is true.
-    fn light_trace(
-        &mut self,
-        _pos: Pos,
-        _lines: u32,
-        _cpu: Option<u32>,
-        _ts: Option<grammar::TraceTs>,
-    ) {
-    }
+    /// A run of consecutive plain trace lines in short form (see
+    /// [`RecordSink::light_traces`]): how many, and per CPU what they say.
+    /// Only called when `light_traces` is true.
+    fn light_run(&mut self, _run: &LightRun, _cpus: &[CpuSpan]) {}
 
     /// One record with the kind of its event already found
     /// ([`crate::event::kind_of`]); the same as `record` otherwise.
@@ -95,6 +88,31 @@ impl<F: FnMut(&Record<'_>)> RecordSink for F {
     fn record(&mut self, r: &Record<'_>) {
         self(r)
     }
+}
+
+/// A run of consecutive plain trace lines of one input, summed up
+/// ([`RecordSink::light_run`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LightRun {
+    /// The input they are in.
+    pub input: u32,
+    /// Records in the run.
+    pub records: u64,
+    /// Physical lines they cover.
+    pub lines: u64,
+}
+
+/// What the lines of a [`LightRun`] from one CPU (or with none) say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuSpan {
+    /// The CPU, if the lines name one.
+    pub cpu: Option<u32>,
+    /// Lines from it.
+    pub records: u64,
+    /// The first timestamp among them.
+    pub first_ts: Option<grammar::TraceTs>,
+    /// The last timestamp among them.
+    pub last_ts: Option<grammar::TraceTs>,
 }
 
 /// Reading options for one run.
@@ -277,6 +295,14 @@ pub fn read_input<R: Read>(
                 back.sink.wants_events(),
                 back.sink.wants_events() && back.sink.light_traces(),
             );
+        }
+        if let Some(p) = back.pipeline.as_mut().filter(|p| p.physical()) {
+            // Whole blocks of lines go to the workers unsplit.
+            if let Some(n) = p.push_block(input, &mut reader, &mut back.cont, back.sink) {
+                lines += n;
+                back.stopped = back.sink.stopped();
+                continue;
+            }
         }
         match reader.next_line() {
             Ok(Some(raw)) => {

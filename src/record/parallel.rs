@@ -36,16 +36,22 @@ use std::thread::JoinHandle;
 
 use self_cell::self_cell;
 
-use super::{Continuation, Record, RecordSink};
+use super::{Continuation, CpuSpan, LightRun, Record, RecordSink};
 use crate::event::{self, EventKind};
 use crate::grammar::{self, Body, TraceTs};
-use crate::input::{clean, Pos, RawLine};
+use crate::input::{clean, BlockInfo, LineReader, Pos, RawLine};
 use crate::prefix;
 use crate::repair::{Logical, PhysLine, Repairer};
 
 /// A batch is sent once it holds this many bytes, or its record limit
 /// ([`super::ReadOptions::batch_records`]).
 const BATCH_BYTES: usize = 512 * 1024;
+
+/// Bytes of whole lines the caller takes at once in physical mode
+/// ([`LineReader::next_block_into`]), per record of the batch limit
+/// ([`super::ReadOptions::batch_records`]): with the default limit, one
+/// block fills a batch.
+const BLOCK_BYTES_PER_RECORD: usize = BATCH_BYTES / super::BATCH_RECORDS;
 /// Batches out per worker (queued, being parsed, or parsed and waiting).
 const IN_FLIGHT_PER_WORKER: usize = 3;
 
@@ -144,11 +150,38 @@ struct PhysBatch {
     bytes: Vec<u8>,
     /// (number, offset, start, end, truncated) of each line.
     lines: Vec<(u64, u64, u32, u32, bool)>,
+    /// Whole `\n`-ended lines from `bytes[tail.0..]` on, not yet split (the
+    /// worker splits them): where they start, and the number and offset of
+    /// the first.
+    tail: Option<(usize, u64, u64)>,
     repairer: Repairer,
 }
 
 impl PhysBatch {
+    /// Split the unsplit tail into `lines`, as the line reader would have.
+    fn split_tail(&mut self) {
+        let Some((start, number, offset)) = self.tail.take() else {
+            return;
+        };
+        let block = BlockInfo {
+            first_number: number,
+            first_offset: offset,
+            lines: 0,
+        };
+        for l in block.raw_lines(self.bytes.get(start..).unwrap_or_default()) {
+            let a = start + (l.offset - offset) as usize;
+            self.lines.push((
+                l.number,
+                l.offset,
+                a as u32,
+                (a + l.bytes.len()) as u32,
+                false,
+            ));
+        }
+    }
+
     fn push(&mut self, raw: &RawLine<'_>) {
+        self.split_tail();
         let a = self.bytes.len() as u32;
         self.bytes.extend_from_slice(raw.bytes);
         self.lines.push((
@@ -177,12 +210,16 @@ impl PhysBatch {
     /// find the lines that need more: the next byte clean-up removes, and
     /// the next `[` or non-breaking-space byte after a line's first byte.
     fn repair(&mut self, out: &mut Batch) {
+        self.split_tail();
         let mut scratch = Vec::new();
         let input = self.input;
         let bytes = &self.bytes;
         let repairer = &mut self.repairer;
         let mut dirty = 0usize;
         let mut special = 0usize;
+        // Only the last of a run of passed-through lines matters to the
+        // repairer: it is told about that one when the run ends.
+        let mut passed: Option<&[u8]> = None;
         for &(number, offset, a, b, truncated) in &self.lines {
             let (a, b) = (a as usize, b as usize);
             let raw = bytes.get(a..b).unwrap_or_default();
@@ -205,7 +242,7 @@ impl PhysBatch {
                         .map_or(usize::MAX, |p| a + 1 + p);
                 }
                 if special >= b && !crate::repair::is_elision(raw) {
-                    repairer.passed_through(raw);
+                    passed = Some(raw);
                     out.push_from(
                         &Logical {
                             pos,
@@ -232,7 +269,13 @@ impl PhysBatch {
                 clean: flags,
                 truncated,
             };
+            if let Some(p) = passed.take() {
+                repairer.passed_through(p);
+            }
             repairer.push(line, &mut |l| out.push_from(l, bytes));
+        }
+        if let Some(p) = passed.take() {
+            repairer.passed_through(p);
         }
         repairer.finish(&mut |l| out.push_from(l, bytes));
     }
@@ -261,23 +304,106 @@ struct Owned {
 struct Records<'a> {
     records: Vec<Record<'a>>,
     kinds: Vec<Option<EventKind<'a>>>,
-    /// In order: the next full record, or a plain trace line in short form.
+    /// Runs of plain trace lines in short form, and their CPU spans.
+    runs: Vec<(LightRun, std::ops::Range<usize>)>,
+    spans: Vec<CpuSpan>,
+    /// In order: the next full record, or the next run in short form.
     order: Vec<Entry>,
 }
 
-/// One record of a parsed batch, in order.
+/// One record of a parsed batch, or a run of plain trace lines, in order.
 #[derive(Debug, Clone, Copy)]
 enum Entry {
     /// The next of `records`.
     Full,
-    /// A plain trace line ([`RecordSink::light_trace`]).
-    Light {
-        pos: Pos,
+    /// The next of `runs` ([`RecordSink::light_run`]); whether its last
+    /// line had a prefix (for the continuation rule).
+    Light { prefixed: bool },
+}
+
+/// Sums up a run of plain trace lines per CPU as a worker meets them.
+#[derive(Debug, Default)]
+struct RunBuilder {
+    run: LightRun,
+    prefixed: bool,
+    /// `spans` index + 1 of each CPU below [`RunBuilder::DIRECT`] in the current run.
+    slot: Vec<u32>,
+    /// First span of the current run in `spans`.
+    first: usize,
+}
+
+impl RunBuilder {
+    /// CPUs below this are found by index; others by search.
+    const DIRECT: u32 = 4096;
+
+    fn add(
+        &mut self,
+        spans: &mut Vec<CpuSpan>,
+        input: u32,
         lines: u32,
         prefixed: bool,
         cpu: Option<u32>,
         ts: Option<TraceTs>,
-    },
+    ) {
+        if self.run.records == 0 {
+            self.run.input = input;
+            self.first = spans.len();
+        }
+        self.run.records += 1;
+        self.run.lines += u64::from(lines);
+        self.prefixed = prefixed;
+        let k = match cpu {
+            Some(c) if c < Self::DIRECT => {
+                let c = c as usize;
+                if self.slot.len() <= c {
+                    self.slot.resize(c + 1, 0);
+                }
+                match self.slot[c] {
+                    0 => None,
+                    k => Some(k as usize - 1),
+                }
+            }
+            _ => spans[self.first..]
+                .iter()
+                .position(|s| s.cpu == cpu)
+                .map(|k| self.first + k),
+        };
+        let k = k.unwrap_or_else(|| {
+            spans.push(CpuSpan {
+                cpu,
+                records: 0,
+                first_ts: None,
+                last_ts: None,
+            });
+            if let Some(c) = cpu.filter(|&c| c < Self::DIRECT) {
+                self.slot[c as usize] = spans.len() as u32;
+            }
+            spans.len() - 1
+        });
+        let span = &mut spans[k];
+        span.records += 1;
+        if ts.is_some() {
+            span.first_ts = span.first_ts.or(ts);
+            span.last_ts = ts;
+        }
+    }
+
+    /// End the current run, if any.
+    fn flush(&mut self, spans: &[CpuSpan], out: &mut Records<'_>) {
+        if self.run.records == 0 {
+            return;
+        }
+        for s in &spans[self.first..] {
+            if let Some(c) = s.cpu.filter(|&c| c < Self::DIRECT) {
+                self.slot[c as usize] = 0;
+            }
+        }
+        out.runs.push((self.run, self.first..spans.len()));
+        out.order.push(Entry::Light {
+            prefixed: self.prefixed,
+        });
+        self.run = LightRun::default();
+    }
 }
 
 self_cell!(
@@ -310,9 +436,15 @@ fn work(job: Job, events: bool, light: bool) -> Parsed {
             let from = if s.raw { raw } else { &b.bytes[..] };
             from.get(s.a as usize..s.b as usize).unwrap_or_default()
         };
-        let mut records = Vec::with_capacity(b.slots.len());
-        let mut kinds = Vec::with_capacity(if events { records.capacity() } else { 0 });
-        let mut order = Vec::with_capacity(b.slots.len());
+        let mut out = Records {
+            records: Vec::with_capacity(b.slots.len()),
+            kinds: Vec::with_capacity(if events { b.slots.len() } else { 0 }),
+            runs: Vec::new(),
+            spans: Vec::new(),
+            order: Vec::with_capacity(b.slots.len()),
+        };
+        let mut spans = Vec::new();
+        let mut run = RunBuilder::default();
         for s in &b.slots {
             let text = at(s.text);
             let (prefixes, msg) = prefix::peel(text);
@@ -321,26 +453,24 @@ fn work(job: Job, events: bool, light: bool) -> Parsed {
             let kind = if events {
                 match &body {
                     Body::Trace(t) => {
-                        let k = event::trace_kind(t);
-                        let plain = matches!(k, EventKind::Trace | EventKind::Tracepoint { .. });
-                        if light && plain && prefixes.dropped.is_none() {
-                            order.push(Entry::Light {
-                                pos: s.pos,
-                                lines: s.lines,
-                                prefixed: prefixes.layers != 0,
-                                cpu: t.cpu,
-                                ts: t.ts,
-                            });
+                        // A trace line is plain (a bare event or a
+                        // tracepoint) unless the debug patch wrote it; the
+                        // short form needs no more than that.
+                        let patch = event::debug_patch(t.body.name, t.body.payload);
+                        if light && patch.is_none() && prefixes.dropped.is_none() {
+                            let prefixed = prefixes.layers != 0;
+                            run.add(&mut spans, s.pos.input, s.lines, prefixed, t.cpu, t.ts);
                             continue;
                         }
-                        Some(k)
+                        Some(patch.unwrap_or_else(|| event::trace_kind(t)))
                     }
                     _ => None,
                 }
             } else {
                 None
             };
-            order.push(Entry::Full);
+            run.flush(&spans, &mut out);
+            out.order.push(Entry::Full);
             let r = Record {
                 pos: s.pos,
                 lines: s.lines,
@@ -355,19 +485,17 @@ fn work(job: Job, events: bool, light: bool) -> Parsed {
                 repairs: s.repairs,
             };
             if events {
-                kinds.push(if matches!(r.body, Body::Trace(_)) {
+                out.kinds.push(if matches!(r.body, Body::Trace(_)) {
                     kind
                 } else {
                     event::kind_of(&r)
                 });
             }
-            records.push(r);
+            out.records.push(r);
         }
-        Records {
-            records,
-            kinds,
-            order,
-        }
+        run.flush(&spans, &mut out);
+        out.spans = spans;
+        out
     })
 }
 
@@ -485,6 +613,42 @@ impl Pipeline {
         sink: &mut dyn RecordSink,
     ) {
         let may_continue = Repairer::line_may_continue(raw.bytes.first().copied());
+        self.phys_batch(input, may_continue, cont, sink).push(raw);
+    }
+
+    /// Read a block of whole raw lines from `reader` straight into the
+    /// raw batch (physical mode); the worker splits it. Returns the lines
+    /// it holds, or `None` when the reader has no block at hand (see
+    /// [`LineReader::next_block_into`]).
+    pub fn push_block<R: std::io::Read>(
+        &mut self,
+        input: u32,
+        reader: &mut LineReader<R>,
+        cont: &mut Continuation,
+        sink: &mut dyn RecordSink,
+    ) -> Option<u64> {
+        let may_continue = Repairer::line_may_continue(reader.peek());
+        let max = BLOCK_BYTES_PER_RECORD.saturating_mul(self.batch_records);
+        let p = self.phys_batch(input, may_continue, cont, sink);
+        let at = p.bytes.len();
+        let cut = |c: u8| !Repairer::line_may_continue(Some(c));
+        let info = reader.next_block_into(&mut p.bytes, max, cut)?;
+        if p.tail.is_none() {
+            p.tail = Some((at, info.first_number, info.first_offset));
+        }
+        Some(info.lines)
+    }
+
+    /// The raw batch to add lines to: sends the current one first when it
+    /// is full and the next line cannot continue the one before it (or it
+    /// is far past full).
+    fn phys_batch(
+        &mut self,
+        input: u32,
+        may_continue: bool,
+        cont: &mut Continuation,
+        sink: &mut dyn RecordSink,
+    ) -> &mut PhysBatch {
         if let Some(p) = &self.phys {
             if p.full(self.batch_records) && !may_continue {
                 self.send_phys(false, cont, sink);
@@ -492,23 +656,26 @@ impl Pipeline {
                 self.send_phys(true, cont, sink);
             }
         }
-        if self.phys.is_none() {
-            let mut p = self.spare_phys.pop().unwrap_or_else(|| {
-                Box::new(PhysBatch {
-                    input,
-                    bytes: Vec::new(),
-                    lines: Vec::new(),
-                    repairer: Repairer::new(false),
-                })
-            });
-            p.input = input;
-            p.bytes.clear();
-            p.lines.clear();
-            self.phys = Some(p);
-        }
-        if let Some(p) = &mut self.phys {
-            p.push(raw);
-        }
+        let p = match self.phys.take() {
+            Some(p) => p,
+            None => {
+                let mut p = self.spare_phys.pop().unwrap_or_else(|| {
+                    Box::new(PhysBatch {
+                        input,
+                        bytes: Vec::new(),
+                        lines: Vec::new(),
+                        tail: None,
+                        repairer: Repairer::new(false),
+                    })
+                });
+                p.input = input;
+                p.bytes.clear();
+                p.lines.clear();
+                p.tail = None;
+                p
+            }
+        };
+        self.phys.insert(p)
     }
 
     /// Send the raw batch. With `handoff`, the next batch starts at a line
@@ -586,22 +753,18 @@ impl Pipeline {
         };
         self.taken += 1;
         let got = parsed.borrow_dependent();
-        let mut next = 0;
+        let (mut next, mut runs) = (0, got.runs.iter());
         for entry in &got.order {
             if sink.stopped() {
                 break;
             }
             let i = match *entry {
-                Entry::Light {
-                    pos,
-                    lines,
-                    prefixed,
-                    cpu,
-                    ts,
-                } => {
-                    // A trace event: its class needs no context.
+                Entry::Light { prefixed } => {
+                    // Trace events: their class needs no context.
                     cont.saw_trace(prefixed);
-                    sink.light_trace(pos, lines, cpu, ts);
+                    if let Some((run, spans)) = runs.next() {
+                        sink.light_run(run, got.spans.get(spans.clone()).unwrap_or_default());
+                    }
                     continue;
                 }
                 Entry::Full => {
