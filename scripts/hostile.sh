@@ -12,7 +12,7 @@
 #   nul-flood        256 MiB of NUL bytes
 #   cr-flood         256 MiB of carriage returns
 #   ebs-1M-default   one million distinct ebs allocated and never released,
-#                    at the default --max-live-ebs (500000)
+#                    at the default --max-live-ebs (100000)
 #   ebs-1M-small     the same with --max-live-ebs 10000
 #   one-eb-1M-allocs one eb allocated a million times by different tasks,
 #                    no read ever completing (contending allocs pile up)
@@ -20,9 +20,9 @@
 # Prints a table (case, exit status, peak RSS) and the memory per live eb
 # derived from the two million-eb runs. Exits 1 when a status is not 0/1 or a
 # peak RSS is over its bound: BOUND_MIB (default 100) for every case except
-# ebs-1M-default, which gets EBS_BOUND_MIB (default 600): that case keeps
-# 500000 ebs live on purpose and its memory grows with the bound, not with
-# the input (about 0.9 KB per live eb, so about 430 MiB at the default bound).
+# ebs-1M-default, which gets EBS_BOUND_MIB (default 150): that case keeps
+# 100000 ebs live on purpose and its memory grows with the bound, not with
+# the input (about 0.9 KB per live eb, so about 90 MiB at the default bound).
 # --quick divides the input sizes by 16 (for a smoke run).
 #
 # Needs: bash, cargo, coreutils (head, tr), awk, /usr/bin/time (GNU time).
@@ -30,7 +30,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BOUND_MIB=${BOUND_MIB:-100}
-EBS_BOUND_MIB=${EBS_BOUND_MIB:-600}
+EBS_BOUND_MIB=${EBS_BOUND_MIB:-150}
 scale=1
 if [ "${1:-}" = --quick ]; then
     scale=16
@@ -114,7 +114,7 @@ run one-eb-1M-allocs "$BOUND_MIB" gen_one_eb
 
 printf '%-16s %6s %10s %10s %8s  %s\n' case status "rss_KiB" "rss_MiB" "secs" verdict
 for r in "${results[@]}"; do echo "$r"; done
-live_default=$((n_ebs < 500000 ? n_ebs : 500000))
+live_default=$((n_ebs < 100000 ? n_ebs : 100000))
 per_eb=$(( (rss_ebs_1M_default - rss_ebs_1M_small) * 1024 / (live_default - 10000) ))
 echo "memory per live eb: about $per_eb bytes ((default - small) / ($live_default - 10000) live ebs)"
 if [ "$fail" -ne 0 ]; then

@@ -52,7 +52,7 @@ const MAX_ORPHAN_CLONES: usize = 16;
 const MAX_CONTENDERS: usize = 256;
 
 /// Default bound on tracked ebs.
-pub const DEFAULT_MAX_LIVE: usize = 500_000;
+pub const DEFAULT_MAX_LIVE: usize = 100_000;
 
 /// A task: input index and pid (pids of different inputs are different tasks).
 type TaskKey = (u32, u32);
