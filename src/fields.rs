@@ -103,28 +103,54 @@ fn hex_val(c: u8) -> u8 {
     }
 }
 
+/// Powers of ten up to 10^9, to scale a fraction to nanoseconds.
+const POW10: [u64; 10] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+];
+
+/// The digits of a decimal fraction (what follows the dot) at `t[start..]`,
+/// as nanoseconds, and the index after them: `295735` → 295735000. At most
+/// `max` digits are read; digits past the ninth are read but do not count.
+/// `None` when there is no digit.
+#[inline(always)]
+pub fn fraction_ns(t: &[u8], start: usize, max: usize) -> Option<(u64, usize)> {
+    let lim = t.len().min(start.saturating_add(max));
+    let mut k = start;
+    let mut ns: u64 = 0;
+    while k < lim {
+        let d = t[k].wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        if k - start < 9 {
+            ns = ns * 10 + d as u64;
+        }
+        k += 1;
+    }
+    (k > start).then(|| (ns * POW10[9 - (k - start).min(9)], k))
+}
+
 /// Seconds with a fraction, as nanoseconds: `2649.295735` → 2649295735000,
-/// `106439.675570920` → 106439675570920. The fraction may have 1 to 9 digits.
+/// `106439.675570920` → 106439675570920. The fraction has 1 or more digits;
+/// the first 9 count.
 #[inline]
 pub fn secs_frac_ns(i: &[u8]) -> IResult<&[u8], u64> {
     let (r, secs) = dec_u64(i)?;
     let Some(frac) = r.strip_prefix(b".") else {
         return fail(i);
     };
-    let mut k = 0;
-    let mut ns: u64 = 0;
-    while k < frac.len() && frac[k].is_ascii_digit() {
-        if k < 9 {
-            ns = ns * 10 + (frac[k] - b'0') as u64;
-        }
-        k += 1;
-    }
-    if k == 0 {
+    let Some((ns, k)) = fraction_ns(frac, 0, usize::MAX) else {
         return fail(i);
-    }
-    for _ in k..9 {
-        ns *= 10;
-    }
+    };
     match secs
         .checked_mul(1_000_000_000)
         .and_then(|s| s.checked_add(ns))

@@ -187,41 +187,15 @@ fn bracket_time(t: &[u8]) -> Option<(u64, &[u8])> {
     if t.get(k) != Some(&b'.') {
         return None;
     }
-    k += 1;
-    let fstart = k;
-    let flim = n.min(fstart + 9);
-    let mut ns: u64 = 0;
-    while k < flim {
-        let d = t[k].wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        ns = ns * 10 + d as u64;
-        k += 1;
-    }
-    if k == fstart || t.get(k) != Some(&b']') {
+    let (ns, k) = crate::fields::fraction_ns(t, k + 1, 9)?;
+    if t.get(k) != Some(&b']') {
         return None;
     }
-    ns *= POW10[9 - (k - fstart)];
     Some((
         secs.checked_mul(1_000_000_000)?.checked_add(ns)?,
         &t[k + 1..],
     ))
 }
-
-/// Powers of ten up to 10^9.
-const POW10: [u64; 10] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-    1_000_000_000,
-];
 
 /// Whether `t` starts with `host kernel: ` (journalctl short-monotonic).
 fn journal_host(t: &[u8]) -> bool {

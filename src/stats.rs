@@ -155,17 +155,7 @@ impl RecordSink for StatsCollector {
                 }
             }
         }
-        if let Some(n) = r.prefixes.dropped {
-            self.coverage.printk_dropped(r, n);
-        }
-        match &r.body {
-            Body::Trace(t) => {
-                self.coverage.event(input, t.cpu, t.ts);
-            }
-            Body::Framing(f) => self.coverage.framing(r, f),
-            Body::Header(h) => self.coverage.header(r, h),
-            _ => {}
-        }
+        self.coverage.record(r);
         if r.class == LineClass::Unrecognized {
             let kept = self.samples.iter().filter(|s| s.input == input).count();
             if kept < SAMPLES_PER_INPUT {

@@ -157,7 +157,7 @@ impl Collector<'_> {
     }
 
     fn record(&mut self, r: &Record<'_>) {
-        self.an.coverage_of(r);
+        self.an.coverage.record(r);
         let Some(e) = event::recognize(r) else {
             self.mention(r);
             return;

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use crate::correlate::evidence::Evidence;
-use crate::grammar::{Framing, Header, TraceTs};
+use crate::grammar::{Body, Framing, Header, TraceTs};
 use crate::record::Record;
 
 /// Gaps kept per CPU before neighbouring ones are merged.
@@ -191,6 +191,22 @@ impl Coverage {
             }
         }
         dump
+    }
+
+    /// The bookkeeping for one record: trace events, printk drops, framing
+    /// and headers.
+    pub fn record(&mut self, r: &Record<'_>) {
+        if let Some(n) = r.prefixes.dropped {
+            self.printk_dropped(r, n);
+        }
+        match &r.body {
+            Body::Trace(t) => {
+                self.event(r.pos.input, t.cpu, t.ts);
+            }
+            Body::Framing(f) => self.framing(r, f),
+            Body::Header(h) => self.header(r, h),
+            _ => {}
+        }
     }
 
     /// `records` trace events of `input` at once, summed up per CPU: the

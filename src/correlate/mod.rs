@@ -11,7 +11,6 @@ pub mod reports;
 pub mod splat;
 
 use crate::event::{self, Event, EventKind};
-use crate::grammar::Body;
 use crate::record::{Record, RecordSink};
 
 /// Everything a run learned, fed record by record.
@@ -74,22 +73,6 @@ impl Analysis {
             _ => ebs::Note::None,
         }
     }
-
-    /// Coverage bookkeeping for a record (trace events, framing, headers).
-    pub fn coverage_of(&mut self, r: &Record<'_>) {
-        let input = r.pos.input;
-        if let Some(n) = r.prefixes.dropped {
-            self.coverage.printk_dropped(r, n);
-        }
-        match &r.body {
-            Body::Trace(t) => {
-                self.coverage.event(input, t.cpu, t.ts);
-            }
-            Body::Framing(f) => self.coverage.framing(r, f),
-            Body::Header(h) => self.coverage.header(r, h),
-            _ => {}
-        }
-    }
 }
 
 impl RecordSink for Analysis {
@@ -125,7 +108,7 @@ impl RecordSink for Analysis {
         if r.class == crate::grammar::LineClass::Unrecognized {
             self.unrecognized += r.lines as u64;
         }
-        self.coverage_of(r);
+        self.coverage.record(r);
         match kind {
             // Counted, nothing more: most trace lines.
             Some(EventKind::Trace | EventKind::Tracepoint { .. }) => self.events += 1,

@@ -254,23 +254,8 @@ fn latency_after_dash(t: &[u8], dash: usize) -> Option<TraceLine<'_>> {
     let (int, mut k) = digits_at(t, k)?;
     let (ts, mark) = match t.get(k) {
         Some(b'.') => {
-            let start = k + 1;
-            let mut ns: u64 = 0;
-            k = start;
-            while k < n {
-                let d = t[k].wrapping_sub(b'0');
-                if d > 9 {
-                    break;
-                }
-                if k - start < 9 {
-                    ns = ns * 10 + d as u64;
-                }
-                k += 1;
-            }
-            if k == start {
-                return None;
-            }
-            ns *= POW10[9 - (k - start).min(9)];
+            let (ns, end) = crate::fields::fraction_ns(t, k + 1, usize::MAX)?;
+            k = end;
             let total = int.checked_mul(1_000_000_000)?.checked_add(ns)?;
             if t.get(k) != Some(&b':') {
                 return None;
@@ -314,20 +299,6 @@ fn latency_after_dash(t: &[u8], dash: usize) -> Option<TraceLine<'_>> {
         body: event_body(rest),
     })
 }
-
-/// Powers of ten up to 10^9, to scale a fraction to nanoseconds.
-const POW10: [u64; 10] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-    1_000_000_000,
-];
 
 /// After the `:` of the context prefix: one space then the body, or end of line.
 fn body_start(r: &[u8]) -> Option<&[u8]> {

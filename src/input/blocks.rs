@@ -368,19 +368,7 @@ impl<R: Read> BlockReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Dribble<'a> {
-        data: &'a [u8],
-        n: usize,
-    }
-    impl Read for Dribble<'_> {
-        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-            let k = self.n.min(out.len()).min(self.data.len());
-            out[..k].copy_from_slice(&self.data[..k]);
-            self.data = &self.data[k..];
-            Ok(k)
-        }
-    }
+    use crate::input::lines::tests::Dribble;
 
     type Line = (u64, u64, Vec<u8>, Option<u64>);
 

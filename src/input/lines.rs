@@ -443,13 +443,25 @@ fn skip_escape(line: &[u8], i: usize) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A reader that returns at most `n` bytes per call, to exercise buffer edges.
-    struct Dribble<'a> {
-        data: &'a [u8],
-        n: usize,
+    pub(crate) struct Dribble<'a> {
+        pub(crate) data: &'a [u8],
+        pub(crate) n: usize,
+    }
+
+    type Row = (Vec<u8>, u64, u64, u64, bool);
+
+    fn row(l: &RawLine<'_>) -> Row {
+        (
+            l.bytes.to_vec(),
+            l.number,
+            l.offset,
+            l.full_len,
+            l.truncated,
+        )
     }
     impl Read for Dribble<'_> {
         fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
@@ -460,22 +472,11 @@ mod tests {
         }
     }
 
-    fn collect(
-        data: &[u8],
-        cap: usize,
-        read_size: usize,
-        dribble: usize,
-    ) -> Vec<(Vec<u8>, u64, u64, u64, bool)> {
+    fn collect(data: &[u8], cap: usize, read_size: usize, dribble: usize) -> Vec<Row> {
         let mut r = LineReader::with_limits(Dribble { data, n: dribble }, cap, read_size);
         let mut out = Vec::new();
         while let Some(l) = r.next_line().unwrap() {
-            out.push((
-                l.bytes.to_vec(),
-                l.number,
-                l.offset,
-                l.full_len,
-                l.truncated,
-            ));
+            out.push(row(&l));
         }
         out
     }
@@ -530,12 +531,7 @@ mod tests {
 
     /// Lines taken through `next_block_into` where it gives a block, and
     /// `next_line` otherwise.
-    fn collect_blocks(
-        data: &[u8],
-        cap: usize,
-        read_size: usize,
-        max: usize,
-    ) -> Vec<(Vec<u8>, u64, u64, u64, bool)> {
+    fn collect_blocks(data: &[u8], cap: usize, read_size: usize, max: usize) -> Vec<Row> {
         let mut r = LineReader::with_limits(Dribble { data, n: 5 }, cap, read_size);
         let mut out = Vec::new();
         let mut blocks = 0;
@@ -547,26 +543,14 @@ mod tests {
                 assert_eq!(b.lines as usize, b.raw_lines(bytes).count());
                 blocks += 1;
                 for l in b.raw_lines(bytes) {
-                    out.push((
-                        l.bytes.to_vec(),
-                        l.number,
-                        l.offset,
-                        l.full_len,
-                        l.truncated,
-                    ));
+                    out.push(row(&l));
                 }
                 buf.truncate(4);
                 continue;
             }
             assert_eq!(buf, b"kept");
             match r.next_line().unwrap() {
-                Some(l) => out.push((
-                    l.bytes.to_vec(),
-                    l.number,
-                    l.offset,
-                    l.full_len,
-                    l.truncated,
-                )),
+                Some(l) => out.push(row(&l)),
                 None => break,
             }
         }

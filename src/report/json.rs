@@ -26,13 +26,31 @@ struct Doc<'a> {
     coverage: CoverageDoc<'a>,
 }
 
+/// One entry of a document's `inputs` (the report's and the timeline's).
 #[derive(Serialize)]
-struct InputDoc<'a> {
+pub(crate) struct InputDoc<'a> {
     path: &'a str,
     lines: u64,
     bytes: u64,
     compression: &'static str,
     error: Option<String>,
+}
+
+impl InputDoc<'_> {
+    /// The entries for `results`, with the physical lines read from each.
+    pub(crate) fn list<'a>(results: &'a [InputResult], lines: &[u64]) -> Vec<InputDoc<'a>> {
+        results
+            .iter()
+            .enumerate()
+            .map(|(i, r)| InputDoc {
+                path: &r.name,
+                lines: lines.get(i).copied().unwrap_or(0),
+                bytes: r.summary.bytes,
+                compression: r.compression.name(),
+                error: r.error.as_ref().map(|e| e.to_string()),
+            })
+            .collect()
+    }
 }
 
 #[derive(Serialize)]
@@ -168,17 +186,7 @@ pub fn write(
     findings: &[Finding],
     results: &[InputResult],
 ) -> io::Result<()> {
-    let inputs = results
-        .iter()
-        .enumerate()
-        .map(|(i, r)| InputDoc {
-            path: &r.name,
-            lines: an.lines.get(i).copied().unwrap_or(0),
-            bytes: r.summary.bytes,
-            compression: r.compression.name(),
-            error: r.error.as_ref().map(|e| e.to_string()),
-        })
-        .collect();
+    let inputs = InputDoc::list(results, &an.lines);
     let race = an.ebs.largest_race.as_ref().map(|r| RaceDoc {
         eb: r.eb,
         allocs: r.allocs,

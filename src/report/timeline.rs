@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::correlate::ebs::Note;
 use crate::driver::InputResult;
 use crate::grammar::TraceTs;
-use crate::report::json::{finding_doc, FindingDoc};
+use crate::report::json::{finding_doc, FindingDoc, InputDoc};
 use crate::report::sanitize::{for_json, for_terminal, terminal_lines};
 use crate::report::stats::fmt_secs;
 use crate::report::text::short_name;
@@ -389,15 +389,6 @@ struct Doc<'a> {
 }
 
 #[derive(Serialize)]
-struct InputDoc<'a> {
-    path: &'a str,
-    lines: u64,
-    bytes: u64,
-    compression: &'static str,
-    error: Option<String>,
-}
-
-#[derive(Serialize)]
 struct EbDoc<'a> {
     eb: u64,
     eb_hex: String,
@@ -438,17 +429,7 @@ struct EntryDoc<'a> {
 
 /// Write the timeline as one JSON document.
 pub fn write_json(w: &mut dyn Write, tl: &Timeline, results: &[InputResult]) -> io::Result<()> {
-    let inputs = results
-        .iter()
-        .enumerate()
-        .map(|(i, r)| InputDoc {
-            path: &r.name,
-            lines: tl.lines.get(i).copied().unwrap_or(0),
-            bytes: r.summary.bytes,
-            compression: r.compression.name(),
-            error: r.error.as_ref().map(|e| e.to_string()),
-        })
-        .collect();
+    let inputs = InputDoc::list(results, &tl.lines);
     let ebs = tl
         .ebs
         .iter()
