@@ -93,11 +93,8 @@ pub fn write(
             writeln!(w, "{l}")?;
         }
     }
-    for e in results.iter().filter_map(|r| r.error.as_ref()) {
-        let s = format!(
-            "Input error: {}; what was read before it is analysed.",
-            for_terminal(e.to_string().as_bytes())
-        );
+    for note in results.iter().filter_map(crate::report::input_error_note) {
+        let s = format!("Input error: {note}.");
         for l in wrap(&s, WIDTH) {
             writeln!(w, "{l}")?;
         }

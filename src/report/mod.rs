@@ -105,6 +105,19 @@ impl Style {
     }
 }
 
+/// What a report says of an input that failed: the error (escaped for a
+/// terminal), and whether what was read before it is in the analysis.
+pub fn input_error_note(r: &crate::driver::InputResult) -> Option<String> {
+    let e = r.error.as_ref()?;
+    let message = e.to_string();
+    let text = sanitize::for_terminal(message.as_bytes());
+    Some(if r.summary.bytes > 0 {
+        format!("{text}; what was read before it is analysed")
+    } else {
+        format!("{text}; nothing read from it")
+    })
+}
+
 /// `1 dump`, `2 dumps`: a count with its noun, singular or plural.
 pub fn count(n: u64, one: &str, many: &str) -> String {
     if n == 1 {

@@ -95,14 +95,9 @@ pub fn write(
             format!(" of which {empty} empty")
         }
     )?;
-    for e in results.iter().filter_map(|r| r.error.as_ref()) {
+    for note in results.iter().filter_map(crate::report::input_error_note) {
         // Also on stderr; repeated here so a pasted report says its input was incomplete.
-        writeln!(
-            w,
-            "{} {}: what was read before it is analysed",
-            style.warning("input error:"),
-            for_terminal(e.to_string().as_bytes())
-        )?;
+        writeln!(w, "{} {note}", style.warning("input error:"))?;
     }
     if lines > 0 && an.events == 0 && an.unrecognized * 2 > lines {
         writeln!(

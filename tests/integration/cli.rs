@@ -68,7 +68,22 @@ fn missing_file_and_directory_are_errors_that_do_not_stop_the_run() {
             "tracesift: /nonexistent/capture.txt: no such file",
         ))
         .stderr(predicate::str::contains("hint:"))
-        .stdout(predicate::str::contains("neg-insert-race.txt"));
+        .stdout(predicate::str::contains("neg-insert-race.txt"))
+        .stdout(predicate::str::contains(
+            "input error: /nonexistent/capture.txt: no such file; nothing read from it",
+        ));
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("cut.gz");
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut e, &std::fs::read(&good).unwrap().repeat(100)).unwrap();
+    let full = e.finish().unwrap();
+    std::fs::write(&gz, &full[..full.len() / 2]).unwrap();
+    bin()
+        .args(["report", "--format", "markdown"])
+        .arg(&gz)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("analysed."));
     bin()
         .args(["stats"])
         .arg(fixture("cases"))
