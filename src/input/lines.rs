@@ -174,12 +174,12 @@ impl<R: Read> LineReader<R> {
     /// already buffered, nothing is copied twice.
     ///
     /// The block holds at most `max` bytes (and at most the line cap, so no
-    /// line in it needs truncating), each of its lines ends with `\n`, and
-    /// the line right after it starts with a byte for which `cut_before` is
-    /// true (so the block ends where the caller may cut). Returns `None`,
-    /// with `out` as it was, when no such block is at hand (a line longer
-    /// than `max`, the end of the input, or no line where a cut is
-    /// allowed): the caller then takes the next line with
+    /// line in it needs truncating) and each of its lines ends with `\n`.
+    /// It ends, by preference, before a line that starts with a byte for
+    /// which `cut_before` is true (where the caller may cut), else after the
+    /// last whole line that fits. Returns `None`, with `out` as it was, when
+    /// no whole line fits (a line longer than `max`, or the end of the
+    /// input): the caller then takes the next line with
     /// [`LineReader::next_line`], which handles every case. A read error
     /// here is deferred: `next_line` returns it after the lines read before
     /// it, as if it had met it itself.
@@ -218,9 +218,11 @@ impl<R: Read> LineReader<R> {
         }
         let got = &out[base..];
         let window = &got[..got.len().min(max + 1)];
-        // The last `\n` in the window followed by a byte we may cut before.
+        // The last `\n` in the window followed by a byte we may cut before,
+        // else the last one within `max` bytes.
         let cut = memchr::memrchr_iter(b'\n', window)
             .find(|&nl| window.get(nl + 1).is_some_and(|&c| cut_before(c)))
+            .or_else(|| memchr::memrchr(b'\n', &window[..window.len().min(max)]))
             .map(|nl| nl + 1);
         let len = cut.unwrap_or(0);
         // What follows the block goes back into the buffer.
@@ -585,6 +587,27 @@ pub(crate) mod tests {
             );
         }
         assert_eq!(collect_blocks(&data, 1 << 20, 64, 100), want);
+    }
+
+    #[test]
+    fn blocks_are_taken_where_no_line_allows_a_cut() {
+        // Lines that all start with a space: the blocks end after the last
+        // whole line that fits, never one line at a time.
+        let data = b" indented line\n".repeat(1000);
+        let mut r = LineReader::with_limits(&data[..], 1 << 20, 4096);
+        let mut buf = Vec::new();
+        let (mut blocks, mut lines) = (0, 0);
+        while let Some(b) = r.next_block_into(&mut buf, 1500, |c| c == b'[') {
+            assert!(buf.len() <= 1500 && buf.len() > 1400, "{}", buf.len());
+            blocks += 1;
+            lines += b.lines;
+            buf.clear();
+        }
+        while r.next_line().unwrap().is_some() {
+            lines += 1;
+        }
+        assert_eq!(lines, 1000);
+        assert!(blocks >= 9, "{blocks}");
     }
 
     /// Gives its bytes, then fails.
