@@ -274,6 +274,12 @@ impl Finding {
         }
     }
 
+    /// The same finding standing for `count` occurrences.
+    fn counted(mut self, count: u64) -> Finding {
+        self.count = count;
+        self
+    }
+
     /// Sort key: severity, then input, then line.
     fn key(&self) -> (Severity, u32, u64, RuleId, Option<u64>) {
         let pos = self.evidence.first().map(|e| e.pos).unwrap_or_default();
@@ -483,15 +489,16 @@ fn eb_rules(an: &Analysis, out: &mut Vec<Finding>) {
                 );
                 let mut evidence: Vec<Evidence> = alloc.iter().cloned().collect();
                 evidence.extend(reads.iter().cloned());
-                let mut f = Finding::new(
-                    RuleId::DuplicateReadCompletion,
-                    conf,
-                    Some(*eb),
-                    msg,
-                    evidence.clone(),
+                out.push(
+                    Finding::new(
+                        RuleId::DuplicateReadCompletion,
+                        conf,
+                        Some(*eb),
+                        msg,
+                        evidence.clone(),
+                    )
+                    .counted(*read_count as u64),
                 );
-                f.count = *read_count as u64;
-                out.push(f);
                 // inconsistent-read: the reads disagree on the header.
                 let level_differs = headers
                     .iter()
@@ -650,51 +657,45 @@ fn report_rules(an: &Analysis, out: &mut Vec<Finding>) {
                         Confidence::Likely
                     };
                     let what = if *node { "node" } else { "leaf" };
-                    let times = if r.group.count > 1 {
-                        format!(" ({} times)", r.group.count)
-                    } else {
-                        String::new()
-                    };
+                    let times = times(r.group.count);
                     let msg = format!("tree-checker rejected {what} eb {eb}: {reason}{times}");
-                    let mut f =
-                        Finding::new(RuleId::TreeCheckFailure, conf, Some(eb), msg, ev.clone());
-                    f.count = r.group.count;
-                    out.push(f);
+                    out.push(
+                        Finding::new(RuleId::TreeCheckFailure, conf, Some(eb), msg, ev.clone())
+                            .counted(r.group.count),
+                    );
                 }
             }
             ReportKind::Validation(kind) => {
                 if kind.read_side() {
                     if let Some((eb, _)) = r.eb {
-                        let times = if r.group.count > 1 {
-                            format!(" ({} times)", r.group.count)
-                        } else {
-                            String::new()
-                        };
+                        let times = times(r.group.count);
                         let msg = format!("{} for eb {eb}{times}", kind.label());
-                        let mut f = Finding::new(
-                            RuleId::ValidationFailed,
-                            Confidence::Certain,
-                            Some(eb),
-                            msg,
-                            ev.clone(),
+                        out.push(
+                            Finding::new(
+                                RuleId::ValidationFailed,
+                                Confidence::Certain,
+                                Some(eb),
+                                msg,
+                                ev.clone(),
+                            )
+                            .counted(r.group.count),
                         );
-                        f.count = r.group.count;
-                        out.push(f);
                     }
                 }
             }
             ReportKind::DebugValidationFailed => {
                 if let Some((eb, _)) = r.eb {
                     let msg = format!("eb {eb} failed validation after its read completed");
-                    let mut f = Finding::new(
-                        RuleId::ValidationFailed,
-                        Confidence::Certain,
-                        Some(eb),
-                        msg,
-                        ev.clone(),
+                    out.push(
+                        Finding::new(
+                            RuleId::ValidationFailed,
+                            Confidence::Certain,
+                            Some(eb),
+                            msg,
+                            ev.clone(),
+                        )
+                        .counted(r.group.count),
                     );
-                    f.count = r.group.count;
-                    out.push(f);
                 }
             }
         }
@@ -729,15 +730,16 @@ fn report_rules(an: &Analysis, out: &mut Vec<Finding>) {
                 "header-derived values cannot be real ({}): the buffer held garbage, pointing at in-memory damage rather than on-disk corruption",
                 bad.join("; ")
             );
-            let mut f = Finding::new(
-                RuleId::ImplausibleHeaderValue,
-                conf,
-                r.eb.map(|e| e.0),
-                msg,
-                ev,
+            out.push(
+                Finding::new(
+                    RuleId::ImplausibleHeaderValue,
+                    conf,
+                    r.eb.map(|e| e.0),
+                    msg,
+                    ev,
+                )
+                .counted(r.group.count),
             );
-            f.count = r.group.count;
-            out.push(f);
         }
     }
     for a in &an.reports.aborts {
@@ -753,15 +755,16 @@ fn report_rules(an: &Analysis, out: &mut Vec<Finding>) {
             .map(|s| format!(" in {s}"))
             .unwrap_or_default();
         let msg = format!("transaction aborted (error {}{name}){site}", a.errno);
-        let mut f = Finding::new(
-            RuleId::TransactionAbort,
-            Confidence::Certain,
-            None,
-            msg,
-            group_evidence(&a.group),
+        out.push(
+            Finding::new(
+                RuleId::TransactionAbort,
+                Confidence::Certain,
+                None,
+                msg,
+                group_evidence(&a.group),
+            )
+            .counted(a.group.count),
         );
-        f.count = a.group.count;
-        out.push(f);
     }
 }
 
@@ -796,6 +799,15 @@ fn splat_rules(an: &mut Analysis, out: &mut Vec<Finding>) {
         );
         f.title = Some(sp.title.clone());
         out.push(f);
+    }
+}
+
+/// ` (N times)` for a message about a record seen `count` times, else nothing.
+fn times(count: u64) -> String {
+    if count > 1 {
+        format!(" ({count} times)")
+    } else {
+        String::new()
     }
 }
 
