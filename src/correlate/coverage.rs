@@ -168,29 +168,16 @@ pub struct Coverage {
 }
 
 impl Coverage {
-    /// A trace event from `cpu` at `ts` in `input`. Returns the index of the
-    /// dump it belongs to, if any.
+    /// A trace event from `cpu` at `ts` in `input` ([`Coverage::events`]
+    /// for one). Returns the index of the dump it belongs to, if any.
     pub fn event(&mut self, input: u32, cpu: Option<u32>, ts: Option<TraceTs>) -> Option<usize> {
-        let dump = self
-            .open_dump
-            .filter(|&d| self.dumps[d].input == input && !self.dumps[d].empty);
-        if let Some(d) = dump {
-            self.dumps[d].events += 1;
-        }
-        if let Some(cpu) = cpu.filter(|&c| c < MAX_CPU) {
-            let w = self.cpus.get_mut(input, cpu);
-            w.events += 1;
-            if let Some(ts) = ts {
-                if let Some(start) = w.open_gap.take() {
-                    push_gap(&mut w.gaps, start, Some(ts.raw()));
-                }
-                if w.first_ts.is_none() {
-                    w.first_ts = Some(ts);
-                }
-                w.last_ts = Some(ts);
-            }
-        }
-        dump
+        let span = crate::record::CpuSpan {
+            cpu,
+            records: 1,
+            first_ts: ts,
+            last_ts: ts,
+        };
+        self.events(input, 1, &[span])
     }
 
     /// The bookkeeping for one record: trace events, printk drops, framing
@@ -209,13 +196,19 @@ impl Coverage {
         }
     }
 
-    /// `records` trace events of `input` at once, summed up per CPU: the
-    /// same as [`Coverage::event`] for each of them in turn.
-    pub fn events(&mut self, input: u32, records: u64, cpus: &[crate::record::CpuSpan]) {
-        if let Some(d) = self
+    /// `records` trace events of `input` at once, summed up per CPU (their
+    /// first and last timestamps per CPU are all that matters). Returns the
+    /// index of the dump they belong to, if any.
+    pub fn events(
+        &mut self,
+        input: u32,
+        records: u64,
+        cpus: &[crate::record::CpuSpan],
+    ) -> Option<usize> {
+        let dump = self
             .open_dump
-            .filter(|&d| self.dumps[d].input == input && !self.dumps[d].empty)
-        {
+            .filter(|&d| self.dumps[d].input == input && !self.dumps[d].empty);
+        if let Some(d) = dump {
             self.dumps[d].events += records;
         }
         for span in cpus {
@@ -234,6 +227,7 @@ impl Coverage {
                 w.last_ts = Some(last);
             }
         }
+        dump
     }
 
     fn window(&mut self, input: u32, cpu: u32) -> &mut CpuWindow {
