@@ -139,6 +139,48 @@ pub fn fraction_ns(t: &[u8], start: usize, max: usize) -> Option<(u64, usize)> {
     (k > start).then(|| (ns * POW10[9 - (k - start).min(9)], k))
 }
 
+/// How a fixed-width decimal field is padded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pad {
+    /// `%Nd`: spaces, then at least one digit.
+    Left,
+    /// `%-Nd`: at least one digit, then spaces.
+    Right,
+    /// `%0Nd` or a fraction: digits only.
+    None,
+}
+
+/// A fixed-width decimal field of `N` bytes at `t[k..]` (`%5lu`, `%-7d`,
+/// `%06lu`): its value, or `None` when the bytes do not have that shape.
+///
+/// The field is read without a branch per byte, so fields whose digit
+/// count changes from line to line (pids, CPUs) cost no mispredicted loop
+/// exits. Example: `  687` with [`Pad::Left`] is 687, `955    ` with
+/// [`Pad::Right`] is 955, `805961` with [`Pad::None`] is 805961.
+#[inline(always)]
+pub fn fixed_field<const N: usize>(t: &[u8], k: usize, pad: Pad) -> Option<u64> {
+    let f: &[u8; N] = t.get(k..k.checked_add(N)?)?.try_into().ok()?;
+    let mut v: u64 = 0;
+    let mut ok = true;
+    let mut digits = false;
+    let mut spaces = false;
+    for &c in f {
+        let d = c.wrapping_sub(b'0');
+        let digit = d < 10;
+        let space = c == b' ';
+        ok &= match pad {
+            Pad::Left => digit | (space & !digits),
+            Pad::Right => (digit & !spaces) | (space & digits),
+            Pad::None => digit,
+        };
+        digits |= digit;
+        spaces |= space;
+        let m = u64::from(digit);
+        v = v * (1 + 9 * m) + m * u64::from(d);
+    }
+    (ok & digits).then_some(v)
+}
+
 /// Seconds with a fraction, as nanoseconds: `2649.295735` → 2649295735000,
 /// `106439.675570920` → 106439675570920. The fraction has 1 or more digits;
 /// the first 9 count.
@@ -352,6 +394,32 @@ mod tests {
         assert_eq!(dec_i64(b"-17)"), Ok((&b")"[..], -17)));
         assert_eq!(dec_u64_or_neg(b"-6"), Ok((&b""[..], 18446744073709551610)));
         assert_eq!(dec_u32(b"4294967296"), fail(b"4294967296"));
+    }
+
+    #[test]
+    fn fixed_width_fields() {
+        // `[  687.806206]`: `%5lu` then `%06lu`.
+        let t = b"[  687.806206]";
+        assert_eq!(fixed_field::<5>(t, 1, Pad::Left), Some(687));
+        assert_eq!(fixed_field::<6>(t, 7, Pad::None), Some(806206));
+        // `-955      45`: `-%-7d` then ` %3d`.
+        let t = b"-955      45.....";
+        assert_eq!(fixed_field::<7>(t, 1, Pad::Right), Some(955));
+        assert_eq!(fixed_field::<3>(t, 9, Pad::Left), Some(45));
+        assert_eq!(fixed_field::<7>(b"1234567", 0, Pad::Right), Some(1234567));
+        assert_eq!(fixed_field::<3>(b"999", 0, Pad::Left), Some(999));
+        // Wrong shapes: blanks on the wrong side, inside, or only blanks;
+        // other bytes; too short.
+        assert_eq!(fixed_field::<5>(b"687  ", 0, Pad::Left), None);
+        assert_eq!(fixed_field::<7>(b"  955  ", 0, Pad::Right), None);
+        assert_eq!(fixed_field::<5>(b" 6 87", 0, Pad::Left), None);
+        assert_eq!(fixed_field::<7>(b"9 5    ", 0, Pad::Right), None);
+        assert_eq!(fixed_field::<3>(b"   ", 0, Pad::Left), None);
+        assert_eq!(fixed_field::<3>(b"   ", 0, Pad::Right), None);
+        assert_eq!(fixed_field::<3>(b"1a2", 0, Pad::None), None);
+        assert_eq!(fixed_field::<3>(b" 12", 0, Pad::None), None);
+        assert_eq!(fixed_field::<6>(b"12345", 0, Pad::None), None);
+        assert_eq!(fixed_field::<3>(b"123", usize::MAX, Pad::None), None);
     }
 
     #[test]

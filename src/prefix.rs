@@ -18,7 +18,7 @@
 //!
 //! Nothing here allocates; the returned text borrows the input.
 
-use crate::fields::{dec_u32, dec_u64, secs_frac_ns, sp0};
+use crate::fields::{dec_u32, dec_u64, fixed_field, secs_frac_ns, sp0, Pad};
 use nom::IResult;
 
 /// Which prefix layers were found (bit set, see [`layer`]).
@@ -121,16 +121,13 @@ impl Prefixes {
 /// Never fails: a line with no recognised prefix comes back unchanged with
 /// empty [`Prefixes`].
 pub fn peel(text: &[u8]) -> (Prefixes, &[u8]) {
-    // Fast path: a plain console prefix `[ seconds.micros] ` and nothing else.
-    if let Some((ns, [b' ', rest @ ..])) = bracket_time(text) {
-        if rest.first() != Some(&b'[') && !journal_host(rest) {
-            let p = Prefixes {
-                layers: layer::PRINTK_TIME,
-                printk_ns: Some(ns),
-                ..Prefixes::default()
-            };
-            return (p, rest);
-        }
+    if let Some((ns, rest)) = console_time(text) {
+        let p = Prefixes {
+            layers: layer::PRINTK_TIME,
+            printk_ns: Some(ns),
+            ..Prefixes::default()
+        };
+        return (p, rest);
     }
     let (mut p, t) = peel_at_start(text);
     if p.layers != 0 {
@@ -157,12 +154,41 @@ pub fn peel(text: &[u8]) -> (Prefixes, &[u8]) {
     (p, t)
 }
 
+/// Printk time: a plain console prefix `[ seconds.micros] ` and nothing
+/// else, the fast path of [`peel`]: the time in ns and the message. When it
+/// answers, `peel` gives exactly that (one [`layer::PRINTK_TIME`] layer);
+/// when it does not, `peel` looks further.
+///
+/// Example: `[  687.806206] kworker/-43417    45..... 680529498us : ...` →
+/// 687806206000 and `kworker/-43417 ...`.
+#[inline]
+pub fn console_time(text: &[u8]) -> Option<(u64, &[u8])> {
+    match bracket_time(text) {
+        Some((ns, [b' ', rest @ ..])) if rest.first() != Some(&b'[') && !journal_host(rest) => {
+            Some((ns, rest))
+        }
+        _ => None,
+    }
+}
+
 /// `[ seconds.micros]` at the very start, scanned by hand: the time in ns and
 /// what follows the `]`.
+///
+/// Example: `[  687.806206]` is 687806206000 ns.
 #[inline]
-fn bracket_time(t: &[u8]) -> Option<(u64, &[u8])> {
+pub fn bracket_time(t: &[u8]) -> Option<(u64, &[u8])> {
     if t.first() != Some(&b'[') {
         return None;
+    }
+    // `[%5lu.%06lu]`, as printk writes it until 27 hours of uptime: fixed
+    // positions, read without a loop. Other widths take the scan below.
+    if t.get(6) == Some(&b'.') && t.get(13) == Some(&b']') {
+        if let (Some(s), Some(us)) = (
+            fixed_field::<5>(t, 1, Pad::Left),
+            fixed_field::<6>(t, 7, Pad::None),
+        ) {
+            return Some((s * 1_000_000_000 + us * 1000, &t[14..]));
+        }
     }
     let n = t.len();
     let mut k = 1;

@@ -9,6 +9,8 @@ mod cli;
 mod corpus;
 #[path = "integration/docs.rs"]
 mod docs;
+#[path = "integration/fastlane.rs"]
+mod fastlane;
 #[path = "integration/fixtures.rs"]
 mod fixtures;
 #[path = "integration/hostile.rs"]

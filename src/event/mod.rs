@@ -247,6 +247,30 @@ pub fn trace_kind<'a>(t: &TraceLine<'a>) -> EventKind<'a> {
         .unwrap_or(EventKind::Trace)
 }
 
+/// Whether the debug patch may have written this payload, by its first
+/// bytes only: [`debug_patch`] finds an event only where this is true, so
+/// where it is false the line is a plain trace event without parsing more.
+///
+/// Example: `read done, ino=14790 off=373399552 len=4096 mirror=1` after
+/// `end_bbio_data_read` is false; `read done, eb=15107391488 ...` after
+/// `end_bbio_meta_read` is true.
+pub fn may_be_debug_patch(symbol: &[u8], p: &[u8]) -> bool {
+    match p.first() {
+        Some(b'r') if p.starts_with(b"read done, ") => {
+            return symbol == b"end_bbio_meta_read" || !crate::fields::contains(symbol, b"_data_");
+        }
+        Some(b'b') if p.starts_with(b"before release, ") => return true,
+        Some(b'c') if p.starts_with(b"called from ") => return true,
+        Some(b'!') if p.starts_with(b"!!! Validation failed, eb=") => return true,
+        _ => {}
+    }
+    if p.starts_with(b"alloc eb=") {
+        return true;
+    }
+    let n = crate::fields::symbol_len(&p[..p.len().min(64)]);
+    n > 0 && p[n..].starts_with(b": alloc eb=")
+}
+
 /// The debug patch's `trace_printk` messages.
 ///
 /// Examples: `alloc_extent_buffer: alloc eb=15302115328 len=16384` (payload of

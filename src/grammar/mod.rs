@@ -122,10 +122,7 @@ pub fn classify<'a>(text: &'a [u8], pre: &Prefixes) -> Body<'a> {
     if pre.userspace {
         return Body::Userspace(text);
     }
-    if matches!(
-        first,
-        b'D' | b'-' | b'(' | b'C' | b'#' | b'*' | b'[' | b'I' | b'B' | b'.' | 0xE2
-    ) {
+    if may_be_framing(first) {
         if let Some(f) = framing::framing(t) {
             // A line of dots after a console prefix is a kernel message
             // (progress dots), not a paste's elision.
@@ -134,7 +131,7 @@ pub fn classify<'a>(text: &'a [u8], pre: &Prefixes) -> Body<'a> {
             }
         }
     }
-    if matches!(first, b'#' | b'v' | b'c' | b'C' | b'-') {
+    if may_be_header(first) {
         if let Some(h) = framing::header(t) {
             return Body::Header(h);
         }
@@ -172,6 +169,53 @@ pub fn classify<'a>(text: &'a [u8], pre: &Prefixes) -> Body<'a> {
         return Body::Userspace(text);
     }
     Body::Unrecognized
+}
+
+/// First bytes (after blanks) of the lines [`framing::framing`] may take.
+#[inline]
+fn may_be_framing(first: u8) -> bool {
+    matches!(
+        first,
+        b'D' | b'-' | b'(' | b'C' | b'#' | b'*' | b'[' | b'I' | b'B' | b'.' | 0xE2
+    )
+}
+
+/// First bytes (after blanks) of the lines [`framing::header`] may take.
+#[inline]
+fn may_be_header(first: u8) -> bool {
+    matches!(first, b'#' | b'v' | b'c' | b'C' | b'-')
+}
+
+/// Fast lane for the dominant line of a console capture: an `ftrace_dump`
+/// line behind a printk time, with the comm field where ftrace printed it
+/// (the pid's dash is the ninth byte).
+///
+/// Example: `[  687.806206] kworker/-43417    45..... 680529498us : end_bbio_meta_read: read done, eb=15107391488 page_refs=4 eb level=0 fsid=d6cc6aa1-f965-4be4-ad07-8de6e76b47c7`.
+///
+/// When it answers, [`crate::prefix::peel`] then [`classify`] give the same:
+/// one printk-time layer with this time, and `Body::Trace` with this line.
+/// When it does not, nothing follows: the caller takes the general path.
+/// It is that path with the alternatives cut that such a line cannot take.
+#[inline]
+pub fn console_trace(text: &[u8]) -> Option<(u64, TraceLine<'_>)> {
+    let (ns, rest) = crate::prefix::bracket_time(text)?;
+    let msg = rest.strip_prefix(b" ")?;
+    if msg.first() == Some(&b'[') {
+        return None;
+    }
+    // classify tries framing and headers first for these first bytes.
+    let first = *trim_start(msg).first()?;
+    if may_be_framing(first) || may_be_header(first) {
+        return None;
+    }
+    // A printk time makes the line kernel-prefixed: the latency grammar
+    // comes first, with the dash at the comm width tried first.
+    let line = trace::latency_fixed(msg)?;
+    // peel would also rule out a journal `host kernel: ` here; such a line
+    // cannot be one: its first space is inside the comm (before the dash
+    // at 8, which `kernel: ` cannot cover) or after the pid's digits, where
+    // a space or a CPU digit follows, not `k`.
+    Some((ns, line))
 }
 
 /// systemd's console status lines, interleaved with the kernel's on a serial

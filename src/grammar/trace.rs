@@ -15,7 +15,9 @@
 //! field, so comms with spaces, dashes and digits parse (`iou-wrk-173727`,
 //! `Web Content`, `kworker/u16:3`, `<...>`, `<idle>`).
 
-use crate::fields::{dec_u32, dec_u64, fail, is_symbol_char, secs_frac_ns, trim, trim_start};
+use crate::fields::{
+    dec_u32, dec_u64, fail, fixed_field, is_symbol_char, secs_frac_ns, trim, trim_start, Pad,
+};
 use nom::IResult;
 
 /// Which ftrace text shape a line has.
@@ -156,12 +158,8 @@ fn task_pid<'a, T>(
 /// `  <idle>-0         0d.h1.    5us+: ...`,
 /// `      ls-4734    2d..1. 106439.675570920: bprint: ...` (`trace-cmd report -l -t`).
 pub fn latency_line(i: &[u8]) -> IResult<&[u8], TraceLine<'_>> {
-    // The comm field is `%8.8s`: in a line as ftrace printed it, the dash
-    // before the pid is its ninth byte. Try that first.
-    if i.get(COMM_WIDTH) == Some(&b'-') {
-        if let Some(line) = latency_after_dash(i, COMM_WIDTH) {
-            return Ok((&[], line));
-        }
+    if let Some(line) = latency_at_comm_width(i) {
+        return Ok((&[], line));
     }
     let t = trim_start(i);
     // Otherwise (indented or shifted) the pid's dash sits at most 8 + 16
@@ -176,6 +174,19 @@ pub fn latency_line(i: &[u8]) -> IResult<&[u8], TraceLine<'_>> {
         from = dash + 1;
     }
     fail(i)
+}
+
+/// The first try of [`latency_line`]: the comm field is `%8.8s`, so in a
+/// line as ftrace printed it the dash before the pid is the ninth byte.
+///
+/// Example: `kworker/-43417    45..... 680529498us : end_bbio_meta_read: read done, eb=15107391488 ...`.
+#[inline]
+pub fn latency_at_comm_width(i: &[u8]) -> Option<TraceLine<'_>> {
+    if i.get(COMM_WIDTH) == Some(&b'-') {
+        latency_after_dash(i, COMM_WIDTH)
+    } else {
+        None
+    }
 }
 
 /// Width of the latency format's comm field (`%8.8s`).
@@ -221,10 +232,40 @@ fn spaces_at(t: &[u8], mut k: usize) -> usize {
     k
 }
 
+/// A latency line whose comm, pid and CPU fields have exactly ftrace's
+/// widths (`"%8.8s-%-7d %3d"`), read at fixed positions; the rest as
+/// [`latency_line`] reads it. Where this answers, `latency_line` gives the
+/// same line; where it does not, `latency_line` may still read it.
+///
+/// Example: `kworker/-43417    45..... 680529498us : end_bbio_meta_read: read done, eb=15107391488 ...`.
+#[inline]
+pub fn latency_fixed(t: &[u8]) -> Option<TraceLine<'_>> {
+    if t.get(COMM_WIDTH) != Some(&b'-') {
+        return None;
+    }
+    let (pid, cpu, k) = fixed_ids(t, COMM_WIDTH)?;
+    latency_rest(t, COMM_WIDTH, pid, cpu, k)
+}
+
+/// `%-7d %3d` after the dash, at fixed positions: the pid, the CPU and the
+/// index after the CPU field, which must not be followed by a digit (the
+/// CPU field would be wider; the scan in [`latency_after_dash`] reads that).
+#[inline(always)]
+fn fixed_ids(t: &[u8], dash: usize) -> Option<(u32, u32, usize)> {
+    let pid = fixed_field::<7>(t, dash + 1, Pad::Right)?;
+    let cpu = fixed_field::<3>(t, dash + 9, Pad::Left)?;
+    let k = dash + 12;
+    let ok = t.get(dash + 8) == Some(&b' ') && t.get(k).is_some_and(|c| !c.is_ascii_digit());
+    // Seven and three digits fit in a u32.
+    ok.then_some((pid as u32, cpu as u32, k))
+}
+
 /// The rest of a latency line after the dash before the pid:
 /// `pid<spaces>CPU<flags><spaces>TIMESTAMP<sep>: body`, scanned in one pass.
 fn latency_after_dash(t: &[u8], dash: usize) -> Option<TraceLine<'_>> {
-    let n = t.len();
+    if let Some((pid, cpu, k)) = fixed_ids(t, dash) {
+        return latency_rest(t, dash, pid, cpu, k);
+    }
     let (pid, k) = digits_at(t, dash + 1)?;
     let pid = u32::try_from(pid).ok()?;
     let k2 = spaces_at(t, k);
@@ -233,6 +274,13 @@ fn latency_after_dash(t: &[u8], dash: usize) -> Option<TraceLine<'_>> {
     }
     let (cpu, k) = digits_at(t, k2)?;
     let cpu = u32::try_from(cpu).ok()?;
+    latency_rest(t, dash, pid, cpu, k)
+}
+
+/// A latency line from the flags on (`t[k..]`), the pid and CPU read.
+#[inline(always)]
+fn latency_rest(t: &[u8], dash: usize, pid: u32, cpu: u32, k: usize) -> Option<TraceLine<'_>> {
+    let n = t.len();
     // Flags: 4 to 8 non-blank characters glued to the CPU, the first not a digit.
     if k >= n || t[k].is_ascii_digit() {
         return None;
@@ -677,6 +725,38 @@ mod tests {
             "kworker/-957       4..... 680471091us : end_bbio_meta_read: read done, eb=14202404864",
         );
         assert_eq!(l.cpu, Some(4));
+    }
+
+    #[test]
+    fn fixed_positions_read_what_the_scan_reads() {
+        // ftrace's widths: the fixed read answers, with the scan's result.
+        for s in [
+            "kworker/-43417    45..... 680529498us : end_bbio_meta_read: read done, eb=1",
+            "iou-wrk--173727   15..... 2649295481us : alloc_extent_buffer: alloc eb=1 len=2",
+            "  <idle>-0         0d.h1.    5us+: irq_handler_entry: irq=24 name=ahci",
+            "kworker/-1234567 999d..3. 12us!: x: y",
+        ] {
+            let t = s.as_bytes();
+            assert!(fixed_ids(t, COMM_WIDTH).is_some(), "{s}");
+            assert_eq!(latency_fixed(t), Some(lat(s)), "{s}");
+        }
+        // Other widths: only the scan reads them.
+        for s in [
+            "kworker/-12345678 45..... 680529498us : x: y",
+            "kworker/-43417  1045..... 680529498us : x: y",
+            "kworker/-43417   45..... 680529498us : x: y",
+            "kworker/-43417    4 5.... 680529498us : x: y",
+        ] {
+            assert_eq!(latency_fixed(s.as_bytes()), None, "{s}");
+        }
+        assert_eq!(
+            lat("kworker/-43417  1045..... 680529498us : x: y").cpu,
+            Some(1045)
+        );
+        assert_eq!(
+            lat("kworker/-12345678 45..... 680529498us : x: y").pid,
+            Some(12345678)
+        );
     }
 
     #[test]

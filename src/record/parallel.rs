@@ -53,7 +53,7 @@ const BATCH_BYTES: usize = 512 * 1024;
 /// block fills a batch.
 const BLOCK_BYTES_PER_RECORD: usize = BATCH_BYTES / super::BATCH_RECORDS;
 /// Batches out per worker (queued, being parsed, or parsed and waiting).
-const IN_FLIGHT_PER_WORKER: usize = 3;
+const IN_FLIGHT_PER_WORKER: usize = 8;
 
 /// Bytes `a..b` of a batch's own bytes, or of the raw batch it came from.
 #[derive(Debug, Clone, Copy)]
@@ -83,11 +83,18 @@ struct Slot {
     repairs: u16,
 }
 
-/// The owned side of a batch: the records' bytes and where each one is.
+/// The owned side of a batch: the records' bytes and where each one is,
+/// and the runs of plain trace lines found while repairing it.
 #[derive(Debug, Default)]
 pub struct Batch {
     bytes: Vec<u8>,
     slots: Vec<Slot>,
+    /// Runs in short form, each with the slot it comes before.
+    runs: Vec<(usize, Run)>,
+    /// The runs' CPU spans.
+    spans: Vec<CpuSpan>,
+    /// The run being built.
+    run: RunBuilder,
 }
 
 impl Batch {
@@ -98,6 +105,7 @@ impl Batch {
     /// Add a record whose texts may be slices of `raw` (the raw batch the
     /// worker repairs): those are not copied.
     fn push_from(&mut self, l: &Logical<'_>, raw: &[u8]) {
+        self.end_run();
         let span = |bytes: &mut Vec<u8>, t: &[u8]| match within(raw, t) {
             Some((a, b)) => Span { a, b, raw: true },
             None => {
@@ -129,17 +137,32 @@ impl Batch {
         });
     }
 
+    /// Add a plain trace line in short form to the current run.
+    fn push_light(&mut self, input: u32, cpu: Option<u32>, ts: Option<TraceTs>) {
+        self.run.add(&mut self.spans, input, 1, true, cpu, ts);
+    }
+
+    /// End the current run, if any, before the next slot.
+    fn end_run(&mut self) {
+        if let Some(run) = self.run.take(&self.spans) {
+            self.runs.push((self.slots.len(), run));
+        }
+    }
+
     fn full(&self, records: usize) -> bool {
         self.bytes.len() >= BATCH_BYTES || self.slots.len() >= records
     }
 
     fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.slots.is_empty() && self.runs.is_empty() && self.run.is_empty()
     }
 
     fn clear(&mut self) {
         self.bytes.clear();
         self.slots.clear();
+        self.runs.clear();
+        self.spans.clear();
+        self.run = RunBuilder::default();
     }
 }
 
@@ -209,7 +232,11 @@ impl PhysBatch {
     /// [`Repairer::passed_through`]). Two searches over the whole batch
     /// find the lines that need more: the next byte clean-up removes, and
     /// the next `[` or non-breaking-space byte after a line's first byte.
-    fn repair(&mut self, out: &mut Batch) {
+    ///
+    /// With `light`, a passed-through line that [`grammar::console_trace`]
+    /// reads and the debug patch did not write goes straight into a run in
+    /// short form: no slot, no second parse.
+    fn repair(&mut self, out: &mut Batch, light: bool) {
         self.split_tail();
         let mut scratch = Vec::new();
         let input = self.input;
@@ -243,6 +270,14 @@ impl PhysBatch {
                 }
                 if special >= b && !crate::repair::is_elision(raw) {
                     passed = Some(raw);
+                    if light {
+                        if let Some((_, t)) = grammar::console_trace(raw) {
+                            if !event::may_be_debug_patch(t.body.name, t.body.payload) {
+                                out.push_light(input, t.cpu, t.ts);
+                                continue;
+                            }
+                        }
+                    }
                     out.push_from(
                         &Logical {
                             pos,
@@ -278,16 +313,64 @@ impl PhysBatch {
             repairer.passed_through(p);
         }
         repairer.finish(&mut |l| out.push_from(l, bytes));
+        out.end_run();
     }
 }
 
-/// A batch of work for a worker.
+/// A batch of work for a worker, with the vectors of a parsed batch taken
+/// back before, to fill again.
 #[derive(Debug)]
-enum Job {
+struct Job {
+    work: Work,
+    spare: Spare,
+}
+
+/// What a job holds.
+#[derive(Debug)]
+enum Work {
     /// Logical records, repaired already.
     Logical(Batch),
     /// Raw lines to clean and repair first, and a logical batch to fill.
     Physical(Box<PhysBatch>, Batch),
+}
+
+/// The vectors of a [`Records`], emptied for reuse. Batches are parsed on a
+/// worker and freed on the caller; allocating them afresh for each batch
+/// (over a MiB for a full one) made the allocator hand memory back to the
+/// system and fault it in again, tens of thousands of times per GiB.
+#[derive(Debug, Default)]
+struct Spare {
+    records: Vec<Record<'static>>,
+    kinds: Vec<Option<EventKind<'static>>>,
+    runs: Vec<(LightRun, std::ops::Range<usize>)>,
+    spans: Vec<CpuSpan>,
+    order: Vec<Entry>,
+}
+
+/// An emptied vector of borrowing items, as a vector of items borrowing
+/// for another lifetime, in the same allocation (std collects a
+/// `filter_map` over a vector's `into_iter` in place).
+fn relabel<T, U>(v: Vec<T>) -> Vec<U> {
+    v.into_iter().filter_map(|_| None).collect()
+}
+
+impl Spare {
+    /// Take the vectors of parsed records back, emptied.
+    fn take_back(r: &mut Records<'_>) -> Spare {
+        let mut order = std::mem::take(&mut r.order);
+        let mut runs = std::mem::take(&mut r.runs);
+        let mut spans = std::mem::take(&mut r.spans);
+        order.clear();
+        runs.clear();
+        spans.clear();
+        Spare {
+            records: relabel(std::mem::take(&mut r.records)),
+            kinds: relabel(std::mem::take(&mut r.kinds)),
+            runs,
+            spans,
+            order,
+        }
+    }
 }
 
 /// The owned side of a parsed batch: the logical records, and the raw
@@ -311,6 +394,15 @@ struct Records<'a> {
     order: Vec<Entry>,
 }
 
+impl Records<'_> {
+    fn push_run(&mut self, r: Run) {
+        self.runs.push((r.run, r.spans));
+        self.order.push(Entry::Light {
+            prefixed: r.prefixed,
+        });
+    }
+}
+
 /// One record of a parsed batch, or a run of plain trace lines, in order.
 #[derive(Debug, Clone, Copy)]
 enum Entry {
@@ -319,6 +411,16 @@ enum Entry {
     /// The next of `runs` ([`RecordSink::light_run`]); whether its last
     /// line had a prefix (for the continuation rule).
     Light { prefixed: bool },
+}
+
+/// A run of plain trace lines in short form: the run, its CPU spans (a
+/// range of a spans list) and whether its last line had a prefix (for the
+/// continuation rule).
+#[derive(Debug, Clone)]
+struct Run {
+    run: LightRun,
+    spans: std::ops::Range<usize>,
+    prefixed: bool,
 }
 
 /// Sums up a run of plain trace lines per CPU as a worker meets them.
@@ -388,21 +490,33 @@ impl RunBuilder {
         }
     }
 
-    /// End the current run, if any.
-    fn flush(&mut self, spans: &[CpuSpan], out: &mut Records<'_>) {
+    fn is_empty(&self) -> bool {
+        self.run.records == 0
+    }
+
+    /// End the current run and return it, if any.
+    fn take(&mut self, spans: &[CpuSpan]) -> Option<Run> {
         if self.run.records == 0 {
-            return;
+            return None;
         }
         for s in &spans[self.first..] {
             if let Some(c) = s.cpu.filter(|&c| c < Self::DIRECT) {
                 self.slot[c as usize] = 0;
             }
         }
-        out.runs.push((self.run, self.first..spans.len()));
-        out.order.push(Entry::Light {
+        let run = Run {
+            run: std::mem::take(&mut self.run),
+            spans: self.first..spans.len(),
             prefixed: self.prefixed,
-        });
-        self.run = LightRun::default();
+        };
+        Some(run)
+    }
+
+    /// End the current run, if any, into `out`.
+    fn flush(&mut self, spans: &[CpuSpan], out: &mut Records<'_>) {
+        if let Some(run) = self.take(spans) {
+            out.push_run(run);
+        }
     }
 }
 
@@ -419,17 +533,18 @@ self_cell!(
 /// recognise every record (the continuation rule is applied later, in
 /// order, by the caller).
 fn work(job: Job, events: bool, light: bool) -> Parsed {
-    let owned = match job {
-        Job::Logical(batch) => Owned { batch, phys: None },
-        Job::Physical(mut phys, mut batch) => {
-            phys.repair(&mut batch);
+    let spare = job.spare;
+    let owned = match job.work {
+        Work::Logical(batch) => Owned { batch, phys: None },
+        Work::Physical(mut phys, mut batch) => {
+            phys.repair(&mut batch, events && light);
             Owned {
                 batch,
                 phys: Some(phys),
             }
         }
     };
-    Parsed::new(owned, |o| {
+    Parsed::new(owned, move |o| {
         let b = &o.batch;
         let raw = o.phys.as_ref().map_or(&[][..], |p| &p.bytes[..]);
         let at = |s: Span| {
@@ -437,15 +552,33 @@ fn work(job: Job, events: bool, light: bool) -> Parsed {
             from.get(s.a as usize..s.b as usize).unwrap_or_default()
         };
         let mut out = Records {
-            records: Vec::with_capacity(b.slots.len()),
-            kinds: Vec::with_capacity(if events { b.slots.len() } else { 0 }),
-            runs: Vec::new(),
+            records: relabel(spare.records),
+            kinds: relabel(spare.kinds),
+            runs: spare.runs,
             spans: Vec::new(),
-            order: Vec::with_capacity(b.slots.len()),
+            order: spare.order,
         };
-        let mut spans = Vec::new();
+        out.records.reserve(b.slots.len());
+        out.kinds.reserve(if events { b.slots.len() } else { 0 });
+        out.order.reserve(b.slots.len());
+        let mut spans = spare.spans;
         let mut run = RunBuilder::default();
-        for s in &b.slots {
+        // Runs found while repairing, each before the slot it names.
+        let mut pre = b.runs.iter().peekable();
+        let mut take_pre =
+            |j: usize, run: &mut RunBuilder, spans: &mut Vec<CpuSpan>, out: &mut Records<'_>| {
+                while let Some((_, r)) = pre.next_if(|(at, _)| *at == j) {
+                    run.flush(spans, out);
+                    let from = spans.len();
+                    spans.extend_from_slice(b.spans.get(r.spans.clone()).unwrap_or_default());
+                    out.push_run(Run {
+                        spans: from..spans.len(),
+                        ..r.clone()
+                    });
+                }
+            };
+        for (j, s) in b.slots.iter().enumerate() {
+            take_pre(j, &mut run, &mut spans, &mut out);
             let text = at(s.text);
             let (prefixes, msg) = prefix::peel(text);
             let body = grammar::classify(msg, &prefixes);
@@ -493,6 +626,7 @@ fn work(job: Job, events: bool, light: bool) -> Parsed {
             }
             out.records.push(r);
         }
+        take_pre(b.slots.len(), &mut run, &mut spans, &mut out);
         run.flush(&spans, &mut out);
         out.spans = spans;
         out
@@ -518,6 +652,8 @@ pub struct Pipeline {
     events: bool,
     /// Raw lines for the workers to repair, once repair decides line by line.
     phys: Option<Box<PhysBatch>>,
+    /// Emptied vectors of parsed batches, for the next jobs.
+    spare_records: Vec<Spare>,
     /// Raw batches and repairers back from the workers (boxed as they travel).
     #[allow(clippy::vec_box)]
     spare_phys: Vec<Box<PhysBatch>>,
@@ -569,6 +705,7 @@ impl Pipeline {
             taken: 0,
             events,
             phys: None,
+            spare_records: Vec::new(),
             spare_phys: Vec::new(),
             template: None,
             last_repairer: None,
@@ -695,7 +832,7 @@ impl Pipeline {
         };
         self.pending_handoff = false;
         let out = self.spare.pop().unwrap_or_default();
-        self.dispatch(Job::Physical(p, out), cont, sink);
+        self.dispatch(Work::Physical(p, out), cont, sink);
         if handoff {
             while self.take(true, cont, sink) {}
             self.pending_handoff = true;
@@ -712,10 +849,10 @@ impl Pipeline {
         }
         let fresh = self.spare.pop().unwrap_or_default();
         let batch = std::mem::replace(&mut self.current, fresh);
-        self.dispatch(Job::Logical(batch), cont, sink);
+        self.dispatch(Work::Logical(batch), cont, sink);
     }
 
-    fn dispatch(&mut self, job: Job, cont: &mut Continuation, sink: &mut dyn RecordSink) {
+    fn dispatch(&mut self, work: Work, cont: &mut Continuation, sink: &mut dyn RecordSink) {
         // Bound what is out before adding to it.
         let cap = IN_FLIGHT_PER_WORKER * self.workers.len();
         while self.sent - self.taken >= cap {
@@ -723,6 +860,10 @@ impl Pipeline {
                 break;
             }
         }
+        let job = Job {
+            work,
+            spare: self.spare_records.pop().unwrap_or_default(),
+        };
         let k = self.sent % self.workers.len();
         let sent = self.workers[k]
             .jobs
@@ -789,6 +930,9 @@ impl Pipeline {
                 sink.record(r);
             }
         }
+        let mut parsed = parsed;
+        let spare = parsed.with_dependent_mut(|_, r| Spare::take_back(r));
+        self.spare_records.push(spare);
         let owned = parsed.into_owner();
         let mut batch = owned.batch;
         batch.clear();
