@@ -268,7 +268,13 @@ impl PhysBatch {
                         .and_then(|rest| memchr::memchr2(b'[', 0xA0, rest))
                         .map_or(usize::MAX, |p| a + 1 + p);
                 }
-                if special >= b && !crate::repair::is_elision(raw) {
+                // A `[` that starts no console record (`[btrfs]`, `[0]`)
+                // is no reason to split the line.
+                let plain = special >= b
+                    || (bytes.get(special) == Some(&b'[')
+                        && memchr::memchr(0xA0, raw).is_none()
+                        && crate::repair::next_record_start(raw, 1).is_none());
+                if plain && !crate::repair::is_elision(raw) {
                     passed = Some(raw);
                     if light {
                         if let Some((_, t)) = grammar::console_trace(raw) {

@@ -35,7 +35,7 @@
 //! a `dmesg` continuation line its prefix back.
 
 mod judge;
-pub use judge::is_elision;
+pub use judge::{is_elision, next_record_start};
 mod normalize;
 mod width;
 
@@ -258,9 +258,10 @@ impl Repairer {
 
     /// Note a line that the caller sent on itself, unrepaired, as one
     /// record: a per-line repairer ([`Repairer::per_line`]) would have done
-    /// just that with a line that starts with `[`, holds no other `[`, no
-    /// non-breaking space and no byte that clean-up removes, and is not an
-    /// elision. Keeps the start of the last record, as sending it on does.
+    /// just that with a line that starts with `[`, holds no other `[` that
+    /// starts a console record ([`next_record_start`]), no non-breaking
+    /// space and no byte that clean-up removes, and is not an elision. Keeps
+    /// the start of the last record, as sending it on does.
     pub fn passed_through(&mut self, text: &[u8]) {
         if self.enabled {
             remember(&mut self.head, text);
