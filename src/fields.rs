@@ -159,6 +159,63 @@ pub enum Pad {
 /// [`Pad::Right`] is 955, `805961` with [`Pad::None`] is 805961.
 #[inline(always)]
 pub fn fixed_field<const N: usize>(t: &[u8], k: usize, pad: Pad) -> Option<u64> {
+    match t.get(k..k.checked_add(8)?).map(<[u8; 8]>::try_from) {
+        Some(Ok(w)) if N <= 8 => fixed_field_swar::<N>(u64::from_le_bytes(w), pad),
+        _ => fixed_field_bytes::<N>(t, k, pad),
+    }
+}
+
+/// [`fixed_field`] on the first `N` of 8 bytes loaded at once (the first
+/// byte lowest), all at once: which bytes are digits and which are spaces,
+/// then the digits' value by multiplying pairs, fours and eights together.
+#[inline(always)]
+fn fixed_field_swar<const N: usize>(w: u64, pad: Pad) -> Option<u64> {
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const LO7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let full = if N >= 8 {
+        HI
+    } else {
+        HI & ((1u64 << (8 * N)) - 1)
+    };
+    // Digits: byte ^ '0' is 0..=9. Spaces: byte ^ ' ' is 0.
+    let x = w ^ 0x3030_3030_3030_3030;
+    let digits = !(((x & LO7) + 0x7676_7676_7676_7676) | x) & HI & full;
+    let y = w ^ 0x2020_2020_2020_2020;
+    let spaces = !(((y & LO7) + LO7) | y) & HI & full;
+    if digits == 0 || digits | spaces != full {
+        return None;
+    }
+    let lowest = |m: u64| m & m.wrapping_neg();
+    let ok = match pad {
+        // Every space below (before) every digit.
+        Pad::Left => spaces < lowest(digits),
+        Pad::Right => spaces == 0 || digits < lowest(spaces),
+        Pad::None => spaces == 0,
+    };
+    if !ok {
+        return None;
+    }
+    Some(swar_value(x, digits))
+}
+
+/// The value of the digits marked in `digits` (high bit of each digit
+/// byte, all digits contiguous) of `x` (bytes already `^ b'0'`), the first
+/// byte lowest; other bytes count as leading zeros.
+#[inline(always)]
+fn swar_value(x: u64, digits: u64) -> u64 {
+    let d = x & (digits >> 7).wrapping_mul(0xFF);
+    // Move the last digit to the top byte: the bytes below are leading zeros.
+    let last = 63 - u64::from(digits.leading_zeros());
+    let d = d << (63 - last);
+    let d = d.wrapping_mul(10).wrapping_add(d >> 8);
+    ((d & 0x0000_00FF_0000_00FF).wrapping_mul(100 + (1_000_000 << 32))
+        + ((d >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32)))
+        >> 32
+}
+
+/// [`fixed_field`] a byte at a time, where 8 bytes cannot be loaded.
+#[inline(always)]
+fn fixed_field_bytes<const N: usize>(t: &[u8], k: usize, pad: Pad) -> Option<u64> {
     let f: &[u8; N] = t.get(k..k.checked_add(N)?)?.try_into().ok()?;
     let mut v: u64 = 0;
     let mut ok = true;
@@ -420,6 +477,63 @@ mod tests {
         assert_eq!(fixed_field::<3>(b" 12", 0, Pad::None), None);
         assert_eq!(fixed_field::<6>(b"12345", 0, Pad::None), None);
         assert_eq!(fixed_field::<3>(b"123", usize::MAX, Pad::None), None);
+    }
+
+    #[test]
+    fn fixed_width_fields_read_at_once_as_a_byte_at_a_time() {
+        // Every string of up to 8 bytes over digits, spaces and one other
+        // byte, padded on the right so that 8 bytes load.
+        let alphabet = [b' ', b'0', b'1', b'7', b'9', b'.', b'/', b':', 0xB0, 0x10];
+        let mut s = [0u8; 8];
+        for n in 1..=6u32 {
+            for code in 0..alphabet.len().pow(n) {
+                let mut c = code;
+                for b in s.iter_mut().take(n as usize) {
+                    *b = alphabet[c % alphabet.len()];
+                    c /= alphabet.len();
+                }
+                let mut t = s[..n as usize].to_vec();
+                t.extend_from_slice(b"xxxxxxxx");
+                for pad in [Pad::Left, Pad::Right, Pad::None] {
+                    let want = |k: usize| match n {
+                        1 => fixed_field_bytes::<1>(&t, k, pad),
+                        2 => fixed_field_bytes::<2>(&t, k, pad),
+                        3 => fixed_field_bytes::<3>(&t, k, pad),
+                        4 => fixed_field_bytes::<4>(&t, k, pad),
+                        5 => fixed_field_bytes::<5>(&t, k, pad),
+                        _ => fixed_field_bytes::<6>(&t, k, pad),
+                    };
+                    let got = match n {
+                        1 => fixed_field::<1>(&t, 0, pad),
+                        2 => fixed_field::<2>(&t, 0, pad),
+                        3 => fixed_field::<3>(&t, 0, pad),
+                        4 => fixed_field::<4>(&t, 0, pad),
+                        5 => fixed_field::<5>(&t, 0, pad),
+                        _ => fixed_field::<6>(&t, 0, pad),
+                    };
+                    assert_eq!(got, want(0), "{:?} {pad:?}", &t[..n as usize]);
+                }
+            }
+        }
+        // Seven and eight bytes: the widths of pids and beyond.
+        for t in [
+            &b"1234567 x"[..],
+            b"  12345 x",
+            b"12 4567 x",
+            b"9999999 x",
+            b"12345678x",
+        ] {
+            for pad in [Pad::Left, Pad::Right, Pad::None] {
+                assert_eq!(
+                    fixed_field::<7>(t, 0, pad),
+                    fixed_field_bytes::<7>(t, 0, pad)
+                );
+                assert_eq!(
+                    fixed_field::<8>(t, 0, pad),
+                    fixed_field_bytes::<8>(t, 0, pad)
+                );
+            }
+        }
     }
 
     #[test]
