@@ -6,7 +6,7 @@ use tracesift::event::{self, EventKind};
 use tracesift::grammar::{Body, LineClass, TraceTs};
 use tracesift::record::{read_input, ReadOptions, Record};
 
-use crate::util::{corpus_or_skip, finding_lines, report_json, stats_json};
+use crate::util::{corpus_files, corpus_or_skip, finding_lines, report_json, stats_json};
 
 /// (file, lines, ftrace_event lines, unrecognized lines) as read today.
 /// A change here is a change in what tracesift reads: review it.
@@ -51,23 +51,6 @@ const PINNED: &[(&str, u64, u64, u64)] = &[
     ("trappy/trace_legacy_systrace.html", 52, 15, 23),
     ("trappy/trace_no_trailing_line.txt", 10, 10, 0),
 ];
-
-fn corpus_files(root: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.file_name().is_some_and(|n| n != "MANIFEST.tsv") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 #[test]
 fn every_file_reads_with_exit_0_and_classes_add_up() {

@@ -9,7 +9,7 @@ use tracesift::event::{debug_patch, may_be_debug_patch};
 use tracesift::grammar::{self, Body};
 use tracesift::prefix::{self, layer};
 
-use crate::util::corpus_or_skip;
+use crate::util::{corpus_files, corpus_or_skip};
 
 /// Check one line; returns whether the fast lane answered.
 fn agrees(line: &[u8]) -> bool {
@@ -160,21 +160,13 @@ fn console_lane_takes_the_lines_ftrace_prints() {
 #[test]
 fn console_lane_agrees_on_every_corpus_line() {
     let root = corpus_or_skip!();
-    let mut stack = vec![root];
     let (mut lines, mut fast) = (0u64, 0u64);
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let data = std::fs::read(&p).unwrap();
-            for line in data.split(|&c| c == b'\n') {
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                lines += 1;
-                fast += u64::from(agrees(line));
-            }
+    for p in corpus_files(&root) {
+        let data = std::fs::read(&p).unwrap();
+        for line in data.split(|&c| c == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            lines += 1;
+            fast += u64::from(agrees(line));
         }
     }
     // The 48-CPU typescript alone has thousands of dump lines in this shape.

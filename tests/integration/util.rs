@@ -22,6 +22,24 @@ pub fn corpus() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
+/// Every file of the corpus but the manifests, sorted.
+pub fn corpus_files(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n != "MANIFEST.tsv") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Skip the current test when the corpus is absent.
 macro_rules! corpus_or_skip {
     () => {
