@@ -117,6 +117,39 @@ const POW10: [u64; 10] = [
     1_000_000_000,
 ];
 
+/// Digits at `t[k..]` as a u64, with the index after them (`None` when
+/// there is none, or on overflow). Up to 19 digits
+/// cannot overflow and take the fast loop; longer runs are checked.
+#[inline(always)]
+pub fn digits_at(t: &[u8], k: usize) -> Option<(u64, usize)> {
+    let s = t.get(k..)?;
+    let fast = s.len().min(19);
+    let mut n: u64 = 0;
+    let mut j = 0;
+    while j < fast {
+        let d = s[j].wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        n = n * 10 + d as u64;
+        j += 1;
+    }
+    if j == 0 {
+        return None;
+    }
+    if j == fast {
+        while let Some(&c) = s.get(j) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            n = n.checked_mul(10)?.checked_add(d as u64)?;
+            j += 1;
+        }
+    }
+    Some((n, k + j))
+}
+
 /// The digits of a decimal fraction (what follows the dot) at `t[start..]`,
 /// as nanoseconds, and the index after them: `295735` → 295735000. At most
 /// `max` digits are read; digits past the ninth are read but do not count.

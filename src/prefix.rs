@@ -18,7 +18,7 @@
 //!
 //! Nothing here allocates; the returned text borrows the input.
 
-use crate::fields::{dec_u32, dec_u64, fixed_field, secs_frac_ns, sp0, Pad};
+use crate::fields::{dec_u32, dec_u64, digits_at, fixed_field, secs_frac_ns, sp0, Pad};
 use nom::IResult;
 
 /// Which prefix layers were found (bit set, see [`layer`]).
@@ -195,21 +195,12 @@ pub fn bracket_time(t: &[u8]) -> Option<(u64, &[u8])> {
     while k < n && t[k] == b' ' {
         k += 1;
     }
-    // Seconds: at most 12 digits (31 700 years) on the fast path.
-    let start = k;
-    let lim = n.min(start + 12);
-    let mut secs: u64 = 0;
-    while k < lim {
-        let d = t[k].wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        secs = secs * 10 + d as u64;
-        k += 1;
-    }
-    if k == start || k == lim && t.get(k).is_some_and(u8::is_ascii_digit) {
+    // Seconds: at most 12 digits (31 700 years).
+    let (secs, end) = digits_at(t, k)?;
+    if end - k > 12 {
         return None;
     }
+    let k = end;
     if t.get(k) != Some(&b'.') {
         return None;
     }

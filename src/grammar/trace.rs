@@ -16,7 +16,8 @@
 //! `Web Content`, `kworker/u16:3`, `<...>`, `<idle>`).
 
 use crate::fields::{
-    dec_u32, dec_u64, fail, fixed_field, is_symbol_char, secs_frac_ns, trim, trim_start, Pad,
+    dec_u32, dec_u64, digits_at, fail, fixed_field, is_symbol_char, secs_frac_ns, trim, trim_start,
+    Pad,
 };
 use nom::IResult;
 
@@ -191,38 +192,6 @@ pub fn latency_at_comm_width(i: &[u8]) -> Option<TraceLine<'_>> {
 
 /// Width of the latency format's comm field (`%8.8s`).
 const COMM_WIDTH: usize = 8;
-
-/// Digits at `t[k..]` as a u64, with the index after them. Up to 19 digits
-/// cannot overflow and take the fast loop; longer runs are checked.
-#[inline(always)]
-fn digits_at(t: &[u8], k: usize) -> Option<(u64, usize)> {
-    let s = t.get(k..)?;
-    let fast = s.len().min(19);
-    let mut n: u64 = 0;
-    let mut j = 0;
-    while j < fast {
-        let d = s[j].wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        n = n * 10 + d as u64;
-        j += 1;
-    }
-    if j == 0 {
-        return None;
-    }
-    if j == fast {
-        while let Some(&c) = s.get(j) {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            n = n.checked_mul(10)?.checked_add(d as u64)?;
-            j += 1;
-        }
-    }
-    Some((n, k + j))
-}
 
 #[inline(always)]
 fn spaces_at(t: &[u8], mut k: usize) -> usize {
