@@ -154,21 +154,27 @@ pub fn peel(text: &[u8]) -> (Prefixes, &[u8]) {
     (p, t)
 }
 
-/// Printk time: a plain console prefix `[ seconds.micros] ` and nothing
-/// else, the fast path of [`peel`]: the time in ns and the message. When it
-/// answers, `peel` gives exactly that (one [`layer::PRINTK_TIME`] layer);
-/// when it does not, `peel` looks further.
+/// A console record's start: `[ seconds.micros] `, then a message that does
+/// not start with another `[` (a caller id, a second time): the time in ns
+/// and the message.
 ///
 /// Example: `[  687.806206] kworker/-43417    45..... 680529498us : ...` →
 /// 687806206000 and `kworker/-43417 ...`.
 #[inline]
-pub fn console_time(text: &[u8]) -> Option<(u64, &[u8])> {
+pub fn printk_msg(text: &[u8]) -> Option<(u64, &[u8])> {
     match bracket_time(text) {
-        Some((ns, [b' ', rest @ ..])) if rest.first() != Some(&b'[') && !journal_host(rest) => {
-            Some((ns, rest))
-        }
+        Some((ns, [b' ', rest @ ..])) if rest.first() != Some(&b'[') => Some((ns, rest)),
         _ => None,
     }
+}
+
+/// The fast path of [`peel`]: a printk time and nothing else (not even a
+/// journal's `host kernel: `). When it answers, `peel` gives exactly that
+/// (one [`layer::PRINTK_TIME`] layer); when it does not, `peel` looks
+/// further.
+#[inline]
+fn console_time(text: &[u8]) -> Option<(u64, &[u8])> {
+    printk_msg(text).filter(|(_, rest)| !journal_host(rest))
 }
 
 /// `[ seconds.micros]` at the very start, scanned by hand: the time in ns and
@@ -176,7 +182,7 @@ pub fn console_time(text: &[u8]) -> Option<(u64, &[u8])> {
 ///
 /// Example: `[  687.806206]` is 687806206000 ns.
 #[inline]
-pub fn bracket_time(t: &[u8]) -> Option<(u64, &[u8])> {
+fn bracket_time(t: &[u8]) -> Option<(u64, &[u8])> {
     if t.first() != Some(&b'[') {
         return None;
     }

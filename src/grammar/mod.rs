@@ -198,11 +198,7 @@ fn may_be_header(first: u8) -> bool {
 /// It is that path with the alternatives cut that such a line cannot take.
 #[inline]
 pub fn console_trace(text: &[u8]) -> Option<(u64, TraceLine<'_>)> {
-    let (ns, rest) = crate::prefix::bracket_time(text)?;
-    let msg = rest.strip_prefix(b" ")?;
-    if msg.first() == Some(&b'[') {
-        return None;
-    }
+    let (ns, msg) = crate::prefix::printk_msg(text)?;
     // classify tries framing and headers first for these first bytes.
     let first = *trim_start(msg).first()?;
     if may_be_framing(first) || may_be_header(first) {

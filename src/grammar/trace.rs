@@ -159,8 +159,12 @@ fn task_pid<'a, T>(
 /// `  <idle>-0         0d.h1.    5us+: ...`,
 /// `      ls-4734    2d..1. 106439.675570920: bprint: ...` (`trace-cmd report -l -t`).
 pub fn latency_line(i: &[u8]) -> IResult<&[u8], TraceLine<'_>> {
-    if let Some(line) = latency_at_comm_width(i) {
-        return Ok((&[], line));
+    // The comm field is `%8.8s`: in a line as ftrace printed it, the dash
+    // before the pid is its ninth byte. Try that first.
+    if i.get(COMM_WIDTH) == Some(&b'-') {
+        if let Some(line) = latency_after_dash(i, COMM_WIDTH) {
+            return Ok((&[], line));
+        }
     }
     let t = trim_start(i);
     // Otherwise (indented or shifted) the pid's dash sits at most 8 + 16
@@ -175,19 +179,6 @@ pub fn latency_line(i: &[u8]) -> IResult<&[u8], TraceLine<'_>> {
         from = dash + 1;
     }
     fail(i)
-}
-
-/// The first try of [`latency_line`]: the comm field is `%8.8s`, so in a
-/// line as ftrace printed it the dash before the pid is the ninth byte.
-///
-/// Example: `kworker/-43417    45..... 680529498us : end_bbio_meta_read: read done, eb=15107391488 ...`.
-#[inline]
-pub fn latency_at_comm_width(i: &[u8]) -> Option<TraceLine<'_>> {
-    if i.get(COMM_WIDTH) == Some(&b'-') {
-        latency_after_dash(i, COMM_WIDTH)
-    } else {
-        None
-    }
 }
 
 /// Width of the latency format's comm field (`%8.8s`).
