@@ -284,18 +284,13 @@ impl PhysBatch {
                             }
                         }
                     }
-                    out.push_from(
-                        &Logical {
-                            pos,
-                            lines: 1,
-                            text: raw,
-                            original: raw,
-                            clean: 0,
-                            truncated: false,
-                            repairs: 0,
-                        },
-                        bytes,
-                    );
+                    let line = PhysLine {
+                        pos,
+                        text: raw,
+                        clean: 0,
+                        truncated: false,
+                    };
+                    out.push_from(&line.record(raw, 0), bytes);
                     continue;
                 }
             }

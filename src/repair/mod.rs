@@ -104,6 +104,22 @@ pub struct Logical<'a> {
     pub repairs: u16,
 }
 
+impl<'a> PhysLine<'a> {
+    /// This line alone as a record with `text` (its repaired text) and
+    /// `repairs`; the line itself is the original.
+    pub fn record(&self, text: &'a [u8], repairs: u16) -> Logical<'a> {
+        Logical {
+            pos: self.pos,
+            lines: 1,
+            text,
+            original: self.text,
+            clean: self.clean,
+            truncated: self.truncated,
+            repairs,
+        }
+    }
+}
+
 /// A joined record never grows beyond this many bytes (its original text,
 /// which is never shorter than the repaired one)...
 pub const MAX_JOINED_BYTES: usize = 64 * 1024;
@@ -272,15 +288,7 @@ impl Repairer {
     /// Take one physical line; emit zero or more finished records.
     pub fn push(&mut self, line: PhysLine<'_>, out: &mut dyn FnMut(&Logical<'_>)) {
         if !self.enabled {
-            out(&Logical {
-                pos: line.pos,
-                lines: 1,
-                text: line.text,
-                original: line.text,
-                clean: line.clean,
-                truncated: line.truncated,
-                repairs: 0,
-            });
+            out(&line.record(line.text, 0));
             return;
         }
         if !self.warm.done {
@@ -391,15 +399,7 @@ impl Repairer {
         }
         if blank {
             self.head.clear();
-            out(&Logical {
-                pos: line.pos,
-                lines: 1,
-                text,
-                original: line.text,
-                clean: line.clean,
-                truncated: line.truncated,
-                repairs: norm.repairs,
-            });
+            out(&line.record(text, norm.repairs));
             return;
         }
         if norm.soft_break && !line.truncated && line.text.len() < self.max_bytes {
@@ -408,15 +408,7 @@ impl Repairer {
         }
         if judge::is_elision(text) {
             self.head.clear();
-            out(&Logical {
-                pos: line.pos,
-                lines: 1,
-                text,
-                original: line.text,
-                clean: line.clean,
-                truncated: line.truncated,
-                repairs: norm.repairs | kinds::ELISION,
-            });
+            out(&line.record(text, norm.repairs | kinds::ELISION));
             return;
         }
         if let Some(pw) = self.dmesg_continuation(text, norm.depth) {
@@ -424,15 +416,7 @@ impl Repairer {
             self.work.extend_from_slice(&self.head[..pw]);
             self.work.extend_from_slice(&text[pw..]);
             remember(&mut self.head, &self.work);
-            out(&Logical {
-                pos: line.pos,
-                lines: 1,
-                text: &self.work,
-                original: line.text,
-                clean: line.clean,
-                truncated: line.truncated,
-                repairs: norm.repairs | kinds::INDENT,
-            });
+            out(&line.record(&self.work, norm.repairs | kinds::INDENT));
             return;
         }
         if self.split_points(text) {
