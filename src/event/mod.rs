@@ -256,7 +256,10 @@ enum PatchShape<'a> {
     CalledFrom(&'a [u8]),
     ValidationFailed(&'a [u8]),
     /// `alloc eb=`, after the function that allocated.
-    Alloc { func: &'a [u8], rest: &'a [u8] },
+    Alloc {
+        func: &'a [u8],
+        rest: &'a [u8],
+    },
 }
 
 /// The shape of a payload, by its first bytes only.
@@ -297,7 +300,10 @@ fn patch_shape<'a>(symbol: &'a [u8], p: &'a [u8]) -> Option<PatchShape<'a>> {
         return None;
     }
     let rest = p[n..].strip_prefix(b": alloc eb=")?;
-    Some(PatchShape::Alloc { func: &p[..n], rest })
+    Some(PatchShape::Alloc {
+        func: &p[..n],
+        rest,
+    })
 }
 
 /// Whether the debug patch may have written this payload, by its first

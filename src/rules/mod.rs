@@ -642,6 +642,10 @@ fn report_rules(an: &Analysis, out: &mut Vec<Finding>) {
     let max_seen = an.reports.max_start;
     for r in &an.reports.reports {
         let ev = group_evidence(&r.group);
+        // Every finding on a report cites the report's lines, as often as it came.
+        let found = |rule, conf, eb: Option<u64>, msg: String| {
+            Finding::new(rule, conf, eb, msg, ev.clone()).counted(r.group.count)
+        };
         match &r.kind {
             ReportKind::TreeCheck { reason, node, .. } => {
                 if let Some((eb, tie)) = r.eb {
@@ -659,10 +663,7 @@ fn report_rules(an: &Analysis, out: &mut Vec<Finding>) {
                     let what = if *node { "node" } else { "leaf" };
                     let times = times(r.group.count);
                     let msg = format!("tree-checker rejected {what} eb {eb}: {reason}{times}");
-                    out.push(
-                        Finding::new(RuleId::TreeCheckFailure, conf, Some(eb), msg, ev.clone())
-                            .counted(r.group.count),
-                    );
+                    out.push(found(RuleId::TreeCheckFailure, conf, Some(eb), msg));
                 }
             }
             ReportKind::Validation(kind) => {
@@ -670,32 +671,24 @@ fn report_rules(an: &Analysis, out: &mut Vec<Finding>) {
                     if let Some((eb, _)) = r.eb {
                         let times = times(r.group.count);
                         let msg = format!("{} for eb {eb}{times}", kind.label());
-                        out.push(
-                            Finding::new(
-                                RuleId::ValidationFailed,
-                                Confidence::Certain,
-                                Some(eb),
-                                msg,
-                                ev.clone(),
-                            )
-                            .counted(r.group.count),
-                        );
+                        out.push(found(
+                            RuleId::ValidationFailed,
+                            Confidence::Certain,
+                            Some(eb),
+                            msg,
+                        ));
                     }
                 }
             }
             ReportKind::DebugValidationFailed => {
                 if let Some((eb, _)) = r.eb {
                     let msg = format!("eb {eb} failed validation after its read completed");
-                    out.push(
-                        Finding::new(
-                            RuleId::ValidationFailed,
-                            Confidence::Certain,
-                            Some(eb),
-                            msg,
-                            ev.clone(),
-                        )
-                        .counted(r.group.count),
-                    );
+                    out.push(found(
+                        RuleId::ValidationFailed,
+                        Confidence::Certain,
+                        Some(eb),
+                        msg,
+                    ));
                 }
             }
         }
@@ -730,16 +723,12 @@ fn report_rules(an: &Analysis, out: &mut Vec<Finding>) {
                 "header-derived values cannot be real ({}): the buffer held garbage, pointing at in-memory damage rather than on-disk corruption",
                 bad.join("; ")
             );
-            out.push(
-                Finding::new(
-                    RuleId::ImplausibleHeaderValue,
-                    conf,
-                    r.eb.map(|e| e.0),
-                    msg,
-                    ev,
-                )
-                .counted(r.group.count),
-            );
+            out.push(found(
+                RuleId::ImplausibleHeaderValue,
+                conf,
+                r.eb.map(|e| e.0),
+                msg,
+            ));
         }
     }
     for a in &an.reports.aborts {
