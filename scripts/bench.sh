@@ -10,8 +10,8 @@
 #        tracesift timeline --eb ADDR BIG (skipped with a note if the command
 #        does not exist yet), wc -l SMALL, tracesift report --json SMALL;
 #   4. prints medians, each one's ratio to `wc -l` of the same file, the peak
-#      RSS of `report` on the big file, and the small-vs-big time ratio per
-#      byte (1.00 = perfectly linear);
+#      RSS, CPU use and minor page faults of `report` on the big file, and the
+#      small-vs-big time ratio per byte (1.00 = perfectly linear);
 #   5. checks that the findings of `report --json` on the big file are exactly
 #      the anomalies the generator injected, and exits 1 if not.
 #
@@ -118,12 +118,18 @@ for ((r = 1; r <= ROUNDS; r++)); do
     timed report_small "$TS" report --json "$SMALL_FILE"
 done
 
-# Peak RSS of report on the big file.
+# Peak RSS of report on the big file; with GNU time also its CPU use (how
+# busy the cores were) and its minor page faults.
 RSS_KB=""
+CPU_PCT=""
+FAULTS=""
 if [[ -x /usr/bin/time ]] && /usr/bin/time -v true >/dev/null 2>&1; then
     show "/usr/bin/time -v $TS report --json $BIG_FILE"
-    RSS_KB=$({ /usr/bin/time -v "$TS" report --json "$BIG_FILE" >/dev/null; } 2>&1 |
-        awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}') || true
+    TV=$({ /usr/bin/time -v "$TS" report --json "$BIG_FILE" >/dev/null; } 2>&1) || true
+    field() { awk -F': ' -v k="$1" '$1 ~ k {gsub(/[ %]/, "", $2); print $2}' <<<"$TV"; }
+    RSS_KB=$(field "Maximum resident set size")
+    CPU_PCT=$(field "Percent of CPU this job got")
+    FAULTS=$(field "Minor .reclaiming a frame. page faults")
 else
     say "no /usr/bin/time -v: sampling VmHWM from /proc/PID/status"
     "$TS" report --json "$BIG_FILE" >/dev/null &
@@ -136,9 +142,9 @@ else
     wait "$pid" || true
 fi
 
-python3 - "$TIMES" "$BIG_FILE" "$SMALL_FILE" "${RSS_KB:-}" <<'EOF'
+python3 - "$TIMES" "$BIG_FILE" "$SMALL_FILE" "${RSS_KB:-}" "${CPU_PCT:-}" "${FAULTS:-}" "$(nproc)" <<'EOF'
 import os, statistics, sys
-times, big, small, rss = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+times, big, small, rss, cpu, faults, cores = sys.argv[1:8]
 runs = {}
 for line in open(times):
     name, secs = line.split()
@@ -161,6 +167,10 @@ print(f"big/small: {bb / sb:.2f}x the bytes, {med['report_big'] / med['report_sm
       f"time per byte big/small = {(med['report_big'] / bb) / (med['report_small'] / sb):.2f} (1.00 = linear)")
 if rss:
     print(f"peak RSS of report on the big file: {int(rss) / 1024:.1f} MiB  (spec §6 target: < 100 MiB)")
+if cpu:
+    print(f"CPU use of report on the big file: {cpu}% of one core, {int(cpu) / int(cores):.0f}% of the {cores} cores")
+if faults:
+    print(f"minor page faults of report on the big file: {faults}")
 EOF
 
 say ""
