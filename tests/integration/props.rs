@@ -442,10 +442,19 @@ mod round_trip {
         "[.dDX][.nNp][.hHsS][.0-9][.0-9]?"
     }
 
+    /// Whether a comm starts like a syslog priority (`<5>`): a line starting
+    /// so is read as one, so such a comm cannot round-trip.
+    fn looks_like_priority(comm: &str) -> bool {
+        let b = comm.as_bytes();
+        let digits = b.iter().skip(1).take_while(|c| c.is_ascii_digit()).count();
+        b.first() == Some(&b'<') && digits > 0 && b.get(1 + digits) == Some(&b'>')
+    }
+
     /// Normal format: comm may have spaces, dashes and digits inside.
     fn normal_ctx() -> impl Strategy<Value = Ctx> {
         (
-            "[a-zA-Z<_/][a-zA-Z0-9 :/_<>-]{0,14}[a-zA-Z/_>:]",
+            "[a-zA-Z<_/][a-zA-Z0-9 :/_<>-]{0,14}[a-zA-Z/_>:]"
+                .prop_filter("a syslog priority", |c: &String| !looks_like_priority(c)),
             0u32..=4_194_304,
             0u32..=8191,
             flags(),
