@@ -103,6 +103,15 @@ pub struct Prefixes {
 }
 
 impl Prefixes {
+    /// A printk time alone, `ns` since boot (`[  687.806206] `).
+    pub fn printk_time(ns: u64) -> Prefixes {
+        Prefixes {
+            layers: layer::PRINTK_TIME,
+            printk_ns: Some(ns),
+            ..Prefixes::default()
+        }
+    }
+
     /// Whether a prefix marks the rest of the line as a kernel message.
     pub fn is_kernel(&self) -> bool {
         self.layers != 0 && !self.userspace
@@ -122,12 +131,7 @@ impl Prefixes {
 /// empty [`Prefixes`].
 pub fn peel(text: &[u8]) -> (Prefixes, &[u8]) {
     if let Some((ns, rest)) = console_time(text) {
-        let p = Prefixes {
-            layers: layer::PRINTK_TIME,
-            printk_ns: Some(ns),
-            ..Prefixes::default()
-        };
-        return (p, rest);
+        return (Prefixes::printk_time(ns), rest);
     }
     let (mut p, t) = peel_at_start(text);
     if p.layers != 0 {

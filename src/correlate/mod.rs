@@ -49,6 +49,11 @@ impl Analysis {
     /// Feed one recognised event; returns the lifetime note (for `timeline`).
     pub fn event(&mut self, e: &Event<'_>) -> ebs::Note {
         self.events += 1;
+        self.note(e)
+    }
+
+    /// What [`Analysis::event`] does besides counting the event.
+    fn note(&mut self, e: &Event<'_>) -> ebs::Note {
         match e.kind {
             EventKind::Oops(_) => {
                 self.splats.event(e);
@@ -89,7 +94,8 @@ impl RecordSink for Analysis {
     }
 
     fn light_run(&mut self, run: &crate::record::LightRun, cpus: &[crate::record::CpuSpan]) {
-        // What `record_kind` does for each of the run's records.
+        // What `record_kind` does for each of the run's records, but the
+        // events of those that came through `record_in_run`.
         let i = run.input as usize;
         if self.lines.len() <= i {
             self.lines.resize(i + 1, 0);
@@ -97,6 +103,11 @@ impl RecordSink for Analysis {
         self.lines[i] += run.lines;
         self.coverage.events(run.input, run.records, cpus);
         self.events += run.records;
+    }
+
+    fn record_in_run<'a>(&mut self, r: &Record<'a>, kind: EventKind<'a>) {
+        // The run counts the line, the event and its CPU window.
+        self.note(&event::assemble(r, kind));
     }
 
     fn record_kind<'a>(&mut self, r: &Record<'a>, kind: Option<EventKind<'a>>) {

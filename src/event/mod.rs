@@ -141,6 +141,11 @@ impl EventKind<'_> {
         }
     }
 
+    /// A plain trace event or a tracepoint: an event that counts, and no more.
+    pub fn is_plain_trace(&self) -> bool {
+        matches!(self, EventKind::Trace | EventKind::Tracepoint { .. })
+    }
+
     /// The eb start the event is about, when it is known and trusted.
     pub fn eb(&self) -> Option<u64> {
         match self {

@@ -193,11 +193,12 @@ fn may_be_header(first: u8) -> bool {
 /// Example: `[  687.806206] kworker/-43417    45..... 680529498us : end_bbio_meta_read: read done, eb=15107391488 page_refs=4 eb level=0 fsid=d6cc6aa1-f965-4be4-ad07-8de6e76b47c7`.
 ///
 /// When it answers, [`crate::prefix::peel`] then [`classify`] give the same:
-/// one printk-time layer with this time, and `Body::Trace` with this line.
-/// When it does not, nothing follows: the caller takes the general path.
-/// It is that path with the alternatives cut that such a line cannot take.
+/// these prefixes (one printk-time layer) and message, and `Body::Trace`
+/// with this line. When it does not, nothing follows: the caller takes the
+/// general path. It is that path with the alternatives cut that such a line
+/// cannot take.
 #[inline]
-pub fn console_trace(text: &[u8]) -> Option<(u64, TraceLine<'_>)> {
+pub fn console_trace(text: &[u8]) -> Option<(Prefixes, &[u8], TraceLine<'_>)> {
     let (ns, msg) = crate::prefix::printk_msg(text)?;
     // classify tries framing and headers first for these first bytes.
     let first = *trim_start(msg).first()?;
@@ -211,7 +212,7 @@ pub fn console_trace(text: &[u8]) -> Option<(u64, TraceLine<'_>)> {
     // cannot be one: its first space is inside the comm (before the dash
     // at 8, which `kernel: ` cannot cover) or after the pid's digits, where
     // a space or a CPU digit follows, not `k`.
-    Some((ns, line))
+    Some((Prefixes::printk_time(ns), msg, line))
 }
 
 /// systemd's console status lines, interleaved with the kernel's on a serial

@@ -55,19 +55,27 @@ pub trait RecordSink {
         false
     }
 
-    /// Whether the sink takes plain trace lines in short form
-    /// ([`RecordSink::light_run`]): the parallel reader then sends records
-    /// whose body is a trace line, whose event is a plain trace event or a
-    /// tracepoint, and that carry no `printk messages dropped` marker, that
-    /// way, a run of consecutive ones at a time.
+    /// Whether the sink takes trace lines in short form
+    /// ([`RecordSink::light_run`]): the parallel reader then sums up runs of
+    /// consecutive records whose body is a trace line and that carry no
+    /// `printk messages dropped` marker. Of those, the ones whose event is
+    /// more than a plain trace event or a tracepoint also come one by one,
+    /// through [`RecordSink::record_in_run`], before their run.
     fn light_traces(&self) -> bool {
         false
     }
 
-    /// A run of consecutive plain trace lines in short form (see
+    /// A run of consecutive trace lines in short form (see
     /// [`RecordSink::light_traces`]): how many, and per CPU what they say.
-    /// Only called when `light_traces` is true.
+    /// It stands for every record of the run, the ones sent through
+    /// `record_in_run` too. Only called when `light_traces` is true.
     fn light_run(&mut self, _run: &LightRun, _cpus: &[CpuSpan]) {}
+
+    /// A record of a run still to come through [`RecordSink::light_run`],
+    /// with its event kind, which is neither a plain trace event nor a
+    /// tracepoint: whatever its kind adds beyond what the run counts. Only
+    /// called when `light_traces` is true.
+    fn record_in_run<'a>(&mut self, _r: &Record<'a>, _kind: crate::event::EventKind<'a>) {}
 
     /// One record with the kind of its event already found
     /// ([`crate::event::kind_of`]); the same as `record` otherwise.
@@ -90,7 +98,7 @@ impl<F: FnMut(&Record<'_>)> RecordSink for F {
     }
 }
 
-/// A run of consecutive plain trace lines of one input, summed up
+/// A run of consecutive trace lines of one input, summed up
 /// ([`RecordSink::light_run`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LightRun {

@@ -81,6 +81,9 @@ struct Slot {
     clean: u8,
     truncated: bool,
     repairs: u16,
+    /// A console trace line ([`grammar::console_trace`]) already summed up
+    /// in the run being built when it was pushed.
+    in_run: bool,
 }
 
 /// The owned side of a batch: the records' bytes and where each one is,
@@ -106,6 +109,17 @@ impl Batch {
     /// worker repairs): those are not copied.
     fn push_from(&mut self, l: &Logical<'_>, raw: &[u8]) {
         self.end_run();
+        self.push_slot(l, raw, false);
+    }
+
+    /// Add a console trace line to the current run, and as a record too,
+    /// for what its event adds ([`RecordSink::record_in_run`]).
+    fn push_in_run(&mut self, l: &Logical<'_>, raw: &[u8], cpu: Option<u32>, ts: Option<TraceTs>) {
+        self.run.add(&mut self.spans, l.pos.input, 1, true, cpu, ts);
+        self.push_slot(l, raw, true);
+    }
+
+    fn push_slot(&mut self, l: &Logical<'_>, raw: &[u8], in_run: bool) {
         let span = |bytes: &mut Vec<u8>, t: &[u8]| match within(raw, t) {
             Some((a, b)) => Span { a, b, raw: true },
             None => {
@@ -134,6 +148,7 @@ impl Batch {
             clean: l.clean,
             truncated: l.truncated,
             repairs: l.repairs,
+            in_run,
         });
     }
 
@@ -276,20 +291,22 @@ impl PhysBatch {
                         && crate::repair::next_record_start(raw, 1).is_none());
                 if plain && !crate::repair::is_elision(raw) {
                     passed = Some(raw);
-                    if light {
-                        if let Some((_, t)) = grammar::console_trace(raw) {
-                            if !event::may_be_debug_patch(t.body.name, t.body.payload) {
-                                out.push_light(input, t.cpu, t.ts);
-                                continue;
-                            }
-                        }
-                    }
                     let line = PhysLine {
                         pos,
                         text: raw,
                         clean: 0,
                         truncated: false,
                     };
+                    if light {
+                        if let Some((_, _, t)) = grammar::console_trace(raw) {
+                            if event::may_be_debug_patch(t.body.name, t.body.payload) {
+                                out.push_in_run(&line.record(raw, 0), bytes, t.cpu, t.ts);
+                            } else {
+                                out.push_light(input, t.cpu, t.ts);
+                            }
+                            continue;
+                        }
+                    }
                     out.push_from(&line.record(raw, 0), bytes);
                     continue;
                 }
@@ -395,7 +412,34 @@ struct Records<'a> {
     order: Vec<Entry>,
 }
 
-impl Records<'_> {
+impl<'a> Records<'a> {
+    /// Add the record of slot `s`, classed by its body alone (the caller
+    /// applies the continuation rule later, in order).
+    fn push<'b>(
+        &'b mut self,
+        s: &Slot,
+        text: &'a [u8],
+        original: &'a [u8],
+        prefixes: prefix::Prefixes,
+        msg: &'a [u8],
+        body: Body<'a>,
+    ) -> &'b Record<'a> {
+        self.records.push(Record {
+            pos: s.pos,
+            lines: s.lines,
+            text,
+            original,
+            prefixes,
+            msg,
+            class: body.class(),
+            body,
+            clean: s.clean,
+            truncated: s.truncated,
+            repairs: s.repairs,
+        });
+        &self.records[self.records.len() - 1]
+    }
+
     fn push_run(&mut self, r: Run) {
         self.runs.push((r.run, r.spans));
         self.order.push(Entry::Light {
@@ -404,11 +448,12 @@ impl Records<'_> {
     }
 }
 
-/// One record of a parsed batch, or a run of plain trace lines, in order.
+/// One record of a parsed batch, or a run of trace lines, in order.
 #[derive(Debug, Clone, Copy)]
 enum Entry {
-    /// The next of `records`.
-    Full,
+    /// The next of `records`; with `in_run`, one of the next run's records
+    /// ([`RecordSink::record_in_run`]).
+    Full { in_run: bool },
     /// The next of `runs` ([`RecordSink::light_run`]); whether its last
     /// line had a prefix (for the continuation rule).
     Light { prefixed: bool },
@@ -581,51 +626,60 @@ fn work(job: Job, events: bool, light: bool) -> Parsed {
         for (j, s) in b.slots.iter().enumerate() {
             take_pre(j, &mut run, &mut spans, &mut out);
             let text = at(s.text);
+            if s.in_run {
+                // Summed up in a run of the repair already; what comes
+                // before that run comes before this record.
+                run.flush(&spans, &mut out);
+                if let Some((prefixes, msg, t)) = grammar::console_trace(text) {
+                    let kind = event::debug_patch(t.body.name, t.body.payload)
+                        .unwrap_or_else(|| event::trace_kind(&t));
+                    if !kind.is_plain_trace() {
+                        out.push(s, text, at(s.original), prefixes, msg, Body::Trace(t));
+                        out.order.push(Entry::Full { in_run: true });
+                        out.kinds.push(Some(kind));
+                    }
+                }
+                continue;
+            }
             let (prefixes, msg) = prefix::peel(text);
             let body = grammar::classify(msg, &prefixes);
             // The event kind once: it decides the short form too.
+            let mut in_run = false;
             let kind = if events {
                 match &body {
                     Body::Trace(t) => {
-                        // A trace line is plain (a bare event or a
-                        // tracepoint) unless the debug patch wrote it; the
-                        // short form needs no more than that.
-                        let patch = event::debug_patch(t.body.name, t.body.payload);
-                        if light && patch.is_none() && prefixes.dropped.is_none() {
+                        let kind = event::debug_patch(t.body.name, t.body.payload)
+                            .unwrap_or_else(|| event::trace_kind(t));
+                        // A trace line joins the run; only an event that is
+                        // more than a plain one also goes as a record.
+                        if light && prefixes.dropped.is_none() {
                             let prefixed = prefixes.layers != 0;
                             run.add(&mut spans, s.pos.input, s.lines, prefixed, t.cpu, t.ts);
-                            continue;
+                            if kind.is_plain_trace() {
+                                continue;
+                            }
+                            in_run = true;
                         }
-                        Some(patch.unwrap_or_else(|| event::trace_kind(t)))
+                        Some(kind)
                     }
                     _ => None,
                 }
             } else {
                 None
             };
-            run.flush(&spans, &mut out);
-            out.order.push(Entry::Full);
-            let r = Record {
-                pos: s.pos,
-                lines: s.lines,
-                text,
-                original: at(s.original),
-                prefixes,
-                msg,
-                class: body.class(),
-                body,
-                clean: s.clean,
-                truncated: s.truncated,
-                repairs: s.repairs,
-            };
+            if !in_run {
+                run.flush(&spans, &mut out);
+            }
+            out.order.push(Entry::Full { in_run });
+            let r = out.push(s, text, at(s.original), prefixes, msg, body);
             if events {
-                out.kinds.push(if matches!(r.body, Body::Trace(_)) {
+                let kind = if matches!(r.body, Body::Trace(_)) {
                     kind
                 } else {
-                    event::kind_of(&r)
-                });
+                    event::kind_of(r)
+                };
+                out.kinds.push(kind);
             }
-            out.records.push(r);
         }
         take_pre(b.slots.len(), &mut run, &mut spans, &mut out);
         run.flush(&spans, &mut out);
@@ -909,8 +963,15 @@ impl Pipeline {
                     }
                     continue;
                 }
-                Entry::Full => {
+                Entry::Full { in_run } => {
                     next += 1;
+                    if in_run {
+                        let (r, kind) = (got.records.get(next - 1), got.kinds.get(next - 1));
+                        if let (Some(r), Some(&Some(kind))) = (r, kind) {
+                            sink.record_in_run(r, kind);
+                        }
+                        continue;
+                    }
                     next - 1
                 }
             };

@@ -24,12 +24,13 @@ fn agrees(line: &[u8]) -> bool {
             );
         }
     }
-    let Some((ns, t)) = grammar::console_trace(line) else {
+    let Some((lane_pre, lane_msg, t)) = grammar::console_trace(line) else {
         return false;
     };
     let show = String::from_utf8_lossy(line);
     assert_eq!(pre.layers, layer::PRINTK_TIME, "layers of {show:?}");
-    assert_eq!(pre.printk_ns, Some(ns), "printk time of {show:?}");
+    assert_eq!(lane_pre, pre, "prefixes of {show:?}");
+    assert_eq!(lane_msg, msg, "message of {show:?}");
     assert_eq!(body, Body::Trace(t), "body of {show:?}");
     true
 }
