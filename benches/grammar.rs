@@ -1,6 +1,6 @@
 //! Grammar throughput over representative lines: the latency (dump) and
-//! normal (tracefs) trace grammars, console prefix peeling, and the whole
-//! per-line classification. Lines come from generated captures
+//! normal (tracefs) trace grammars, console prefix peeling, the whole
+//! per-line classification and its fast lane for console dump lines. Lines come from generated captures
 //! (`tracesift::synth`), so the mix is the one of a real debug-patch trace.
 //!
 //! `cargo bench --bench grammar`
@@ -68,6 +68,13 @@ fn grammars(c: &mut Criterion) {
         b.iter(|| {
             for (p, t) in &peeled {
                 black_box(grammar::classify(black_box(t), p).class());
+            }
+        })
+    });
+    g.bench_function("console_trace/console", |b| {
+        b.iter(|| {
+            for l in &console {
+                black_box(grammar::console_trace(black_box(l)).is_some());
             }
         })
     });

@@ -253,8 +253,7 @@ pub fn trace_kind<'a>(t: &TraceLine<'a>) -> EventKind<'a> {
 }
 
 /// Which of the debug patch's messages a payload starts like, with what
-/// follows that start: the one dispatch that [`debug_patch`] and
-/// [`may_be_debug_patch`] share.
+/// follows that start ([`debug_patch`] reads the rest).
 enum PatchShape<'a> {
     ReadDone(&'a [u8]),
     BeforeRelease(&'a [u8]),
@@ -309,17 +308,6 @@ fn patch_shape<'a>(symbol: &'a [u8], p: &'a [u8]) -> Option<PatchShape<'a>> {
         func: &p[..n],
         rest,
     })
-}
-
-/// Whether the debug patch may have written this payload, by its first
-/// bytes only: [`debug_patch`] finds an event only where this is true, so
-/// where it is false the line is a plain trace event without parsing more.
-///
-/// Example: `read done, ino=14790 off=373399552 len=4096 mirror=1` after
-/// `end_bbio_data_read` is false; `read done, eb=15107391488 ...` after
-/// `end_bbio_meta_read` is true.
-pub fn may_be_debug_patch(symbol: &[u8], p: &[u8]) -> bool {
-    patch_shape(symbol, p).is_some()
 }
 
 /// The debug patch's `trace_printk` messages.

@@ -197,7 +197,7 @@ fn may_be_header(first: u8) -> bool {
 /// with this line. When it does not, nothing follows: the caller takes the
 /// general path. It is that path with the alternatives cut that such a line
 /// cannot take.
-#[inline]
+#[inline(always)]
 pub fn console_trace(text: &[u8]) -> Option<(Prefixes, &[u8], TraceLine<'_>)> {
     let (ns, msg) = crate::prefix::printk_msg(text)?;
     // classify tries framing and headers first for these first bytes.

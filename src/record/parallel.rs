@@ -24,6 +24,12 @@
 //! while, the caller waits for every batch out and hands the last worker's
 //! repairer to the next batch, so the result is exact either way.
 //!
+//! When the sink takes trace lines in short form
+//! ([`RecordSink::light_traces`]), a worker sums up runs of them per CPU
+//! ([`LightRun`]); a console dump line takes a fast lane
+//! ([`grammar::console_trace`]) straight from the raw batch, and only the
+//! debug patch's lines among them become records.
+//!
 //! A batch and the records parsed from it travel together in a self-cell
 //! (the records borrow the batch's bytes). Batch `n` always goes to worker
 //! `n % workers` and each worker answers in the order it was asked, so the
@@ -31,6 +37,7 @@
 //! most [`IN_FLIGHT_PER_WORKER`] batches per worker are out at once, which
 //! bounds memory; batch buffers are recycled.
 
+use std::ops::Range;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
 
@@ -71,33 +78,47 @@ fn within(hay: &[u8], t: &[u8]) -> Option<(u32, u32)> {
         .then(|| ((p - base) as u32, (p - base + t.len()) as u32))
 }
 
-/// Where one logical record's texts are in its batch.
+/// What a record carries besides its texts.
 #[derive(Debug, Clone, Copy)]
-struct Slot {
+struct Meta {
     pos: Pos,
     lines: u32,
-    text: Span,
-    original: Span,
     clean: u8,
     truncated: bool,
     repairs: u16,
-    /// A console trace line ([`grammar::console_trace`]) already summed up
-    /// in the run being built when it was pushed.
-    in_run: bool,
+}
+
+impl Meta {
+    /// One physical line, unrepaired and clean, as its own record.
+    fn plain(pos: Pos) -> Meta {
+        Meta {
+            pos,
+            lines: 1,
+            clean: 0,
+            truncated: false,
+            repairs: 0,
+        }
+    }
+}
+
+/// Where one logical record's texts are in its batch.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    meta: Meta,
+    text: Span,
+    original: Span,
 }
 
 /// The owned side of a batch: the records' bytes and where each one is,
-/// and the runs of plain trace lines found while repairing it.
+/// and the plain lines of the raw batch it was repaired from.
 #[derive(Debug, Default)]
 pub struct Batch {
     bytes: Vec<u8>,
     slots: Vec<Slot>,
-    /// Runs in short form, each with the slot it comes before.
-    runs: Vec<(usize, Run)>,
-    /// The runs' CPU spans.
-    spans: Vec<CpuSpan>,
-    /// The run being built.
-    run: RunBuilder,
+    /// Runs of plain lines (indices into the raw batch's lines), each with
+    /// the slot it comes before: lines the repairer passes on as they are,
+    /// each its own record, left to the parse (see [`PhysBatch::repair`]).
+    plain: Vec<(usize, Range<u32>)>,
 }
 
 impl Batch {
@@ -108,18 +129,6 @@ impl Batch {
     /// Add a record whose texts may be slices of `raw` (the raw batch the
     /// worker repairs): those are not copied.
     fn push_from(&mut self, l: &Logical<'_>, raw: &[u8]) {
-        self.end_run();
-        self.push_slot(l, raw, false);
-    }
-
-    /// Add a console trace line to the current run, and as a record too,
-    /// for what its event adds ([`RecordSink::record_in_run`]).
-    fn push_in_run(&mut self, l: &Logical<'_>, raw: &[u8], cpu: Option<u32>, ts: Option<TraceTs>) {
-        self.run.add(&mut self.spans, l.pos.input, 1, true, cpu, ts);
-        self.push_slot(l, raw, true);
-    }
-
-    fn push_slot(&mut self, l: &Logical<'_>, raw: &[u8], in_run: bool) {
         let span = |bytes: &mut Vec<u8>, t: &[u8]| match within(raw, t) {
             Some((a, b)) => Span { a, b, raw: true },
             None => {
@@ -141,26 +150,24 @@ impl Batch {
             span(&mut self.bytes, l.original)
         };
         self.slots.push(Slot {
-            pos: l.pos,
-            lines: l.lines,
+            meta: Meta {
+                pos: l.pos,
+                lines: l.lines,
+                clean: l.clean,
+                truncated: l.truncated,
+                repairs: l.repairs,
+            },
             text,
             original,
-            clean: l.clean,
-            truncated: l.truncated,
-            repairs: l.repairs,
-            in_run,
         });
     }
 
-    /// Add a plain trace line in short form to the current run.
-    fn push_light(&mut self, input: u32, cpu: Option<u32>, ts: Option<TraceTs>) {
-        self.run.add(&mut self.spans, input, 1, true, cpu, ts);
-    }
-
-    /// End the current run, if any, before the next slot.
-    fn end_run(&mut self) {
-        if let Some(run) = self.run.take(&self.spans) {
-            self.runs.push((self.slots.len(), run));
+    /// Add line `i` of the raw batch as a plain line.
+    fn push_plain(&mut self, i: u32) {
+        let at = self.slots.len();
+        match self.plain.last_mut() {
+            Some((j, r)) if *j == at && r.end == i => r.end = i + 1,
+            _ => self.plain.push((at, i..i + 1)),
         }
     }
 
@@ -169,15 +176,13 @@ impl Batch {
     }
 
     fn is_empty(&self) -> bool {
-        self.slots.is_empty() && self.runs.is_empty() && self.run.is_empty()
+        self.slots.is_empty() && self.plain.is_empty()
     }
 
     fn clear(&mut self) {
         self.bytes.clear();
         self.slots.clear();
-        self.runs.clear();
-        self.spans.clear();
-        self.run = RunBuilder::default();
+        self.plain.clear();
     }
 }
 
@@ -243,15 +248,12 @@ impl PhysBatch {
     /// Clean and repair the lines into logical records.
     ///
     /// Most lines of a console capture are `[ time] ...` records that the
-    /// per-line repairer would send on unchanged; they skip it (see
-    /// [`Repairer::passed_through`]). Two searches over the whole batch
-    /// find the lines that need more: the next byte clean-up removes, and
-    /// the next `[` or non-breaking-space byte after a line's first byte.
-    ///
-    /// With `light`, a passed-through line that [`grammar::console_trace`]
-    /// reads and the debug patch did not write goes straight into a run in
-    /// short form: no slot, no second parse.
-    fn repair(&mut self, out: &mut Batch, light: bool) {
+    /// per-line repairer would send on unchanged: they are only marked as
+    /// plain lines (see [`Repairer::passed_through`]), parsed later straight
+    /// from the raw batch. Two searches over the whole batch find the lines
+    /// that need more: the next byte clean-up removes, and the next `[` or
+    /// non-breaking-space byte after a line's first byte.
+    fn repair(&mut self, out: &mut Batch) {
         self.split_tail();
         let mut scratch = Vec::new();
         let input = self.input;
@@ -262,7 +264,7 @@ impl PhysBatch {
         // Only the last of a run of passed-through lines matters to the
         // repairer: it is told about that one when the run ends.
         let mut passed: Option<&[u8]> = None;
-        for &(number, offset, a, b, truncated) in &self.lines {
+        for (i, &(number, offset, a, b, truncated)) in self.lines.iter().enumerate() {
             let (a, b) = (a as usize, b as usize);
             let raw = bytes.get(a..b).unwrap_or_default();
             if dirty < a {
@@ -271,11 +273,6 @@ impl PhysBatch {
                     .and_then(|rest| memchr::memchr3(b'\r', 0x1b, 0, rest))
                     .map_or(usize::MAX, |p| a + p);
             }
-            let pos = Pos {
-                input,
-                line: number,
-                offset,
-            };
             if dirty >= b && !truncated && raw.first() == Some(&b'[') {
                 if special <= a {
                     special = bytes
@@ -291,23 +288,7 @@ impl PhysBatch {
                         && crate::repair::next_record_start(raw, 1).is_none());
                 if plain && !crate::repair::is_elision(raw) {
                     passed = Some(raw);
-                    let line = PhysLine {
-                        pos,
-                        text: raw,
-                        clean: 0,
-                        truncated: false,
-                    };
-                    if light {
-                        if let Some((_, _, t)) = grammar::console_trace(raw) {
-                            if event::may_be_debug_patch(t.body.name, t.body.payload) {
-                                out.push_in_run(&line.record(raw, 0), bytes, t.cpu, t.ts);
-                            } else {
-                                out.push_light(input, t.cpu, t.ts);
-                            }
-                            continue;
-                        }
-                    }
-                    out.push_from(&line.record(raw, 0), bytes);
+                    out.push_plain(i as u32);
                     continue;
                 }
             }
@@ -317,7 +298,11 @@ impl PhysBatch {
                 clean(raw, &mut scratch)
             };
             let line = PhysLine {
-                pos,
+                pos: Pos {
+                    input,
+                    line: number,
+                    offset,
+                },
                 text,
                 clean: flags,
                 truncated,
@@ -331,7 +316,6 @@ impl PhysBatch {
             repairer.passed_through(p);
         }
         repairer.finish(&mut |l| out.push_from(l, bytes));
-        out.end_run();
     }
 }
 
@@ -417,7 +401,7 @@ impl<'a> Records<'a> {
     /// applies the continuation rule later, in order).
     fn push<'b>(
         &'b mut self,
-        s: &Slot,
+        s: &Meta,
         text: &'a [u8],
         original: &'a [u8],
         prefixes: prefix::Prefixes,
@@ -536,10 +520,6 @@ impl RunBuilder {
         }
     }
 
-    fn is_empty(&self) -> bool {
-        self.run.records == 0
-    }
-
     /// End the current run and return it, if any.
     fn take(&mut self, spans: &[CpuSpan]) -> Option<Run> {
         if self.run.records == 0 {
@@ -583,7 +563,7 @@ fn work(job: Job, events: bool, light: bool) -> Parsed {
     let owned = match job.work {
         Work::Logical(batch) => Owned { batch, phys: None },
         Work::Physical(mut phys, mut batch) => {
-            phys.repair(&mut batch, events && light);
+            phys.repair(&mut batch);
             Owned {
                 batch,
                 phys: Some(phys),
@@ -592,100 +572,142 @@ fn work(job: Job, events: bool, light: bool) -> Parsed {
     };
     Parsed::new(owned, move |o| {
         let b = &o.batch;
-        let raw = o.phys.as_ref().map_or(&[][..], |p| &p.bytes[..]);
+        let (raw, lines) = match &o.phys {
+            Some(p) => (&p.bytes[..], &p.lines[..]),
+            None => (&[][..], &[][..]),
+        };
         let at = |s: Span| {
             let from = if s.raw { raw } else { &b.bytes[..] };
             from.get(s.a as usize..s.b as usize).unwrap_or_default()
         };
-        let mut out = Records {
-            records: relabel(spare.records),
-            kinds: relabel(spare.kinds),
-            runs: spare.runs,
-            spans: Vec::new(),
-            order: spare.order,
+        let mut p = Parser {
+            out: Records {
+                records: relabel(spare.records),
+                kinds: relabel(spare.kinds),
+                runs: spare.runs,
+                spans: Vec::new(),
+                order: spare.order,
+            },
+            run: RunBuilder::default(),
+            spans: spare.spans,
+            events,
+            light: events && light,
         };
-        out.records.reserve(b.slots.len());
-        out.kinds.reserve(if events { b.slots.len() } else { 0 });
-        out.order.reserve(b.slots.len());
-        let mut spans = spare.spans;
-        let mut run = RunBuilder::default();
-        // Runs found while repairing, each before the slot it names.
-        let mut pre = b.runs.iter().peekable();
-        let mut take_pre =
-            |j: usize, run: &mut RunBuilder, spans: &mut Vec<CpuSpan>, out: &mut Records<'_>| {
-                while let Some((_, r)) = pre.next_if(|(at, _)| *at == j) {
-                    run.flush(spans, out);
-                    let from = spans.len();
-                    spans.extend_from_slice(b.spans.get(r.spans.clone()).unwrap_or_default());
-                    out.push_run(Run {
-                        spans: from..spans.len(),
-                        ..r.clone()
-                    });
+        p.out.records.reserve(b.slots.len());
+        p.out.kinds.reserve(if events { b.slots.len() } else { 0 });
+        p.out.order.reserve(b.slots.len());
+        let input = o.phys.as_ref().map_or(0, |p| p.input);
+        let mut plain = b.plain.iter().peekable();
+        for j in 0..=b.slots.len() {
+            // The plain lines before slot `j`, then the slot.
+            while let Some((_, range)) = plain.next_if(|(at, _)| *at == j) {
+                let range = range.start as usize..range.end as usize;
+                for &(line, offset, a, z, _) in lines.get(range).unwrap_or_default() {
+                    let text = raw.get(a as usize..z as usize).unwrap_or_default();
+                    p.plain(
+                        Pos {
+                            input,
+                            line,
+                            offset,
+                        },
+                        text,
+                    );
                 }
-            };
-        for (j, s) in b.slots.iter().enumerate() {
-            take_pre(j, &mut run, &mut spans, &mut out);
-            let text = at(s.text);
-            if s.in_run {
-                // Summed up in a run of the repair already; what comes
-                // before that run comes before this record.
-                run.flush(&spans, &mut out);
-                if let Some((prefixes, msg, t)) = grammar::console_trace(text) {
-                    let kind = event::debug_patch(t.body.name, t.body.payload)
-                        .unwrap_or_else(|| event::trace_kind(&t));
-                    if !kind.is_plain_trace() {
-                        out.push(s, text, at(s.original), prefixes, msg, Body::Trace(t));
-                        out.order.push(Entry::Full { in_run: true });
-                        out.kinds.push(Some(kind));
-                    }
-                }
-                continue;
             }
-            let (prefixes, msg) = prefix::peel(text);
-            let body = grammar::classify(msg, &prefixes);
-            // The event kind once: it decides the short form too.
-            let mut in_run = false;
-            let kind = if events {
-                match &body {
-                    Body::Trace(t) => {
-                        let kind = event::debug_patch(t.body.name, t.body.payload)
-                            .unwrap_or_else(|| event::trace_kind(t));
-                        // A trace line joins the run; only an event that is
-                        // more than a plain one also goes as a record.
-                        if light && prefixes.dropped.is_none() {
-                            let prefixed = prefixes.layers != 0;
-                            run.add(&mut spans, s.pos.input, s.lines, prefixed, t.cpu, t.ts);
-                            if kind.is_plain_trace() {
-                                continue;
-                            }
-                            in_run = true;
-                        }
-                        Some(kind)
-                    }
-                    _ => None,
-                }
-            } else {
-                None
-            };
-            if !in_run {
-                run.flush(&spans, &mut out);
-            }
-            out.order.push(Entry::Full { in_run });
-            let r = out.push(s, text, at(s.original), prefixes, msg, body);
-            if events {
-                let kind = if matches!(r.body, Body::Trace(_)) {
-                    kind
-                } else {
-                    event::kind_of(r)
-                };
-                out.kinds.push(kind);
+            if let Some(s) = b.slots.get(j) {
+                p.record(&s.meta, at(s.text), at(s.original));
             }
         }
-        take_pre(b.slots.len(), &mut run, &mut spans, &mut out);
-        run.flush(&spans, &mut out);
-        out.spans = spans;
-        out
+        p.finish()
     })
+}
+
+/// Parses the records of a batch in order into [`Records`], summing up
+/// runs of trace lines as it goes when the sink takes them in short form.
+struct Parser<'a> {
+    out: Records<'a>,
+    run: RunBuilder,
+    spans: Vec<CpuSpan>,
+    /// Find the event kinds.
+    events: bool,
+    /// Sum up runs of trace lines ([`RecordSink::light_traces`]).
+    light: bool,
+}
+
+impl<'a> Parser<'a> {
+    /// A plain line: one physical line the repairer passes on as it is.
+    /// A console dump line ([`grammar::console_trace`]) joins the run, and
+    /// is a record too only when the debug patch wrote it.
+    fn plain(&mut self, pos: Pos, text: &'a [u8]) {
+        if self.light {
+            if let Some((prefixes, msg, t)) = grammar::console_trace(text) {
+                self.run
+                    .add(&mut self.spans, pos.input, 1, true, t.cpu, t.ts);
+                // Neither a plain trace event nor a tracepoint.
+                if let Some(kind) = event::debug_patch(t.body.name, t.body.payload) {
+                    self.out.order.push(Entry::Full { in_run: true });
+                    let meta = Meta::plain(pos);
+                    self.out
+                        .push(&meta, text, text, prefixes, msg, Body::Trace(t));
+                    self.out.kinds.push(Some(kind));
+                }
+                return;
+            }
+        }
+        self.record(&Meta::plain(pos), text, text);
+    }
+
+    /// A record, by the general path: peel, classify, recognise.
+    fn record(&mut self, meta: &Meta, text: &'a [u8], original: &'a [u8]) {
+        let (prefixes, msg) = prefix::peel(text);
+        let body = grammar::classify(msg, &prefixes);
+        // The event kind once: it decides the short form too.
+        let mut in_run = false;
+        let kind = match &body {
+            Body::Trace(t) if self.events => {
+                let kind = event::debug_patch(t.body.name, t.body.payload)
+                    .unwrap_or_else(|| event::trace_kind(t));
+                // A trace line joins the run; only an event that is more
+                // than a plain one also goes as a record.
+                if self.light && prefixes.dropped.is_none() {
+                    let prefixed = prefixes.layers != 0;
+                    self.run.add(
+                        &mut self.spans,
+                        meta.pos.input,
+                        meta.lines,
+                        prefixed,
+                        t.cpu,
+                        t.ts,
+                    );
+                    if kind.is_plain_trace() {
+                        return;
+                    }
+                    in_run = true;
+                }
+                Some(kind)
+            }
+            _ => None,
+        };
+        if !in_run {
+            self.run.flush(&self.spans, &mut self.out);
+        }
+        self.out.order.push(Entry::Full { in_run });
+        let r = self.out.push(meta, text, original, prefixes, msg, body);
+        if self.events {
+            let kind = if matches!(r.body, Body::Trace(_)) {
+                kind
+            } else {
+                event::kind_of(r)
+            };
+            self.out.kinds.push(kind);
+        }
+    }
+
+    fn finish(mut self) -> Records<'a> {
+        self.run.flush(&self.spans, &mut self.out);
+        self.out.spans = self.spans;
+        self.out
+    }
 }
 
 struct Worker {

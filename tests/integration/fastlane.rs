@@ -1,11 +1,9 @@
-//! The fast lane for console dump lines ([`grammar::console_trace`]) and the
-//! debug-patch pre-check ([`event::may_be_debug_patch`]) must agree with the
-//! general path: prefix peeling, then [`grammar::classify`], then
-//! [`event::debug_patch`]. Checked on generated line shapes (every field
-//! width, and bytes changed at random) and on every line of the corpus.
+//! The fast lane for console dump lines ([`grammar::console_trace`]) must
+//! agree with the general path: prefix peeling, then [`grammar::classify`].
+//! Checked on generated line shapes (every field width, and bytes changed
+//! at random) and on every line of the corpus.
 
 use proptest::prelude::*;
-use tracesift::event::{debug_patch, may_be_debug_patch};
 use tracesift::grammar::{self, Body};
 use tracesift::prefix::{self, layer};
 
@@ -15,15 +13,6 @@ use crate::util::{corpus_files, corpus_or_skip};
 fn agrees(line: &[u8]) -> bool {
     let (pre, msg) = prefix::peel(line);
     let body = grammar::classify(msg, &pre);
-    if let Body::Trace(t) = &body {
-        if debug_patch(t.body.name, t.body.payload).is_some() {
-            assert!(
-                may_be_debug_patch(t.body.name, t.body.payload),
-                "pre-check missed a debug-patch line: {:?}",
-                String::from_utf8_lossy(line)
-            );
-        }
-    }
     let Some((lane_pre, lane_msg, t)) = grammar::console_trace(line) else {
         return false;
     };
