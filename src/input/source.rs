@@ -220,7 +220,12 @@ pub fn wrap(name: String, raw: Box<dyn Read + Send>) -> Result<Opened, InputErro
     let head = fill_head(&mut buffered).map_err(|e| InputError::from_io(&name, e))?;
     let compression = Compression::sniff(&head);
     let reader: Box<dyn Read + Send> = match compression {
-        Compression::None => Box::new(buffered),
+        // What was read to sniff, then the stream itself: the line reader
+        // reads in large blocks, which a buffer in between would only copy.
+        Compression::None => {
+            let head = buffered.buffer().to_vec();
+            Box::new(io::Cursor::new(head).chain(buffered.into_inner()))
+        }
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
         Compression::Zstd => {
             let dec = zstd::stream::read::Decoder::with_buffer(buffered)
