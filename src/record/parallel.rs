@@ -46,7 +46,7 @@ use self_cell::self_cell;
 use super::{Continuation, CpuSpan, LightRun, Record, RecordSink};
 use crate::event::{self, EventKind};
 use crate::grammar::{self, Body, TraceTs};
-use crate::input::{clean, BlockInfo, LineReader, Pos, RawLine};
+use crate::input::{clean, LineReader, Pos, RawLine};
 use crate::prefix;
 use crate::repair::{Logical, PhysLine, Repairer};
 
@@ -186,13 +186,32 @@ impl Batch {
     }
 }
 
+/// One line of a raw batch.
+#[derive(Debug, Clone, Copy)]
+struct RawEntry {
+    number: u64,
+    offset: u64,
+    /// Its bytes are `bytes[a..b]` of the batch.
+    a: u32,
+    b: u32,
+    truncated: bool,
+    /// A `[` or a non-breaking-space byte follows its first byte: the
+    /// repairer may have to split it there.
+    special: bool,
+}
+
+/// Whether a `[` or a non-breaking-space byte follows the first byte.
+fn special(line: &[u8]) -> bool {
+    line.get(1..)
+        .is_some_and(|r| memchr::memchr2(b'[', 0xA0, r).is_some())
+}
+
 /// A batch of raw physical lines, with the per-line repairer that takes them.
 #[derive(Debug)]
 struct PhysBatch {
     input: u32,
     bytes: Vec<u8>,
-    /// (number, offset, start, end, truncated) of each line.
-    lines: Vec<(u64, u64, u32, u32, bool)>,
+    lines: Vec<RawEntry>,
     /// Whole `\n`-ended lines from `bytes[tail.0..]` on, not yet split (the
     /// worker splits them): where they start, and the number and offset of
     /// the first.
@@ -201,25 +220,26 @@ struct PhysBatch {
 }
 
 impl PhysBatch {
-    /// Split the unsplit tail into `lines`, as the line reader would have.
+    /// Split the unsplit tail into `lines`, as the line reader would have,
+    /// marking the lines with a `[` or non-breaking space after their first
+    /// byte.
     fn split_tail(&mut self) {
-        let Some((start, number, offset)) = self.tail.take() else {
+        let Some((start, mut number, offset)) = self.tail.take() else {
             return;
         };
-        let block = BlockInfo {
-            first_number: number,
-            first_offset: offset,
-            lines: 0,
-        };
-        for l in block.raw_lines(self.bytes.get(start..).unwrap_or_default()) {
-            let a = start + (l.offset - offset) as usize;
-            self.lines.push((
-                l.number,
-                l.offset,
-                a as u32,
-                (a + l.bytes.len()) as u32,
-                false,
-            ));
+        let tail = self.bytes.get(start..).unwrap_or_default();
+        let mut at = 0usize;
+        for nl in memchr::memchr_iter(b'\n', tail) {
+            self.lines.push(RawEntry {
+                number,
+                offset: offset + at as u64,
+                a: (start + at) as u32,
+                b: (start + nl) as u32,
+                truncated: false,
+                special: special(&tail[at..nl]),
+            });
+            number += 1;
+            at = nl + 1;
         }
     }
 
@@ -227,13 +247,14 @@ impl PhysBatch {
         self.split_tail();
         let a = self.bytes.len() as u32;
         self.bytes.extend_from_slice(raw.bytes);
-        self.lines.push((
-            raw.number,
-            raw.offset,
+        self.lines.push(RawEntry {
+            number: raw.number,
+            offset: raw.offset,
             a,
-            self.bytes.len() as u32,
-            raw.truncated,
-        ));
+            b: self.bytes.len() as u32,
+            truncated: raw.truncated,
+            special: special(raw.bytes),
+        });
     }
 
     fn full(&self, records: usize) -> bool {
@@ -250,9 +271,9 @@ impl PhysBatch {
     /// Most lines of a console capture are `[ time] ...` records that the
     /// per-line repairer would send on unchanged: they are only marked as
     /// plain lines (see [`Repairer::passed_through`]), parsed later straight
-    /// from the raw batch. Two searches over the whole batch find the lines
-    /// that need more: the next byte clean-up removes, and the next `[` or
-    /// non-breaking-space byte after a line's first byte.
+    /// from the raw batch. A search over the whole batch for the next byte
+    /// clean-up removes, and the lines' `special` marks, find the lines
+    /// that need more.
     fn repair(&mut self, out: &mut Batch) {
         self.split_tail();
         let mut scratch = Vec::new();
@@ -260,12 +281,11 @@ impl PhysBatch {
         let bytes = &self.bytes;
         let repairer = &mut self.repairer;
         let mut dirty = 0usize;
-        let mut special = 0usize;
         // Only the last of a run of passed-through lines matters to the
         // repairer: it is told about that one when the run ends.
         let mut passed: Option<&[u8]> = None;
-        for (i, &(number, offset, a, b, truncated)) in self.lines.iter().enumerate() {
-            let (a, b) = (a as usize, b as usize);
+        for (i, line) in self.lines.iter().enumerate() {
+            let (a, b) = (line.a as usize, line.b as usize);
             let raw = bytes.get(a..b).unwrap_or_default();
             if dirty < a {
                 dirty = bytes
@@ -273,18 +293,11 @@ impl PhysBatch {
                     .and_then(|rest| memchr::memchr3(b'\r', 0x1b, 0, rest))
                     .map_or(usize::MAX, |p| a + p);
             }
-            if dirty >= b && !truncated && raw.first() == Some(&b'[') {
-                if special <= a {
-                    special = bytes
-                        .get(a + 1..)
-                        .and_then(|rest| memchr::memchr2(b'[', 0xA0, rest))
-                        .map_or(usize::MAX, |p| a + 1 + p);
-                }
+            if dirty >= b && !line.truncated && raw.first() == Some(&b'[') {
                 // A `[` that starts no console record (`[btrfs]`, `[0]`)
                 // is no reason to split the line.
-                let plain = special >= b
-                    || (bytes.get(special) == Some(&b'[')
-                        && memchr::memchr(0xA0, raw).is_none()
+                let plain = !line.special
+                    || (memchr::memchr(0xA0, raw).is_none()
                         && crate::repair::next_record_start(raw, 1).is_none());
                 if plain && !crate::repair::is_elision(raw) {
                     passed = Some(raw);
@@ -297,20 +310,20 @@ impl PhysBatch {
             } else {
                 clean(raw, &mut scratch)
             };
-            let line = PhysLine {
+            let phys = PhysLine {
                 pos: Pos {
                     input,
-                    line: number,
-                    offset,
+                    line: line.number,
+                    offset: line.offset,
                 },
                 text,
                 clean: flags,
-                truncated,
+                truncated: line.truncated,
             };
             if let Some(p) = passed.take() {
                 repairer.passed_through(p);
             }
-            repairer.push(line, &mut |l| out.push_from(l, bytes));
+            repairer.push(phys, &mut |l| out.push_from(l, bytes));
         }
         if let Some(p) = passed.take() {
             repairer.passed_through(p);
@@ -602,16 +615,14 @@ fn work(job: Job, events: bool, light: bool) -> Parsed {
             // The plain lines before slot `j`, then the slot.
             while let Some((_, range)) = plain.next_if(|(at, _)| *at == j) {
                 let range = range.start as usize..range.end as usize;
-                for &(line, offset, a, z, _) in lines.get(range).unwrap_or_default() {
-                    let text = raw.get(a as usize..z as usize).unwrap_or_default();
-                    p.plain(
-                        Pos {
-                            input,
-                            line,
-                            offset,
-                        },
-                        text,
-                    );
+                for l in lines.get(range).unwrap_or_default() {
+                    let text = raw.get(l.a as usize..l.b as usize).unwrap_or_default();
+                    let pos = Pos {
+                        input,
+                        line: l.number,
+                        offset: l.offset,
+                    };
+                    p.plain(pos, text);
                 }
             }
             if let Some(s) = b.slots.get(j) {
