@@ -4,7 +4,7 @@
 //! Also [`looks_kernel`]: whether a line with no console prefix at all (a
 //! mail paste, a syzkaller report) has the shape of a kernel message.
 
-use crate::fields::{dec_u32, is_symbol_char, trim, trim_start};
+use crate::fields::{dec_u32, symbol_len, trim, trim_start};
 
 /// btrfs message level word (`logtypes[]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -348,10 +348,7 @@ fn warning(r: &[u8]) -> OopsLine<'_> {
 /// The symbol at the start of `s` (up to `+`, space or `(`).
 pub fn symbol_of(s: &[u8]) -> &[u8] {
     let s = trim_start(s);
-    let n = s
-        .iter()
-        .position(|&c| !is_symbol_char(c))
-        .unwrap_or(s.len());
+    let n = symbol_len(s);
     &s[..n]
 }
 

@@ -18,7 +18,7 @@ pub mod trace;
 pub use framing::{Framing, Header};
 pub use trace::{BodyKind, EventBody, TraceFormat, TraceLine, TraceTs};
 
-use crate::fields::{is_symbol_char, trim_start};
+use crate::fields::{symbol_len, trim_start};
 use crate::prefix::Prefixes;
 
 /// What a line's text (after prefixes) is.
@@ -250,10 +250,7 @@ fn systemd_status(t: &[u8]) -> bool {
 ///
 /// Example: `end_bbio_meta_read: read done, eb=15302115328 page_refs=3 eb level=0 fsid=...`.
 pub fn bare_trace(t: &[u8]) -> Option<TraceLine<'_>> {
-    let n = t
-        .iter()
-        .position(|&c| !is_symbol_char(c))
-        .unwrap_or(t.len());
+    let n = symbol_len(t);
     if n == 0 || !t[0].is_ascii_alphabetic() && t[0] != b'_' {
         return None;
     }

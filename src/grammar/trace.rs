@@ -16,8 +16,7 @@
 //! `Web Content`, `kworker/u16:3`, `<...>`, `<idle>`).
 
 use crate::fields::{
-    dec_u32, dec_u64, digits_at, fail, fixed_field, is_symbol_char, secs_frac_ns, trim, trim_start,
-    Pad,
+    dec_u32, dec_u64, digits_at, fail, fixed_field, secs_frac_ns, symbol_len, trim, trim_start, Pad,
 };
 use nom::IResult;
 
@@ -454,10 +453,7 @@ fn normal_ts(r: &[u8]) -> Option<(&[u8], TraceTs)> {
 /// `do_nanosleep <-hrtimer_nanosleep` (function tracer).
 pub fn event_body(i: &[u8]) -> EventBody<'_> {
     let s = trim_start(i);
-    let name_len = s
-        .iter()
-        .position(|&c| !is_symbol_char(c))
-        .unwrap_or(s.len());
+    let name_len = symbol_len(s);
     let name = &s[..name_len];
     let mut r = &s[name_len..];
     let mut sym_offset = None;
@@ -491,10 +487,7 @@ pub fn event_body(i: &[u8]) -> EventBody<'_> {
             };
         }
         if let Some(p) = r.strip_prefix(b" <-") {
-            let plen = p
-                .iter()
-                .position(|&c| !is_symbol_char(c))
-                .unwrap_or(p.len());
+            let plen = symbol_len(p);
             return EventBody {
                 name,
                 sym_offset,
@@ -587,10 +580,7 @@ pub fn funcgraph_line(i: &[u8]) -> IResult<&[u8], TraceLine<'_>> {
     if bars == 0 || content.is_empty() || !graph_content(content) {
         return fail(i);
     }
-    let name_len = content
-        .iter()
-        .position(|&c| !is_symbol_char(c))
-        .unwrap_or(content.len());
+    let name_len = symbol_len(content);
     let body = EventBody {
         name: &content[..name_len],
         sym_offset: None,
