@@ -95,7 +95,7 @@ impl RecordSink for Analysis {
 
     fn light_run(&mut self, run: &crate::record::LightRun, cpus: &[crate::record::CpuSpan]) {
         // What `record_kind` does for each of the run's records, but the
-        // events of those that came through `record_in_run`.
+        // events that came through `event_in_run`.
         let i = run.input as usize;
         if self.lines.len() <= i {
             self.lines.resize(i + 1, 0);
@@ -105,9 +105,9 @@ impl RecordSink for Analysis {
         self.events += run.records;
     }
 
-    fn record_in_run<'a>(&mut self, r: &Record<'a>, kind: EventKind<'a>) {
+    fn event_in_run(&mut self, e: &Event<'_>) {
         // The run counts the line, the event and its CPU window.
-        self.note(&event::assemble(r, kind));
+        self.note(e);
     }
 
     fn record_kind<'a>(&mut self, r: &Record<'a>, kind: Option<EventKind<'a>>) {

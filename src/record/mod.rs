@@ -60,7 +60,7 @@ pub trait RecordSink {
     /// consecutive records whose body is a trace line and that carry no
     /// `printk messages dropped` marker. Of those, the ones whose event is
     /// more than a plain trace event or a tracepoint also come one by one,
-    /// through [`RecordSink::record_in_run`], before their run.
+    /// as events, through [`RecordSink::event_in_run`], before their run.
     fn light_traces(&self) -> bool {
         false
     }
@@ -68,14 +68,14 @@ pub trait RecordSink {
     /// A run of consecutive trace lines in short form (see
     /// [`RecordSink::light_traces`]): how many, and per CPU what they say.
     /// It stands for every record of the run, the ones sent through
-    /// `record_in_run` too. Only called when `light_traces` is true.
+    /// `event_in_run` too. Only called when `light_traces` is true.
     fn light_run(&mut self, _run: &LightRun, _cpus: &[CpuSpan]) {}
 
-    /// A record of a run still to come through [`RecordSink::light_run`],
-    /// with its event kind, which is neither a plain trace event nor a
-    /// tracepoint: whatever its kind adds beyond what the run counts. Only
-    /// called when `light_traces` is true.
-    fn record_in_run<'a>(&mut self, _r: &Record<'a>, _kind: crate::event::EventKind<'a>) {}
+    /// The event of a record of a run still to come through
+    /// [`RecordSink::light_run`]: an event that is neither a plain trace
+    /// event nor a tracepoint, for what it adds beyond what the run counts.
+    /// Only called when `light_traces` is true.
+    fn event_in_run(&mut self, _e: &crate::event::Event<'_>) {}
 
     /// One record with the kind of its event already found
     /// ([`crate::event::kind_of`]); the same as `record` otherwise.

@@ -44,7 +44,7 @@ use std::thread::JoinHandle;
 use self_cell::self_cell;
 
 use super::{Continuation, CpuSpan, LightRun, Record, RecordSink};
-use crate::event::{self, EventKind};
+use crate::event::{self, Event, EventKind};
 use crate::grammar::{self, Body, TraceTs};
 use crate::input::{clean, LineReader, Pos, RawLine};
 use crate::prefix;
@@ -89,6 +89,31 @@ struct Meta {
 }
 
 impl Meta {
+    /// The record with these texts, classed by its body alone (the caller
+    /// applies the continuation rule later, in order).
+    fn record<'a>(
+        &self,
+        text: &'a [u8],
+        original: &'a [u8],
+        prefixes: prefix::Prefixes,
+        msg: &'a [u8],
+        body: Body<'a>,
+    ) -> Record<'a> {
+        Record {
+            pos: self.pos,
+            lines: self.lines,
+            text,
+            original,
+            prefixes,
+            msg,
+            class: body.class(),
+            body,
+            clean: self.clean,
+            truncated: self.truncated,
+            repairs: self.repairs,
+        }
+    }
+
     /// One physical line, unrepaired and clean, as its own record.
     fn plain(pos: Pos) -> Meta {
         Meta {
@@ -357,6 +382,7 @@ enum Work {
 struct Spare {
     records: Vec<Record<'static>>,
     kinds: Vec<Option<EventKind<'static>>>,
+    in_run: Vec<Event<'static>>,
     runs: Vec<(LightRun, std::ops::Range<usize>)>,
     spans: Vec<CpuSpan>,
     order: Vec<Entry>,
@@ -381,6 +407,7 @@ impl Spare {
         Spare {
             records: relabel(std::mem::take(&mut r.records)),
             kinds: relabel(std::mem::take(&mut r.kinds)),
+            in_run: relabel(std::mem::take(&mut r.in_run)),
             runs,
             spans,
             order,
@@ -402,39 +429,21 @@ struct Owned {
 struct Records<'a> {
     records: Vec<Record<'a>>,
     kinds: Vec<Option<EventKind<'a>>>,
-    /// Runs of plain trace lines in short form, and their CPU spans.
+    /// The events of runs' records that are more than plain trace events
+    /// ([`RecordSink::event_in_run`]).
+    in_run: Vec<Event<'a>>,
+    /// Runs of trace lines in short form, and their CPU spans.
     runs: Vec<(LightRun, std::ops::Range<usize>)>,
     spans: Vec<CpuSpan>,
-    /// In order: the next full record, or the next run in short form.
+    /// In order: the next full record, event in a run, or run in short form.
     order: Vec<Entry>,
 }
 
 impl<'a> Records<'a> {
-    /// Add the record of slot `s`, classed by its body alone (the caller
-    /// applies the continuation rule later, in order).
-    fn push<'b>(
-        &'b mut self,
-        s: &Meta,
-        text: &'a [u8],
-        original: &'a [u8],
-        prefixes: prefix::Prefixes,
-        msg: &'a [u8],
-        body: Body<'a>,
-    ) -> &'b Record<'a> {
-        self.records.push(Record {
-            pos: s.pos,
-            lines: s.lines,
-            text,
-            original,
-            prefixes,
-            msg,
-            class: body.class(),
-            body,
-            clean: s.clean,
-            truncated: s.truncated,
-            repairs: s.repairs,
-        });
-        &self.records[self.records.len() - 1]
+    /// Add the event of a record of the run being built.
+    fn push_in_run(&mut self, r: &Record<'a>, kind: EventKind<'a>) {
+        self.order.push(Entry::InRun);
+        self.in_run.push(event::assemble(r, kind));
     }
 
     fn push_run(&mut self, r: Run) {
@@ -448,9 +457,10 @@ impl<'a> Records<'a> {
 /// One record of a parsed batch, or a run of trace lines, in order.
 #[derive(Debug, Clone, Copy)]
 enum Entry {
-    /// The next of `records`; with `in_run`, one of the next run's records
-    /// ([`RecordSink::record_in_run`]).
-    Full { in_run: bool },
+    /// The next of `records`.
+    Full,
+    /// The next of `in_run`: the event of one of the next run's records.
+    InRun,
     /// The next of `runs` ([`RecordSink::light_run`]); whether its last
     /// line had a prefix (for the continuation rule).
     Light { prefixed: bool },
@@ -597,6 +607,7 @@ fn work(job: Job, events: bool, light: bool) -> Parsed {
             out: Records {
                 records: relabel(spare.records),
                 kinds: relabel(spare.kinds),
+                in_run: relabel(spare.in_run),
                 runs: spare.runs,
                 spans: Vec::new(),
                 order: spare.order,
@@ -656,11 +667,8 @@ impl<'a> Parser<'a> {
                     .add(&mut self.spans, pos.input, 1, true, t.cpu, t.ts);
                 // Neither a plain trace event nor a tracepoint.
                 if let Some(kind) = event::debug_patch(t.body.name, t.body.payload) {
-                    self.out.order.push(Entry::Full { in_run: true });
-                    let meta = Meta::plain(pos);
-                    self.out
-                        .push(&meta, text, text, prefixes, msg, Body::Trace(t));
-                    self.out.kinds.push(Some(kind));
+                    let r = Meta::plain(pos).record(text, text, prefixes, msg, Body::Trace(t));
+                    self.out.push_in_run(&r, kind);
                 }
                 return;
             }
@@ -690,20 +698,23 @@ impl<'a> Parser<'a> {
                         t.cpu,
                         t.ts,
                     );
-                    if kind.is_plain_trace() {
-                        return;
-                    }
                     in_run = true;
                 }
                 Some(kind)
             }
             _ => None,
         };
-        if !in_run {
-            self.run.flush(&self.spans, &mut self.out);
+        let r = meta.record(text, original, prefixes, msg, body);
+        if in_run {
+            if let Some(kind) = kind.filter(|k| !k.is_plain_trace()) {
+                self.out.push_in_run(&r, kind);
+            }
+            return;
         }
-        self.out.order.push(Entry::Full { in_run });
-        let r = self.out.push(meta, text, original, prefixes, msg, body);
+        self.run.flush(&self.spans, &mut self.out);
+        self.out.order.push(Entry::Full);
+        self.out.records.push(r);
+        let r = &self.out.records[self.out.records.len() - 1];
         if self.events {
             let kind = if matches!(r.body, Body::Trace(_)) {
                 kind
@@ -982,7 +993,7 @@ impl Pipeline {
         };
         self.taken += 1;
         let got = parsed.borrow_dependent();
-        let (mut next, mut runs) = (0, got.runs.iter());
+        let (mut next, mut runs, mut events) = (0, got.runs.iter(), got.in_run.iter());
         for entry in &got.order {
             if sink.stopped() {
                 break;
@@ -996,15 +1007,14 @@ impl Pipeline {
                     }
                     continue;
                 }
-                Entry::Full { in_run } => {
-                    next += 1;
-                    if in_run {
-                        let (r, kind) = (got.records.get(next - 1), got.kinds.get(next - 1));
-                        if let (Some(r), Some(&Some(kind))) = (r, kind) {
-                            sink.record_in_run(r, kind);
-                        }
-                        continue;
+                Entry::InRun => {
+                    if let Some(e) = events.next() {
+                        sink.event_in_run(e);
                     }
+                    continue;
+                }
+                Entry::Full => {
+                    next += 1;
                     next - 1
                 }
             };
