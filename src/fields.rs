@@ -398,8 +398,8 @@ fn non_symbol_bytes(w: u64) -> u64 {
     let in_range = |x: u64, lo: u8, hi: u8| {
         (x + ONES * u64::from(0x80 - lo)) & !(x + ONES * u64::from(0x7F - hi)) & HI
     };
-    let is = |c: u8| !((x ^ ONES * u64::from(c)) + LO7) & HI;
-    let alpha = in_range(x | ONES * 0x20, b'a', b'z');
+    let is = |c: u8| !((x ^ (ONES * u64::from(c))) + LO7) & HI;
+    let alpha = in_range(x | (ONES * 0x20), b'a', b'z');
     let digit = in_range(x, b'0', b'9');
     let sym = (alpha | digit | is(b'_') | is(b'.') | is(b'$')) & !(w & HI);
     !sym & HI
