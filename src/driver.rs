@@ -7,7 +7,7 @@
 use std::io::Read;
 
 use crate::input::{self, Compression, InputError, InputSpec};
-use crate::record::{read_input, ReadOptions, ReadSummary, RecordSink};
+use crate::record::{read_input_at, ReadOptions, ReadSummary, RecordSink};
 
 /// What happened to one input.
 #[derive(Debug)]
@@ -33,6 +33,13 @@ pub trait ReaderHook {
         size: Option<u64>,
         r: Box<dyn Read + Send>,
     ) -> Box<dyn Read + Send>;
+
+    /// Whether input `index` (`size` bytes when a regular file) may also be
+    /// read at positions, past the wrapped reader ([`input::Positional`]):
+    /// not when the hook needs to see every byte.
+    fn positional(&self, _index: u32, _size: Option<u64>) -> bool {
+        true
+    }
 }
 
 /// No wrapping.
@@ -62,7 +69,14 @@ pub fn open_input(
     read_ahead: bool,
 ) -> Result<input::Opened, InputError> {
     let name = spec.display_name();
-    let mut opened = input::open_with(spec, |size, raw| hook.wrap(index, &name, size, raw))?;
+    let mut size = None;
+    let mut opened = input::open_with(spec, |s, raw| {
+        size = s;
+        hook.wrap(index, &name, s, raw)
+    })?;
+    if !hook.positional(index, size) {
+        opened.positional = None;
+    }
     if read_ahead && opened.compression != Compression::None {
         opened.reader = match input::readahead::ReadAhead::start(opened.reader) {
             Ok(ra) => Box::new(ra),
@@ -105,7 +119,7 @@ pub fn run_inputs(
             }
         };
         let compression = opened.compression;
-        let (summary, err) = read_input(idx, opened.reader, opts, sink);
+        let (summary, err) = read_input_at(idx, opened.reader, opened.positional, opts, sink);
         sink.end_input(idx);
         let error = err.map(|e| input::source::read_error(&name, compression, summary.bytes, e));
         results.push(InputResult {

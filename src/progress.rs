@@ -90,6 +90,11 @@ impl ReaderHook for ProgressHook {
             target: self.target,
         })
     }
+
+    /// A file with a bar is read through the counting reader only.
+    fn positional(&self, _index: u32, size: Option<u64>) -> bool {
+        size.is_some_and(|n| n < self.threshold)
+    }
 }
 
 /// The input's name as the bar shows it: escaped, at most 32 characters

@@ -123,6 +123,28 @@ impl<R: Read> LineReader<R> {
         }
     }
 
+    /// A reader that goes on from line `next_number` at byte `offset` of
+    /// an input, `rdr` being the input's bytes from there on.
+    pub fn resume(
+        rdr: R,
+        cap: usize,
+        read_size: usize,
+        next_number: u64,
+        offset: u64,
+    ) -> LineReader<R> {
+        LineReader {
+            next_number,
+            next_offset: offset,
+            bytes_read: offset,
+            ..LineReader::with_limits(rdr, cap, read_size)
+        }
+    }
+
+    /// The number and byte offset of the next line.
+    pub fn position(&self) -> (u64, u64) {
+        (self.next_number, self.next_offset)
+    }
+
     /// The first byte of the next line, if it is buffered.
     pub fn peek(&self) -> Option<u8> {
         self.buf

@@ -5,11 +5,13 @@
 //! reusable buffer and normalises serial-console artefacts. Every line carries
 //! its 1-based number and byte offset; the input index is added by the caller.
 
+pub mod at;
 pub mod blocks;
 pub mod lines;
 pub mod readahead;
 pub mod source;
 
+pub use at::{FileAt, Positional};
 pub use lines::{
     clean, clean_flags, BlockInfo, LineReader, RawLine, DEFAULT_LINE_CAP, DEFAULT_READ_SIZE,
 };

@@ -9,6 +9,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use super::at::Positional;
+
 /// Where an input comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputSpec {
@@ -167,6 +169,9 @@ pub struct Opened {
     pub compression: Compression,
     /// The decompressed byte stream.
     pub reader: Box<dyn Read + Send>,
+    /// For an uncompressed regular file: the same bytes, readable at any
+    /// position ([`Positional`]).
+    pub positional: Option<Positional>,
 }
 
 impl fmt::Debug for Opened {
@@ -191,14 +196,21 @@ pub fn open_with(
     hook: impl FnOnce(Option<u64>, Box<dyn Read + Send>) -> Box<dyn Read + Send>,
 ) -> Result<Opened, InputError> {
     let name = spec.display_name();
+    let mut at = None;
     let raw: Box<dyn Read + Send> = match spec {
         InputSpec::Stdin => hook(None, Box::new(io::stdin())),
         InputSpec::Path(p) => {
             let (file, size) = open_file(p, &name)?;
+            // A second handle on a regular file, for positional reads.
+            at = size.zip(file.try_clone().ok());
             hook(size, Box::new(file))
         }
     };
-    wrap(name, raw)
+    let mut opened = wrap(name, raw)?;
+    if opened.compression == Compression::None {
+        opened.positional = at.and_then(|(size, f)| Positional::new(f, size));
+    }
+    Ok(opened)
 }
 
 /// Open a file for reading; its size when it is a regular file.
@@ -238,6 +250,7 @@ pub fn wrap(name: String, raw: Box<dyn Read + Send>) -> Result<Opened, InputErro
         name,
         compression,
         reader,
+        positional: None,
     })
 }
 

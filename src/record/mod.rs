@@ -12,7 +12,7 @@ mod parallel;
 use std::io::Read;
 
 use crate::grammar::{self, Body, LineClass};
-use crate::input::{clean, LineReader, Pos};
+use crate::input::{clean, FileAt, LineReader, Pos, Positional};
 use crate::prefix::{self, Prefixes};
 use crate::repair::{Logical, PhysLine, Repairer};
 
@@ -264,10 +264,12 @@ impl Back<'_> {
         self.stopped = self.sink.stopped();
     }
 
-    fn finish(&mut self) {
-        if let Some(p) = self.pipeline.take() {
-            p.finish(&mut self.cont, self.sink);
-        }
+    /// Feed the sink what is left. Returns where the worker threads'
+    /// positional reads stopped, if they were still reading.
+    fn finish(&mut self) -> Option<(u64, u64)> {
+        self.pipeline
+            .take()
+            .and_then(|p| p.finish(&mut self.cont, self.sink))
     }
 }
 
@@ -281,7 +283,41 @@ pub fn read_input<R: Read>(
     opts: &ReadOptions,
     sink: &mut dyn RecordSink,
 ) -> (ReadSummary, Option<std::io::Error>) {
-    let mut reader = LineReader::with_limits(rdr, opts.line_cap, opts.read_size);
+    read_input_at(input, rdr, None, opts, sink)
+}
+
+/// The stream a [`LineReader`] reads: the input as opened, or, after the
+/// worker threads read blocks of it at positions, the file from where they
+/// stopped.
+enum Src<R> {
+    Stream(R),
+    At(FileAt),
+}
+
+impl<R: Read> Read for Src<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Src::Stream(r) => r.read(buf),
+            Src::At(f) => f.read(buf),
+        }
+    }
+}
+
+/// [`read_input`] for an input that `at` can also read at positions (an
+/// uncompressed regular file, the same bytes as `rdr`): once the reader
+/// runs in parallel and on raw lines, the worker threads read their blocks
+/// themselves ([`parallel::Pipeline::read_at`]) and `rdr` is left where
+/// it is; the file is read as a stream again from where they stop.
+pub fn read_input_at<R: Read>(
+    input: u32,
+    rdr: R,
+    at: Option<Positional>,
+    opts: &ReadOptions,
+    sink: &mut dyn RecordSink,
+) -> (ReadSummary, Option<std::io::Error>) {
+    let mut reader = LineReader::with_limits(Src::Stream(rdr), opts.line_cap, opts.read_size);
+    // The file, and the offset from which the workers may read it.
+    let mut at = at.map(|f| (f, 0));
     let mut repairer = Repairer::with_limit(opts.repair, opts.line_cap);
     let mut back = Back {
         cont: Continuation::default(),
@@ -300,11 +336,49 @@ pub fn read_input<R: Read>(
             back.pipeline = parallel::Pipeline::start(
                 opts.threads,
                 opts.batch_records,
+                opts.line_cap,
                 back.sink.wants_events(),
                 back.sink.wants_events() && back.sink.light_traces(),
             );
         }
         if let Some(p) = back.pipeline.as_mut().filter(|p| p.physical()) {
+            // Where a batch may start, the workers may read on by themselves.
+            let cut = reader
+                .peek()
+                .is_some_and(|c| !Repairer::line_may_continue(Some(c)));
+            let (number, offset) = reader.position();
+            if cut {
+                if let Some((file, _)) = at.take_if(|(_, from)| offset >= *from) {
+                    p.read_at(file, number, offset);
+                }
+            }
+            if p.reading_at() {
+                if p.push_at(input, &mut back.cont, back.sink) {
+                    back.stopped = back.sink.stopped();
+                    continue;
+                }
+                // They stopped (near the end, or before a very long line):
+                // the file is a stream again from there, for a line cap's
+                // worth of bytes at least.
+                let Some((file, number, offset, error)) = p.end_at(&mut back.cont, back.sink)
+                else {
+                    continue;
+                };
+                lines = number.saturating_sub(1);
+                reader = LineReader::resume(
+                    Src::At(file.stream_from(offset)),
+                    opts.line_cap,
+                    opts.read_size,
+                    number,
+                    offset,
+                );
+                if error.is_some() {
+                    break error;
+                }
+                at = Some((file, offset.saturating_add(opts.line_cap as u64)));
+                back.stopped = back.sink.stopped();
+                continue;
+            }
             // Whole blocks of lines go to the workers unsplit.
             if let Some(n) = p.push_block(input, &mut reader, &mut back.cont, back.sink) {
                 lines += n;
@@ -348,14 +422,12 @@ pub fn read_input<R: Read>(
         }
     };
     repairer.finish(&mut |l| back.emit(l));
-    back.finish();
-    (
-        ReadSummary {
-            lines,
-            bytes: reader.bytes_read(),
-        },
-        err,
-    )
+    let mut bytes = reader.bytes_read();
+    if let Some((number, offset)) = back.finish() {
+        // Stopped early while the workers read (the sink wants no more).
+        (lines, bytes) = (number.saturating_sub(1), offset);
+    }
+    (ReadSummary { lines, bytes }, err)
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ use self_cell::self_cell;
 use super::{Continuation, CpuSpan, LightRun, Record, RecordSink};
 use crate::event::{self, Event, EventKind};
 use crate::grammar::{self, Body, TraceTs};
-use crate::input::{clean, LineReader, Pos, RawLine};
+use crate::input::{clean, LineReader, Pos, Positional, RawLine};
 use crate::prefix;
 use crate::repair::{Logical, PhysLine, Repairer};
 
@@ -242,6 +242,53 @@ struct PhysBatch {
     /// the first.
     tail: Option<(usize, u64, u64)>,
     repairer: Repairer,
+    /// A block for the worker to read first (positional reading).
+    read: Option<ReadBlock>,
+    /// Line numbers count from 0 at the first line: the caller adds the
+    /// real number of the first line when it takes the batch back.
+    relative: bool,
+    /// The block could not be read (the error, and the block's offset).
+    error: Option<(std::io::Error, u64)>,
+}
+
+/// A block of whole lines of a file, for a worker to read.
+#[derive(Debug)]
+struct ReadBlock {
+    file: Positional,
+    offset: u64,
+    len: usize,
+}
+
+impl PhysBatch {
+    fn new(input: u32) -> Box<PhysBatch> {
+        Box::new(PhysBatch {
+            input,
+            bytes: Vec::new(),
+            lines: Vec::new(),
+            tail: None,
+            repairer: Repairer::new(false),
+            read: None,
+            relative: false,
+            error: None,
+        })
+    }
+
+    /// Read the block, if the batch is one to read, as its unsplit tail
+    /// (line numbers relative to its first line).
+    fn fill(&mut self) {
+        let Some(r) = self.read.take() else {
+            return;
+        };
+        // Not cleared before: only bytes beyond the last block's are zeroed.
+        self.bytes.resize(r.len, 0);
+        match r.file.read_exact_at(&mut self.bytes, r.offset) {
+            Ok(()) => self.tail = Some((0, 0, r.offset)),
+            Err(e) => {
+                self.bytes.clear();
+                self.error = Some((e, r.offset));
+            }
+        }
+    }
 }
 
 impl PhysBatch {
@@ -586,6 +633,7 @@ fn work(job: Job, events: bool, light: bool) -> Parsed {
     let owned = match job.work {
         Work::Logical(batch) => Owned { batch, phys: None },
         Work::Physical(mut phys, mut batch) => {
+            phys.fill();
             phys.repair(&mut batch);
             Owned {
                 batch,
@@ -764,6 +812,70 @@ pub struct Pipeline {
     pending_handoff: bool,
     /// Records per batch.
     batch_records: usize,
+    /// The workers read the input's blocks at positions ([`Pipeline::read_at`]).
+    at: Option<ReadingAt>,
+    /// The number of the first line of the next batch taken back whose
+    /// numbers are relative (positional reading).
+    next_line: u64,
+    /// A block could not be read: the error and the block's offset. Nothing
+    /// after it goes to the sink.
+    failed: Option<(std::io::Error, u64)>,
+    /// The line cap: no line of a block read at positions is longer.
+    line_cap: usize,
+    /// Bytes read while looking for where a block ends.
+    window: Vec<u8>,
+}
+
+/// Positional reading: the file, and the offset of the next block.
+struct ReadingAt {
+    file: Positional,
+    offset: u64,
+}
+
+/// Where a block of whole lines read at positions from `offset` should
+/// end: after the first `\n`, from `block` bytes on, that a line which
+/// cannot continue the one before it follows (where a batch may start,
+/// [`Repairer::line_may_continue`]), with the block no longer than `cap`
+/// bytes (so no line in it needs truncating). `None` when there is no such
+/// place before the end of the file, or it cannot be read: the stream
+/// reader takes over there.
+fn block_end(
+    file: &Positional,
+    offset: u64,
+    block: usize,
+    cap: usize,
+    window: &mut Vec<u8>,
+) -> Option<u64> {
+    let size = file.size();
+    let limit = offset.saturating_add(cap as u64).min(size);
+    // The byte after a `\n` at `limit - 1` decides it too.
+    let stop = limit.saturating_add(1).min(size);
+    let mut from = offset + block.min(cap).max(1) as u64 - 1;
+    let mut want = 512u64;
+    while from < stop {
+        let len = want.min(stop - from) as usize;
+        window.resize(len, 0);
+        let n = file.read_at(window, from).ok()?;
+        let w = window.get(..n)?;
+        for i in memchr::memchr_iter(b'\n', w) {
+            let end = from + i as u64 + 1;
+            if end > limit {
+                return None;
+            }
+            if w.get(i + 1)
+                .is_some_and(|&c| !Repairer::line_may_continue(Some(c)))
+            {
+                return Some(end);
+            }
+        }
+        if n < 2 {
+            return None;
+        }
+        // The last byte again, with the byte after it.
+        from += n as u64 - 1;
+        want = want.saturating_mul(8);
+    }
+    None
 }
 
 impl Pipeline {
@@ -773,6 +885,7 @@ impl Pipeline {
     pub fn start(
         workers: usize,
         batch_records: usize,
+        line_cap: usize,
         events: bool,
         light: bool,
     ) -> Option<Pipeline> {
@@ -810,6 +923,11 @@ impl Pipeline {
             last_repairer: None,
             pending_handoff: false,
             batch_records: batch_records.max(1),
+            at: None,
+            next_line: 0,
+            failed: None,
+            line_cap: line_cap.max(1),
+            window: Vec::new(),
         })
     }
 
@@ -838,6 +956,84 @@ impl Pipeline {
     ) {
         self.send(cont, sink);
         self.template = Some(repairer);
+    }
+
+    /// From line `number` at byte `offset` of `file` on (physical mode;
+    /// the start of a line that cannot continue the one before it), the
+    /// workers read the input's blocks themselves ([`Pipeline::push_at`]):
+    /// the bytes are copied once, by the thread that parses them, and line
+    /// numbers are counted there too.
+    pub fn read_at(&mut self, file: Positional, number: u64, offset: u64) {
+        self.next_line = number;
+        self.at = Some(ReadingAt { file, offset });
+    }
+
+    /// Whether the workers read the blocks ([`Pipeline::read_at`]).
+    pub fn reading_at(&self) -> bool {
+        self.at.is_some()
+    }
+
+    /// Send the next block of the file for a worker to read and parse.
+    /// False, with nothing sent, where positional reading stops: the block
+    /// would reach the end of the file, no place to end it is in reach (a
+    /// line longer than the cap), or a block could not be read. Then call
+    /// [`Pipeline::end_at`].
+    pub fn push_at(
+        &mut self,
+        input: u32,
+        cont: &mut Continuation,
+        sink: &mut dyn RecordSink,
+    ) -> bool {
+        let Some(at) = &self.at else {
+            return false;
+        };
+        if self.failed.is_some() {
+            return false;
+        }
+        // A block fills a batch, as with the stream reader's blocks.
+        let block = BLOCK_BYTES_PER_RECORD.saturating_mul(self.batch_records);
+        let Some(end) = block_end(&at.file, at.offset, block, self.line_cap, &mut self.window)
+        else {
+            return false;
+        };
+        let block = ReadBlock {
+            file: at.file.clone(),
+            offset: at.offset,
+            len: (end - at.offset) as usize,
+        };
+        // Raw lines from the stream before it go first.
+        self.send_phys(false, cont, sink);
+        let mut p = self
+            .spare_phys
+            .pop()
+            .unwrap_or_else(|| PhysBatch::new(input));
+        p.input = input;
+        p.lines.clear();
+        p.tail = None;
+        p.relative = true;
+        p.read = Some(block);
+        self.phys = Some(p);
+        self.send_phys(false, cont, sink);
+        if let Some(at) = self.at.as_mut() {
+            at.offset = end;
+        }
+        true
+    }
+
+    /// End positional reading: take every batch back, then return the
+    /// file, the number and offset of the next line (where the stream
+    /// reader goes on), and the error that stopped the workers, if any.
+    pub fn end_at(
+        &mut self,
+        cont: &mut Continuation,
+        sink: &mut dyn RecordSink,
+    ) -> Option<(Positional, u64, u64, Option<std::io::Error>)> {
+        while self.take(true, cont, sink) {}
+        let at = self.at.take()?;
+        Some(match self.failed.take() {
+            Some((e, offset)) => (at.file, self.next_line, offset, Some(e)),
+            None => (at.file, self.next_line, at.offset, None),
+        })
     }
 
     /// Add one raw line (physical mode).
@@ -895,19 +1091,15 @@ impl Pipeline {
         let p = match self.phys.take() {
             Some(p) => p,
             None => {
-                let mut p = self.spare_phys.pop().unwrap_or_else(|| {
-                    Box::new(PhysBatch {
-                        input,
-                        bytes: Vec::new(),
-                        lines: Vec::new(),
-                        tail: None,
-                        repairer: Repairer::new(false),
-                    })
-                });
+                let mut p = self
+                    .spare_phys
+                    .pop()
+                    .unwrap_or_else(|| PhysBatch::new(input));
                 p.input = input;
                 p.bytes.clear();
                 p.lines.clear();
                 p.tail = None;
+                p.relative = false;
                 p
             }
         };
@@ -992,10 +1184,27 @@ impl Pipeline {
             return false;
         };
         self.taken += 1;
+        let mut parsed = parsed;
+        let (relative, lines, unread) = parsed
+            .borrow_owner()
+            .phys
+            .as_ref()
+            .map_or((false, 0, false), |p| {
+                (p.relative, p.lines.len() as u64, p.error.is_some())
+            });
+        let skip = unread || self.failed.is_some();
+        if relative && !skip {
+            let base = self.next_line;
+            parsed.with_dependent_mut(|_, r| {
+                r.records.iter_mut().for_each(|x| x.pos.line += base);
+                r.in_run.iter_mut().for_each(|e| e.pos.line += base);
+            });
+            self.next_line += lines;
+        }
         let got = parsed.borrow_dependent();
         let (mut next, mut runs, mut events) = (0, got.runs.iter(), got.in_run.iter());
         for entry in &got.order {
-            if sink.stopped() {
+            if sink.stopped() || skip {
                 break;
             }
             let i = match *entry {
@@ -1035,7 +1244,6 @@ impl Pipeline {
                 sink.record(r);
             }
         }
-        let mut parsed = parsed;
         let spare = parsed.with_dependent_mut(|_, r| Spare::take_back(r));
         self.spare_records.push(spare);
         let owned = parsed.into_owner();
@@ -1043,16 +1251,30 @@ impl Pipeline {
         batch.clear();
         self.spare.push(batch);
         if let Some(mut p) = owned.phys {
+            if let Some(e) = p.error.take() {
+                self.failed.get_or_insert(e);
+            }
             self.last_repairer = Some(std::mem::replace(&mut p.repairer, Repairer::new(false)));
             self.spare_phys.push(p);
         }
         true
     }
 
-    /// Send what is left and feed everything to the sink.
-    pub fn finish(mut self, cont: &mut Continuation, sink: &mut dyn RecordSink) {
+    /// Send what is left and feed everything to the sink. Returns the
+    /// number and offset of the next line if the workers were still reading
+    /// at positions.
+    pub fn finish(
+        mut self,
+        cont: &mut Continuation,
+        sink: &mut dyn RecordSink,
+    ) -> Option<(u64, u64)> {
         self.send(cont, sink);
         while self.take(true, cont, sink) {}
+        let at = self.at.as_ref()?;
+        Some((
+            self.next_line,
+            self.failed.as_ref().map_or(at.offset, |f| f.1),
+        ))
     }
 }
 

@@ -3,7 +3,8 @@
 
 use proptest::prelude::*;
 use tracesift::correlate::Analysis;
-use tracesift::record::{read_input, ReadOptions, Record};
+use tracesift::input::Positional;
+use tracesift::record::{read_input, read_input_at, ReadOptions, Record};
 
 /// Real lines the generator mixes with noise.
 const LINES: &[&str] = &[
@@ -62,6 +63,38 @@ type Full = (u64, u64, String, String, String, u32, u16, u8, bool, String);
 
 /// Every field of every record, with these options.
 fn records_with(data: &[u8], opts: &ReadOptions) -> Vec<Full> {
+    records_from(data, None, opts)
+}
+
+/// `data` in a file of its own, for positional reads; the file is removed
+/// when the guard drops.
+struct TempInput(std::path::PathBuf);
+
+impl TempInput {
+    fn new(data: &[u8]) -> TempInput {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("tracesift-props-{}-{n}", std::process::id()));
+        std::fs::write(&path, data).expect("temp file");
+        TempInput(path)
+    }
+
+    fn positional(&self) -> Positional {
+        let f = std::fs::File::open(&self.0).expect("temp file");
+        let size = f.metadata().expect("metadata").len();
+        Positional::new(f, size).expect("positional reads")
+    }
+}
+
+impl Drop for TempInput {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// [`records_with`], the workers reading `at` (holding `data`) themselves.
+fn records_from(data: &[u8], at: Option<Positional>, opts: &ReadOptions) -> Vec<Full> {
     let mut out = Vec::new();
     let mut sink = |r: &Record<'_>| {
         out.push((
@@ -77,7 +110,7 @@ fn records_with(data: &[u8], opts: &ReadOptions) -> Vec<Full> {
             format!("{:?} {:?}", r.prefixes, r.body),
         ))
     };
-    read_input(0, data, opts, &mut sink);
+    read_input_at(0, data, at, opts, &mut sink);
     out
 }
 
@@ -121,8 +154,12 @@ fn report(data: &[u8], read_size: usize) -> String {
 }
 
 fn report_with(data: &[u8], opts: &ReadOptions) -> String {
+    report_from(data, None, opts)
+}
+
+fn report_from(data: &[u8], at: Option<Positional>, opts: &ReadOptions) -> String {
     let mut an = Analysis::new(1000);
-    read_input(0, data, opts, &mut an);
+    read_input_at(0, data, at, opts, &mut an);
     tracesift::record::RecordSink::end_input(&mut an, 0);
     let findings = tracesift::rules::evaluate(&mut an);
     let mut out = Vec::new();
@@ -145,6 +182,34 @@ proptest! {
         let par = parallel(threads, batch);
         prop_assert_eq!(records_with(&data, &par), records_with(&data, &seq));
         prop_assert_eq!(report_with(&data, &par), report_with(&data, &seq));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Workers reading blocks of the file at positions see what the stream
+    /// reader sees, whatever the batch size and the line cap (a small cap
+    /// sends long lines back to the stream reader).
+    #[test]
+    fn same_records_and_findings_when_workers_read_the_file(
+        data in capture(),
+        threads in 2usize..4,
+        batch in 1usize..40,
+        cap in prop_oneof![Just(tracesift::input::DEFAULT_LINE_CAP), 40usize..400],
+    ) {
+        let data = long(&data);
+        let file = TempInput::new(&data);
+        let seq = ReadOptions { line_cap: cap, ..ReadOptions::default() };
+        let par = ReadOptions { line_cap: cap, ..parallel(threads, batch) };
+        prop_assert_eq!(
+            records_from(&data, Some(file.positional()), &par),
+            records_with(&data, &seq)
+        );
+        prop_assert_eq!(
+            report_from(&data, Some(file.positional()), &par),
+            report_with(&data, &seq)
+        );
     }
 }
 
@@ -672,4 +737,33 @@ mod round_trip {
             });
         }
     }
+}
+
+/// Positional reading hands over to the stream reader before a line longer
+/// than the cap, and for the end of the file (here without a final `\n`);
+/// line numbers and offsets run on across both hand-overs.
+#[test]
+fn workers_reading_the_file_hand_over_to_the_stream() {
+    let mut data = long(LINES[1].as_bytes());
+    let half = data.len() / 2;
+    let at = half + data[half..].iter().position(|&c| c == b'\n').unwrap() + 1;
+    let long_line = format!("[  707.310565] {}\n", "x".repeat(3000));
+    data.splice(at..at, long_line.into_bytes());
+    data.extend_from_slice(LINES[0].as_bytes());
+    let file = TempInput::new(&data);
+    let seq = ReadOptions {
+        line_cap: 1000,
+        ..ReadOptions::default()
+    };
+    let par = ReadOptions {
+        line_cap: 1000,
+        ..parallel(2, 8)
+    };
+    let want = records_with(&data, &seq);
+    assert!(want.iter().any(|r| r.8), "the long line is truncated");
+    assert_eq!(records_from(&data, Some(file.positional()), &par), want);
+    assert_eq!(
+        report_from(&data, Some(file.positional()), &par),
+        report_with(&data, &seq)
+    );
 }

@@ -210,3 +210,36 @@ fn anomalies_json_lists_the_findings() {
     assert_eq!(synth::parse_size("256MiB"), Ok(256 << 20));
     assert!(synth::parse_size("x").is_err());
 }
+
+/// End to end, on a capture large enough for the parallel reader (past its
+/// first 4 MiB): a file, which the worker threads read at positions, gives
+/// the report that the same bytes on standard input and one thread give.
+#[test]
+fn report_is_the_same_from_a_file_and_from_stdin() {
+    let (data, _) = synth::generate_vec(&Config::new(21, 6 << 20, Format::Console));
+    let path = std::env::temp_dir().join(format!("tracesift-synth-{}.txt", std::process::id()));
+    std::fs::write(&path, &data).expect("temp file");
+    let run = |args: &[&str], stdin: Option<&[u8]>| {
+        let mut c = crate::util::bin();
+        c.args(args);
+        if let Some(s) = stdin {
+            c.write_stdin(s.to_vec());
+        }
+        let out = c.output().expect("run tracesift");
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+        // The one field that names where the bytes came from.
+        v["inputs"][0]["path"] = serde_json::Value::Null;
+        v
+    };
+    let file = path.to_str().expect("UTF-8 temp path");
+    let from_file = run(&["-j", "2", "report", "--json", file], None);
+    let from_stdin = run(&["-j", "2", "report", "--json", "-"], Some(&data));
+    let one_thread = run(&["-j", "1", "report", "--json", file], None);
+    std::fs::remove_file(&path).expect("remove temp file");
+    assert_eq!(
+        from_file["summary"]["lines"],
+        data.iter().filter(|&&c| c == b'\n').count()
+    );
+    assert_eq!(from_file, from_stdin);
+    assert_eq!(from_file, one_thread);
+}
