@@ -164,7 +164,7 @@ pub fn peel(text: &[u8]) -> (Prefixes, &[u8]) {
 ///
 /// Example: `[  687.806206] kworker/-43417    45..... 680529498us : ...` →
 /// 687806206000 and `kworker/-43417 ...`.
-#[inline]
+#[inline(always)]
 pub fn printk_msg(text: &[u8]) -> Option<(u64, &[u8])> {
     match bracket_time(text) {
         Some((ns, [b' ', rest @ ..])) if rest.first() != Some(&b'[') => Some((ns, rest)),
@@ -185,7 +185,7 @@ fn console_time(text: &[u8]) -> Option<(u64, &[u8])> {
 /// what follows the `]`.
 ///
 /// Example: `[  687.806206]` is 687806206000 ns.
-#[inline]
+#[inline(always)]
 fn bracket_time(t: &[u8]) -> Option<(u64, &[u8])> {
     if t.first() != Some(&b'[') {
         return None;

@@ -31,12 +31,14 @@
 //! debug patch's lines among them become records.
 //!
 //! A batch and the records parsed from it travel together in a self-cell
-//! (the records borrow the batch's bytes). Batch `n` always goes to worker
-//! `n % workers` and each worker answers in the order it was asked, so the
-//! caller reads the answers back in sequence with no reordering buffer. At
+//! (the records borrow the batch's bytes). A batch goes to the worker with
+//! the fewest batches out, the caller notes which, and each worker answers
+//! in the order it was asked, so the caller reads the answers back in
+//! sequence with no reordering buffer. At
 //! most [`IN_FLIGHT_PER_WORKER`] batches per worker are out at once, which
 //! bounds memory; batch buffers are recycled.
 
+use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
@@ -781,6 +783,8 @@ impl<'a> Parser<'a> {
 }
 
 struct Worker {
+    /// Batches sent to it and not yet taken back.
+    out: usize,
     jobs: Option<Sender<Job>>,
     results: Receiver<Parsed>,
     handle: Option<JoinHandle<()>>,
@@ -795,6 +799,8 @@ pub struct Pipeline {
     /// Sequence number of the next batch to send, and of the next to take back.
     sent: usize,
     taken: usize,
+    /// The worker of each batch out, oldest first.
+    out: VecDeque<usize>,
     /// Workers recognise events.
     events: bool,
     /// Raw lines for the workers to repair, once repair decides line by line.
@@ -904,6 +910,7 @@ impl Pipeline {
                 })
                 .ok()?;
             ws.push(Worker {
+                out: 0,
                 jobs: Some(job_tx),
                 results: res_rx,
                 handle: Some(handle),
@@ -915,6 +922,7 @@ impl Pipeline {
             spare: Vec::new(),
             sent: 0,
             taken: 0,
+            out: VecDeque::new(),
             events,
             phys: None,
             spare_records: Vec::new(),
@@ -1155,13 +1163,17 @@ impl Pipeline {
             work,
             spare: self.spare_records.pop().unwrap_or_default(),
         };
-        let k = self.sent % self.workers.len();
-        let sent = self.workers[k]
-            .jobs
-            .as_ref()
-            .is_some_and(|tx| tx.send(job).is_ok());
+        // The worker with the fewest batches out: a worker that is ahead
+        // gets more, so neither waits on the other's queue.
+        let k = (0..self.workers.len())
+            .min_by_key(|&k| self.workers[k].out)
+            .unwrap_or(0);
+        let w = &mut self.workers[k];
+        let sent = w.jobs.as_ref().is_some_and(|tx| tx.send(job).is_ok());
         if sent {
+            w.out += 1;
             self.sent += 1;
+            self.out.push_back(k);
         }
         // Feed the sink what is ready without waiting.
         while self.taken < self.sent && self.take(false, cont, sink) {}
@@ -1171,10 +1183,10 @@ impl Pipeline {
     /// sink; with `wait == false` only if it is ready. Returns whether one
     /// was taken.
     fn take(&mut self, wait: bool, cont: &mut Continuation, sink: &mut dyn RecordSink) -> bool {
-        if self.taken == self.sent {
+        let Some(&k) = self.out.front() else {
             return false;
-        }
-        let w = &self.workers[self.taken % self.workers.len()];
+        };
+        let w = &mut self.workers[k];
         let parsed = if wait {
             w.results.recv().ok()
         } else {
@@ -1183,6 +1195,8 @@ impl Pipeline {
         let Some(parsed) = parsed else {
             return false;
         };
+        w.out -= 1;
+        self.out.pop_front();
         self.taken += 1;
         let mut parsed = parsed;
         let (relative, lines, unread) = parsed
