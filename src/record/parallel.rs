@@ -62,7 +62,7 @@ const BATCH_BYTES: usize = 512 * 1024;
 /// block fills a batch.
 const BLOCK_BYTES_PER_RECORD: usize = BATCH_BYTES / super::BATCH_RECORDS;
 /// Batches out per worker (queued, being parsed, or parsed and waiting).
-const IN_FLIGHT_PER_WORKER: usize = 16;
+const IN_FLIGHT_PER_WORKER: usize = 24;
 
 /// Bytes `a..b` of a batch's own bytes, or of the raw batch it came from.
 #[derive(Debug, Clone, Copy)]
