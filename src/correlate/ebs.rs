@@ -119,7 +119,7 @@ pub enum EbFact {
         lifetime: u32,
         /// The lifetime's alloc, if seen.
         alloc: Option<Evidence>,
-        /// The reads (first [`MAX_READS_KEPT`]).
+        /// The reads (the first `MAX_READS_KEPT`).
         reads: Vec<Evidence>,
         /// `(level, fsid)` of each kept read.
         headers: Vec<(Option<i64>, Option<[u8; 16]>)>,

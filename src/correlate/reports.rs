@@ -15,7 +15,7 @@ const MAX_REPEATS_KEPT: usize = 15;
 pub struct Group {
     /// The first occurrence.
     pub first: Evidence,
-    /// Later occurrences (first [`MAX_REPEATS_KEPT`]).
+    /// Later occurrences (the first `MAX_REPEATS_KEPT`).
     pub repeats: Vec<Evidence>,
     /// All occurrences.
     pub count: u64,

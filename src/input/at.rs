@@ -1,6 +1,6 @@
 //! Reading an uncompressed regular file at positions, from any thread.
 //!
-//! The parallel reader ([`crate::record::parallel`]) lets its worker threads
+//! The parallel reader (`record::parallel`) lets its worker threads
 //! read their own blocks of such a file ([`Positional::read_exact_at`]), so
 //! the bytes are copied once, by the thread that parses them, into its own
 //! cache. [`FileAt`] reads the same file as a stream from a given offset, for

@@ -306,7 +306,7 @@ impl<R: Read> Read for Src<R> {
 /// [`read_input`] for an input that `at` can also read at positions (an
 /// uncompressed regular file, the same bytes as `rdr`): once the reader
 /// runs in parallel and on raw lines, the worker threads read their blocks
-/// themselves ([`parallel::Pipeline::read_at`]) and `rdr` is left where
+/// themselves (`parallel::Pipeline::read_at`) and `rdr` is left where
 /// it is; the file is read as a stream again from where they stop.
 pub fn read_input_at<R: Read>(
     input: u32,

@@ -10,8 +10,10 @@
 //! ```text
 //!  caller: lines → clean → repair ─▶ logical batch ───────────────────┐
 //!     or   lines ──────────────────▶ physical batch (raw lines) ─────┤
+//!     or   where a block ends ─────▶ block of a file to read ────────┤
 //!                                                                     ▼
-//!  worker n % k:  [clean → per-line repair] → peel → classify → recognize
+//!  worker:  [read at position] [split → clean → per-line repair]
+//!           → peel → classify → recognize (or the fast lane, runs)   │
 //!                                                                     │
 //!  caller: ◀─ batches taken back in sequence ─ continuation → sink ◀──┘
 //! ```
@@ -24,19 +26,25 @@
 //! while, the caller waits for every batch out and hands the last worker's
 //! repairer to the next batch, so the result is exact either way.
 //!
+//! For an uncompressed regular file the workers then read the blocks
+//! themselves ([`Pipeline::read_at`]): the caller only finds where each
+//! block may end, the worker reads it, numbers its lines from 0, and the
+//! caller adds the real number of its first line when it takes the batch
+//! back.
+//!
 //! When the sink takes trace lines in short form
 //! ([`RecordSink::light_traces`]), a worker sums up runs of them per CPU
 //! ([`LightRun`]); a console dump line takes a fast lane
 //! ([`grammar::console_trace`]) straight from the raw batch, and only the
-//! debug patch's lines among them become records.
+//! debug patch's lines among them go on, as events.
 //!
 //! A batch and the records parsed from it travel together in a self-cell
 //! (the records borrow the batch's bytes). A batch goes to the worker with
 //! the fewest batches out, the caller notes which, and each worker answers
 //! in the order it was asked, so the caller reads the answers back in
-//! sequence with no reordering buffer. At
-//! most [`IN_FLIGHT_PER_WORKER`] batches per worker are out at once, which
-//! bounds memory; batch buffers are recycled.
+//! sequence with no reordering buffer. At most [`IN_FLIGHT_PER_WORKER`]
+//! batches per worker are out at once, which bounds memory; batch buffers
+//! are recycled.
 
 use std::collections::VecDeque;
 use std::ops::Range;
@@ -1011,14 +1019,7 @@ impl Pipeline {
         };
         // Raw lines from the stream before it go first.
         self.send_phys(false, cont, sink);
-        let mut p = self
-            .spare_phys
-            .pop()
-            .unwrap_or_else(|| PhysBatch::new(input));
-        p.input = input;
-        p.lines.clear();
-        p.tail = None;
-        p.relative = true;
+        let mut p = self.fresh_phys(input, true);
         p.read = Some(block);
         self.phys = Some(p);
         self.send_phys(false, cont, sink);
@@ -1098,20 +1099,27 @@ impl Pipeline {
         }
         let p = match self.phys.take() {
             Some(p) => p,
-            None => {
-                let mut p = self
-                    .spare_phys
-                    .pop()
-                    .unwrap_or_else(|| PhysBatch::new(input));
-                p.input = input;
-                p.bytes.clear();
-                p.lines.clear();
-                p.tail = None;
-                p.relative = false;
-                p
-            }
+            None => self.fresh_phys(input, false),
         };
         self.phys.insert(p)
+    }
+
+    /// An empty raw batch, a spare one if there is one. A batch for the
+    /// workers to read (`relative` numbers) keeps its old bytes' length,
+    /// so that filling it zeroes only what is new ([`PhysBatch::fill`]).
+    fn fresh_phys(&mut self, input: u32, relative: bool) -> Box<PhysBatch> {
+        let mut p = self
+            .spare_phys
+            .pop()
+            .unwrap_or_else(|| PhysBatch::new(input));
+        p.input = input;
+        if !relative {
+            p.bytes.clear();
+        }
+        p.lines.clear();
+        p.tail = None;
+        p.relative = relative;
+        p
     }
 
     /// Send the raw batch. With `handoff`, the next batch starts at a line

@@ -183,10 +183,6 @@ proptest! {
         prop_assert_eq!(records_with(&data, &par), records_with(&data, &seq));
         prop_assert_eq!(report_with(&data, &par), report_with(&data, &seq));
     }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     /// Workers reading blocks of the file at positions see what the stream
     /// reader sees, whatever the batch size and the line cap (a small cap
