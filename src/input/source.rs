@@ -201,8 +201,9 @@ pub fn open_with(
         InputSpec::Stdin => hook(None, Box::new(io::stdin())),
         InputSpec::Path(p) => {
             let (file, size) = open_file(p, &name)?;
-            // A second handle on a regular file, for positional reads.
-            at = size.zip(file.try_clone().ok());
+            // A second handle on a regular file, for positional reads;
+            // not on one that reports no size (tracefs, procfs, sysfs).
+            at = size.filter(|&n| n > 0).zip(file.try_clone().ok());
             hook(size, Box::new(file))
         }
     };

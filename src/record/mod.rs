@@ -362,6 +362,7 @@ pub fn read_input_at<R: Read>(
                 // worth of bytes at least.
                 let Some((file, number, offset, error)) = p.end_at(&mut back.cont, back.sink)
                 else {
+                    // Nothing was read at positions: the stream goes on.
                     continue;
                 };
                 lines = number.saturating_sub(1);

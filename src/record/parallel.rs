@@ -844,6 +844,8 @@ pub struct Pipeline {
 struct ReadingAt {
     file: Positional,
     offset: u64,
+    /// A block was sent: the stream reader was left behind.
+    sent: bool,
 }
 
 /// Where a block of whole lines read at positions from `offset` should
@@ -981,7 +983,11 @@ impl Pipeline {
     /// numbers are counted there too.
     pub fn read_at(&mut self, file: Positional, number: u64, offset: u64) {
         self.next_line = number;
-        self.at = Some(ReadingAt { file, offset });
+        self.at = Some(ReadingAt {
+            file,
+            offset,
+            sent: false,
+        });
     }
 
     /// Whether the workers read the blocks ([`Pipeline::read_at`]).
@@ -1025,6 +1031,7 @@ impl Pipeline {
         self.send_phys(false, cont, sink);
         if let Some(at) = self.at.as_mut() {
             at.offset = end;
+            at.sent = true;
         }
         true
     }
@@ -1032,13 +1039,19 @@ impl Pipeline {
     /// End positional reading: take every batch back, then return the
     /// file, the number and offset of the next line (where the stream
     /// reader goes on), and the error that stopped the workers, if any.
+    /// `None` when no block was read at positions: the stream reader goes
+    /// on where it was (a file that reports no size, such as tracefs's
+    /// `trace` or `trace_pipe`, is never read at positions).
     pub fn end_at(
         &mut self,
         cont: &mut Continuation,
         sink: &mut dyn RecordSink,
     ) -> Option<(Positional, u64, u64, Option<std::io::Error>)> {
-        while self.take(true, cont, sink) {}
         let at = self.at.take()?;
+        if !at.sent {
+            return None;
+        }
+        while self.take(true, cont, sink) {}
         Some(match self.failed.take() {
             Some((e, offset)) => (at.file, self.next_line, offset, Some(e)),
             None => (at.file, self.next_line, at.offset, None),

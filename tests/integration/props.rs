@@ -763,3 +763,20 @@ fn workers_reading_the_file_hand_over_to_the_stream() {
         report_with(&data, &seq)
     );
 }
+
+/// A file that reports no size (tracefs's `trace_pipe`, whose reads consume
+/// what they return) is never read at positions, nor as a second stream:
+/// here the positional handle is an empty file, and every record still
+/// comes, from the stream.
+#[test]
+fn a_file_with_no_size_is_read_as_a_stream_only() {
+    let data = long(LINES[1].as_bytes());
+    let empty = TempInput::new(b"");
+    let at = Positional::new(std::fs::File::open(&empty.0).expect("temp file"), 0)
+        .expect("positional reads");
+    let par = parallel(2, 8);
+    assert_eq!(
+        records_from(&data, Some(at), &par),
+        records_with(&data, &ReadOptions::default())
+    );
+}
