@@ -144,6 +144,18 @@ impl Drop for Counting {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_file_with_a_bar_is_not_read_at_positions() {
+        let hook = ProgressHook::with(100, ProgressDrawTarget::hidden);
+        assert!(
+            hook.positional(0, Some(99)),
+            "no bar: positional reads allowed"
+        );
+        assert!(!hook.positional(0, Some(100)), "a bar counts every byte");
+        assert!(!hook.positional(0, None));
+        assert!(crate::driver::NoHook.positional(0, Some(1 << 30)));
+    }
+
     fn read_all(hook: &mut ProgressHook, size: Option<u64>, data: &[u8]) -> Vec<u8> {
         let mut r = hook.wrap(0, "x", size, Box::new(io::Cursor::new(data.to_vec())));
         let mut out = Vec::new();
