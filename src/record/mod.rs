@@ -326,7 +326,6 @@ pub fn read_input_at<R: Read>(
         stopped: false,
     };
     let mut scratch = Vec::new();
-    let mut lines = 0u64;
     let err = loop {
         if back.stopped {
             break None;
@@ -343,9 +342,7 @@ pub fn read_input_at<R: Read>(
         }
         if let Some(p) = back.pipeline.as_mut().filter(|p| p.physical()) {
             // Where a batch may start, the workers may read on by themselves.
-            let cut = reader
-                .peek()
-                .is_some_and(|c| !Repairer::line_may_continue(Some(c)));
+            let cut = reader.peek().is_some_and(Repairer::starts_fresh);
             let (number, offset) = reader.position();
             if cut {
                 if let Some((file, _)) = at.take_if(|(_, from)| offset >= *from) {
@@ -365,7 +362,6 @@ pub fn read_input_at<R: Read>(
                     // Nothing was read at positions: the stream goes on.
                     continue;
                 };
-                lines = number.saturating_sub(1);
                 reader = LineReader::resume(
                     Src::At(file.stream_from(offset)),
                     opts.line_cap,
@@ -381,18 +377,16 @@ pub fn read_input_at<R: Read>(
                 continue;
             }
             // Whole blocks of lines go to the workers unsplit.
-            if let Some(n) = p.push_block(input, &mut reader, &mut back.cont, back.sink) {
-                lines += n;
+            if p.push_block(input, &mut reader, &mut back.cont, back.sink) {
                 back.stopped = back.sink.stopped();
                 continue;
             }
         }
         match reader.next_line() {
             Ok(Some(raw)) => {
-                lines += 1;
                 if let Some(p) = back.pipeline.as_mut() {
                     if !p.physical()
-                        && lines % 16 == 0
+                        && raw.number % 16 == 0
                         && !Repairer::line_may_continue(raw.bytes.first().copied())
                     {
                         if let Some(r) = repairer.per_line() {
@@ -423,12 +417,16 @@ pub fn read_input_at<R: Read>(
         }
     };
     repairer.finish(&mut |l| back.emit(l));
-    let mut bytes = reader.bytes_read();
-    if let Some((number, offset)) = back.finish() {
-        // Stopped early while the workers read (the sink wants no more).
-        (lines, bytes) = (number.saturating_sub(1), offset);
-    }
-    (ReadSummary { lines, bytes }, err)
+    let (next, bytes) = match back.finish() {
+        // The sink wanted no more while the workers read at positions.
+        Some(at) => at,
+        None => (reader.position().0, reader.bytes_read()),
+    };
+    let summary = ReadSummary {
+        lines: next.saturating_sub(1),
+        bytes,
+    };
+    (summary, err)
 }
 
 #[cfg(test)]

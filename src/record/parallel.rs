@@ -56,7 +56,7 @@ use self_cell::self_cell;
 use super::{Continuation, CpuSpan, LightRun, Record, RecordSink};
 use crate::event::{self, Event, EventKind};
 use crate::grammar::{self, Body, TraceTs};
-use crate::input::{clean, LineReader, Pos, Positional, RawLine};
+use crate::input::{clean, BlockInfo, LineReader, Pos, Positional, RawLine};
 use crate::prefix;
 use crate::repair::{Logical, PhysLine, Repairer};
 
@@ -299,29 +299,29 @@ impl PhysBatch {
             }
         }
     }
-}
 
-impl PhysBatch {
     /// Split the unsplit tail into `lines`, as the line reader would have,
     /// marking the lines with a `[` or non-breaking space after their first
     /// byte.
     fn split_tail(&mut self) {
-        let Some((start, mut number, offset)) = self.tail.take() else {
+        let Some((start, number, offset)) = self.tail.take() else {
             return;
         };
-        let tail = self.bytes.get(start..).unwrap_or_default();
-        let mut at = 0usize;
-        for nl in memchr::memchr_iter(b'\n', tail) {
+        let block = BlockInfo {
+            first_number: number,
+            first_offset: offset,
+            lines: 0,
+        };
+        for l in block.raw_lines(self.bytes.get(start..).unwrap_or_default()) {
+            let a = start + (l.offset - offset) as usize;
             self.lines.push(RawEntry {
-                number,
-                offset: offset + at as u64,
-                a: (start + at) as u32,
-                b: (start + nl) as u32,
+                number: l.number,
+                offset: l.offset,
+                a: a as u32,
+                b: (a + l.bytes.len()) as u32,
                 truncated: false,
-                special: special(&tail[at..nl]),
+                special: special(l.bytes),
             });
-            number += 1;
-            at = nl + 1;
         }
     }
 
@@ -435,15 +435,7 @@ enum Work {
 /// worker and freed on the caller; allocating them afresh for each batch
 /// (over a MiB for a full one) made the allocator hand memory back to the
 /// system and fault it in again, tens of thousands of times per GiB.
-#[derive(Debug, Default)]
-struct Spare {
-    records: Vec<Record<'static>>,
-    kinds: Vec<Option<EventKind<'static>>>,
-    in_run: Vec<Event<'static>>,
-    runs: Vec<(LightRun, std::ops::Range<usize>)>,
-    spans: Vec<CpuSpan>,
-    order: Vec<Entry>,
-}
+type Spare = Records<'static>;
 
 /// An emptied vector of borrowing items, as a vector of items borrowing
 /// for another lifetime, in the same allocation (std collects a
@@ -452,22 +444,22 @@ fn relabel<T, U>(v: Vec<T>) -> Vec<U> {
     v.into_iter().filter_map(|_| None).collect()
 }
 
-impl Spare {
-    /// Take the vectors of parsed records back, emptied.
-    fn take_back(r: &mut Records<'_>) -> Spare {
-        let mut order = std::mem::take(&mut r.order);
-        let mut runs = std::mem::take(&mut r.runs);
-        let mut spans = std::mem::take(&mut r.spans);
-        order.clear();
-        runs.clear();
-        spans.clear();
-        Spare {
-            records: relabel(std::mem::take(&mut r.records)),
-            kinds: relabel(std::mem::take(&mut r.kinds)),
-            in_run: relabel(std::mem::take(&mut r.in_run)),
-            runs,
-            spans,
-            order,
+impl<'a> Records<'a> {
+    /// Empty these records into vectors for records of any lifetime, in
+    /// the same allocations.
+    fn take_spare<'b>(&mut self) -> Records<'b> {
+        fn emptied<T>(v: &mut Vec<T>) -> Vec<T> {
+            let mut v = std::mem::take(v);
+            v.clear();
+            v
+        }
+        Records {
+            records: relabel(std::mem::take(&mut self.records)),
+            kinds: relabel(std::mem::take(&mut self.kinds)),
+            in_run: relabel(std::mem::take(&mut self.in_run)),
+            runs: emptied(&mut self.runs),
+            spans: emptied(&mut self.spans),
+            order: emptied(&mut self.order),
         }
     }
 }
@@ -482,7 +474,7 @@ struct Owned {
 
 /// The records of a batch, borrowing its bytes, and the kinds of their
 /// events when the sink wants them (else empty).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Records<'a> {
     records: Vec<Record<'a>>,
     kinds: Vec<Option<EventKind<'a>>>,
@@ -526,7 +518,7 @@ enum Entry {
 /// A run of plain trace lines in short form: the run, its CPU spans (a
 /// range of a spans list) and whether its last line had a prefix (for the
 /// continuation rule).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Run {
     run: LightRun,
     spans: std::ops::Range<usize>,
@@ -639,7 +631,7 @@ self_cell!(
 /// recognise every record (the continuation rule is applied later, in
 /// order, by the caller).
 fn work(job: Job, events: bool, light: bool) -> Parsed {
-    let spare = job.spare;
+    let mut spare = job.spare;
     let owned = match job.work {
         Work::Logical(batch) => Owned { batch, phys: None },
         Work::Physical(mut phys, mut batch) => {
@@ -661,17 +653,11 @@ fn work(job: Job, events: bool, light: bool) -> Parsed {
             let from = if s.raw { raw } else { &b.bytes[..] };
             from.get(s.a as usize..s.b as usize).unwrap_or_default()
         };
+        let mut out = spare.take_spare();
         let mut p = Parser {
-            out: Records {
-                records: relabel(spare.records),
-                kinds: relabel(spare.kinds),
-                in_run: relabel(spare.in_run),
-                runs: spare.runs,
-                spans: Vec::new(),
-                order: spare.order,
-            },
+            spans: std::mem::take(&mut out.spans),
+            out,
             run: RunBuilder::default(),
-            spans: spare.spans,
             events,
             light: events && light,
         };
@@ -804,9 +790,6 @@ pub struct Pipeline {
     workers: Vec<Worker>,
     current: Batch,
     spare: Vec<Batch>,
-    /// Sequence number of the next batch to send, and of the next to take back.
-    sent: usize,
-    taken: usize,
     /// The worker of each batch out, oldest first.
     out: VecDeque<usize>,
     /// Workers recognise events.
@@ -878,9 +861,7 @@ fn block_end(
             if end > limit {
                 return None;
             }
-            if w.get(i + 1)
-                .is_some_and(|&c| !Repairer::line_may_continue(Some(c)))
-            {
+            if w.get(i + 1).is_some_and(|&c| Repairer::starts_fresh(c)) {
                 return Some(end);
             }
         }
@@ -930,8 +911,6 @@ impl Pipeline {
             workers: ws,
             current: Batch::default(),
             spare: Vec::new(),
-            sent: 0,
-            taken: 0,
             out: VecDeque::new(),
             events,
             phys: None,
@@ -1071,26 +1050,26 @@ impl Pipeline {
     }
 
     /// Read a block of whole raw lines from `reader` straight into the
-    /// raw batch (physical mode); the worker splits it. Returns the lines
-    /// it holds, or `None` when the reader has no block at hand (see
-    /// [`LineReader::next_block_into`]).
+    /// raw batch (physical mode); the worker splits it. False when the
+    /// reader has no block at hand (see [`LineReader::next_block_into`]).
     pub fn push_block<R: std::io::Read>(
         &mut self,
         input: u32,
         reader: &mut LineReader<R>,
         cont: &mut Continuation,
         sink: &mut dyn RecordSink,
-    ) -> Option<u64> {
+    ) -> bool {
         let may_continue = Repairer::line_may_continue(reader.peek());
         let max = BLOCK_BYTES_PER_RECORD.saturating_mul(self.batch_records);
         let p = self.phys_batch(input, may_continue, cont, sink);
         let at = p.bytes.len();
-        let cut = |c: u8| !Repairer::line_may_continue(Some(c));
-        let info = reader.next_block_into(&mut p.bytes, max, cut)?;
+        let Some(info) = reader.next_block_into(&mut p.bytes, max, Repairer::starts_fresh) else {
+            return false;
+        };
         if p.tail.is_none() {
             p.tail = Some((at, info.first_number, info.first_offset));
         }
-        Some(info.lines)
+        true
     }
 
     /// The raw batch to add lines to: sends the current one first when it
@@ -1175,7 +1154,7 @@ impl Pipeline {
     fn dispatch(&mut self, work: Work, cont: &mut Continuation, sink: &mut dyn RecordSink) {
         // Bound what is out before adding to it.
         let cap = IN_FLIGHT_PER_WORKER * self.workers.len();
-        while self.sent - self.taken >= cap {
+        while self.out.len() >= cap {
             if !self.take(true, cont, sink) {
                 break;
             }
@@ -1193,11 +1172,10 @@ impl Pipeline {
         let sent = w.jobs.as_ref().is_some_and(|tx| tx.send(job).is_ok());
         if sent {
             w.out += 1;
-            self.sent += 1;
             self.out.push_back(k);
         }
         // Feed the sink what is ready without waiting.
-        while self.taken < self.sent && self.take(false, cont, sink) {}
+        while self.take(false, cont, sink) {}
     }
 
     /// Take back the next batch in sequence and feed its records to the
@@ -1218,7 +1196,6 @@ impl Pipeline {
         };
         w.out -= 1;
         self.out.pop_front();
-        self.taken += 1;
         let mut parsed = parsed;
         let (relative, lines, unread) = parsed
             .borrow_owner()
@@ -1279,7 +1256,7 @@ impl Pipeline {
                 sink.record(r);
             }
         }
-        let spare = parsed.with_dependent_mut(|_, r| Spare::take_back(r));
+        let spare = parsed.with_dependent_mut(|_, r| r.take_spare());
         self.spare_records.push(spare);
         let owned = parsed.into_owner();
         let mut batch = owned.batch;

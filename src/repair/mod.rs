@@ -272,6 +272,13 @@ impl Repairer {
         !matches!(first, Some(0x21..=0x7e)) || first == Some(b'>')
     }
 
+    /// A line starting with `first` cannot continue the one before it
+    /// ([`Repairer::line_may_continue`]): a batch of raw lines may start
+    /// there.
+    pub fn starts_fresh(first: u8) -> bool {
+        !Self::line_may_continue(Some(first))
+    }
+
     /// Note a line that the caller sent on itself, unrepaired, as one
     /// record: a per-line repairer ([`Repairer::per_line`]) would have done
     /// just that with a line that starts with `[`, holds no other `[` that
