@@ -252,82 +252,52 @@ pub fn trace_kind<'a>(t: &TraceLine<'a>) -> EventKind<'a> {
         .unwrap_or(EventKind::Trace)
 }
 
-/// Which of the debug patch's messages a payload starts like, with what
-/// follows that start ([`debug_patch`] reads the rest).
-enum PatchShape<'a> {
-    ReadDone(&'a [u8]),
-    BeforeRelease(&'a [u8]),
-    CalledFrom(&'a [u8]),
-    ValidationFailed(&'a [u8]),
-    /// `alloc eb=`, after the function that allocated.
-    Alloc {
-        func: &'a [u8],
-        rest: &'a [u8],
-    },
-}
-
-/// The shape of a payload, by its first bytes only.
-fn patch_shape<'a>(symbol: &'a [u8], p: &'a [u8]) -> Option<PatchShape<'a>> {
-    // Dispatch on the first byte: most payloads are other events' fields.
-    match p.first() {
-        Some(b'r') => {
-            if let Some(r) = p.strip_prefix(b"read done, ") {
-                // `end_bbio_data_read: read done, ino=...` is a data read, not an eb.
-                let data =
-                    symbol != b"end_bbio_meta_read" && crate::fields::contains(symbol, b"_data_");
-                return (!data).then_some(PatchShape::ReadDone(r));
-            }
-        }
-        Some(b'b') => {
-            if let Some(r) = p.strip_prefix(b"before release, ") {
-                return Some(PatchShape::BeforeRelease(r));
-            }
-        }
-        Some(b'c') => {
-            if let Some(f) = p.strip_prefix(b"called from ") {
-                return Some(PatchShape::CalledFrom(f));
-            }
-        }
-        Some(b'!') => {
-            if let Some(r) = p.strip_prefix(b"!!! Validation failed, eb=") {
-                return Some(PatchShape::ValidationFailed(r));
-            }
-        }
-        _ => {}
-    }
-    // "%s: alloc eb=%llu len=%lu" with __func__ as %s; or printk-msg-only "alloc eb=...".
-    if let Some(rest) = p.strip_prefix(b"alloc eb=") {
-        return Some(PatchShape::Alloc { func: symbol, rest });
-    }
-    let n = crate::fields::symbol_len(&p[..p.len().min(64)]);
-    if n == 0 {
-        return None;
-    }
-    let rest = p[n..].strip_prefix(b": alloc eb=")?;
-    Some(PatchShape::Alloc {
-        func: &p[..n],
-        rest,
-    })
-}
-
 /// The debug patch's `trace_printk` messages.
 ///
 /// Examples: `alloc_extent_buffer: alloc eb=15302115328 len=16384` (payload of
 /// the `alloc_extent_buffer` symbol), `read done, eb=15302115328 page_refs=3 eb level=0 fsid=...`,
 /// `called from btrfs_release_extent_buffer`, `!!! Validation failed, eb=15302115328 !!!`.
 pub fn debug_patch<'a>(symbol: &'a [u8], p: &'a [u8]) -> Option<EventKind<'a>> {
-    let (func, r) = match patch_shape(symbol, p)? {
-        PatchShape::ReadDone(r) => return eb_dump(r).map(EventKind::ReadDone),
-        PatchShape::BeforeRelease(r) => return eb_dump(r).map(EventKind::BeforeRelease),
-        PatchShape::CalledFrom(f) => {
-            let f = kernel::symbol_of(f);
-            return (!f.is_empty()).then_some(EventKind::CalledFrom { func: f });
+    // Dispatch on the first byte: most payloads are other events' fields.
+    match p.first() {
+        Some(b'r') => {
+            if let Some(r) = p.strip_prefix(b"read done, ") {
+                // `end_bbio_data_read: read done, ino=...` is a data read, not an eb.
+                if symbol != b"end_bbio_meta_read" && crate::fields::contains(symbol, b"_data_") {
+                    return None;
+                }
+                return eb_dump(r).map(EventKind::ReadDone);
+            }
         }
-        PatchShape::ValidationFailed(r) => {
-            let (_, eb) = dec_u64(r).ok()?;
-            return Some(EventKind::ValidationFailed { eb });
+        Some(b'b') => {
+            if let Some(r) = p.strip_prefix(b"before release, ") {
+                return eb_dump(r).map(EventKind::BeforeRelease);
+            }
         }
-        PatchShape::Alloc { func, rest } => (func, rest),
+        Some(b'c') => {
+            if let Some(f) = p.strip_prefix(b"called from ") {
+                let f = kernel::symbol_of(f);
+                return (!f.is_empty()).then_some(EventKind::CalledFrom { func: f });
+            }
+        }
+        Some(b'!') => {
+            if let Some(r) = p.strip_prefix(b"!!! Validation failed, eb=") {
+                let (_, eb) = dec_u64(r).ok()?;
+                return Some(EventKind::ValidationFailed { eb });
+            }
+        }
+        _ => {}
+    }
+    // "%s: alloc eb=%llu len=%lu" with __func__ as %s; or printk-msg-only "alloc eb=...".
+    let (func, r) = match p.strip_prefix(b"alloc eb=") {
+        Some(rest) => (symbol, rest),
+        None => {
+            let n = crate::fields::symbol_len(&p[..p.len().min(64)]);
+            if n == 0 {
+                return None;
+            }
+            (&p[..n], p[n..].strip_prefix(b": alloc eb=")?)
+        }
     };
     let (r, eb) = dec_u64(r).ok()?;
     let len = match r.strip_prefix(b" len=") {
