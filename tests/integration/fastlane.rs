@@ -1,7 +1,8 @@
 //! The fast lane for console dump lines ([`grammar::console_trace`]) must
 //! agree with the general path: prefix peeling, then [`grammar::classify`].
 //! Checked on generated line shapes (every field width, and bytes changed
-//! at random) and on every line of the corpus.
+//! at random), on random bodies behind a dump line's context, and on every
+//! line of the corpus.
 
 use proptest::prelude::*;
 use tracesift::grammar::{self, Body};
@@ -23,6 +24,13 @@ fn agrees(line: &[u8]) -> bool {
     assert_eq!(body, Body::Trace(t), "body of {show:?}");
     true
 }
+
+/// Dump line contexts the lane reads, up to the body.
+const HEADS: &[&str] = &[
+    "[  687.806206] kworker/-43417    45..... 680529498us : ",
+    "[    5.000001]   <idle>-0         0d.h1.    5us+: ",
+    "[ 2740.240046] iou-wrk--173727   15..... 2649295481us : ",
+];
 
 const COMMS: &[&str] = &[
     "kworker/",
@@ -119,9 +127,16 @@ proptest! {
         agrees(&line);
     }
 
+    /// Any bytes after a dump line's context: the lane takes the line and
+    /// splits the body as the general path does.
     #[test]
-    fn console_lane_agrees_on_arbitrary_bytes(line in proptest::collection::vec(any::<u8>(), 0..120)) {
-        agrees(&line);
+    fn console_lane_agrees_on_arbitrary_bodies(
+        head in 0..HEADS.len(),
+        body in proptest::collection::vec(any::<u8>(), 0..120),
+    ) {
+        let mut line = HEADS[head].as_bytes().to_vec();
+        line.extend_from_slice(&body);
+        prop_assert!(agrees(&line), "the lane left {:?}", String::from_utf8_lossy(&line));
     }
 }
 
