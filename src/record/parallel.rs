@@ -748,13 +748,14 @@ impl<'a> Parser<'a> {
             }
             _ => None,
         };
-        let r = meta.record(text, original, prefixes, msg, body);
         if in_run {
             if let Some(kind) = kind.filter(|k| !k.is_plain_trace()) {
+                let r = meta.record(text, original, prefixes, msg, body);
                 self.out.push_in_run(&r, kind);
             }
             return;
         }
+        let r = meta.record(text, original, prefixes, msg, body);
         self.run.flush(&self.spans, &mut self.out);
         self.out.order.push(Entry::Full);
         self.out.records.push(r);
