@@ -18,7 +18,8 @@ fn analyse(data: &[u8]) -> usize {
     let mut an = Analysis::new(DEFAULT_MAX_LIVE);
     read_input(0, data, &ReadOptions::default(), &mut an);
     an.end_input(0).unwrap();
-    rules::evaluate(&mut an).len()
+    an.finish();
+    rules::evaluate(&an).len()
 }
 
 fn pipeline(c: &mut Criterion) {

@@ -48,7 +48,8 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
             let outcome = driver::run_inputs(&cfg.inputs, &cfg.read, &mut an, hook);
             let results = &outcome.inputs[..];
             let failed = report_input_errors(results, err);
-            let findings = rules::evaluate(&mut an);
+            an.finish();
+            let findings = rules::evaluate(&an);
             if !cfg.quiet {
                 match format {
                     ReportFormat::Json => report::json::write(out, &an, &findings, results)?,

@@ -53,3 +53,4 @@ pub mod rules;
 pub mod stats;
 pub mod synth;
 pub mod timeline;
+pub mod units;

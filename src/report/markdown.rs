@@ -129,7 +129,7 @@ pub fn write(
     }
     for f in findings.iter().filter(|f| f.severity != Severity::Info) {
         writeln!(w)?;
-        let head = match f.eb {
+        let head = match f.eb() {
             Some(eb) => format!("## {} (eb {eb})", f.rule.id()),
             None => format!("## {}", f.rule.id()),
         };

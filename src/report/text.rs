@@ -182,7 +182,7 @@ pub fn write(
     }
     writeln!(w)?;
     for f in findings.iter().filter(|f| f.severity != Severity::Info) {
-        let eb = f.eb.map(|e| format!(" eb={e}")).unwrap_or_default();
+        let eb = f.eb().map(|e| format!(" eb={e}")).unwrap_or_default();
         writeln!(
             w,
             "{} {}{} [{}]",

@@ -162,7 +162,8 @@ fn report_from(data: &[u8], at: Option<Positional>, opts: &ReadOptions) -> Strin
     let mut an = Analysis::new(1000);
     read_input_at(0, data, at, opts, &mut an);
     tracesift::reader::RecordSink::end_input(&mut an, 0).unwrap();
-    let findings = tracesift::rules::evaluate(&mut an);
+    an.finish();
+    let findings = tracesift::rules::evaluate(&an);
     let mut out = Vec::new();
     tracesift::report::json::write(&mut out, &an, &findings, &[]).unwrap();
     String::from_utf8(out).expect("JSON is UTF-8")
