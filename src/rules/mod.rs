@@ -11,7 +11,7 @@
 //! splats), [`lost`] (what the capture lost). The confidence logic they
 //! share is in `verdict.rs`. A new rule is its info and its code in its
 //! family's file, plus its line in [`BUILTIN`]; a new family is a file and
-//! its line in [`FAMILIES`].
+//! its line in `FAMILIES`.
 
 pub mod eb;
 mod finding;
