@@ -186,3 +186,26 @@ pub fn finding_lines(report: &serde_json::Value) -> Vec<String> {
         })
         .collect()
 }
+
+/// Check that `text` survives a 72-column mail client: a line is longer
+/// than 72 columns only when, after its indent (and a `- ` list bullet), it
+/// is a single token; no line ends in a space.
+pub fn assert_fits_a_mail(text: &str) {
+    for l in text.lines() {
+        assert!(!l.ends_with(' '), "trailing space: {l:?}");
+        if l.chars().count() <= 72 {
+            continue;
+        }
+        let body = l.trim_start_matches(' ');
+        let body = body.strip_prefix("- ").unwrap_or(body);
+        assert!(
+            !body.contains(' '),
+            "over 72 columns with more than one token: {l:?}"
+        );
+    }
+}
+
+/// The tokens (runs of non-spaces) of every line of `text`.
+pub fn tokens(text: &str) -> std::collections::BTreeSet<&str> {
+    text.split(['\n', ' ']).filter(|t| !t.is_empty()).collect()
+}
