@@ -382,7 +382,13 @@ fn environment() -> Roff {
          in ASCII, and no progress bar is shown.",
     )]);
     r.control("TP", []);
-    r.text([bold("LC_ALL"), roman(", "), bold("LC_CTYPE"), roman(", "), bold("LANG")]);
+    r.text([
+        bold("LC_ALL"),
+        roman(", "),
+        bold("LC_CTYPE"),
+        roman(", "),
+        bold("LANG"),
+    ]);
     r.text([roman(
         "The first of these that is set and not empty names the locale. When it names \
          UTF-8 (contains UTF-8 or utf8 in any case, as en_US.UTF-8 and C.utf8 do), text \
