@@ -46,7 +46,8 @@ fuzz_target!(|data: &[u8]| {
             tracesift::input::source::read_error("fuzz", opened.compression, summary.bytes, e)
         }),
     }];
-    let findings = rules::evaluate(&mut an);
+    an.finish();
+    let findings = rules::evaluate(&an);
 
     let mut json = Vec::new();
     report::json::write(&mut json, &an, &findings, &results).expect("write JSON");

@@ -14,7 +14,7 @@
 use std::io::{self, Write};
 
 use crate::correlate::Analysis;
-use crate::driver::InputResult;
+use crate::reader::driver::InputResult;
 use crate::report::count;
 use crate::report::sanitize::{for_terminal, terminal_lines};
 use crate::report::text::{short_name, where_};
@@ -135,7 +135,7 @@ pub fn write(
     }
     for f in findings.iter().filter(|f| f.severity != Severity::Info) {
         writeln!(w)?;
-        let head = match f.eb {
+        let head = match f.eb() {
             Some(eb) => format!("## {} (eb {eb})", f.rule.id()),
             None => format!("## {}", f.rule.id()),
         };

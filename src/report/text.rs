@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use crate::correlate::evidence::Evidence;
 use crate::correlate::Analysis;
-use crate::driver::InputResult;
+use crate::reader::driver::InputResult;
 use crate::report::sanitize::{for_terminal, terminal_lines};
 use crate::report::{count, table, Style};
 use crate::rules::{Counts, Finding, Severity};
@@ -182,7 +182,7 @@ pub fn write(
     }
     writeln!(w)?;
     for f in findings.iter().filter(|f| f.severity != Severity::Info) {
-        let eb = f.eb.map(|e| format!(" eb={e}")).unwrap_or_default();
+        let eb = f.eb().map(|e| format!(" eb={e}")).unwrap_or_default();
         writeln!(
             w,
             "{} {}{} [{}]",

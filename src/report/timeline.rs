@@ -6,15 +6,15 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::correlate::ebs::Note;
-use crate::driver::InputResult;
 use crate::grammar::TraceTs;
+use crate::reader::driver::InputResult;
 use crate::report::json::{finding_doc, FindingDoc, InputDoc};
 use crate::report::sanitize::{for_json, for_terminal, terminal_lines};
-use crate::report::stats::fmt_secs;
 use crate::report::text::short_name;
 use crate::report::{Style, Tool, SCHEMA_VERSION};
 use crate::rules::Severity;
 use crate::timeline::{EbTimeline, Entry, EntryKind, Timeline};
+use crate::units::fmt_secs;
 
 /// Lifetime summary derived from the entries' notes.
 #[derive(Debug, Clone, Default, Serialize)]
