@@ -10,9 +10,9 @@ use std::path::Path;
 use clap::Parser;
 use proptest::prelude::*;
 use tracesift::cli::Cli;
-use tracesift::config::{Config, Env};
+use tracesift::config::Config;
 
-use crate::util::{assert_fits_a_mail, fixture, tokens};
+use crate::util::{assert_fits_a_mail, fixture, no_terminal, tokens};
 
 /// `report --format markdown PATH`, run in this process.
 fn markdown(path: &Path) -> String {
@@ -22,15 +22,7 @@ fn markdown(path: &Path) -> String {
         .chain([path.as_os_str().to_owned()])
         .collect();
     let cli = Cli::try_parse_from(args).expect("arguments parse");
-    let env = Env {
-        stdout_tty: false,
-        stdin_tty: false,
-        stderr_tty: false,
-        no_color: false,
-        term_dumb: false,
-        utf8_locale: true,
-    };
-    let cfg = Config::from_cli(cli, &env).expect("a runnable command");
+    let cfg = Config::from_cli(cli, &no_terminal()).expect("a runnable command");
     let (mut out, mut err) = (Vec::new(), Vec::new());
     tracesift::app::run(&cfg, &mut out, &mut err).expect("writes to memory");
     String::from_utf8(out).expect("UTF-8")

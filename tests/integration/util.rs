@@ -129,6 +129,19 @@ macro_rules! corpus_or_skip {
 }
 pub(crate) use corpus_or_skip;
 
+/// The environment of an in-process run ([`tracesift::app::run`]): no
+/// terminal anywhere, `NO_COLOR` set, a UTF-8 locale.
+pub fn no_terminal() -> tracesift::config::Env {
+    tracesift::config::Env {
+        stdout_tty: false,
+        stdin_tty: false,
+        stderr_tty: false,
+        no_color: true,
+        term_dumb: false,
+        utf8_locale: true,
+    }
+}
+
 /// The tracesift binary, in a UTF-8 locale on a capable terminal whatever
 /// the environment of the test run (tests that want otherwise say so).
 pub fn bin() -> Command {
