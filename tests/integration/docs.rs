@@ -156,7 +156,7 @@ fn have(tool: &str) -> bool {
 #[test]
 fn man_renders_every_section() {
     if !have("man") {
-        eprintln!("skipped: man is not installed");
+        crate::util::note("skipped: man is not installed");
         return;
     }
     let out = Process::new("man")
