@@ -50,7 +50,13 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
             let failed = report_input_errors(results, err);
             an.finish();
             let findings = rules::evaluate(&an);
-            if !cfg.quiet {
+            // With no input read at all, a human report would only say
+            // "No findings." about nothing: the errors on stderr say it all.
+            let nothing_read = results
+                .iter()
+                .all(|r| r.error.is_some() && r.summary.bytes == 0);
+            let human = *format != ReportFormat::Json;
+            if !cfg.quiet && (!nothing_read || !human) {
                 match format {
                     ReportFormat::Json => report::json::write(out, &an, &findings, results)?,
                     ReportFormat::Markdown => {

@@ -33,5 +33,7 @@ mod synth;
 mod timeline;
 #[path = "integration/util.rs"]
 mod util;
+#[path = "integration/verdicts.rs"]
+mod verdicts;
 #[path = "integration/worker.rs"]
 mod worker;

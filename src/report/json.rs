@@ -14,6 +14,7 @@ use crate::reader::driver::InputResult;
 use crate::report::sanitize;
 use crate::report::stats::{cpu_docs, dump_docs, CpuDoc, DumpDoc};
 use crate::report::{Tool, SCHEMA_VERSION};
+use crate::rules::release::Standing;
 use crate::rules::{Confidence, Counts, Finding, Fix, RuleId, Severity};
 
 #[derive(Serialize)]
@@ -130,7 +131,16 @@ pub(crate) struct FindingDoc<'a> {
     cpu: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<&'a Fix>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kernel: Option<KernelDoc<'a>>,
     evidence: Vec<EvidenceDoc<'a>>,
+}
+
+/// The kernel a `race-signature` finding is about, against the fix.
+#[derive(Serialize)]
+pub(crate) struct KernelDoc<'a> {
+    release: &'a str,
+    standing: Standing,
 }
 
 /// One evidence line as serialised.
@@ -219,6 +229,10 @@ pub(crate) fn finding_doc(f: &Finding) -> FindingDoc<'_> {
         title: f.title(),
         cpu: f.cpu(),
         fix: f.fix(),
+        kernel: f.kernel().map(|(release, standing)| KernelDoc {
+            release,
+            standing: *standing,
+        }),
         evidence: f.evidence.iter().map(evidence_doc).collect(),
     }
 }

@@ -237,7 +237,11 @@ pub fn write(
         }
     }
     if findings.is_empty() {
-        writeln!(w, "\nNo findings.")?;
+        if results.iter().any(|r| r.error.is_some()) {
+            writeln!(w, "\nNo findings in what could be read.")?;
+        } else {
+            writeln!(w, "\nNo findings.")?;
+        }
         return Ok(());
     }
     writeln!(w)?;

@@ -64,13 +64,15 @@ fn note_with_race(e: &Entry, lts: &[Lifetime], discarded: &[(u32, u32, Option<u3
         _ => return note_text(e),
     };
     let raced = lts.iter().any(|l| l.n == n && l.contenders > 0);
-    if !raced {
-        return note_text(e);
-    }
-    if discarded.contains(&(n, e.ev.pos.input, e.ev.pid)) {
-        format!("insert race in lifetime {n}: this copy loses and is discarded")
-    } else {
-        format!("insert race in lifetime {n}: this alloc wins")
+    let lost = discarded.contains(&(n, e.ev.pos.input, e.ev.pid));
+    match (raced, lost) {
+        (false, false) => note_text(e),
+        // The only alloc seen lost: the winner's is not in the trace.
+        (false, true) => format!(
+            "lifetime {n}: this copy loses an insert race and is discarded; the winning alloc is not in the trace"
+        ),
+        (true, true) => format!("insert race in lifetime {n}: this copy loses and is discarded"),
+        (true, false) => format!("insert race in lifetime {n}: this alloc wins"),
     }
 }
 
