@@ -7,11 +7,11 @@ use serde::Serialize;
 
 use crate::correlate::ebs::Note;
 use crate::grammar::TraceTs;
+use crate::output::docs::{finding_doc, FindingDoc, InputDoc};
+use crate::output::sanitize::{for_json, for_terminal, terminal_lines};
+use crate::output::short_name;
+use crate::output::{Style, Tool, SCHEMA_VERSION};
 use crate::reader::driver::InputResult;
-use crate::report::json::{finding_doc, FindingDoc, InputDoc};
-use crate::report::sanitize::{for_json, for_terminal, terminal_lines};
-use crate::report::text::short_name;
-use crate::report::{Style, Tool, SCHEMA_VERSION};
 use crate::rules::Severity;
 use crate::timeline::{EbTimeline, Entry, EntryKind, Timeline};
 use crate::units::fmt_secs;
@@ -325,7 +325,7 @@ pub fn write_text(
                 .map_or("?", |r| short_name(&r.name));
             let whr = format!("{}:{}", for_terminal(name.as_bytes()), e.ev.pos.line);
             let console = e.ev.console_ns.map_or("-".to_string(), fmt_secs);
-            let trace = crate::report::stats::fmt_ts(e.ev.trace_ts);
+            let trace = crate::output::fmt_ts(e.ev.trace_ts);
             let delta = delta_us(prev, e).map_or(String::new(), |d| format!("{d:+}"));
             let cpu = e.ev.cpu.map_or("-".to_string(), |c| c.to_string());
             let task = match (e.ev.comm.is_empty(), e.ev.pid) {
