@@ -3,6 +3,7 @@
 #![doc = include_str!("../doc/schema/events.md")]
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use crate::config::Config;
@@ -16,6 +17,7 @@ use crate::grammar::kernel::OopsLine;
 use crate::grammar::TraceTs;
 use crate::reader::{Caps, Flow, RecordSink, SinkResult};
 use crate::record::Record;
+use crate::spec::Rules;
 
 fn lossy(b: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(b)
@@ -45,7 +47,18 @@ struct EventDoc<'a> {
     trace_ts_counter: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     console_ts_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    declared: Option<&'a str>,
     fields: Fields<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    keys: Vec<KeyDoc>,
+}
+
+/// A key value an event names (`{"key": "daddr", "value": "0x851c80"}`).
+#[derive(Serialize)]
+struct KeyDoc {
+    key: String,
+    value: String,
 }
 
 fn is_one(n: &u32) -> bool {
@@ -104,6 +117,67 @@ struct Fields<'a> {
     count: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     payload: Option<Cow<'a, str>>,
+    /// The generic fields of a trace payload or a declared event's text
+    /// (`name=value`, `name: value`, `name value`).
+    #[serde(flatten)]
+    parsed: BTreeMap<String, serde_json::Value>,
+}
+
+/// Names the typed fields use: a parsed field of the same name is left out.
+const TYPED: [&str; 25] = [
+    "len",
+    "via",
+    "page_refs",
+    "level",
+    "fsid",
+    "func",
+    "blocks",
+    "node",
+    "root",
+    "block",
+    "block_trusted",
+    "slot",
+    "owner_have",
+    "expect",
+    "reason",
+    "check",
+    "mirror",
+    "have",
+    "errno",
+    "line",
+    "function",
+    "location",
+    "text",
+    "count",
+    "payload",
+];
+
+/// The generic fields of `text` as JSON: decimal numbers as numbers, the
+/// rest as printed; the first of a repeated name wins.
+fn parsed_fields(text: &[u8]) -> BTreeMap<String, serde_json::Value> {
+    let mut m = BTreeMap::new();
+    for f in crate::event::fields::fields(text) {
+        if f.name.is_empty() {
+            continue;
+        }
+        let name = lossy(f.name).into_owned();
+        if TYPED.contains(&name.as_str()) || m.contains_key(&name) {
+            continue;
+        }
+        let v = &f.value;
+        let num = if v.first() == Some(&b'-') {
+            crate::event::fields::signed_number(v).map(serde_json::Value::from)
+        } else if v.iter().all(u8::is_ascii_digit) {
+            crate::event::fields::unsigned_number(v).map(serde_json::Value::from)
+        } else {
+            None
+        };
+        m.insert(
+            name,
+            num.unwrap_or_else(|| serde_json::Value::from(lossy(v).into_owned())),
+        );
+    }
+    m
 }
 
 /// Which oops lines are events (splat starts and RIP), with their names.
@@ -213,14 +287,31 @@ fn fields<'a>(e: &Event<'a>) -> Option<Fields<'a>> {
         },
         EventKind::Trace => Fields {
             payload: e.payload.map(lossy),
+            parsed: parsed_fields(e.payload.unwrap_or_default()),
+            ..Fields::default()
+        },
+        EventKind::Declared(_) => Fields {
+            payload: e.payload.map(lossy),
+            parsed: parsed_fields(text_of(e)),
             ..Fields::default()
         },
     })
 }
 
+/// The text whose fields an event has: a trace event's payload, a kernel
+/// message's text.
+fn text_of<'a>(e: &Event<'a>) -> &'a [u8] {
+    e.payload.unwrap_or(e.msg)
+}
+
 /// Serialise one event as a JSON object (no newline); `None` for events
 /// that are not streamed (call-trace frames and other oops body lines).
 pub fn event_json(e: &Event<'_>) -> Option<Vec<u8>> {
+    event_json_with(e, None)
+}
+
+/// [`event_json`] with the keys `rules` declares (and declared events' names).
+pub fn event_json_with(e: &Event<'_>, rules: Option<&Rules>) -> Option<Vec<u8>> {
     let fields = fields(e)?;
     let (ns, counter) = match e.trace_ts {
         Some(TraceTs::Counter(c)) => (None, Some(c)),
@@ -244,9 +335,31 @@ pub fn event_json(e: &Event<'_>) -> Option<Vec<u8>> {
         trace_ts_ns: ns,
         trace_ts_counter: counter,
         console_ts_ns: e.console_ns,
+        declared: match (&e.kind, rules) {
+            (EventKind::Declared(h), Some(r)) => {
+                r.events.get(h.event as usize).map(|d| d.name.as_str())
+            }
+            _ => None,
+        },
         fields,
+        keys: rules.map_or_else(Vec::new, |r| key_docs(r, e)),
     };
     serde_json::to_vec(&doc).ok()
+}
+
+/// The declared keys an event names.
+fn key_docs(rules: &Rules, e: &Event<'_>) -> Vec<KeyDoc> {
+    let event = match &e.kind {
+        EventKind::Declared(h) => Some(h.event),
+        _ => None,
+    };
+    crate::event::declared::key_values(rules, event, text_of(e))
+        .iter()
+        .map(|kv| KeyDoc {
+            key: rules.keys[kv.key].name.clone(),
+            value: kv.display(rules),
+        })
+        .collect()
 }
 
 /// Run `events`, flushing after each event when `line_buffered`.
@@ -257,7 +370,11 @@ pub fn command(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<Status> {
-    let mut sink = EventWriter::new(&mut *out, line_buffered, Recognizer::builtin());
+    let mut sink = EventWriter::new(
+        &mut *out,
+        line_buffered,
+        Recognizer::with_rules(cfg.rules.clone()),
+    );
     let outcome = driver::run_inputs(&cfg.inputs, &cfg.read, &mut sink, hook);
     let failed = output::input_errors(&outcome.inputs, err);
     if let Some(e) = outcome.sink_error {
@@ -293,7 +410,8 @@ impl<W: Write> EventWriter<W> {
     }
 
     fn write_event(&mut self, e: &Event<'_>) -> io::Result<()> {
-        let Some(mut json) = event_json(e) else {
+        let rules = self.recognizer.rules().map(|r| &**r);
+        let Some(mut json) = event_json_with(e, rules) else {
             return Ok(());
         };
         json.push(b'\n');

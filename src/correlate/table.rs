@@ -76,6 +76,14 @@ impl<K: Hash + Eq + Copy, S: Held + Default> KeyTable<K, S> {
         self.evicted
     }
 
+    /// Every tracked key and its state, in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &S)> {
+        self.slots
+            .iter()
+            .filter(|s| s.live)
+            .map(|s| (&s.key, &s.state))
+    }
+
     /// The state of `key`, if tracked.
     pub fn get(&self, key: &K) -> Option<&S> {
         self.index.get(key).map(|&i| &self.slots[i as usize].state)

@@ -8,13 +8,15 @@
 //! One file per family of rules, each declaring its rules' [`RuleInfo`]s
 //! beside the code that fires them: [`eb`] (extent-buffer lifetimes),
 //! [`reports`] (btrfs corruption reports and aborts), [`splat`] (kernel
-//! splats), [`lost`] (what the capture lost). The confidence logic they
+//! splats), [`lost`] (what the capture lost), [`lifecycle`] (the checks
+//! rules files declare, with ids loaded at run time). The confidence logic they
 //! share is in `verdict.rs`. A new rule is its info and its code in its
 //! family's file, plus its line in [`BUILTIN`]; a new family is a file and
 //! its line in `FAMILIES`.
 
 pub mod eb;
 mod finding;
+pub mod lifecycle;
 pub mod lost;
 pub mod release;
 pub mod reports;
@@ -45,11 +47,12 @@ pub const BUILTIN: [RuleId; 11] = [
 type Family = fn(&Analysis, &mut Vec<Finding>);
 
 /// The rule families, in the order they run.
-const FAMILIES: [Family; 4] = [
+const FAMILIES: [Family; 5] = [
     eb::evaluate,
     reports::evaluate,
     splat::evaluate,
     lost::evaluate,
+    lifecycle::evaluate,
 ];
 
 /// The read_extent_buffer_pages() race fix (kernel-formats.md E.2).
@@ -76,6 +79,6 @@ pub fn evaluate(an: &Analysis) -> Vec<Finding> {
     for family in FAMILIES {
         family(an, &mut out);
     }
-    out.sort_by_key(|f| f.key());
+    out.sort_by(Finding::order);
     out
 }
