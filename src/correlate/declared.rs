@@ -1,7 +1,7 @@
 //! Declared lifecycles: the machine that follows every key a rules file
 //! declares through the events that open, use, close, get and put it
 //! ([`crate::spec::Lifecycle`]), and notes what its checks look for as
-//! facts; the rules ([`crate::rules`]) judge them once coverage is known.
+//! facts; the rules (`rules`) judge them once coverage is known.
 //!
 //! One [`KeyTable`] holds every lifecycle's keys, keyed by (lifecycle,
 //! value), so one CLOCK bound covers them all; the lines a fact may cite

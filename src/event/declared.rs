@@ -223,8 +223,22 @@ pub fn key_values(rules: &Rules, event: Option<u16>, text: &[u8]) -> Vec<KeyValu
                 let v = fields::trim_value(m.as_bytes());
                 let keys = keys_for_name(rules, e, name.as_bytes());
                 for k in keys {
-                    if let Some(x) = rules.keys[k].format.parse(v) {
-                        push(k, x, None, &mut out);
+                    let def = &rules.keys[k];
+                    if let Some(x) = def.format.parse(v) {
+                        // A range's length: a capture, or a field, of its name.
+                        let len = def
+                            .len
+                            .iter()
+                            .find_map(|n| {
+                                let n = std::str::from_utf8(n).ok()?;
+                                let m = c.name(n)?;
+                                Format::Dec.parse(fields::trim_value(m.as_bytes()))
+                            })
+                            .or_else(|| {
+                                let all: Vec<Field<'_>> = fields::fields(text).collect();
+                                range_len(def, &all)
+                            });
+                        push(k, x, len, &mut out);
                     }
                 }
             }

@@ -81,7 +81,13 @@ impl<'a> Iterator for Fields<'a> {
                 }
                 let mut value = &tok[eq + 1..];
                 if value.is_empty() {
+                    // `name= value`; but `flags= count=2` has an empty value.
+                    let save = self.at;
                     value = self.token().unwrap_or_default();
+                    if value.contains(&b'=') && value != b"=" {
+                        self.at = save;
+                        value = &[];
+                    }
                 }
                 let value = trim_value(value);
                 if name.is_empty() || value.is_empty() {
@@ -322,6 +328,10 @@ mod tests {
         assert_eq!(all("-17"), pairs(&[("", "-17")]));
         assert_eq!(all(""), pairs(&[]));
         assert_eq!(all("= = =x"), pairs(&[]));
+        assert_eq!(
+            all("pfn=0x1 flags= count=-1"),
+            pairs(&[("pfn", "0x1"), ("count", "-1")])
+        );
     }
 
     #[test]

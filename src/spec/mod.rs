@@ -1,8 +1,8 @@
 //! The declared world: keys, events and lifecycles that a rules file
 //! (TOML) describes, parsed, validated (errors say `file:line:column` and
-//! what is wrong) and compiled for the recognisers ([`crate::event`]), the
-//! declared tracker ([`crate::correlate`]) and the lifecycle rules
-//! ([`crate::rules`]).
+//! what is wrong) and compiled for the recognisers (the recognisers (`event`)), the
+//! declared tracker (`correlate`) and the lifecycle rules
+//! (`rules`).
 //!
 //! The format, with every table and field, is documented in the manual
 //! (`tracesift rules --help`, section RULES FILES) and in the README; the
