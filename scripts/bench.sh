@@ -7,6 +7,8 @@
 #      capture into $BENCH_DATA (reused when already there; deterministic);
 #   3. warms the page cache, then times, interleaved over $BENCH_ROUNDS rounds:
 #        wc -l BIG, grep -c eb= BIG, tracesift report --json BIG,
+#        tracesift report --json --no-packs BIG (the built-in rules packs
+#        off: their cost is the ratio of the two),
 #        tracesift timeline --eb ADDR BIG (skipped with a note if the command
 #        does not exist yet), wc -l SMALL, tracesift report --json SMALL;
 #   4. prints medians, each one's ratio to `wc -l` of the same file, the peak
@@ -68,6 +70,11 @@ SMALL_FILE=$SMALL_BASE.txt
 ADDR=$(python3 -c 'import json,sys
 a=[x["eb"] for x in json.load(open(sys.argv[1]))["anomalies"] if "eb" in x]
 print(a[0] if a else 15302115328)' "$BIG_BASE.json")
+if "$TS" report --help 2>/dev/null | grep -q -- --no-packs; then
+    HAVE_PACKS=1
+else
+    HAVE_PACKS=0
+fi
 if "$TS" timeline --help >/dev/null 2>&1; then
     HAVE_TIMELINE=1
 else
@@ -103,6 +110,7 @@ say "commands timed (interleaved, $ROUNDS rounds):"
 show "wc -l $BIG_FILE"
 show "grep -c eb= $BIG_FILE"
 show "$TS report --json $BIG_FILE"
+((HAVE_PACKS)) && show "$TS report --json --no-packs $BIG_FILE"
 ((HAVE_TIMELINE)) && show "$TS timeline --eb $ADDR $BIG_FILE"
 show "wc -l $SMALL_FILE"
 show "$TS report --json $SMALL_FILE"
@@ -111,6 +119,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
     timed wc_big wc -l "$BIG_FILE"
     timed grep_big grep -c eb= "$BIG_FILE"
     timed report_big "$TS" report --json "$BIG_FILE"
+    if ((HAVE_PACKS)); then
+        timed nopacks_big "$TS" report --json --no-packs "$BIG_FILE"
+    fi
     if ((HAVE_TIMELINE)); then
         timed timeline_big "$TS" timeline --eb "$ADDR" "$BIG_FILE"
     fi
@@ -153,7 +164,8 @@ med = {k: statistics.median(v) for k, v in runs.items()}
 bb, sb = os.path.getsize(big), os.path.getsize(small)
 print(f"\n{'command':<24}{'file':>8}{'median s':>11}{'MB/s':>9}{'x wc -l':>9}   rounds")
 rows = [("wc -l", "wc_big", bb, "wc_big"), ("grep -c eb=", "grep_big", bb, "wc_big"),
-        ("report --json", "report_big", bb, "wc_big"), ("timeline --eb", "timeline_big", bb, "wc_big"),
+        ("report --json", "report_big", bb, "wc_big"), ("report --no-packs", "nopacks_big", bb, "wc_big"),
+        ("timeline --eb", "timeline_big", bb, "wc_big"),
         ("wc -l", "wc_small", sb, "wc_small"), ("report --json", "report_small", sb, "wc_small")]
 for label, key, size, base in rows:
     if key not in med:
@@ -163,6 +175,8 @@ for label, key, size, base in rows:
           + " ".join(f"{t:.3f}" for t in runs[key]))
 if "grep_big" in med:
     print(f"\nreport vs grep -c eb= (big): {med['report_big'] / med['grep_big']:.2f}x  (spec §6 target: <= 2x)")
+if "nopacks_big" in med:
+    print(f"report with the built-in packs vs without (big): {med['report_big'] / med['nopacks_big']:.3f}x  (#16 target: <= 1.10x)")
 print(f"big/small: {bb / sb:.2f}x the bytes, {med['report_big'] / med['report_small']:.2f}x the report time; "
       f"time per byte big/small = {(med['report_big'] / bb) / (med['report_small'] / sb):.2f} (1.00 = linear)")
 if rss:
