@@ -1,5 +1,6 @@
 #![doc = include_str!("../../doc/schema/report.md")]
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -12,7 +13,7 @@ use crate::output::docs::{
 };
 use crate::output::{Tool, SCHEMA_VERSION};
 use crate::reader::driver::InputResult;
-use crate::rules::{Counts, Finding};
+use crate::rules::{self, Counts, Finding};
 
 #[derive(Serialize)]
 struct Doc<'a> {
@@ -33,6 +34,8 @@ struct Summary<'a> {
     findings: Counts,
     lifetimes: &'a LifetimeStats,
     largest_insert_race: Option<RaceDoc>,
+    /// Findings not kept to bound memory, per rule id.
+    not_kept: BTreeMap<&'static str, u64>,
 }
 
 #[derive(Serialize)]
@@ -92,6 +95,10 @@ pub fn write(
             findings: Counts::of(findings),
             lifetimes: &an.ebs.stats,
             largest_insert_race: race,
+            not_kept: rules::not_kept(an)
+                .into_iter()
+                .map(|(r, n)| (r.id(), n))
+                .collect(),
         },
         findings: findings.iter().map(finding_doc).collect(),
         splats: an

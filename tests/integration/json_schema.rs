@@ -63,6 +63,7 @@ struct Summary {
     findings: Counts,
     lifetimes: Lifetimes,
     largest_insert_race: Option<Race>,
+    not_kept: std::collections::BTreeMap<String, u64>,
 }
 
 #[derive(Deserialize)]
@@ -291,6 +292,10 @@ fn report_documents_match_schema_1() {
                 "unknown rule {}",
                 f.rule
             );
+        }
+        for (rule, n) in &r.summary.not_kept {
+            assert!(tracesift::rules::RuleId::from_id(rule).is_some(), "{rule}");
+            assert!(*n > 0);
         }
         let sum = r.summary.findings.error + r.summary.findings.warning + r.summary.findings.info;
         assert_eq!(sum as usize, r.findings.len());
