@@ -12,7 +12,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tracesift::correlate::{ebs::DEFAULT_MAX_LIVE, Analysis};
 use tracesift::record::{read_input, ReadOptions, RecordSink};
 use tracesift::rules;
-use tracesift::synth::{self, Config, Format};
+use tracesift_synth::{self as synth, Config, Format};
 
 fn analyse(data: &[u8]) -> usize {
     let mut an = Analysis::new(DEFAULT_MAX_LIVE);

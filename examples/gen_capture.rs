@@ -1,5 +1,5 @@
 //! Write a synthetic capture and the anomalies it contains (a thin wrapper
-//! around `tracesift::synth`; see its module docs).
+//! around the `tracesift-synth` crate in `synth/`; see its docs).
 //!
 //! ```text
 //! cargo run --release --example gen_capture -- --seed 1 --size 256M --cpus 48 \
@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use tracesift::synth::{self, Config, Format};
+use tracesift_synth::{self as synth, Config, Format};
 
 /// Generate a synthetic kernel trace capture with known anomalies.
 #[derive(Debug, Parser)]

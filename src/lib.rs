@@ -22,8 +22,6 @@
 //! * [`record`]: drives the stages above for one input into a [`record::RecordSink`].
 //! * [`stats`]: the `stats` sink; [`correlate::coverage`]: per-CPU windows and dumps.
 //! * [`report`]: reporters and the JSON schemas; [`progress`]: the progress bar.
-//! * [`synth`]: not a stage: a generator of large synthetic captures with
-//!   known anomalies, for tests and benchmarks (`examples/gen_capture.rs`).
 //!
 //! # Invariants
 //!
@@ -51,5 +49,4 @@ pub mod repair;
 pub mod report;
 pub mod rules;
 pub mod stats;
-pub mod synth;
 pub mod timeline;

@@ -1,4 +1,4 @@
-//! The capture generator (`tracesift::synth`) against the analysis: the
+//! The capture generator (the `tracesift-synth` crate) against the analysis: the
 //! findings of a generated capture are exactly the anomalies it injected,
 //! and its benign patterns (insert races, discards, clones, re-allocations)
 //! are counted by the lifetime tracker as the generator wrote them.
@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use tracesift::correlate::Analysis;
 use tracesift::record::{read_input, ReadOptions, RecordSink};
 use tracesift::rules::{self, Finding};
-use tracesift::synth::{self, AnomalyPlan, Config, Format, Generated};
+use tracesift_synth::{self as synth, AnomalyPlan, Config, Format, Generated};
 
 /// Small enough for a debug build, large enough for every pattern.
 const SIZE: u64 = 3 << 20;
@@ -45,7 +45,7 @@ fn injected(g: &Generated) -> BTreeMap<Key, usize> {
         let k = (
             a.rule.id().to_string(),
             a.eb,
-            a.severity.name().to_string(),
+            a.severity.to_string(),
             a.confidence.name().to_string(),
         );
         *m.entry(k).or_insert(0) += 1;
@@ -242,4 +242,15 @@ fn report_is_the_same_from_a_file_and_from_stdin() {
     );
     assert_eq!(from_file, from_stdin);
     assert_eq!(from_file, one_thread);
+}
+
+/// The generator names rules by id, without depending on the library: every
+/// rule it can inject must exist here, with the severity it assumes.
+#[test]
+fn generator_rule_ids_are_tracesift_rules() {
+    for r in synth::Rule::ALL {
+        let ours = rules::RuleId::from_id(r.id())
+            .unwrap_or_else(|| panic!("the generator injects an unknown rule {}", r.id()));
+        assert_eq!(ours.severity().name(), r.severity(), "{}", r.id());
+    }
 }

@@ -45,7 +45,7 @@
 //!
 //! # Why the findings equal the injected list
 //!
-//! The generator follows the lifetime model of [`crate::correlate::ebs`] and
+//! The generator follows the lifetime model of tracesift's `correlate::ebs` and
 //! avoids everything that would fire a rule it did not intend:
 //!
 //! * every read has its alloc earlier in the trace, and a lifetime has one
@@ -81,7 +81,86 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::rules::{Confidence, RuleId, Severity};
+/// A tracesift finding rule, by its stable id (spec §5): only the rules
+/// the generator injects. Independent of the `tracesift` library on purpose
+/// (tests compare [`Rule::id`] with `Rule::id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    /// `duplicate-read-completion`
+    DuplicateReadCompletion,
+    /// `race-signature`
+    RaceSignature,
+    /// `read-after-release`
+    ReadAfterRelease,
+    /// `validation-failed`
+    ValidationFailed,
+    /// `tree-check-failure`
+    TreeCheckFailure,
+    /// `kernel-splat`
+    KernelSplat,
+    /// `lost-events`
+    LostEvents,
+}
+
+impl Rule {
+    /// Every rule the generator can inject.
+    pub const ALL: [Rule; 7] = [
+        Rule::DuplicateReadCompletion,
+        Rule::RaceSignature,
+        Rule::ReadAfterRelease,
+        Rule::ValidationFailed,
+        Rule::TreeCheckFailure,
+        Rule::KernelSplat,
+        Rule::LostEvents,
+    ];
+
+    /// The stable id, as in `report --json`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::DuplicateReadCompletion => "duplicate-read-completion",
+            Rule::RaceSignature => "race-signature",
+            Rule::ReadAfterRelease => "read-after-release",
+            Rule::ValidationFailed => "validation-failed",
+            Rule::TreeCheckFailure => "tree-check-failure",
+            Rule::KernelSplat => "kernel-splat",
+            Rule::LostEvents => "lost-events",
+        }
+    }
+
+    /// Its severity as the spec's rule table states it.
+    pub fn severity(self) -> &'static str {
+        match self {
+            Rule::LostEvents => "info",
+            _ => "error",
+        }
+    }
+}
+
+impl Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+/// How sure the finding is, as `report --json` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// `certain`
+    Certain,
+    /// `likely`
+    Likely,
+}
+
+impl Confidence {
+    /// The name in `report --json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Confidence::Certain => "certain",
+            Confidence::Likely => "likely",
+        }
+    }
+}
 
 /// Which kind of capture to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -202,9 +281,9 @@ impl Config {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Injected {
     /// The rule that must fire.
-    pub rule: RuleId,
-    /// Its severity.
-    pub severity: Severity,
+    pub rule: Rule,
+    /// Its severity (`error`, `warning`, `info`).
+    pub severity: &'static str,
     /// Its confidence.
     pub confidence: Confidence,
     /// The eb, for findings about one.
@@ -323,7 +402,7 @@ pub fn generate<W: Write>(cfg: &Config, out: W) -> io::Result<Generated> {
         for a in &mut g.injected {
             let reused =
                 a.eb.is_some_and(|start| g.ebs.iter().any(|e| e.start == start && e.lifetimes > 1));
-            if a.rule == RuleId::RaceSignature && reused {
+            if a.rule == Rule::RaceSignature && reused {
                 a.confidence = Confidence::Likely;
             }
         }
@@ -948,7 +1027,7 @@ impl<'c, W: Write> Gen<'c, W> {
                 self.nl();
                 self.counts.lost_markers += 1;
                 let line = self.counts.lines;
-                self.inject(RuleId::LostEvents, None, line, "lost-events marker");
+                self.inject(Rule::LostEvents, None, line, "lost-events marker");
                 if let Some(last) = self.injected.last_mut() {
                     last.cpu = Some(cpu as u32);
                 }
@@ -983,18 +1062,10 @@ impl<'c, W: Write> Gen<'c, W> {
         self.counts.entries += 1;
     }
 
-    fn inject(&mut self, rule: RuleId, eb: Option<u64>, line: u64, what: &'static str) {
-        // Severities as the spec's rule table (§5) states them.
-        let severity = match rule {
-            RuleId::LostEvents => Severity::Info,
-            RuleId::ImplausibleHeaderValue
-            | RuleId::ReadWithoutAlloc
-            | RuleId::InconsistentRead => Severity::Warning,
-            _ => Severity::Error,
-        };
+    fn inject(&mut self, rule: Rule, eb: Option<u64>, line: u64, what: &'static str) {
         self.injected.push(Injected {
             rule,
-            severity,
+            severity: rule.severity(),
             confidence: Confidence::Certain,
             eb,
             line,
@@ -1529,7 +1600,7 @@ impl<'c, W: Write> Gen<'c, W> {
                     Tag::Dup => {
                         self.counts.duplicate_reads += 1;
                         self.inject(
-                            RuleId::DuplicateReadCompletion,
+                            Rule::DuplicateReadCompletion,
                             start,
                             line,
                             "second read completion in one lifetime",
@@ -1538,20 +1609,20 @@ impl<'c, W: Write> Gen<'c, W> {
                     Tag::DupRace | Tag::DupRaceVf => {
                         self.counts.duplicate_reads += 1;
                         self.inject(
-                            RuleId::DuplicateReadCompletion,
+                            Rule::DuplicateReadCompletion,
                             start,
                             line,
                             "second read completion in one lifetime",
                         );
                         self.inject(
-                            RuleId::RaceSignature,
+                            Rule::RaceSignature,
                             start,
                             line,
                             "second read completion of an eb reported corrupt",
                         );
                     }
                     Tag::Rar => self.inject(
-                        RuleId::ReadAfterRelease,
+                        Rule::ReadAfterRelease,
                         start,
                         line,
                         "read completion after the final release",
@@ -1568,7 +1639,7 @@ impl<'c, W: Write> Gen<'c, W> {
                     self.nl();
                     let line = self.counts.lines;
                     self.inject(
-                        RuleId::ValidationFailed,
+                        Rule::ValidationFailed,
                         start,
                         line,
                         "debug patch: Validation failed",
@@ -1637,7 +1708,7 @@ impl<'c, W: Write> Gen<'c, W> {
                 self.kmsg(&[&msg]);
                 let line = self.counts.lines;
                 self.inject(
-                    RuleId::TreeCheckFailure,
+                    Rule::TreeCheckFailure,
                     Some(e.start),
                     line,
                     "tree-checker owner mismatch",
@@ -1657,7 +1728,7 @@ impl<'c, W: Write> Gen<'c, W> {
                 self.kmsg(&[&msg]);
                 let line = self.counts.lines;
                 self.inject(
-                    RuleId::ValidationFailed,
+                    Rule::ValidationFailed,
                     Some(e.start),
                     line,
                     "read-side validation message",
@@ -1887,7 +1958,7 @@ impl<'c, W: Write> Gen<'c, W> {
             if i == 1 {
                 let line = self.counts.lines;
                 self.inject(
-                    RuleId::KernelSplat,
+                    Rule::KernelSplat,
                     None,
                     line,
                     "kernel BUG that triggered the dump",
@@ -1991,7 +2062,7 @@ impl<'c, W: Write> Gen<'c, W> {
         self.kmsg(&[b"------------[ cut here ]------------"]);
         self.kmsg(&[head.as_bytes()]);
         let line = self.counts.lines;
-        self.inject(RuleId::KernelSplat, None, line, "WARNING during the dump");
+        self.inject(Rule::KernelSplat, None, line, "WARNING during the dump");
         self.kmsg(&[b"Modules linked in: intel_rapl_msr intel_rapl_common kvm_amd ccp kvm vfat fat virtio_net net_failover failover virtio_blk dm_crypt"]);
         let task_line = format!(
             "CPU: {cpu} PID: {pid} Comm: iou-wrk-45118 Tainted: G      D            6.8.0-rc7-synth #15"
@@ -2087,7 +2158,7 @@ impl<'c, W: Write> Gen<'c, W> {
         );
         self.counts.lines += 12;
         if written > n {
-            self.inject(RuleId::LostEvents, None, 3, "ring buffer overrun header");
+            self.inject(Rule::LostEvents, None, 3, "ring buffer overrun header");
         }
     }
 }
