@@ -13,14 +13,14 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tracesift::correlate::{ebs::DEFAULT_MAX_LIVE, Analysis};
-use tracesift::record::{read_input, ReadOptions, RecordSink};
+use tracesift::reader::{read_input, ReadOptions, RecordSink};
 use tracesift::rules::{self, Finding};
 use tracesift_synth::{self as synth, Config, Format, Generated};
 
 fn analyse(data: &[u8]) -> Vec<Finding> {
     let mut an = Analysis::new(DEFAULT_MAX_LIVE);
     read_input(0, data, &ReadOptions::default(), &mut an);
-    an.end_input(0);
+    an.end_input(0).unwrap();
     rules::evaluate(&mut an)
 }
 

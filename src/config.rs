@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 
 use crate::cli::{self, Cli, ColorWhen, Command};
 use crate::input::InputSpec;
-use crate::record::ReadOptions;
+use crate::reader::ReadOptions;
 use crate::report::Style;
 
 /// What the user asked for, resolved.
@@ -143,7 +143,7 @@ impl Config {
             line_cap: g.line_cap,
             repair: !g.no_repair,
             threads: match g.threads {
-                0 => crate::record::available_threads(),
+                0 => crate::reader::available_threads(),
                 n => n,
             },
             ..ReadOptions::default()

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::driver::ReaderHook;
+use crate::reader::driver::ReaderHook;
 use crate::report::sanitize;
 
 /// Inputs smaller than this get no bar (64 MiB: about a quarter of a second).
@@ -153,7 +153,7 @@ mod tests {
         );
         assert!(!hook.positional(0, Some(100)), "a bar counts every byte");
         assert!(!hook.positional(0, None));
-        assert!(crate::driver::NoHook.positional(0, Some(1 << 30)));
+        assert!(crate::reader::driver::NoHook.positional(0, Some(1 << 30)));
     }
 
     fn read_all(hook: &mut ProgressHook, size: Option<u64>, data: &[u8]) -> Vec<u8> {

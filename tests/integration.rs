@@ -27,3 +27,5 @@ mod synth;
 mod timeline;
 #[path = "integration/util.rs"]
 mod util;
+#[path = "integration/worker.rs"]
+mod worker;

@@ -750,12 +750,13 @@ impl EbTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{read_input, ReadOptions, Record};
+    use crate::reader::{read_input, ReadOptions};
+    use crate::record::Record;
 
     fn run(text: &str) -> EbTracker {
         let mut t = EbTracker::default();
         let mut sink = |r: &Record<'_>| {
-            if let Some(e) = crate::event::recognize(r) {
+            if let Some(e) = crate::event::Recognizer::builtin().recognize(r) {
                 t.event(&e);
             }
         };
@@ -912,7 +913,7 @@ mod tests {
             );
         }
         let mut sink = |r: &Record<'_>| {
-            if let Some(e) = crate::event::recognize(r) {
+            if let Some(e) = crate::event::Recognizer::builtin().recognize(r) {
                 t.event(&e);
             }
         };

@@ -10,8 +10,10 @@ pub mod evidence;
 pub mod reports;
 pub mod splat;
 
+use crate::event::Recognizer;
 use crate::event::{self, Event, EventKind};
-use crate::record::{Record, RecordSink};
+use crate::reader::{Caps, Flow, RecordSink, SinkResult, TraceRun};
+use crate::record::Record;
 
 /// Everything a run learned, fed record by record.
 #[derive(Debug)]
@@ -30,6 +32,8 @@ pub struct Analysis {
     pub events: u64,
     /// Lines no grammar recognised (as `stats` counts them).
     pub unrecognized: u64,
+    /// What finds the events.
+    recognizer: Recognizer,
 }
 
 impl Analysis {
@@ -43,6 +47,7 @@ impl Analysis {
             lines: Vec::new(),
             events: 0,
             unrecognized: 0,
+            recognizer: Recognizer::builtin(),
         }
     }
 
@@ -81,36 +86,28 @@ impl Analysis {
 }
 
 impl RecordSink for Analysis {
-    fn record(&mut self, r: &Record<'_>) {
-        self.record_kind(r, event::kind_of(r));
+    fn caps(&self) -> Caps {
+        Caps::events_and_runs(self.recognizer.clone())
     }
 
-    fn wants_events(&self) -> bool {
-        true
-    }
-
-    fn light_traces(&self) -> bool {
-        true
-    }
-
-    fn light_run(&mut self, run: &crate::record::LightRun, cpus: &[crate::record::CpuSpan]) {
-        // What `record_kind` does for each of the run's records, but the
-        // events that came through `event_in_run`.
+    fn trace_run(&mut self, tr: &TraceRun<'_>) -> SinkResult {
+        // The events that are more than plain trace events, for what they
+        // add; then what `record` does for each of the run's records.
+        for e in tr.events {
+            self.note(e);
+        }
+        let run = &tr.run;
         let i = run.input as usize;
         if self.lines.len() <= i {
             self.lines.resize(i + 1, 0);
         }
         self.lines[i] += run.lines;
-        self.coverage.events(run.input, run.records, cpus);
+        self.coverage.events(run.input, run.records, tr.cpus);
         self.events += run.records;
+        Ok(Flow::Continue)
     }
 
-    fn event_in_run(&mut self, e: &Event<'_>) {
-        // The run counts the line, the event and its CPU window.
-        self.note(e);
-    }
-
-    fn record_kind<'a>(&mut self, r: &Record<'a>, kind: Option<EventKind<'a>>) {
+    fn record(&mut self, r: &Record<'_>, kind: Option<EventKind<'_>>) -> SinkResult {
         let i = r.pos.input as usize;
         if self.lines.len() <= i {
             self.lines.resize(i + 1, 0);
@@ -128,13 +125,15 @@ impl RecordSink for Analysis {
             }
             None => {}
         }
+        Ok(Flow::Continue)
     }
 
-    fn end_input(&mut self, input: u32) {
+    fn end_input(&mut self, input: u32) -> SinkResult {
         let i = input as usize;
         if self.lines.len() <= i {
             self.lines.resize(i + 1, 0);
         }
         self.coverage.end_input(input);
+        Ok(Flow::Continue)
     }
 }

@@ -576,12 +576,13 @@ fn bug_title(text: &[u8]) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{read_input, ReadOptions, Record};
+    use crate::reader::{read_input, ReadOptions};
+    use crate::record::Record;
 
     fn titles(text: &str) -> Vec<(String, u64, bool)> {
         let mut t = SplatTracker::default();
         let mut sink = |r: &Record<'_>| {
-            if let Some(e) = crate::event::recognize(r) {
+            if let Some(e) = crate::event::Recognizer::builtin().recognize(r) {
                 t.event(&e);
             }
         };

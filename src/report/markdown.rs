@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 
 use crate::correlate::Analysis;
-use crate::driver::InputResult;
+use crate::reader::driver::InputResult;
 use crate::report::count;
 use crate::report::sanitize::{for_terminal, terminal_lines};
 use crate::report::text::{short_name, where_};

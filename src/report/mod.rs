@@ -107,7 +107,7 @@ impl Style {
 
 /// What a report says of an input that failed: the error (escaped for a
 /// terminal), and whether what was read before it is in the analysis.
-pub fn input_error_note(r: &crate::driver::InputResult) -> Option<String> {
+pub fn input_error_note(r: &crate::reader::driver::InputResult) -> Option<String> {
     let e = r.error.as_ref()?;
     let message = e.to_string();
     let text = sanitize::for_terminal(message.as_bytes());

@@ -6,8 +6,8 @@ use std::io::{self, Write};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::driver::InputResult;
 use crate::grammar::{LineClass, TraceTs};
+use crate::reader::driver::InputResult;
 use crate::report::sanitize;
 use crate::report::{table, Style, Tool, SCHEMA_VERSION};
 use crate::stats::StatsCollector;

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use crate::correlate::evidence::Evidence;
 use crate::correlate::Analysis;
-use crate::driver::InputResult;
+use crate::reader::driver::InputResult;
 use crate::report::sanitize::{for_terminal, terminal_lines};
 use crate::report::{count, table, Style};
 use crate::rules::{Counts, Finding, Severity};

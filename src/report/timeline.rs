@@ -6,8 +6,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::correlate::ebs::Note;
-use crate::driver::InputResult;
 use crate::grammar::TraceTs;
+use crate::reader::driver::InputResult;
 use crate::report::json::{finding_doc, FindingDoc, InputDoc};
 use crate::report::sanitize::{for_json, for_terminal, terminal_lines};
 use crate::report::stats::fmt_secs;

@@ -4,7 +4,8 @@ use std::fs::File;
 
 use tracesift::event::{self, EventKind};
 use tracesift::grammar::{Body, LineClass, TraceTs};
-use tracesift::record::{read_input, ReadOptions, Record};
+use tracesift::reader::{read_input, ReadOptions};
+use tracesift::record::Record;
 
 use crate::util::{corpus_files, corpus_or_skip, finding_lines, report_json, stats_json};
 
@@ -157,7 +158,7 @@ fn typescript_dump_lines_are_events_with_cpu_pid_and_time() {
         assert_eq!(t.cpu, Some(cpu), "{text}");
         assert_eq!(t.ts, Some(TraceTs::SinceReset(us * 1000)), "{text}");
         checked += 1;
-        if let Some(e) = event::recognize(r) {
+        if let Some(e) = event::Recognizer::builtin().recognize(r) {
             *kinds.entry(e.kind.name()).or_insert(0u32) += 1;
             if let EventKind::CalledFrom { func } = e.kind {
                 assert!(func == b"btrfs_release_extent_buffer" || func == b"release_extent_buffer");

@@ -4,7 +4,8 @@
 use proptest::prelude::*;
 use tracesift::correlate::Analysis;
 use tracesift::input::Positional;
-use tracesift::record::{read_input, read_input_at, ReadOptions, Record};
+use tracesift::reader::{read_input, read_input_at, ReadOptions};
+use tracesift::record::Record;
 
 /// Real lines the generator mixes with noise.
 const LINES: &[&str] = &[
@@ -160,7 +161,7 @@ fn report_with(data: &[u8], opts: &ReadOptions) -> String {
 fn report_from(data: &[u8], at: Option<Positional>, opts: &ReadOptions) -> String {
     let mut an = Analysis::new(1000);
     read_input_at(0, data, at, opts, &mut an);
-    tracesift::record::RecordSink::end_input(&mut an, 0);
+    tracesift::reader::RecordSink::end_input(&mut an, 0).unwrap();
     let findings = tracesift::rules::evaluate(&mut an);
     let mut out = Vec::new();
     tracesift::report::json::write(&mut out, &an, &findings, &[]).unwrap();
@@ -270,11 +271,11 @@ proptest! {
     /// Every line is counted under exactly one class.
     #[test]
     fn classes_add_up_to_the_lines(data in capture(), rs in 1usize..300) {
-        use tracesift::record::RecordSink as _;
+        use tracesift::reader::RecordSink as _;
         let mut st = tracesift::stats::StatsCollector::default();
         let opts = ReadOptions { read_size: rs, ..ReadOptions::default() };
         let (sum, _) = read_input(0, &data[..], &opts, &mut st);
-        st.end_input(0);
+        st.end_input(0).unwrap();
         prop_assert_eq!(st.total_classes().iter().sum::<u64>(), sum.lines);
     }
 }
@@ -326,13 +327,13 @@ proptest! {
 
 #[test]
 fn classes_add_up_for_random_input() {
-    use tracesift::record::RecordSink as _;
+    use tracesift::reader::RecordSink as _;
     let data: Vec<u8> = (0..50_000u32)
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
         .collect();
     let mut st = tracesift::stats::StatsCollector::default();
     let (sum, _) = read_input(0, &data[..], &ReadOptions::default(), &mut st);
-    st.end_input(0);
+    st.end_input(0).unwrap();
     let total: u64 = st.total_classes().iter().sum();
     assert_eq!(total, sum.lines);
 }
@@ -385,7 +386,8 @@ mod round_trip {
     use proptest::prelude::*;
     use tracesift::event::{self, AllocVia, EbDump, EventKind, Expect, TreeCheck};
     use tracesift::grammar::{Body, TraceFormat, TraceTs};
-    use tracesift::record::{read_input, ReadOptions, Record};
+    use tracesift::reader::{read_input, ReadOptions};
+    use tracesift::record::Record;
 
     /// The debug patch's messages: (caller symbol, payload, expected kind).
     #[derive(Debug, Clone)]
@@ -608,7 +610,7 @@ mod round_trip {
         let mut n = 0;
         let mut sink = |r: &Record<'_>| {
             n += 1;
-            check(r, event::recognize(r));
+            check(r, event::Recognizer::builtin().recognize(r));
         };
         read_input(
             0,

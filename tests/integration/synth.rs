@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use tracesift::correlate::Analysis;
-use tracesift::record::{read_input, ReadOptions, RecordSink};
+use tracesift::reader::{read_input, ReadOptions, RecordSink};
 use tracesift::rules::{self, Finding};
 use tracesift_synth::{self as synth, AnomalyPlan, Config, ConsoleEvents, Format, Generated};
 
@@ -25,7 +25,7 @@ fn analyse(data: &[u8]) -> (Analysis, Vec<Finding>) {
     let mut an = Analysis::new(tracesift::correlate::ebs::DEFAULT_MAX_LIVE);
     let (_, err) = read_input(0, data, &ReadOptions::default(), &mut an);
     assert!(err.is_none());
-    an.end_input(0);
+    an.end_input(0).unwrap();
     let findings = rules::evaluate(&mut an);
     (an, findings)
 }

@@ -32,11 +32,11 @@
 //! caller adds the real number of its first line when it takes the batch
 //! back.
 //!
-//! When the sink takes trace lines in short form
-//! ([`RecordSink::light_traces`]), a worker sums up runs of them per CPU
-//! ([`LightRun`]); a console dump line takes a fast lane
-//! ([`grammar::console_trace`]) straight from the raw batch, and only the
-//! debug patch's lines among them go on, as events.
+//! When the sink takes trace lines in short form ([`Caps::runs`]), a
+//! worker sums up runs of them per CPU ([`TraceRun`]); a console dump line
+//! takes a fast lane ([`grammar::console_trace`]) straight from the raw
+//! batch, and only the lines among them that are more than plain trace
+//! events ([`Recognizer::notable_trace`]) go on, as events.
 //!
 //! A batch and the records parsed from it travel together in a self-cell
 //! (the records borrow the batch's bytes). A batch goes to the worker with
@@ -53,11 +53,13 @@ use std::thread::JoinHandle;
 
 use self_cell::self_cell;
 
-use super::{Continuation, CpuSpan, LightRun, Record, RecordSink};
-use crate::event::{self, Event, EventKind};
+use super::{Caps, Continuation, CpuSpan, Feed, LightRun, ReadOptions, TraceRun};
+use crate::event::{self, Event, EventKind, Recognizer};
 use crate::grammar::{self, Body, TraceTs};
+use crate::input::source::ParserFailed;
 use crate::input::{clean, BlockInfo, LineReader, Pos, Positional, RawLine};
 use crate::prefix;
+use crate::record::Record;
 use crate::repair::{Logical, PhysLine, Repairer};
 
 /// A batch is sent once it holds this many bytes, or its record limit
@@ -420,6 +422,8 @@ impl PhysBatch {
 struct Job {
     work: Work,
     spare: Spare,
+    /// The test hook of [`ReadOptions::fail_worker_at_batch`]: panic on this job.
+    fail: bool,
 }
 
 /// What a job holds.
@@ -479,24 +483,25 @@ struct Records<'a> {
     records: Vec<Record<'a>>,
     kinds: Vec<Option<EventKind<'a>>>,
     /// The events of runs' records that are more than plain trace events
-    /// ([`RecordSink::event_in_run`]).
+    /// ([`TraceRun::events`]).
     in_run: Vec<Event<'a>>,
-    /// Runs of trace lines in short form, and their CPU spans.
-    runs: Vec<(LightRun, std::ops::Range<usize>)>,
+    /// Runs of trace lines in short form, with their CPU spans (a range of
+    /// `spans`) and events (a range of `in_run`).
+    runs: Vec<(LightRun, Range<usize>, Range<usize>)>,
     spans: Vec<CpuSpan>,
-    /// In order: the next full record, event in a run, or run in short form.
+    /// In order: the next full record, or run in short form.
     order: Vec<Entry>,
 }
 
 impl<'a> Records<'a> {
     /// Add the event of a record of the run being built.
     fn push_in_run(&mut self, r: &Record<'a>, kind: EventKind<'a>) {
-        self.order.push(Entry::InRun);
         self.in_run.push(event::assemble(r, kind));
     }
 
     fn push_run(&mut self, r: Run) {
-        self.runs.push((r.run, r.spans));
+        self.runs
+            .push((r.run, r.spans, r.events.start..self.in_run.len()));
         self.order.push(Entry::Light {
             prefixed: r.prefixed,
         });
@@ -508,20 +513,19 @@ impl<'a> Records<'a> {
 enum Entry {
     /// The next of `records`.
     Full,
-    /// The next of `in_run`: the event of one of the next run's records.
-    InRun,
-    /// The next of `runs` ([`RecordSink::light_run`]); whether its last
-    /// line had a prefix (for the continuation rule).
+    /// The next of `runs` ([`TraceRun`]); whether its last line had a
+    /// prefix (for the continuation rule).
     Light { prefixed: bool },
 }
 
 /// A run of plain trace lines in short form: the run, its CPU spans (a
-/// range of a spans list) and whether its last line had a prefix (for the
-/// continuation rule).
+/// range of a spans list), where its events start in the events list, and
+/// whether its last line had a prefix (for the continuation rule).
 #[derive(Debug)]
 struct Run {
     run: LightRun,
-    spans: std::ops::Range<usize>,
+    spans: Range<usize>,
+    events: Range<usize>,
     prefixed: bool,
 }
 
@@ -534,15 +538,21 @@ struct RunBuilder {
     slot: Vec<u32>,
     /// First span of the current run in `spans`.
     first: usize,
+    /// First event of the current run in the events list.
+    first_event: usize,
 }
 
 impl RunBuilder {
     /// CPUs below this are found by index; others by search.
     const DIRECT: u32 = 4096;
 
+    /// Add a line to the run; `events` is how many events the list of
+    /// the batch holds so far.
+    #[allow(clippy::too_many_arguments)]
     fn add(
         &mut self,
         spans: &mut Vec<CpuSpan>,
+        events: usize,
         input: u32,
         lines: u32,
         prefixed: bool,
@@ -552,6 +562,7 @@ impl RunBuilder {
         if self.run.records == 0 {
             self.run.input = input;
             self.first = spans.len();
+            self.first_event = events;
         }
         self.run.records += 1;
         self.run.lines += u64::from(lines);
@@ -605,6 +616,7 @@ impl RunBuilder {
         let run = Run {
             run: std::mem::take(&mut self.run),
             spans: self.first..spans.len(),
+            events: self.first_event..self.first_event,
             prefixed: self.prefixed,
         };
         Some(run)
@@ -630,7 +642,8 @@ self_cell!(
 /// Do a job: repair raw lines if need be, then peel, classify and
 /// recognise every record (the continuation rule is applied later, in
 /// order, by the caller).
-fn work(job: Job, events: bool, light: bool) -> Parsed {
+fn work(job: Job, rec: Option<&Recognizer>, light: bool) -> Parsed {
+    assert!(!job.fail, "injected failure of a parser thread (test hook)");
     let mut spare = job.spare;
     let owned = match job.work {
         Work::Logical(batch) => Owned { batch, phys: None },
@@ -658,11 +671,13 @@ fn work(job: Job, events: bool, light: bool) -> Parsed {
             spans: std::mem::take(&mut out.spans),
             out,
             run: RunBuilder::default(),
-            events,
-            light: events && light,
+            rec,
+            light: rec.is_some() && light,
         };
         p.out.records.reserve(b.slots.len());
-        p.out.kinds.reserve(if events { b.slots.len() } else { 0 });
+        p.out
+            .kinds
+            .reserve(if rec.is_some() { b.slots.len() } else { 0 });
         p.out.order.reserve(b.slots.len());
         let input = o.phys.as_ref().map_or(0, |p| p.input);
         let mut plain = b.plain.iter().peekable();
@@ -690,27 +705,28 @@ fn work(job: Job, events: bool, light: bool) -> Parsed {
 
 /// Parses the records of a batch in order into [`Records`], summing up
 /// runs of trace lines as it goes when the sink takes them in short form.
-struct Parser<'a> {
+struct Parser<'a, 'r> {
     out: Records<'a>,
     run: RunBuilder,
     spans: Vec<CpuSpan>,
-    /// Find the event kinds.
-    events: bool,
-    /// Sum up runs of trace lines ([`RecordSink::light_traces`]).
+    /// Find the event kinds with this.
+    rec: Option<&'r Recognizer>,
+    /// Sum up runs of trace lines ([`Caps::runs`]).
     light: bool,
 }
 
-impl<'a> Parser<'a> {
+impl<'a> Parser<'a, '_> {
     /// A plain line: one physical line the repairer passes on as it is.
     /// A console dump line ([`grammar::console_trace`]) joins the run, and
     /// is a record too only when the debug patch wrote it.
     fn plain(&mut self, pos: Pos, text: &'a [u8]) {
-        if self.light {
+        if let Some(rec) = self.rec.filter(|_| self.light) {
             if let Some((prefixes, msg, t)) = grammar::console_trace(text) {
+                let events = self.out.in_run.len();
                 self.run
-                    .add(&mut self.spans, pos.input, 1, true, t.cpu, t.ts);
+                    .add(&mut self.spans, events, pos.input, 1, true, t.cpu, t.ts);
                 // Neither a plain trace event nor a tracepoint.
-                if let Some(kind) = event::debug_patch(t.body.name, t.body.payload) {
+                if let Some(kind) = rec.notable_trace(&t) {
                     let r = Meta::plain(pos).record(text, text, prefixes, msg, Body::Trace(t));
                     self.out.push_in_run(&r, kind);
                 }
@@ -726,16 +742,17 @@ impl<'a> Parser<'a> {
         let body = grammar::classify(msg, &prefixes);
         // The event kind once: it decides the short form too.
         let mut in_run = false;
-        let kind = match &body {
-            Body::Trace(t) if self.events => {
-                let kind = event::debug_patch(t.body.name, t.body.payload)
-                    .unwrap_or_else(|| event::trace_kind(t));
+        let kind = match (&body, self.rec) {
+            (Body::Trace(t), Some(rec)) => {
+                let kind = rec.trace_kind(t);
                 // A trace line joins the run; only an event that is more
                 // than a plain one also goes as a record.
                 if self.light && prefixes.dropped.is_none() {
                     let prefixed = prefixes.layers != 0;
+                    let events = self.out.in_run.len();
                     self.run.add(
                         &mut self.spans,
+                        events,
                         meta.pos.input,
                         meta.lines,
                         prefixed,
@@ -759,12 +776,12 @@ impl<'a> Parser<'a> {
         self.run.flush(&self.spans, &mut self.out);
         self.out.order.push(Entry::Full);
         self.out.records.push(r);
-        let r = &self.out.records[self.out.records.len() - 1];
-        if self.events {
+        if let Some(rec) = self.rec {
+            let r = &self.out.records[self.out.records.len() - 1];
             let kind = if matches!(r.body, Body::Trace(_)) {
                 kind
             } else {
-                event::kind_of(r)
+                rec.kind(r)
             };
             self.out.kinds.push(kind);
         }
@@ -793,8 +810,18 @@ pub struct Pipeline {
     spare: Vec<Batch>,
     /// The worker of each batch out, oldest first.
     out: VecDeque<usize>,
-    /// Workers recognise events.
+    /// Workers recognise events: the sink gets their kinds.
     events: bool,
+    /// Batches sent so far (numbers the jobs for the test hook).
+    jobs: u64,
+    /// The job number a worker fails on ([`ReadOptions::fail_worker_at_batch`]).
+    fail_at: Option<u64>,
+    /// A worker thread failed: nothing more is parsed. Taken by
+    /// [`Pipeline::take_failure`].
+    broken: Option<std::io::Error>,
+    /// Physical lines of the input handed to the sink (records and runs,
+    /// and before the pipeline started).
+    delivered: u64,
     /// Raw lines for the workers to repair, once repair decides line by line.
     phys: Option<Box<PhysBatch>>,
     /// Emptied vectors of parsed batches, for the next jobs.
@@ -877,25 +904,22 @@ fn block_end(
 }
 
 impl Pipeline {
-    /// Start `workers` worker threads (at least one), which also recognise
-    /// events when `events` is set. `None` when the system cannot start a
-    /// thread; the caller then stays sequential.
-    pub fn start(
-        workers: usize,
-        batch_records: usize,
-        line_cap: usize,
-        events: bool,
-        light: bool,
-    ) -> Option<Pipeline> {
+    /// Start the worker threads (`opts.threads`, at least one), which
+    /// also recognise events when the sink asks for it. `None` when the
+    /// system cannot start a thread; the caller then stays sequential.
+    /// `delivered` physical lines of the input went to the sink before.
+    pub fn start(opts: &ReadOptions, caps: &Caps, delivered: u64) -> Option<Pipeline> {
+        let light = caps.runs();
         let mut ws = Vec::new();
-        for k in 0..workers.max(1) {
+        for k in 0..opts.threads.max(1) {
             let (job_tx, job_rx) = mpsc::channel::<Job>();
             let (res_tx, res_rx) = mpsc::channel::<Parsed>();
+            let rec = caps.recognizer.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("tracesift-parse-{k}"))
                 .spawn(move || {
                     for job in job_rx {
-                        if res_tx.send(work(job, events, light)).is_err() {
+                        if res_tx.send(work(job, rec.as_ref(), light)).is_err() {
                             break;
                         }
                     }
@@ -913,28 +937,50 @@ impl Pipeline {
             current: Batch::default(),
             spare: Vec::new(),
             out: VecDeque::new(),
-            events,
+            events: caps.recognizer.is_some(),
+            jobs: 0,
+            fail_at: opts.fail_worker_at_batch,
+            broken: None,
+            delivered,
             phys: None,
             spare_records: Vec::new(),
             spare_phys: Vec::new(),
             template: None,
             last_repairer: None,
             pending_handoff: false,
-            batch_records: batch_records.max(1),
+            batch_records: opts.batch_records.max(1),
             at: None,
             next_line: 0,
             failed: None,
-            line_cap: line_cap.max(1),
+            line_cap: opts.line_cap.max(1),
             window: Vec::new(),
         })
     }
 
+    /// The failure of a worker thread, once: the input cannot be read on.
+    pub fn take_failure(&mut self) -> Option<std::io::Error> {
+        self.broken.take()
+    }
+
+    /// Note that a worker thread is gone: what it had is lost, and nothing
+    /// more goes to the sink.
+    fn break_down(&mut self) {
+        if self.broken.is_none() && self.fail_at != Some(u64::MAX) {
+            self.broken = Some(std::io::Error::other(ParserFailed {
+                analysed: self.delivered,
+            }));
+            // Reported once, even when more failures follow.
+            self.fail_at = Some(u64::MAX);
+        }
+        self.out.clear();
+    }
+
     /// Add one record; sends the batch when it is full and feeds the sink
     /// whatever has come back.
-    pub fn push(&mut self, l: &Logical<'_>, cont: &mut Continuation, sink: &mut dyn RecordSink) {
+    pub fn push(&mut self, l: &Logical<'_>, cont: &mut Continuation, feed: &mut Feed<'_>) {
         self.current.push(l);
         if self.current.full(self.batch_records) {
-            self.send(cont, sink);
+            self.send(cont, feed);
         }
     }
 
@@ -950,9 +996,9 @@ impl Pipeline {
         &mut self,
         repairer: Repairer,
         cont: &mut Continuation,
-        sink: &mut dyn RecordSink,
+        feed: &mut Feed<'_>,
     ) {
-        self.send(cont, sink);
+        self.send(cont, feed);
         self.template = Some(repairer);
     }
 
@@ -980,12 +1026,7 @@ impl Pipeline {
     /// would reach the end of the file, no place to end it is in reach (a
     /// line longer than the cap), or a block could not be read. Then call
     /// [`Pipeline::end_at`].
-    pub fn push_at(
-        &mut self,
-        input: u32,
-        cont: &mut Continuation,
-        sink: &mut dyn RecordSink,
-    ) -> bool {
+    pub fn push_at(&mut self, input: u32, cont: &mut Continuation, feed: &mut Feed<'_>) -> bool {
         let Some(at) = &self.at else {
             return false;
         };
@@ -1004,11 +1045,11 @@ impl Pipeline {
             len: (end - at.offset) as usize,
         };
         // Raw lines from the stream before it go first.
-        self.send_phys(false, cont, sink);
+        self.send_phys(false, cont, feed);
         let mut p = self.fresh_phys(input, true);
         p.read = Some(block);
         self.phys = Some(p);
-        self.send_phys(false, cont, sink);
+        self.send_phys(false, cont, feed);
         if let Some(at) = self.at.as_mut() {
             at.offset = end;
             at.sent = true;
@@ -1025,13 +1066,13 @@ impl Pipeline {
     pub fn end_at(
         &mut self,
         cont: &mut Continuation,
-        sink: &mut dyn RecordSink,
+        feed: &mut Feed<'_>,
     ) -> Option<(Positional, u64, u64, Option<std::io::Error>)> {
         let at = self.at.take()?;
         if !at.sent {
             return None;
         }
-        while self.take(true, cont, sink) {}
+        while self.take(true, cont, feed) {}
         Some(match self.failed.take() {
             Some((e, offset)) => (at.file, self.next_line, offset, Some(e)),
             None => (at.file, self.next_line, at.offset, None),
@@ -1044,10 +1085,10 @@ impl Pipeline {
         input: u32,
         raw: &RawLine<'_>,
         cont: &mut Continuation,
-        sink: &mut dyn RecordSink,
+        feed: &mut Feed<'_>,
     ) {
         let may_continue = Repairer::line_may_continue(raw.bytes.first().copied());
-        self.phys_batch(input, may_continue, cont, sink).push(raw);
+        self.phys_batch(input, may_continue, cont, feed).push(raw);
     }
 
     /// Read a block of whole raw lines from `reader` straight into the
@@ -1058,11 +1099,11 @@ impl Pipeline {
         input: u32,
         reader: &mut LineReader<R>,
         cont: &mut Continuation,
-        sink: &mut dyn RecordSink,
+        feed: &mut Feed<'_>,
     ) -> bool {
         let may_continue = Repairer::line_may_continue(reader.peek());
         let max = BLOCK_BYTES_PER_RECORD.saturating_mul(self.batch_records);
-        let p = self.phys_batch(input, may_continue, cont, sink);
+        let p = self.phys_batch(input, may_continue, cont, feed);
         let at = p.bytes.len();
         let Some(info) = reader.next_block_into(&mut p.bytes, max, Repairer::starts_fresh) else {
             return false;
@@ -1081,13 +1122,13 @@ impl Pipeline {
         input: u32,
         may_continue: bool,
         cont: &mut Continuation,
-        sink: &mut dyn RecordSink,
+        feed: &mut Feed<'_>,
     ) -> &mut PhysBatch {
         if let Some(p) = &self.phys {
             if p.full(self.batch_records) && !may_continue {
-                self.send_phys(false, cont, sink);
+                self.send_phys(false, cont, feed);
             } else if p.overfull(self.batch_records) {
-                self.send_phys(true, cont, sink);
+                self.send_phys(true, cont, feed);
             }
         }
         let p = match self.phys.take() {
@@ -1118,7 +1159,7 @@ impl Pipeline {
     /// Send the raw batch. With `handoff`, the next batch starts at a line
     /// that may continue the last one: wait for every batch out and give the
     /// next one the exact repairer state they left.
-    fn send_phys(&mut self, handoff: bool, cont: &mut Continuation, sink: &mut dyn RecordSink) {
+    fn send_phys(&mut self, handoff: bool, cont: &mut Continuation, feed: &mut Feed<'_>) {
         let Some(mut p) = self.phys.take() else {
             return;
         };
@@ -1132,16 +1173,16 @@ impl Pipeline {
         };
         self.pending_handoff = false;
         let out = self.spare.pop().unwrap_or_default();
-        self.dispatch(Work::Physical(p, out), cont, sink);
+        self.dispatch(Work::Physical(p, out), cont, feed);
         if handoff {
-            while self.take(true, cont, sink) {}
+            while self.take(true, cont, feed) {}
             self.pending_handoff = true;
         }
     }
 
-    fn send(&mut self, cont: &mut Continuation, sink: &mut dyn RecordSink) {
+    fn send(&mut self, cont: &mut Continuation, feed: &mut Feed<'_>) {
         if self.phys.is_some() {
-            self.send_phys(false, cont, sink);
+            self.send_phys(false, cont, feed);
             return;
         }
         if self.current.is_empty() {
@@ -1149,21 +1190,27 @@ impl Pipeline {
         }
         let fresh = self.spare.pop().unwrap_or_default();
         let batch = std::mem::replace(&mut self.current, fresh);
-        self.dispatch(Work::Logical(batch), cont, sink);
+        self.dispatch(Work::Logical(batch), cont, feed);
     }
 
-    fn dispatch(&mut self, work: Work, cont: &mut Continuation, sink: &mut dyn RecordSink) {
+    fn dispatch(&mut self, work: Work, cont: &mut Continuation, feed: &mut Feed<'_>) {
+        if self.fail_at == Some(u64::MAX) {
+            // A worker failed: nothing is parsed any more.
+            return;
+        }
         // Bound what is out before adding to it.
         let cap = IN_FLIGHT_PER_WORKER * self.workers.len();
         while self.out.len() >= cap {
-            if !self.take(true, cont, sink) {
+            if !self.take(true, cont, feed) {
                 break;
             }
         }
         let job = Job {
             work,
             spare: self.spare_records.pop().unwrap_or_default(),
+            fail: self.fail_at == Some(self.jobs),
         };
+        self.jobs += 1;
         // The worker with the fewest batches out: a worker that is ahead
         // gets more, so neither waits on the other's queue.
         let k = (0..self.workers.len())
@@ -1171,29 +1218,39 @@ impl Pipeline {
             .unwrap_or(0);
         let w = &mut self.workers[k];
         let sent = w.jobs.as_ref().is_some_and(|tx| tx.send(job).is_ok());
-        if sent {
-            w.out += 1;
-            self.out.push_back(k);
+        if !sent {
+            self.break_down();
+            return;
         }
+        w.out += 1;
+        self.out.push_back(k);
         // Feed the sink what is ready without waiting.
-        while self.take(false, cont, sink) {}
+        while self.take(false, cont, feed) {}
     }
 
     /// Take back the next batch in sequence and feed its records to the
     /// sink; with `wait == false` only if it is ready. Returns whether one
     /// was taken.
-    fn take(&mut self, wait: bool, cont: &mut Continuation, sink: &mut dyn RecordSink) -> bool {
+    fn take(&mut self, wait: bool, cont: &mut Continuation, feed: &mut Feed<'_>) -> bool {
         let Some(&k) = self.out.front() else {
             return false;
         };
         let w = &mut self.workers[k];
         let parsed = if wait {
-            w.results.recv().ok()
+            w.results.recv().map_err(|_| true)
         } else {
-            w.results.try_recv().ok()
+            w.results
+                .try_recv()
+                .map_err(|e| e == mpsc::TryRecvError::Disconnected)
         };
-        let Some(parsed) = parsed else {
-            return false;
+        let parsed = match parsed {
+            Ok(p) => p,
+            Err(gone) => {
+                if gone {
+                    self.break_down();
+                }
+                return false;
+            }
         };
         w.out -= 1;
         self.out.pop_front();
@@ -1215,23 +1272,22 @@ impl Pipeline {
             self.next_line += lines;
         }
         let got = parsed.borrow_dependent();
-        let (mut next, mut runs, mut events) = (0, got.runs.iter(), got.in_run.iter());
+        let (mut next, mut runs) = (0, got.runs.iter());
         for entry in &got.order {
-            if sink.stopped() || skip {
+            if feed.halted() || skip {
                 break;
             }
             let i = match *entry {
                 Entry::Light { prefixed } => {
                     // Trace events: their class needs no context.
                     cont.saw_trace(prefixed);
-                    if let Some((run, spans)) = runs.next() {
-                        sink.light_run(run, got.spans.get(spans.clone()).unwrap_or_default());
-                    }
-                    continue;
-                }
-                Entry::InRun => {
-                    if let Some(e) = events.next() {
-                        sink.event_in_run(e);
+                    if let Some((run, spans, events)) = runs.next() {
+                        self.delivered += run.lines;
+                        feed.trace_run(&TraceRun {
+                            run: *run,
+                            cpus: got.spans.get(spans.clone()).unwrap_or_default(),
+                            events: got.in_run.get(events.clone()).unwrap_or_default(),
+                        });
                     }
                     continue;
                 }
@@ -1251,11 +1307,13 @@ impl Pipeline {
                 fixed = Record { class, ..*r };
                 &fixed
             };
-            if self.events {
-                sink.record_kind(r, got.kinds.get(i).copied().flatten());
+            self.delivered += u64::from(r.lines);
+            let kind = if self.events {
+                got.kinds.get(i).copied().flatten()
             } else {
-                sink.record(r);
-            }
+                None
+            };
+            feed.record(r, kind);
         }
         let spare = parsed.with_dependent_mut(|_, r| r.take_spare());
         self.spare_records.push(spare);
@@ -1275,19 +1333,22 @@ impl Pipeline {
 
     /// Send what is left and feed everything to the sink. Returns the
     /// number and offset of the next line if the workers were still reading
-    /// at positions.
+    /// at positions, and why a worker failed, if one did.
     pub fn finish(
         mut self,
         cont: &mut Continuation,
-        sink: &mut dyn RecordSink,
-    ) -> Option<(u64, u64)> {
-        self.send(cont, sink);
-        while self.take(true, cont, sink) {}
-        let at = self.at.as_ref()?;
-        Some((
-            self.next_line,
-            self.failed.as_ref().map_or(at.offset, |f| f.1),
-        ))
+        feed: &mut Feed<'_>,
+    ) -> (Option<(u64, u64)>, Option<std::io::Error>) {
+        self.send(cont, feed);
+        while self.take(true, cont, feed) {}
+        let failure = self.broken.take();
+        let at = self.at.as_ref().map(|at| {
+            (
+                self.next_line,
+                self.failed.as_ref().map_or(at.offset, |f| f.1),
+            )
+        });
+        (at, failure)
     }
 }
 
