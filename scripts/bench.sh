@@ -352,16 +352,27 @@ diffs = []
 for g, w in zip(got, want):
     for k in sorted(set(g) | set(w), key=str):
         if g[k] != w[k]:
-            diffs.append(f"  {k}: found {g[k]}, injected {w[k]}")
-n_got = sum(got[0].values()) + sum(got[1].values())
-n_want = sum(want[0].values()) + sum(want[1].values())
+            diffs.append((k, g[k], w[k]))
 print(f"{form}: findings {len(report['findings'])} (splat blocks counted: {sum(got[1].values())}), "
       f"truth {len(truth['anomalies'])} (splat blocks: {sum(want[1].values())}) -> "
       + ("OK, equal" if not diffs else f"MISMATCH in {len(diffs)} keys"))
-for d in diffs[:12]:
-    print(d)
-if len(diffs) > 12:
-    print(f"  ... and {len(diffs) - 12} more")
+if diffs:
+    # Per rule: how many findings of each confidence, found and in the truth.
+    per = collections.defaultdict(lambda: (collections.Counter(), collections.Counter()))
+    for k, g, w in diffs:
+        if isinstance(k, tuple):
+            per[k[0]][0][k[3]] += g
+            per[k[0]][1][k[3]] += w
+        else:
+            per["kernel-splat"][0][k] += g
+            per["kernel-splat"][1][k] += w
+    for rule, (g, w) in sorted(per.items()):
+        if rule == "kernel-splat":
+            titles = sorted(set(g) | set(w))
+            print(f"  kernel-splat blocks of {len(titles)} titles: found {sum(g.values())}, "
+                  f"injected {sum(w.values())} (e.g. {titles[0]}: {g[titles[0]]} vs {w[titles[0]]})")
+        else:
+            print(f"  {rule}: found {dict(g)}, injected {dict(w)} (differing keys only)")
 sys.exit(1 if diffs else 0)
 EOF
 done
