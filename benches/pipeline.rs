@@ -21,7 +21,8 @@ fn analyse(data: &[u8]) -> Vec<Finding> {
     let mut an = Analysis::new(DEFAULT_MAX_LIVE);
     read_input(0, data, &ReadOptions::default(), &mut an);
     an.end_input(0).unwrap();
-    rules::evaluate(&mut an)
+    an.finish();
+    rules::evaluate(&an)
 }
 
 /// The benchmark is only meaningful if the analysis sees what was written:
@@ -32,7 +33,7 @@ fn analyse(data: &[u8]) -> Vec<Finding> {
 fn assert_sees_the_truth(findings: &[Finding], g: &Generated) {
     let found: BTreeSet<(&str, u64)> = findings
         .iter()
-        .filter_map(|f| f.eb.map(|eb| (f.rule.id(), eb)))
+        .filter_map(|f| f.eb().map(|eb| (f.rule.id(), eb)))
         .collect();
     let want: BTreeSet<(&str, u64)> = g
         .anomalies

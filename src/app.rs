@@ -40,7 +40,7 @@ fn report_input_errors(results: &[InputResult], err: &mut dyn Write) -> bool {
 
 /// Run the command; write results to `out` and diagnostics to `err`.
 pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Status> {
-    let mut bar = ProgressHook::default();
+    let mut bar = ProgressHook::default().ascii(!cfg.style.unicode);
     let hook: &mut dyn ReaderHook = if cfg.progress { &mut bar } else { &mut NoHook };
     match &cfg.command {
         CommandConfig::Report { format, max_live } => {
@@ -48,7 +48,8 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
             let outcome = driver::run_inputs(&cfg.inputs, &cfg.read, &mut an, hook);
             let results = &outcome.inputs[..];
             let failed = report_input_errors(results, err);
-            let findings = rules::evaluate(&mut an);
+            an.finish();
+            let findings = rules::evaluate(&an);
             if !cfg.quiet {
                 match format {
                     ReportFormat::Json => report::json::write(out, &an, &findings, results)?,

@@ -50,3 +50,4 @@ pub mod report;
 pub mod rules;
 pub mod stats;
 pub mod timeline;
+pub mod units;

@@ -9,11 +9,14 @@ pub mod ebs;
 pub mod evidence;
 pub mod reports;
 pub mod splat;
+pub mod table;
+pub mod tracker;
 
 use crate::event::Recognizer;
 use crate::event::{self, Event, EventKind};
 use crate::reader::{Caps, Flow, RecordSink, SinkResult, TraceRun};
 use crate::record::Record;
+use tracker::Tracker;
 
 /// Everything a run learned, fed record by record.
 #[derive(Debug)]
@@ -51,6 +54,14 @@ impl Analysis {
         }
     }
 
+    /// The input is read: complete what waits for more lines (splats still
+    /// looking for their function). Rules read a finished analysis.
+    pub fn finish(&mut self) {
+        self.ebs.finish();
+        Tracker::finish(&mut self.splats);
+        self.reports.finish();
+    }
+
     /// Feed one recognised event; returns the lifetime note (for `timeline`).
     pub fn event(&mut self, e: &Event<'_>) -> ebs::Note {
         self.events += 1;
@@ -82,6 +93,26 @@ impl Analysis {
             EventKind::CalledFrom { .. } => self.ebs.event(e),
             _ => ebs::Note::None,
         }
+    }
+}
+
+impl Tracker for splat::SplatTracker {
+    type Note = ();
+
+    fn event(&mut self, e: &Event<'_>) {
+        splat::SplatTracker::event(self, e);
+    }
+
+    fn finish(&mut self) {
+        splat::SplatTracker::finish(self);
+    }
+}
+
+impl Tracker for reports::Reports {
+    type Note = ();
+
+    fn event(&mut self, e: &Event<'_>) {
+        reports::Reports::event(self, e);
     }
 }
 

@@ -1,4 +1,4 @@
-//! Stage 4: events. [`recognize`] turns one [`Record`] into at most one
+//! Stage 4: events. [`Recognizer::recognize`] turns one [`Record`] into at most one
 //! [`Event`] the correlator and the reporters care about.
 //!
 //! Recognised:

@@ -305,7 +305,7 @@ pub fn read_input<R: Read>(
 
 /// [`read_input`] for an input that `at` can also read at positions (an
 /// uncompressed regular file holding the same bytes as `rdr`; see
-/// [`read_with`]).
+/// `read_with`).
 pub fn read_input_at<R: Read>(
     input: u32,
     rdr: R,

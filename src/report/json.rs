@@ -169,12 +169,12 @@ pub(crate) fn finding_doc(f: &Finding) -> FindingDoc<'_> {
         rule: f.rule,
         severity: f.severity,
         confidence: f.confidence,
-        eb: f.eb,
+        eb: f.eb(),
         message: &f.message,
         count: f.count,
-        title: f.title.as_deref(),
-        cpu: f.cpu,
-        fix: f.fix.as_ref(),
+        title: f.title(),
+        cpu: f.cpu(),
+        fix: f.fix(),
         evidence: f.evidence.iter().map(evidence_doc).collect(),
     }
 }

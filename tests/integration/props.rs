@@ -1,5 +1,9 @@
 //! Property tests: no panic on arbitrary bytes, and the same records and
 //! findings whatever the read chunking.
+//!
+//! A plain `cargo test` runs a few cases of each property; with
+//! `TRACESIFT_FULL_TESTS=1` (as `.ci/run` does) each runs many more (see
+//! [`crate::util::cases`]).
 
 use proptest::prelude::*;
 use tracesift::correlate::Analysis;
@@ -134,12 +138,13 @@ fn long(data: &[u8]) -> Vec<u8> {
     if !piece.ends_with(b"\n") {
         piece.push(b'\n');
     }
-    while v.iter().filter(|&&c| c == b'\n').count() < 5200 {
+    // A long console line now and then, as in a real capture, so the input
+    // is not taken for a hard-wrapped paste.
+    piece.extend_from_slice(LINES[1].as_bytes());
+    piece.push(b'\n');
+    let per_piece = piece.iter().filter(|&&c| c == b'\n').count();
+    for _ in 0..5200usize.div_ceil(per_piece) {
         v.extend_from_slice(&piece);
-        // A long console line now and then, as in a real capture, so the
-        // input is not taken for a hard-wrapped paste.
-        v.extend_from_slice(LINES[1].as_bytes());
-        v.push(b'\n');
     }
     v
 }
@@ -162,7 +167,8 @@ fn report_from(data: &[u8], at: Option<Positional>, opts: &ReadOptions) -> Strin
     let mut an = Analysis::new(1000);
     read_input_at(0, data, at, opts, &mut an);
     tracesift::reader::RecordSink::end_input(&mut an, 0).unwrap();
-    let findings = tracesift::rules::evaluate(&mut an);
+    an.finish();
+    let findings = tracesift::rules::evaluate(&an);
     let mut out = Vec::new();
     tracesift::report::json::write(&mut out, &an, &findings, &[]).unwrap();
     String::from_utf8(out).expect("JSON is UTF-8")
@@ -170,7 +176,10 @@ fn report_from(data: &[u8], at: Option<Positional>, opts: &ReadOptions) -> Strin
 
 proptest! {
     // Inputs long enough for raw lines to go to the workers: fewer cases.
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: crate::util::cases(8, 96),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn same_records_when_workers_repair_raw_lines(
@@ -211,7 +220,10 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: crate::util::cases(64, 1024),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn no_panic_and_valid_json_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..2000)) {
@@ -282,7 +294,10 @@ proptest! {
 
 proptest! {
     // The slower properties (whole pipelines twice per case): fewer cases.
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: crate::util::cases(32, 256),
+        ..ProptestConfig::default()
+    })]
 
     /// Truncation of long lines must not depend on where reads end either.
     #[test]
@@ -700,7 +715,10 @@ mod round_trip {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig {
+            cases: crate::util::cases(128, 1024),
+            ..ProptestConfig::default()
+        })]
 
         #[test]
         fn normal_format_lines_round_trip(c in normal_ctx(), m in msg()) {

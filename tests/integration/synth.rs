@@ -26,7 +26,8 @@ fn analyse(data: &[u8]) -> (Analysis, Vec<Finding>) {
     let (_, err) = read_input(0, data, &ReadOptions::default(), &mut an);
     assert!(err.is_none());
     an.end_input(0).unwrap();
-    let findings = rules::evaluate(&mut an);
+    an.finish();
+    let findings = rules::evaluate(&an);
     (an, findings)
 }
 
@@ -62,11 +63,11 @@ fn found(findings: &[Finding]) -> Outcome {
     outcome(findings.iter().map(|f| {
         let key = (
             f.rule.id().to_string(),
-            f.eb,
+            f.eb(),
             f.severity.name().to_string(),
             f.confidence.name().to_string(),
         );
-        (key, f.title.as_deref(), f.count)
+        (key, f.title(), f.count)
     }))
 }
 

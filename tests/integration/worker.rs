@@ -5,19 +5,9 @@
 use clap::Parser;
 use tracesift::app::{self, Status};
 use tracesift::cli::Cli;
-use tracesift::config::{Config, Env};
+use tracesift::config::Config;
 
-use crate::util::fixture;
-
-fn env() -> Env {
-    Env {
-        stdout_tty: false,
-        stdin_tty: false,
-        stderr_tty: false,
-        no_color: true,
-        term_dumb: false,
-    }
-}
+use crate::util::{fixture, no_terminal};
 
 /// `report --json -j2` over `path`, parsing in parallel from the first byte
 /// in small batches, with the worker that gets batch `fail_at` failing.
@@ -29,7 +19,7 @@ fn report(path: &std::path::Path, fail_at: Option<u64>) -> (Status, serde_json::
             .chain([path.to_str().expect("UTF-8 temp path")]),
     )
     .expect("arguments parse");
-    let mut cfg = Config::from_cli(cli, &env()).expect("config");
+    let mut cfg = Config::from_cli(cli, &no_terminal()).expect("config");
     cfg.read.parallel_after = 0;
     cfg.read.batch_records = 64;
     cfg.read.fail_worker_at_batch = fail_at;
