@@ -311,7 +311,7 @@ fn realistic_profile_holds_what_real_captures_hold() {
 /// has its banner and its dump; in tracefs form each is a `trace` file
 /// whose `console:` events alternately carry their printk time or not.
 #[test]
-#[ignore = "needs boot scoping (#14)"]
+
 fn multi_boot_findings_equal_injected_anomalies() {
     for (format, seed) in [
         (Format::Console, 4),
@@ -335,7 +335,7 @@ fn multi_boot_findings_equal_injected_anomalies() {
 /// One boot whose `console:` events carry no printk time: the splats and
 /// the noise inside them are kernel messages all the same.
 #[test]
-#[ignore = "needs boot scoping (#14)"]
+
 fn tracefs_console_events_without_time_are_kernel_messages() {
     let mut cfg = one_boot(6, SIZE, Format::Tracefs);
     cfg.console_events = ConsoleEvents::NoTime;
