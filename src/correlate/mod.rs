@@ -55,10 +55,8 @@ impl Analysis {
     /// What [`Analysis::event`] does besides counting the event.
     fn note(&mut self, e: &Event<'_>) -> ebs::Note {
         match e.kind {
-            EventKind::Oops(_) => {
-                self.splats.event(e);
-                ebs::Note::None
-            }
+            // Splats are fed whole records (`record_kind`).
+            EventKind::Oops(_) => ebs::Note::None,
             EventKind::TreeCheck(_)
             | EventKind::Validation(_)
             | EventKind::ValidationFailed { .. }
@@ -120,6 +118,7 @@ impl RecordSink for Analysis {
             self.unrecognized += r.lines as u64;
         }
         self.coverage.record(r);
+        self.splats.record(r);
         match kind {
             // Counted, nothing more: most trace lines.
             Some(EventKind::Trace | EventKind::Tracepoint { .. }) => self.events += 1,
@@ -136,5 +135,6 @@ impl RecordSink for Analysis {
             self.lines.resize(i + 1, 0);
         }
         self.coverage.end_input(input);
+        self.splats.end_input(input);
     }
 }

@@ -1,0 +1,1752 @@
+//! Report kinds and their titles.
+//!
+//! A title names what went wrong and where, the way syzkaller (the kernel
+//! fuzzer whose titles kernel developers search for) writes them:
+//! `KASAN: slab-use-after-free Read in btrfs_evict_inode`,
+//! `INFO: task hung in jbd2_journal_commit_transaction`,
+//! `possible deadlock in blkdev_reread_part`. [`verdict`] reads a whole
+//! report once, when it ends: its first line says which kind of report it
+//! is (each `fn` below quotes one), the kind says where to look for the
+//! guilty frame ([`super::frames`]), and the title is normalised so that two
+//! reports of one bug get one title (numbers, addresses and line numbers
+//! become `NUM`, `ADDR` and `LINE`, as syzkaller does).
+//!
+//! A report that is cut short, interleaved with other output or garbled
+//! is `corrupted`; when no frame can be found the title says
+//! `in corrupted`.
+
+use super::frames::{self, any, base_name, hang_frame, stall_anchor, Pat};
+use crate::fields::{contains, trim, trim_start};
+
+use Pat::{Has, Is, Starts};
+
+/// The kind of a report, as the JSON `type` field names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ReportType {
+    /// `BUG: KASAN:` (and the `INFO: Freed in` remains of old ones).
+    Kasan,
+    /// `BUG: KMSAN:`.
+    Kmsan,
+    /// `BUG: KCSAN:`.
+    Kcsan,
+    /// `BUG: KFENCE:`.
+    Kfence,
+    /// `UBSAN:`.
+    Ubsan,
+    /// `kernel BUG at`, `BUG:` lines not covered by another type.
+    Bug,
+    /// `WARNING:` (`WARN_ON`), including refcount and object-debugging warnings.
+    Warning,
+    /// A fault without a `BUG:` line: general protection fault, paging
+    /// request, NULL pointer dereference, divide error, invalid opcode, double fault.
+    Oops,
+    /// Lockdep: possible deadlocks, inconsistent lock state, suspicious RCU
+    /// usage, lock balance.
+    Lockdep,
+    /// A task hung (`INFO: task ... blocked`, `can't die`).
+    Hang,
+    /// `INFO: rcu_* detected stalls`.
+    RcuStall,
+    /// Soft lockups, spinlock lockups, workqueue lockups.
+    Lockup,
+    /// `BUG: memory leak` (kmemleak).
+    Leak,
+    /// Sleeping or scheduling in atomic context, preemptible-context misuse.
+    AtomicSleep,
+    /// `Kernel panic - not syncing:` with no report before it.
+    Panic,
+    /// The machine rebooted without saying why.
+    Reboot,
+    /// Failures of the fuzzing tools (`SYZFAIL:`, a Go runtime error).
+    Tool,
+}
+
+impl ReportType {
+    /// The stable name used in JSON (`type`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportType::Kasan => "KASAN",
+            ReportType::Kmsan => "KMSAN",
+            ReportType::Kcsan => "KCSAN",
+            ReportType::Kfence => "KFENCE",
+            ReportType::Ubsan => "UBSAN",
+            ReportType::Bug => "BUG",
+            ReportType::Warning => "WARNING",
+            ReportType::Oops => "OOPS",
+            ReportType::Lockdep => "LOCKDEP",
+            ReportType::Hang => "HANG",
+            ReportType::RcuStall => "RCU-STALL",
+            ReportType::Lockup => "LOCKUP",
+            ReportType::Leak => "LEAK",
+            ReportType::AtomicSleep => "ATOMIC-SLEEP",
+            ReportType::Panic => "PANIC",
+            ReportType::Reboot => "REBOOT",
+            ReportType::Tool => "TOOL",
+        }
+    }
+}
+
+/// What a report says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    /// The title.
+    pub title: String,
+    /// The report kind.
+    pub kind: ReportType,
+    /// The guilty frame named in the title.
+    pub frame: Option<String>,
+    /// The report is cut, interleaved or garbled.
+    pub corrupted: bool,
+}
+
+/// The lines of one report, its header first (text after the console prefix).
+pub(crate) struct Report<'a> {
+    lines: &'a [&'a [u8]],
+}
+
+/// Functions a kind of report skips on top of [`frames::infrastructure`].
+type Skip = &'static [Pat];
+
+impl<'a> Report<'a> {
+    fn line(&self, i: usize) -> &'a [u8] {
+        self.lines.get(i).copied().unwrap_or(b"")
+    }
+
+    /// The first line at or after `from` that `pred` accepts.
+    fn find(&self, from: usize, pred: impl Fn(&[u8]) -> bool) -> Option<usize> {
+        (from..self.lines.len()).find(|&i| pred(self.lines[i]))
+    }
+
+    /// The first line at or after `from` containing `needle`.
+    fn find_text(&self, from: usize, needle: &[u8]) -> Option<usize> {
+        self.find(from, |l| contains(l, needle))
+    }
+
+    fn keep(f: &[u8], skip: Skip) -> bool {
+        !frames::infrastructure(f) && !any(skip, f)
+    }
+
+    /// Reliable frames from line `from` on, up to the next stack header.
+    fn stack(&self, from: usize, skip: Skip, out: &mut Vec<&'a [u8]>) {
+        for i in from..self.lines.len() {
+            let l = self.lines[i];
+            if frames::stack_header(l) {
+                return;
+            }
+            if let Some(f) = frames::frame(l) {
+                if !f.unreliable && Self::keep(f.func, skip) {
+                    out.push(f.func);
+                }
+            }
+        }
+    }
+
+    /// The frames after the first `Call Trace:` (or other stack header) at or after `from`.
+    fn trace(&self, from: usize, skip: Skip, out: &mut Vec<&'a [u8]>) -> bool {
+        match self.find(from, frames::stack_header) {
+            Some(i) => {
+                self.stack(i + 1, skip, out);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The first instruction-pointer line at or after `from`: its index and
+    /// its function (`None` for user space).
+    fn ip(&self, from: usize) -> Option<(usize, Option<&'a [u8]>)> {
+        (from..self.lines.len()).find_map(|i| frames::ip_line(self.lines[i]).map(|f| (i, f)))
+    }
+
+    /// The faulting instruction's function, then the call trace after it.
+    fn ip_then_trace(&self, from: usize, skip: Skip) -> Vec<&'a [u8]> {
+        let mut out = Vec::new();
+        match self.ip(from) {
+            Some((i, f)) => {
+                if let Some(f) = f.filter(|f| Self::keep(f, skip)) {
+                    out.push(f);
+                }
+                self.trace(i + 1, skip, &mut out);
+            }
+            None => {
+                self.trace(from, skip, &mut out);
+            }
+        }
+        out
+    }
+
+    /// A warning: the faulting instruction and the frames printed right
+    /// after it; failing that, the call trace.
+    fn warning_frames(&self, from: usize, skip: Skip) -> Vec<&'a [u8]> {
+        let mut out = Vec::new();
+        if let Some((i, f)) = self.ip(from) {
+            if let Some(f) = f.filter(|f| Self::keep(f, skip)) {
+                out.push(f);
+            }
+            self.stack(i + 1, skip, &mut out);
+        }
+        if out.is_empty() {
+            self.trace(from, skip, &mut out);
+        }
+        out
+    }
+
+    /// The function of the first `at: func+0x..` line after the line
+    /// containing `after` (lockdep's way of naming where a lock was taken).
+    fn at_frame(&self, from: usize, after: &[u8]) -> Option<&'a [u8]> {
+        let start = match after.is_empty() {
+            true => from,
+            false => self.find_text(from, after)? + 1,
+        };
+        (start..self.lines.len()).find_map(|i| at_func(self.lines[i]))
+    }
+
+    fn has(&self, needle: &[u8]) -> bool {
+        self.lines.iter().any(|l| contains(l, needle))
+    }
+}
+
+/// `(&bdev->bd_mutex){+.+.}, at: [<ffffffff8232bf0e>] blkdev_reread_part+0x1e/0x40`:
+/// the function after `at:`.
+fn at_func(l: &[u8]) -> Option<&[u8]> {
+    let p = memchr::memmem::find(l, b"at: ")?;
+    let f = frames::frame(&l[p + 4..])?;
+    Some(f.func)
+}
+
+/// Owned text of a function name for a title (suffixes dropped).
+fn fname(f: &[u8]) -> String {
+    String::from_utf8_lossy(base_name(f)).into_owned()
+}
+
+/// How a title is completed by a frame.
+struct Titled {
+    kind: ReportType,
+    prefix: String,
+    frame: Option<String>,
+    corrupted: bool,
+}
+
+impl Titled {
+    fn new(kind: ReportType, prefix: impl Into<String>) -> Titled {
+        Titled {
+            kind,
+            prefix: prefix.into(),
+            frame: None,
+            corrupted: false,
+        }
+    }
+
+    /// `PREFIX in FRAME`, or `PREFIX in corrupted` when no frame was found.
+    fn framed(mut self, frame: Option<&[u8]>) -> Titled {
+        match frame {
+            Some(f) => self.frame = Some(fname(f)),
+            None => self.corrupted = true,
+        }
+        self
+    }
+
+    fn corrupt(mut self) -> Titled {
+        self.corrupted = true;
+        self
+    }
+
+    fn done(self, framed: bool) -> Verdict {
+        let title = match (&self.frame, framed) {
+            (Some(f), true) => format!("{} in {f}", self.prefix),
+            (None, true) => format!("{} in corrupted", self.prefix),
+            _ => self.prefix,
+        };
+        Verdict {
+            title: normalize(&title),
+            kind: self.kind,
+            frame: self.frame,
+            corrupted: self.corrupted,
+        }
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Title a report whose first line is a header [`super::start::start`] accepted.
+pub(crate) fn verdict(lines: &[&[u8]]) -> Verdict {
+    let rep = Report { lines };
+    let h = trim(rep.line(0));
+    let mut v = header_verdict(&rep, h);
+    if !v.corrupted {
+        v.corrupted = broken(&rep, &v);
+    }
+    v
+}
+
+fn header_verdict(rep: &Report<'_>, h: &[u8]) -> Verdict {
+    if let Some(r) = h.strip_prefix(b"[ ") {
+        // Lockdep banners before 4.15: `[ INFO: possible circular locking dependency detected ]`.
+        let r = trim(r.strip_suffix(b"]").unwrap_or(r));
+        return header_verdict(rep, r);
+    }
+    if let Some(r) = h.strip_prefix(b"BUG:") {
+        return bug(rep, trim_start(r));
+    }
+    if let Some(r) = h.strip_prefix(b"WARNING:") {
+        return warning(rep, trim_start(r));
+    }
+    if let Some(r) = h.strip_prefix(b"INFO:") {
+        return info(rep, trim_start(r));
+    }
+    if let Some(r) = h
+        .strip_prefix(b"kernel BUG at ")
+        .or_else(|| h.strip_prefix(b"Kernel BUG at "))
+    {
+        return kernel_bug(rep, r);
+    }
+    if let Some(r) = h.strip_prefix(b"Kernel panic - not syncing") {
+        let r = trim_start(r.strip_prefix(b":").unwrap_or(r));
+        return panic(rep, r);
+    }
+    if let Some(r) = h.strip_prefix(b"UBSAN: ") {
+        return ubsan(rep, r);
+    }
+    if let Some(r) = h.strip_prefix(b"Unable to handle kernel ") {
+        return arm_fault(rep, r);
+    }
+    if h.starts_with(b"Unhandled fault") {
+        return Titled::new(ReportType::Oops, "Unhandled fault")
+            .framed(first(&arm_frames(rep)))
+            .done(true);
+    }
+    if h.starts_with(b"PANIC: double fault") {
+        let f = rep
+            .ip(1)
+            .and_then(|(_, f)| f)
+            .filter(|f| Report::keep(f, &[]));
+        return Titled::new(ReportType::Oops, "PANIC: double fault")
+            .framed(f)
+            .done(true);
+    }
+    if h.starts_with(b"unregister_netdevice: waiting for") {
+        return Titled::new(
+            ReportType::Bug,
+            "unregister_netdevice: waiting for DEV to become free",
+        )
+        .done(false);
+    }
+    if h.starts_with(b"SYZFAIL:") || h.starts_with(b"SYZFATAL:") {
+        return Titled::new(ReportType::Tool, text(h)).done(false);
+    }
+    if h.starts_with(b"fatal error: ") || h.starts_with(b"panic: ") {
+        return Titled::new(ReportType::Tool, "go runtime error").done(false);
+    }
+    if h.starts_with(b"trusty: panic") {
+        return trusty(h);
+    }
+    if h.starts_with(b"VFS: Busy inodes after unmount") {
+        return Titled::new(
+            ReportType::Bug,
+            "VFS: Busy inodes after unmount (use-after-free)",
+        )
+        .done(false);
+    }
+    if h.starts_with(b"VFS: Close: file count is 0") {
+        return Titled::new(
+            ReportType::Bug,
+            "VFS: Close: file count is zero (use-after-free)",
+        )
+        .done(false);
+    }
+    if h.starts_with(b"Booting the kernel") {
+        return Titled::new(ReportType::Reboot, "unexpected kernel reboot").done(false);
+    }
+    if h.starts_with(b"BUG ") {
+        return Titled::new(ReportType::Bug, "BUG: Object already free").done(false);
+    }
+    if h.starts_with(b"attempt to ") {
+        return rust_panic(rep, h);
+    }
+    die(rep, h)
+}
+
+/// The first of a list of frames.
+fn first<'a>(frames: &[&'a [u8]]) -> Option<&'a [u8]> {
+    frames.first().copied()
+}
+
+/// `BUG: ...` lines.
+fn bug(rep: &Report<'_>, r: &[u8]) -> Verdict {
+    if let Some(k) = r.strip_prefix(b"KASAN: ") {
+        return kasan(rep, k);
+    }
+    if let Some(k) = r.strip_prefix(b"KMSAN: ") {
+        return kmsan(rep, k);
+    }
+    if let Some(k) = r.strip_prefix(b"KCSAN: ") {
+        // `BUG: KCSAN: data-race in find_next_bit / rcu_report_exp_cpu_mult`
+        return Titled::new(ReportType::Kcsan, format!("KCSAN: {}", text(k))).done(false);
+    }
+    if let Some(k) = r.strip_prefix(b"KFENCE: ") {
+        return kfence(rep, k);
+    }
+    if r.is_empty() {
+        return Titled::new(ReportType::Bug, "BUG: corrupted")
+            .corrupt()
+            .done(false);
+    }
+    // Page faults: `BUG: unable to handle page fault for address: ffffde202758ca0b`,
+    // `BUG: kernel NULL pointer dereference, address: 0000000000000086`.
+    let null = [
+        &b"unable to handle kernel NULL pointer dereference"[..],
+        b"kernel NULL pointer dereference",
+        b"Kernel NULL pointer dereference",
+    ];
+    if null.iter().any(|p| r.starts_with(p)) {
+        return fault(rep, "BUG: unable to handle kernel NULL pointer dereference");
+    }
+    let paging = [
+        &b"unable to handle kernel paging request"[..],
+        b"unable to handle page fault",
+        b"Unable to handle kernel data access",
+        b"Unable to handle kernel instruction fetch",
+    ];
+    if paging.iter().any(|p| r.starts_with(p)) {
+        return fault(rep, "BUG: unable to handle kernel paging request");
+    }
+    if r.starts_with(b"unable to handle kernel") || r.starts_with(b"Unable to handle kernel") {
+        // The second half of the message was lost.
+        return Titled::new(ReportType::Oops, "BUG: unable to handle kernel")
+            .corrupt()
+            .done(false);
+    }
+    if r.starts_with(b"soft lockup") {
+        // `BUG: soft lockup - CPU#0 stuck for 134s! [kworker/0:2:1400]`
+        let frames = rep.ip_then_trace(1, &[]);
+        return Titled::new(ReportType::Lockup, "BUG: soft lockup")
+            .framed(stall_anchor(&frames))
+            .done(true);
+    }
+    for lock in [&b"spinlock "[..], b"rwlock "] {
+        if let Some(what) = r.strip_prefix(lock) {
+            // `BUG: spinlock already unlocked on CPU#1, migration/1/12`
+            let what = what.split(|&c| c == b',').next().unwrap_or(what);
+            let what = match memchr::memmem::find(what, b" on CPU") {
+                Some(p) => &what[..p],
+                None => what,
+            };
+            let mut frames = Vec::new();
+            rep.trace(1, &[Has("spin_"), Has("_lock")], &mut frames);
+            let kind = if what.starts_with(b"lockup") {
+                ReportType::Lockup
+            } else {
+                ReportType::Lockdep
+            };
+            return Titled::new(kind, format!("BUG: {}{}", text(lock), text(trim(what))))
+                .framed(first(&frames))
+                .done(true);
+        }
+    }
+    if r.ends_with(b"still has locks held!") {
+        // `[ BUG: syz-executor/31761 still has locks held! ]`
+        return Titled::new(ReportType::Lockdep, "BUG: still has locks held")
+            .framed(rep.at_frame(1, b""))
+            .done(true);
+    }
+    if r.starts_with(b"lock held when returning to user space") {
+        return Titled::new(
+            ReportType::Lockdep,
+            "BUG: lock held when returning to user space",
+        )
+        .framed(rep.at_frame(1, b"leaving the kernel with locks still held"))
+        .done(true);
+    }
+    if r.starts_with(b"bad unlock balance detected") {
+        return unlock_balance(rep, "BUG: bad unlock balance");
+    }
+    if r.starts_with(b"held lock freed") {
+        return Titled::new(ReportType::Lockdep, "BUG: held lock freed")
+            .framed(rep.at_frame(1, b""))
+            .done(true);
+    }
+    if r.starts_with(b"Invalid wait context") {
+        // `[ BUG: Invalid wait context ]`: lockdep's wait-type check.
+        return Titled::new(ReportType::Lockdep, "WARNING: locking bug")
+            .framed(lockdep_trace(rep))
+            .done(true);
+    }
+    for fixed in [
+        &b"Bad rss-counter state"[..],
+        b"non-zero nr_ptes on freeing mm",
+        b"non-zero nr_pmds on freeing mm",
+        b"Bad page map",
+        b"workqueue lockup",
+    ] {
+        if r.starts_with(fixed) {
+            let kind = if fixed == b"workqueue lockup" {
+                ReportType::Lockup
+            } else {
+                ReportType::Bug
+            };
+            return Titled::new(kind, format!("BUG: {}", text(fixed))).done(false);
+        }
+    }
+    if r.starts_with(b"Dentry ") && contains(r, b"still in use") {
+        // `BUG: Dentry ffff880175978600{i=8bb9,n=lo}  still in use (1) [unmount of proc proc]`
+        return Titled::new(ReportType::Bug, "BUG: Dentry still in use in unmount").done(false);
+    }
+    if r.starts_with(b"Bad page state") {
+        // `BUG: Bad page state in process syz.3.584  pfn:7071f`
+        let mut frames = Vec::new();
+        rep.trace(1, BAD_PAGE, &mut frames);
+        return Titled::new(ReportType::Bug, "BUG: Bad page state")
+            .framed(first(&frames))
+            .done(true);
+    }
+    if r.starts_with(b"sleeping function called from invalid context") {
+        let mut frames = Vec::new();
+        rep.trace(1, &[], &mut frames);
+        return Titled::new(
+            ReportType::AtomicSleep,
+            "BUG: sleeping function called from invalid context",
+        )
+        .framed(first(&frames))
+        .done(true);
+    }
+    if let Some(u) = r.strip_prefix(b"using ") {
+        // `BUG: using __this_cpu_read() in preemptible [00000000] code: syz-executor7/11203`
+        if let Some(p) = memchr::memmem::find(u, b"() in preemptible") {
+            let mut frames = Vec::new();
+            rep.trace(1, PREEMPTIBLE, &mut frames);
+            return Titled::new(
+                ReportType::AtomicSleep,
+                format!("BUG: using {}() in preemptible code", text(&u[..p])),
+            )
+            .framed(first(&frames))
+            .done(true);
+        }
+    }
+    if r.starts_with(b"scheduling while atomic") {
+        let mut frames = Vec::new();
+        rep.trace(1, &[Has("schedule")], &mut frames);
+        return Titled::new(ReportType::AtomicSleep, "BUG: scheduling while atomic")
+            .framed(first(&frames))
+            .done(true);
+    }
+    if r.starts_with(b"workqueue leaked lock or atomic") {
+        // `    last function: addrconf_dad_work`
+        let f = rep
+            .find_text(1, b"last function: ")
+            .map(|i| {
+                let l = rep.line(i);
+                let p = memchr::memmem::find(l, b"last function: ").unwrap_or(0) + 15;
+                crate::grammar::kernel::symbol_of(&l[p..])
+            })
+            .filter(|f| !f.is_empty());
+        return Titled::new(ReportType::Lockdep, "BUG: workqueue leaked lock or atomic")
+            .framed(f)
+            .done(true);
+    }
+    if r.starts_with(b"memory leak") {
+        let mut frames = Vec::new();
+        rep.trace(1, LEAK, &mut frames);
+        return Titled::new(ReportType::Leak, "memory leak")
+            .framed(first(&frames))
+            .done(true);
+    }
+    if r.starts_with(b"stack guard page was hit") || r.starts_with(b"TASK stack guard page was hit")
+    {
+        let prefix = if r.starts_with(b"TASK") {
+            "BUG: TASK stack guard page was hit"
+        } else {
+            "BUG: stack guard page was hit"
+        };
+        let f = rep
+            .ip(1)
+            .and_then(|(_, f)| f)
+            .filter(|f| Report::keep(f, &[]));
+        return Titled::new(ReportType::Bug, prefix).framed(f).done(true);
+    }
+    if r.starts_with(b"corrupted list") {
+        return Titled::new(ReportType::Bug, "BUG: corrupted list").done(false);
+    }
+    Titled::new(ReportType::Bug, format!("BUG: {}", text(r))).done(false)
+}
+
+/// Allocation helpers a memory-leak backtrace starts with: `kmem_cache_alloc`,
+/// `__kmalloc_track_caller`, `kstrdup`, `idr_alloc_cyclic`.
+const LEAK: Skip = &[
+    Has("kmemleak"),
+    Has("kmalloc"),
+    Has("kcalloc"),
+    Has("kzalloc"),
+    Has("vmalloc"),
+    Has("mmap"),
+    Has("kmem"),
+    Has("slab"),
+    Has("alloc"),
+    Has("create_object"),
+    Has("idr_get"),
+    Has("list_lru_init"),
+    Has("kasprintf"),
+    Has("kvasprintf"),
+    Has("pcpu_create"),
+    Has("strdup"),
+    Has("strndup"),
+    Has("memdup"),
+    Starts("kobject_"),
+    Is("sget_userns"),
+];
+
+/// Page state checks and the freeing paths that run them.
+const BAD_PAGE: Skip = &[
+    Has("bad_page"),
+    Has("free_page"),
+    Has("free_pages"),
+    Has("free_unref"),
+    Has("free_pcp"),
+    Has("free_one_page"),
+    Has("put_page"),
+    Has("folio_put"),
+    Has("page_pool"),
+    Has("free_frozen"),
+    Has("check_new_page"),
+    Has("prep_new_page"),
+    Has("get_page_from_freelist"),
+    Has("alloc_pages"),
+    Has("release_pages"),
+    Has("folios_put"),
+];
+
+/// The checks behind `using smp_processor_id() in preemptible code`.
+const PREEMPTIBLE: Skip = &[
+    Has("preemption"),
+    Has("preempt"),
+    Has("debug_"),
+    Has("processor_id"),
+    Has("this_cpu"),
+];
+
+/// Page faults and other faults that print the faulting instruction.
+fn fault(rep: &Report<'_>, prefix: &str) -> Verdict {
+    let frames = rep.ip_then_trace(1, &[]);
+    Titled::new(ReportType::Oops, prefix)
+        .framed(first(&frames))
+        .done(true)
+}
+
+/// `BUG: KASAN: slab-use-after-free in xas_start+0x1ef/0x7b0` then
+/// `Read of size 8 at addr ffff888077ec2bf8 by task syz-executor.0/6659`.
+fn kasan(rep: &Report<'_>, k: &[u8]) -> Verdict {
+    let access = (1..rep.lines.len().min(64)).find_map(|i| {
+        let l = trim_start(rep.line(i));
+        if l.starts_with(b"Read of size") || l.starts_with(b"Read at addr") {
+            Some("Read")
+        } else if l.starts_with(b"Write of size") || l.starts_with(b"Write at addr") {
+            Some("Write")
+        } else {
+            None
+        }
+    });
+    if k.starts_with(b"double-free or invalid-free in ") || k.starts_with(b"invalid-free in ") {
+        let skip: Skip = &[
+            Starts("kmem_"),
+            Starts("slab_"),
+            Has("kfree"),
+            Has("vunmap"),
+            Has("vfree"),
+            Has("kvfree"),
+        ];
+        let mut frames = Vec::new();
+        if let Some(p) = memchr::memmem::find(k, b" in ") {
+            let f = crate::grammar::kernel::symbol_of(&k[p + 4..]);
+            if !f.is_empty() && Report::keep(f, skip) {
+                frames.push(f);
+            }
+        }
+        rep.trace(1, skip, &mut frames);
+        return Titled::new(ReportType::Kasan, "KASAN: invalid-free")
+            .framed(first(&frames))
+            .done(true);
+    }
+    let kind_len = k
+        .iter()
+        .take_while(|c| c.is_ascii_lowercase() || **c == b'-')
+        .count();
+    let kind = text(&k[..kind_len]);
+    let rest = &k[kind_len..];
+    match (rest.strip_prefix(b" in "), access) {
+        (Some(f), Some(acc)) => {
+            let mut frames = Vec::new();
+            let f = crate::grammar::kernel::symbol_of(f);
+            if !f.is_empty() && Report::keep(f, &[]) {
+                frames.push(f);
+            }
+            rep.trace(1, &[], &mut frames);
+            Titled::new(ReportType::Kasan, format!("KASAN: {kind} {acc}"))
+                .framed(first(&frames))
+                .done(true)
+        }
+        (None, Some(acc)) if rest.starts_with(b" on address") => {
+            Titled::new(ReportType::Kasan, format!("KASAN: {kind} {acc}")).done(false)
+        }
+        _ => Titled::new(ReportType::Kasan, format!("KASAN: {}", text(k)))
+            .corrupt()
+            .done(false),
+    }
+}
+
+/// `BUG: KMSAN: uninit-value in ext4_evict_inode+0xdd/0x26b0`, its frames
+/// right after it (or after `Call Trace:` on older kernels).
+fn kmsan(rep: &Report<'_>, k: &[u8]) -> Verdict {
+    let kind_len = k
+        .iter()
+        .take_while(|c| c.is_ascii_lowercase() || **c == b'-')
+        .count();
+    let kind = text(&k[..kind_len]);
+    let skip: Skip = if kind == "kernel-usb-infoleak" {
+        USB_SUBMIT
+    } else {
+        &[]
+    };
+    let mut frames = Vec::new();
+    rep.stack(1, skip, &mut frames);
+    if frames.is_empty() {
+        rep.trace(1, skip, &mut frames);
+    }
+    Titled::new(ReportType::Kmsan, format!("KMSAN: {kind}"))
+        .framed(first(&frames))
+        .done(true)
+}
+
+/// The USB request helpers a driver bug reaches the check through.
+const USB_SUBMIT: Skip = &[
+    Is("usb_submit_urb"),
+    Is("usb_start_wait_urb"),
+    Is("usb_bulk_msg"),
+    Is("usb_interrupt_msg"),
+    Is("usb_control_msg"),
+];
+
+/// `BUG: KFENCE: use-after-free read in test_use_after_free_read+0xb3/0x143`.
+fn kfence(rep: &Report<'_>, k: &[u8]) -> Verdict {
+    let what = match memchr::memmem::find(k, b" in ") {
+        Some(p) => &k[..p],
+        None => k,
+    };
+    let mut frames = Vec::new();
+    rep.stack(1, &[], &mut frames);
+    if frames.is_empty() {
+        rep.trace(1, &[], &mut frames);
+    }
+    Titled::new(ReportType::Kfence, format!("KFENCE: {}", text(what)))
+        .framed(first(&frames))
+        .done(true)
+}
+
+/// `WARNING: ...` lines.
+fn warning(rep: &Report<'_>, r: &[u8]) -> Verdict {
+    if r.is_empty() {
+        return Titled::new(ReportType::Warning, "WARNING: corrupted")
+            .corrupt()
+            .done(false);
+    }
+    if let Some(v) = lockdep(rep, r, "WARNING") {
+        return v;
+    }
+    if let Some((file, func)) = warning_site(r) {
+        return warn_at(rep, file, func);
+    }
+    if r.starts_with(b"kernel stack regs ") || r.starts_with(b"kernel stack frame pointer ") {
+        return Titled::new(
+            ReportType::Warning,
+            "WARNING: kernel stack regs has bad value",
+        )
+        .done(false);
+    }
+    Titled::new(ReportType::Warning, format!("WARNING: {}", text(r))).done(false)
+}
+
+/// The file and function of a WARN_ON's header line.
+///
+/// `CPU: 2 PID: 5191 at fs/btrfs/inode.c:6450 btrfs_create_new_inode+0xa46/0xa70 [btrfs]`,
+/// `CPU: 3 PID: 1975 at fs/locks.c:241 locks_free_lock_context+0x118/0x180()`,
+/// `net/mac80211/tx.c:5024 at __ieee80211_beacon_get+0x125d/0x1630, CPU#1: syz.9.803/11907` (2025),
+/// `lib/refcount.c:19 at 0x0, CPU#1: syz.3.20/6051`.
+fn warning_site(r: &[u8]) -> Option<(&[u8], &[u8])> {
+    let at = memchr::memmem::find(r, b" at ")
+        .map(|p| p + 4)
+        .or_else(|| r.starts_with(b"at ").then_some(3))?;
+    let before = &r[..at.saturating_sub(4)];
+    let after = trim_start(&r[at..]);
+    if r.starts_with(b"CPU: ") || r.starts_with(b"at ") {
+        // Old form: `at FILE:LINE FUNC+..` or `at FUNC+..`.
+        let first = after.split(|&c| c == b' ').next().unwrap_or(b"");
+        if first.contains(&b':') && !first.contains(&b'+') {
+            let func = crate::grammar::kernel::symbol_of(&after[first.len()..]);
+            return Some((first, func));
+        }
+        return Some((b"", crate::grammar::kernel::symbol_of(after)));
+    }
+    // 2025 form: `FILE:LINE at FUNC+.., CPU#N: comm/pid`.
+    (before.contains(&b':') && before.contains(&b'/') && !before.contains(&b' '))
+        .then(|| (before, crate::grammar::kernel::symbol_of(after)))
+}
+
+/// The kind of WARN_ON, from where it fired.
+fn warn_at(rep: &Report<'_>, file: &[u8], func: &[u8]) -> Verdict {
+    let file = file.strip_prefix(b"./").unwrap_or(file);
+    let in_file = |f: &[u8]| contains(file, f);
+    let (prefix, skip): (&str, Skip) = if in_file(b"lib/debugobjects.c")
+        && (func.starts_with(b"debug_print") || func.starts_with(b"debug_check"))
+    {
+        ("WARNING: ODEBUG bug", ODEBUG)
+    } else if in_file(b"mm/usercopy.c") && contains(func, b"usercopy_warn") {
+        ("WARNING: bad usercopy", &[Has("usercopy"), Has("__check")])
+    } else if in_file(b"lib/kobject.c") && func.starts_with(b"kobject_") {
+        ("WARNING: kobject bug", &[Starts("kobject_")])
+    } else if in_file(b"fs/proc/generic.c") && func.starts_with(b"proc_register") {
+        ("WARNING: proc registration bug", &[Starts("proc_")])
+    } else if in_file(b"lib/refcount.c") {
+        (
+            "WARNING: refcount bug",
+            &[Has("refcount"), Starts("kobject_")],
+        )
+    } else if in_file(b"kernel/locking/lockdep.c") && contains(func, b"lock") {
+        (
+            "WARNING: locking bug",
+            &[
+                Is("lock_sock_nested"),
+                Is("release_sock"),
+                Has("lock_class"),
+                Is("hlock_class"),
+            ],
+        )
+    } else if in_file(b"mm/vmalloc.c") && contains(func, b"vmalloc") && zero_size(rep) {
+        (
+            "WARNING: zero-size vmalloc",
+            &[Has("vmalloc"), Has("vzalloc")],
+        )
+    } else if file.starts_with(b"mm/") && kmalloc_like(func) {
+        ("WARNING: kmalloc bug", KMALLOC)
+    } else if contains(func, b"usb_submit_urb") {
+        let frames = rep.warning_frames(1, USB_SUBMIT);
+        let f = first(&frames).map_or("corrupted".to_string(), fname);
+        let mut t = Titled::new(
+            ReportType::Warning,
+            format!("WARNING in {f}/usb_submit_urb"),
+        );
+        if frames.is_empty() {
+            t.corrupted = true;
+        } else {
+            t.frame = Some(f);
+        }
+        return t.done(false);
+    } else {
+        ("WARNING", &[])
+    };
+    let frames = rep.warning_frames(1, skip);
+    let kind = if prefix.contains("refcount") || prefix.contains("ODEBUG") {
+        ReportType::Warning
+    } else if prefix.contains("locking") {
+        ReportType::Lockdep
+    } else {
+        ReportType::Warning
+    };
+    Titled::new(kind, prefix).framed(first(&frames)).done(true)
+}
+
+/// `WARN_ON_ONCE(!size)` in `__vmalloc_node_range`: the zero-size vmalloc
+/// warning (its message line, or the line before the header, says `size 0`
+/// on some kernels; the file and the function are enough).
+fn zero_size(_rep: &Report<'_>) -> bool {
+    true
+}
+
+fn kmalloc_like(func: &[u8]) -> bool {
+    // `kmalloc_slab`, `__kmalloc_node`, `kvmalloc_node`, `krealloc`
+    let f = func.strip_prefix(b"__").unwrap_or(func);
+    let f = f
+        .strip_prefix(b"kv")
+        .or_else(|| f.strip_prefix(b"k"))
+        .unwrap_or(f);
+    let f = if f.len() > 1 && !f.starts_with(b"malloc") {
+        &f[1..]
+    } else {
+        f
+    };
+    f.starts_with(b"malloc") || func.starts_with(b"krealloc")
+}
+
+/// Object debugging and the timer / work / free paths it checks from.
+const ODEBUG: Skip = &[
+    Has("debug_"),
+    Has("rcu"),
+    Starts("hrtimer_"),
+    Starts("timer_"),
+    Starts("work_"),
+    Starts("percpu_"),
+    Starts("kmem_"),
+    Starts("slab_"),
+    Has("kfree"),
+    Has("vunmap"),
+    Has("vfree"),
+    Starts("__free_"),
+    Starts("kobject_"),
+    Starts("free_"),
+];
+
+/// The allocators behind `WARNING: kmalloc bug`.
+const KMALLOC: Skip = &[
+    Has("kmalloc"),
+    Has("kcalloc"),
+    Has("kzalloc"),
+    Has("krealloc"),
+    Has("vmalloc"),
+    Has("slab"),
+    Has("kmem"),
+];
+
+/// Lockdep reports, under a `WARNING:` (4.15+) or `INFO:` (older) banner.
+fn lockdep(rep: &Report<'_>, r: &[u8], level: &str) -> Option<Verdict> {
+    let deadlock = |after: &[u8]| -> Verdict {
+        let mut f = rep.at_frame(1, after);
+        if f.is_some_and(|x| !Report::keep(x, WORKQUEUE_LOCKS)) {
+            // The second `at:` (the lock already held), then the stack.
+            let second = rep.find_text(1, after).and_then(|i| {
+                let j = (i + 1..rep.lines.len()).find(|&j| at_func(rep.line(j)).is_some())?;
+                rep.at_frame(j + 1, b"")
+            });
+            f = second.filter(|x| Report::keep(x, WORKQUEUE_LOCKS));
+        }
+        Titled::new(ReportType::Lockdep, "possible deadlock")
+            .framed(f)
+            .done(true)
+    };
+    if r.starts_with(b"possible circular locking dependency detected") {
+        return Some(deadlock(b"is trying to acquire lock"));
+    }
+    if r.starts_with(b"possible recursive locking detected") {
+        return Some(deadlock(b"is trying to acquire lock"));
+    }
+    if r.starts_with(b"possible irq lock inversion dependency detected") {
+        return Some(deadlock(b"just changed the state of lock"));
+    }
+    if (r.starts_with(b"SOFTIRQ-safe -> SOFTIRQ-unsafe")
+        || r.starts_with(b"HARDIRQ-safe -> HARDIRQ-unsafe")
+        || r.starts_with(b"SOFTIRQ-READ-safe")
+        || r.starts_with(b"HARDIRQ-READ-safe"))
+        && contains(r, b"lock order detected")
+    {
+        return Some(deadlock(b"is trying to acquire"));
+    }
+    if r.starts_with(b"inconsistent lock state") {
+        let f = rep.at_frame(1, b"takes");
+        return Some(
+            Titled::new(ReportType::Lockdep, "inconsistent lock state")
+                .framed(f)
+                .done(true),
+        );
+    }
+    if r.starts_with(b"suspicious RCU usage") {
+        let mut frames = Vec::new();
+        let found = rep.trace(1, RCU_USAGE, &mut frames);
+        let t = Titled::new(
+            ReportType::Lockdep,
+            format!("{level}: suspicious RCU usage"),
+        );
+        if !found || !rep.has(b".c:") && !rep.has(b".h:") {
+            return Some(t.corrupt().done(false));
+        }
+        return Some(t.framed(first(&frames)).done(true));
+    }
+    if r.starts_with(b"bad unlock balance detected") {
+        return Some(unlock_balance(rep, &format!("{level}: bad unlock balance")));
+    }
+    if r.starts_with(b"held lock freed") {
+        return Some(
+            Titled::new(ReportType::Lockdep, format!("{level}: held lock freed"))
+                .framed(rep.at_frame(1, b""))
+                .done(true),
+        );
+    }
+    if r.starts_with(b"lock held when returning to user space") {
+        return Some(
+            Titled::new(
+                ReportType::Lockdep,
+                format!("{level}: lock held when returning to user space"),
+            )
+            .framed(rep.at_frame(1, b"leaving the kernel with locks still held"))
+            .done(true),
+        );
+    }
+    if r.ends_with(b"still has locks held!") {
+        return Some(
+            Titled::new(
+                ReportType::Lockdep,
+                format!("{level}: still has locks held"),
+            )
+            .framed(rep.at_frame(1, b""))
+            .done(true),
+        );
+    }
+    if r.starts_with(b"Nested lock was not taken") {
+        return Some(
+            Titled::new(
+                ReportType::Lockdep,
+                format!("{level}: nested lock was not taken"),
+            )
+            .framed(lockdep_trace(rep))
+            .done(true),
+        );
+    }
+    None
+}
+
+/// Workqueue functions whose locks stand for the work items they flush.
+const WORKQUEUE_LOCKS: Skip = &[
+    Is("process_one_work"),
+    Is("flush_workqueue"),
+    Is("__flush_workqueue"),
+    Is("drain_workqueue"),
+    Is("destroy_workqueue"),
+];
+
+/// RCU helpers and allocators that only report the caller's context.
+const RCU_USAGE: Skip = &[
+    Has("rcu"),
+    Has("kmem"),
+    Has("slab"),
+    Has("kmalloc"),
+    Has("vmalloc"),
+    Has("kcalloc"),
+    Has("kzalloc"),
+];
+
+/// The first frame of a lockdep report's stack backtrace.
+fn lockdep_trace<'a>(rep: &Report<'a>) -> Option<&'a [u8]> {
+    let mut frames = Vec::new();
+    rep.trace(1, &[], &mut frames);
+    first(&frames)
+}
+
+/// `bad unlock balance detected!` then `... is trying to release lock (...) at:` then the function.
+fn unlock_balance(rep: &Report<'_>, prefix: &str) -> Verdict {
+    let f = rep
+        .find_text(1, b"is trying to release lock")
+        .and_then(|i| {
+            (i..rep.lines.len().min(i + 16)).find_map(|j| {
+                let l = rep.line(j);
+                let l = match memchr::memmem::find(l, b"at: ") {
+                    Some(p) => &l[p + 4..],
+                    None => l,
+                };
+                frames::frame(l).filter(|f| !f.unreliable).map(|f| f.func)
+            })
+        });
+    Titled::new(ReportType::Lockdep, prefix)
+        .framed(f)
+        .done(true)
+}
+
+/// `INFO: ...` lines.
+fn info(rep: &Report<'_>, r: &[u8]) -> Verdict {
+    if r.is_empty() {
+        return Titled::new(ReportType::Bug, "INFO: corrupted")
+            .corrupt()
+            .done(false);
+    }
+    if let Some(v) = lockdep(rep, r, "INFO") {
+        return v;
+    }
+    if r.starts_with(b"rcu_") && contains(r, b"stall") {
+        return rcu_stall(rep);
+    }
+    if r.starts_with(b"trying to register non-static key") {
+        let mut frames = Vec::new();
+        rep.trace(1, &[Has("stack"), Has("lock"), Has("IRQ")], &mut frames);
+        return Titled::new(
+            ReportType::Lockdep,
+            "INFO: trying to register non-static key",
+        )
+        .framed(first(&frames))
+        .done(true);
+    }
+    if let Some(t) = r.strip_prefix(b"task ") {
+        if contains(t, b" blocked for more than ")
+            || contains(t, b" blocked in I/O wait for more than")
+        {
+            let mut frames = Vec::new();
+            rep.trace(1, &[], &mut frames);
+            return Titled::new(ReportType::Hang, "INFO: task hung")
+                .framed(hang_frame(&frames))
+                .done(true);
+        }
+        if contains(t, b"can't die for more than") {
+            let mut frames = Vec::new();
+            rep.trace(1, &[Has("schedule")], &mut frames);
+            return Titled::new(ReportType::Hang, "INFO: task can't die")
+                .framed(first(&frames))
+                .done(true);
+        }
+    }
+    if r.starts_with(b"Freed in ") || r.starts_with(b"Allocated in ") {
+        // The remains of an old-style KASAN report: `INFO: Freed in fasync_free_rcu+0x14/0x20 age=624 cpu=0 pid=3`.
+        return Titled::new(ReportType::Kasan, format!("INFO: {}", text(r)))
+            .corrupt()
+            .done(false);
+    }
+    // A header cut short (`INFO: t`) and printed again: take the full one.
+    if r.len() < 8 {
+        if let Some(i) = rep.find(1, |l| trim_start(l).starts_with(b"INFO: ")) {
+            let full = trim(rep.line(i));
+            if full.len() > r.len() + 6 {
+                let sub = Report {
+                    lines: &rep.lines[i..],
+                };
+                return info(&sub, trim_start(&full[5..]));
+            }
+        }
+    }
+    Titled::new(ReportType::Bug, format!("INFO: {}", text(r))).done(false)
+}
+
+/// `INFO: rcu_preempt detected stalls on CPUs/tasks:`: the loop the stalled
+/// CPU was in, from the stack the timer interrupt caught it in.
+fn rcu_stall(rep: &Report<'_>) -> Verdict {
+    let skip: Skip = &[Has("apic_timer_interrupt"), Has("rcu"), Has("sysvec_")];
+    let mut frames = Vec::new();
+    if let Some(i) = rep.find(1, |l| contains(l, b"apic_timer_interrupt")) {
+        // The interrupt entry, then the interrupted instruction and its stack.
+        match rep.ip(i + 1) {
+            Some((j, f)) => {
+                if let Some(f) = f.filter(|f| Report::keep(f, skip)) {
+                    frames.push(f);
+                }
+                rep.stack(j + 1, skip, &mut frames);
+            }
+            None => rep.stack(i + 1, skip, &mut frames),
+        }
+        if stall_anchor(&frames).is_none() {
+            frames.clear();
+            rep.stack(i + 1, skip, &mut frames);
+        }
+    }
+    Titled::new(ReportType::RcuStall, "INFO: rcu detected stall")
+        .framed(stall_anchor(&frames))
+        .done(true)
+}
+
+/// `kernel BUG at fs/btrfs/tree-checker.c:2070!`
+fn kernel_bug(rep: &Report<'_>, r: &[u8]) -> Verdict {
+    if r.starts_with(b"mm/usercopy.c") {
+        let mut frames = Vec::new();
+        rep.trace(1, &[Has("usercopy"), Has("__check")], &mut frames);
+        return Titled::new(ReportType::Bug, "BUG: bad usercopy")
+            .framed(first(&frames))
+            .done(true);
+    }
+    if r.starts_with(b"lib/list_debug.c") {
+        let mut frames = Vec::new();
+        rep.trace(1, &[], &mut frames);
+        return Titled::new(ReportType::Bug, "BUG: corrupted list")
+            .framed(first(&frames))
+            .done(true);
+    }
+    let frames = rep.ip_then_trace(1, &[Starts("skb_put"), Starts("skb_push")]);
+    Titled::new(ReportType::Bug, "kernel BUG")
+        .framed(first(&frames))
+        .done(true)
+}
+
+/// `Kernel panic - not syncing: ...` opening a report.
+fn panic(rep: &Report<'_>, r: &[u8]) -> Verdict {
+    if let Some(f) = r.strip_prefix(b"stack-protector: Kernel stack is corrupted in:") {
+        let f = trim_start(f);
+        let sym = crate::grammar::kernel::symbol_of(f);
+        let named = !sym.is_empty() && !sym.iter().all(u8::is_ascii_hexdigit);
+        let f = if named {
+            Some(sym)
+        } else {
+            let mut frames = Vec::new();
+            rep.trace(1, &[Has("stack_chk")], &mut frames);
+            first(&frames)
+        };
+        return Titled::new(ReportType::Panic, "kernel panic: stack is corrupted")
+            .framed(f)
+            .done(true);
+    }
+    if r.starts_with(b"corrupted stack end detected inside scheduler") {
+        let mut frames = Vec::new();
+        rep.trace(1, &[Has("schedule"), Has("retint_kernel")], &mut frames);
+        return Titled::new(ReportType::Panic, "kernel panic: corrupted stack end")
+            .framed(stall_anchor(&frames))
+            .done(true);
+    }
+    if r.starts_with(b"Couldn't open N_TTY ldisc") {
+        return Titled::new(ReportType::Panic, "kernel panic: Couldn't open N_TTY ldisc")
+            .done(false);
+    }
+    for consequence in [
+        &b"Fatal exception"[..],
+        b"panic_on_warn set",
+        b"hung_task: blocked tasks",
+    ] {
+        if r.starts_with(consequence) {
+            // The report that caused it was lost.
+            return Titled::new(
+                ReportType::Panic,
+                format!("kernel panic: {}", text(consequence)),
+            )
+            .corrupt()
+            .done(false);
+        }
+    }
+    let msg = match memchr::memmem::find(r, b" exitcode=") {
+        Some(p) => &r[..p],
+        None => r,
+    };
+    Titled::new(
+        ReportType::Panic,
+        format!("kernel panic: {}", text(trim(msg))),
+    )
+    .done(false)
+}
+
+/// `UBSAN: Undefined behaviour in drivers/usb/core/devio.c:1517:25`,
+/// `UBSAN: array-index-out-of-bounds in fs/jfs/jfs_dmap.c:2867:6`.
+fn ubsan(rep: &Report<'_>, r: &[u8]) -> Verdict {
+    let kind = if r.starts_with(b"Undefined behaviour") {
+        "undefined-behaviour".to_string()
+    } else {
+        let p = memchr::memmem::find(r, b" in ").unwrap_or(r.len());
+        text(trim(&r[..p]))
+    };
+    let mut frames = Vec::new();
+    rep.trace(1, &[Has("ubsan"), Has("overflow")], &mut frames);
+    Titled::new(ReportType::Ubsan, format!("UBSAN: {kind}"))
+        .framed(first(&frames))
+        .done(true)
+}
+
+/// ARM and arm64: the `PC is at` / `pc :` line, then `Call trace:` / `Backtrace:`.
+fn arm_frames<'a>(rep: &Report<'a>) -> Vec<&'a [u8]> {
+    let mut frames = rep.ip_then_trace(1, &[]);
+    if frames.is_empty() {
+        if let Some(i) = rep.find(1, |l| trim_start(l).starts_with(b"Backtrace:")) {
+            rep.stack(i + 1, &[], &mut frames);
+        }
+    }
+    frames
+}
+
+/// `Unable to handle kernel paging request at virtual address dead000000000108`,
+/// `Unable to handle kernel NULL pointer dereference at virtual address 00000004`,
+/// `Unable to handle kernel access to user memory without uaccess routines at virtual address ...`.
+fn arm_fault(rep: &Report<'_>, r: &[u8]) -> Verdict {
+    let what = if r.starts_with(b"NULL pointer dereference") {
+        "NULL pointer dereference"
+    } else if r.starts_with(b"access to user memory") {
+        "access to user memory"
+    } else {
+        "paging request"
+    };
+    Titled::new(
+        ReportType::Oops,
+        format!("BUG: unable to handle kernel {what}"),
+    )
+    .framed(first(&arm_frames(rep)))
+    .done(true)
+}
+
+/// `trusty: panic (caller 0xffffffffe0002314): failed(-5) to start app 6`,
+/// `trusty: panic (...): ASSERT FAILED at (trusty/kernel/lib/trusty/ipc.c:472): !list_in_list(&chan->node)`.
+fn trusty(h: &[u8]) -> Verdict {
+    if let Some(p) = memchr::memmem::find(h, b"ASSERT FAILED") {
+        let r = &h[p..];
+        let msg = match memchr::memmem::find(r, b"): ") {
+            Some(q) => trim(&r[q + 3..]),
+            None => b"",
+        };
+        return Titled::new(
+            ReportType::Bug,
+            format!("trusty: ASSERT FAILED: {}", text(msg)),
+        )
+        .done(false);
+    }
+    let msg = match memchr::memmem::find(h, b"): ") {
+        Some(q) => trim(&h[q + 3..]),
+        None => b"",
+    };
+    Titled::new(ReportType::Bug, format!("trusty: panic: {}", text(msg))).done(false)
+}
+
+/// Rust's overflow checks: `attempt to add with overflow` (after
+/// `rust_kernel: panicked at ...`), blamed on the first Rust frame below
+/// the panic machinery.
+fn rust_panic(rep: &Report<'_>, h: &[u8]) -> Verdict {
+    let mut frames = Vec::new();
+    rep.trace(
+        1,
+        &[
+            Has("rust_begin_unwind"),
+            Has("panicking"),
+            Has("panic_const"),
+        ],
+        &mut frames,
+    );
+    let f = frames.first().map(|f| rust_demangle(f));
+    let mut t = Titled::new(ReportType::Panic, text(trim(h)));
+    match f {
+        Some(Some(name)) => {
+            t.frame = Some(name);
+            let title = format!("{} in {}", t.prefix, t.frame.as_deref().unwrap_or(""));
+            Verdict {
+                title: sanitize(&title),
+                kind: t.kind,
+                frame: t.frame,
+                corrupted: false,
+            }
+        }
+        _ => t.framed(f.and_then(|_| frames.first().copied())).done(true),
+    }
+}
+
+/// A Rust v0 mangled symbol `_RNvMs3_NtCshgDM7dBCdno_11rust_binder7processNtB5_7Process10update_ref`
+/// as `<rust_binder::process::Process>::update_ref` (the shapes the kernel's
+/// Rust code produces: paths of identifiers, inherent and trait impls).
+fn rust_demangle(sym: &[u8]) -> Option<String> {
+    let s = base_name(sym);
+    let s = s.strip_prefix(b"_R")?;
+    let mut d = Demangler {
+        s,
+        pos: 0,
+        paths: Vec::new(),
+    };
+    d.path()
+}
+
+struct Demangler<'a> {
+    s: &'a [u8],
+    pos: usize,
+    /// Paths by their starting offset, for back-references.
+    paths: Vec<(usize, String)>,
+}
+
+impl Demangler<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let c = self.peek()?;
+        self.pos += 1;
+        Some(c)
+    }
+
+    /// `_` or a base-62 number ending in `_`.
+    fn base62(&mut self) -> Option<usize> {
+        if self.peek()? == b'_' {
+            self.pos += 1;
+            return Some(0);
+        }
+        let mut n = 0usize;
+        loop {
+            let c = self.next()?;
+            let v = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'z' => c - b'a' + 10,
+                b'A'..=b'Z' => c - b'A' + 36,
+                b'_' => return n.checked_add(1),
+                _ => return None,
+            };
+            n = n.checked_mul(62)?.checked_add(v as usize)?;
+        }
+    }
+
+    fn disambiguator(&mut self) -> Option<()> {
+        if self.peek() == Some(b's') {
+            self.pos += 1;
+            self.base62()?;
+        }
+        Some(())
+    }
+
+    fn ident(&mut self) -> Option<String> {
+        if self.peek() == Some(b'u') {
+            return None;
+        }
+        let start = self.pos;
+        while self.peek()?.is_ascii_digit() {
+            self.pos += 1;
+        }
+        let n: usize = std::str::from_utf8(&self.s[start..self.pos])
+            .ok()?
+            .parse()
+            .ok()?;
+        if self.peek() == Some(b'_') {
+            self.pos += 1;
+        }
+        let id = self.s.get(self.pos..self.pos + n)?;
+        self.pos += n;
+        Some(String::from_utf8_lossy(id).into_owned())
+    }
+
+    fn path(&mut self) -> Option<String> {
+        let start = self.pos;
+        let out = match self.next()? {
+            b'C' => {
+                self.disambiguator()?;
+                self.ident()?
+            }
+            b'N' => {
+                let _ns = self.next()?;
+                let parent = self.path()?;
+                self.disambiguator()?;
+                let id = self.ident()?;
+                format!("{parent}::{id}")
+            }
+            b'M' => {
+                self.disambiguator()?;
+                let _impl_path = self.path()?;
+                let ty = self.path()?;
+                format!("<{ty}>")
+            }
+            b'X' => {
+                self.disambiguator()?;
+                let _impl_path = self.path()?;
+                let ty = self.path()?;
+                let tr = self.path()?;
+                format!("<{ty} as {tr}>")
+            }
+            b'B' => {
+                let at = self.base62()?;
+                let p = self.paths.iter().find(|(o, _)| *o == at)?.1.clone();
+                return Some(p);
+            }
+            _ => return None,
+        };
+        self.paths.push((start, out.clone()));
+        Some(out)
+    }
+}
+
+/// An oops header (`WHAT: CODE [#N]`) opening a report.
+fn die(rep: &Report<'_>, h: &[u8]) -> Verdict {
+    let what = match memchr::memmem::find(h, b" [#") {
+        Some(p) => &h[..p],
+        None => h,
+    };
+    let what = match memchr::memrchr(b':', what) {
+        Some(c) => &what[..c],
+        None => what,
+    };
+    let what = what.strip_prefix(b"Oops: ").unwrap_or(what);
+    let (prefix, kind) = if contains(what, b"general protection fault") {
+        ("general protection fault", ReportType::Oops)
+    } else if what.starts_with(b"stack segment") {
+        ("stack segment fault", ReportType::Oops)
+    } else if what.starts_with(b"divide error") || what.starts_with(b"divide_error") {
+        ("divide error", ReportType::Oops)
+    } else if what.starts_with(b"invalid opcode") {
+        ("invalid opcode", ReportType::Oops)
+    } else if what.starts_with(b"int3") {
+        ("int3", ReportType::Oops)
+    } else if what.starts_with(b"Internal error") {
+        let frames = arm_frames(rep);
+        return Titled::new(ReportType::Oops, "Internal error")
+            .framed(first(&frames))
+            .done(true);
+    } else if what.starts_with(b"Oops") || what.is_empty() || what.iter().all(u8::is_ascii_hexdigit)
+    {
+        ("Oops", ReportType::Oops)
+    } else {
+        let p = trim(what);
+        let p = String::from_utf8_lossy(p).into_owned();
+        let frames = rep.ip_then_trace(1, &[]);
+        return Titled::new(ReportType::Oops, p)
+            .framed(first(&frames))
+            .done(true);
+    };
+    let frames = rep.ip_then_trace(1, &[]);
+    Titled::new(kind, prefix).framed(first(&frames)).done(true)
+}
+
+/// Whether a titled report is cut or garbled: no stack where its kind
+/// always prints one, or a console timestamp glued into its title.
+fn broken(rep: &Report<'_>, v: &Verdict) -> bool {
+    if has_time_bracket(v.title.as_bytes()) {
+        return true;
+    }
+    let needs_stack = !matches!(
+        v.kind,
+        ReportType::Kcsan | ReportType::Reboot | ReportType::Tool | ReportType::Panic
+    ) && !v.title.starts_with("BUG: Bad rss-counter")
+        && !v.title.starts_with("BUG: workqueue lockup")
+        && !v.title.starts_with("unregister_netdevice")
+        && !v.title.starts_with("WARNING: kernel stack")
+        && !v.title.starts_with("trusty")
+        && !v.title.contains("lock held when returning to user space")
+        && !v.title.starts_with("BUG: stack guard page")
+        && !v.title.starts_with("BUG: TASK stack guard page");
+    needs_stack && !rep.has(b"Call Trace") && !rep.has(b"Call trace") && !rep.has(b"backtrace")
+}
+
+/// `[  649.625993]` somewhere in a string.
+fn has_time_bracket(t: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b'[', &t[from..]) {
+        let r = &t[from + p + 1..];
+        let r = trim_start(r);
+        let d = r.iter().take_while(|c| c.is_ascii_digit()).count();
+        if d > 0 && r.get(d) == Some(&b'.') {
+            let f = r[d + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if f > 0 && r.get(d + 1 + f) == Some(&b']') {
+                return true;
+            }
+        }
+        from += p + 1;
+    }
+    false
+}
+
+/// Make two titles of one bug equal: executor names and numbers, addresses,
+/// IP addresses, line numbers, `+0x../0x..` offsets, CPU numbers and other
+/// numbers are replaced by placeholders, then [`sanitize`].
+pub(crate) fn normalize(title: &str) -> String {
+    let t = title.as_bytes();
+    let mut out = Vec::with_capacity(t.len());
+    let mut i = 0;
+    while i < t.len() {
+        let prev = out.last().copied();
+        let rest = &t[i..];
+        // `syz-executor.3/1234` → `syz-executor`; `syzkaller12345` → `syzkaller`.
+        if let Some((name, n)) = executor_name(rest) {
+            out.extend_from_slice(name);
+            i += n;
+            continue;
+        }
+        let c = t[i];
+        let word_start = prev.is_none_or(|p| !p.is_ascii_alphanumeric() && p != b'_');
+        // `+0x1ef/0x7b0` after a symbol.
+        if c == b'+' && prev.is_some_and(|p| p.is_ascii_alphanumeric() || p == b'_') {
+            if let Some(n) = offset_len(&t[i..]) {
+                i += n;
+                continue;
+            }
+        }
+        // Addresses: 6+ hex digits (optionally `0x`), not inside a word.
+        if prev.is_some_and(|p| !p.is_ascii_alphabetic() && p != b'0') {
+            let start = if t[i..].starts_with(b"0x") { i + 2 } else { i };
+            let h = t[start..]
+                .iter()
+                .take_while(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+                .count();
+            if h >= 6 {
+                out.extend_from_slice(b"ADDR");
+                i = start + h;
+                continue;
+            }
+        }
+        // IPv4 addresses.
+        if c.is_ascii_digit() && word_start {
+            if let Some(n) = ipv4_len(&t[i..]) {
+                out.extend_from_slice(b"IP");
+                i += n;
+                continue;
+            }
+        }
+        // `file.c:123` → `file.c:LINE`.
+        if c == b':' && prev.is_some_and(|p| p.is_ascii_alphanumeric()) && ends_with_extension(&out)
+        {
+            let d = t[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if d > 0 {
+                out.extend_from_slice(b":LINE");
+                i += 1 + d;
+                while t.get(i) == Some(&b':') && t.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                    i += 1 + t[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                }
+                continue;
+            }
+        }
+        // `CPU#3` → `CPU`.
+        if rest.starts_with(b"CPU#") && rest.get(4).is_some_and(u8::is_ascii_digit) {
+            out.extend_from_slice(b"CPU");
+            i += 4 + rest[4..].iter().take_while(|c| c.is_ascii_digit()).count();
+            continue;
+        }
+        // Other numbers standing alone.
+        if c.is_ascii_digit() && prev.is_some_and(|p| !p.is_ascii_alphanumeric() && p != b'_') {
+            let d = t[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let next = t.get(i + d);
+            if next.is_none_or(|n| !n.is_ascii_alphanumeric() && *n != b'_') {
+                out.extend_from_slice(b"NUM");
+                i += d;
+                continue;
+            }
+        }
+        out.push(c);
+        i += 1;
+    }
+    sanitize(&String::from_utf8_lossy(&out))
+}
+
+/// `syz-executor.3/1234`, `syzkaller12345`: the name without its
+/// numbers, and the length matched.
+fn executor_name(t: &[u8]) -> Option<(&'static [u8], usize)> {
+    let name: &'static [u8] = [&b"syz-executor"[..], b"syzkaller"]
+        .into_iter()
+        .find(|n| t.starts_with(n))?;
+    let r = &t[name.len()..];
+    let mut k = 0;
+    if name == b"syz-executor"
+        && r.first() == Some(&b'.')
+        && r.get(1).is_some_and(u8::is_ascii_digit)
+    {
+        k = 1;
+    }
+    let d = r[k..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if d == 0 {
+        return Some((name, name.len()));
+    }
+    k += d;
+    if matches!(r.get(k), Some(b'/' | b':')) {
+        let d2 = r[k + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if d2 > 0 {
+            k += 1 + d2;
+        }
+    }
+    Some((name, name.len() + k))
+}
+
+/// `+0x1ef/0x7b0`: its length.
+fn offset_len(t: &[u8]) -> Option<usize> {
+    let r = t.strip_prefix(b"+0x")?;
+    let a = r.iter().take_while(|c| c.is_ascii_alphanumeric()).count();
+    let r2 = r[a..].strip_prefix(b"/0x")?;
+    let b = r2.iter().take_while(|c| c.is_ascii_alphanumeric()).count();
+    (a > 0 && b > 0).then_some(3 + a + 3 + b)
+}
+
+/// `192.168.0.2`: its length.
+fn ipv4_len(t: &[u8]) -> Option<usize> {
+    let mut k = 0;
+    for part in 0..4 {
+        let d = t[k..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if d == 0 || d > 3 {
+            return None;
+        }
+        k += d;
+        if part < 3 {
+            if t.get(k) != Some(&b'.') {
+                return None;
+            }
+            k += 1;
+        }
+    }
+    Some(k)
+}
+
+/// Whether `out` ends with `.ext` (a file name before `:LINE`).
+fn ends_with_extension(out: &[u8]) -> bool {
+    let w = out
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+        .count();
+    w > 0 && out.len() > w && out[out.len() - w - 1] == b'.'
+}
+
+/// At most 120 printable ASCII characters, single spaces, no control bytes:
+/// corrupted lines can be long and can hold anything.
+pub(crate) fn sanitize(title: &str) -> String {
+    let mut out = String::with_capacity(title.len().min(120));
+    let mut prev = ' ';
+    for (n, c) in title.chars().enumerate() {
+        if n >= 120 {
+            break;
+        }
+        let c = if c == '\t' { ' ' } else { c };
+        if !(' '..='~').contains(&c) || c == ' ' && prev == ' ' {
+            continue;
+        }
+        out.push(c);
+        prev = c;
+    }
+    out.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn title_of(report: &str) -> Verdict {
+        let lines: Vec<&[u8]> = report.lines().map(str::as_bytes).collect();
+        verdict(&lines)
+    }
+
+    #[test]
+    fn normalization() {
+        assert_eq!(
+            normalize("KASAN: use-after-free in do_con_write.part.23+0x1c50/0x1cb0 at addr ffff88000012c43a"),
+            "KASAN: use-after-free in do_con_write.part.NUM at addr ADDR"
+        );
+        assert_eq!(
+            normalize("kernel panic: VFS: Unable to mount root fs on unknown-block(0,0)"),
+            "kernel panic: VFS: Unable to mount root fs on unknown-block(NUM,NUM)"
+        );
+        assert_eq!(
+            normalize("INFO: Freed in fasync_free_rcu+0x14/0x20 age=624 cpu=0 pid=3"),
+            "INFO: Freed in fasync_free_rcu age=NUM cpu=NUM pid=NUM"
+        );
+        assert_eq!(
+            normalize("WARNING in btrfs_create_new_inode"),
+            "WARNING in btrfs_create_new_inode"
+        );
+        assert_eq!(normalize("a\u{1b}[31m  b\u{fffd}"), "a[31m b");
+    }
+
+    #[test]
+    fn kasan_title_skips_the_report_machinery() {
+        let v = title_of(
+            "BUG: KASAN: slab-use-after-free in xas_start+0x1ef/0x7b0\n\
+             Read of size 8 at addr ffff888077ec2bf8 by task syz-executor.0/6659\n\
+             Call Trace:\n\
+             \x20<TASK>\n\
+             \x20dump_stack_lvl+0x1e7/0x2d0\n\
+             \x20print_report+0x163/0x540\n\
+             \x20kasan_report+0x175/0x1b0\n\
+             \x20xas_start+0x1ef/0x7b0\n\
+             \x20xas_find+0x177/0xaa0\n\
+             \x20btrfs_evict_inode+0x208/0x1000\n",
+        );
+        assert_eq!(
+            v.title,
+            "KASAN: slab-use-after-free Read in btrfs_evict_inode"
+        );
+        assert_eq!(v.frame.as_deref(), Some("btrfs_evict_inode"));
+        assert_eq!(v.kind, ReportType::Kasan);
+        assert!(!v.corrupted);
+    }
+
+    #[test]
+    fn warning_without_frames_is_corrupted() {
+        let v = title_of(
+            "WARNING: CPU: 0 PID: 0 at net/sched/sch_generic.c:316 dev_watchdog+0x648/0x770\n",
+        );
+        assert_eq!(v.title, "WARNING in corrupted");
+        assert!(v.corrupted, "no call trace");
+        let v = title_of("WARNING: CPU: 0 PID: 1 at kernel/x.c:1 __warn+0x1/0x2\nCall Trace:\n");
+        assert_eq!(v.title, "WARNING in corrupted");
+        assert!(v.corrupted);
+    }
+
+    #[test]
+    fn rust_symbols() {
+        assert_eq!(
+            rust_demangle(
+                b"_RNvMs3_NtCshgDM7dBCdno_11rust_binder7processNtB5_7Process10update_ref"
+            )
+            .as_deref(),
+            Some("<rust_binder::process::Process>::update_ref")
+        );
+    }
+}
