@@ -159,6 +159,11 @@ impl Lines {
         self.ends.push(self.text.len() as u32);
     }
 
+    fn first(&self) -> &[u8] {
+        let end = self.ends.first().map_or(0, |&e| e as usize);
+        &self.text[..end]
+    }
+
     fn full(&self) -> bool {
         self.ends.len() >= MAX_LINES || self.text.len() >= MAX_BYTES
     }
@@ -341,12 +346,14 @@ impl SplatTracker {
         die: Option<u32>,
     ) -> usize {
         // A new report ends the one of its context, unless lines of several
-        // CPUs interleave and that one has not shown its stack yet.
+        // CPUs interleave (no caller ids) and the same header was printed
+        // again by another CPU before the first one's stack.
         let mut i = 0;
         self.steps += self.open.len() as u64;
         while i < self.open.len() {
             let o = &self.open[i];
-            if o.input == input && o.ctx == ctx && (o.stack || !ctx.shared()) {
+            let parallel = ctx.shared() && !o.stack && o.lines.first() == header;
+            if o.input == input && o.ctx == ctx && !parallel {
                 let o = self.open.remove(i);
                 self.close(o);
             } else {

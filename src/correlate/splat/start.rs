@@ -358,6 +358,13 @@ fn glued(msg: &[u8], kernel: bool) -> Option<Start> {
         let at = t.len() - rest.len();
         return anchored(rest, false).map(|s| shift(s, lead + at));
     }
+    // A console line glued after a login prompt: `syzkaller login: Unable to handle kernel paging request`.
+    if let Some(p) = memchr::memmem::find(&t[..t.len().min(64)], b" login: ") {
+        let at = p + 8;
+        if !t[..p].contains(&b' ') {
+            return anchored(&t[at..], kernel).map(|s| shift(s, lead + at));
+        }
+    }
     // A console time bracket in the middle of the line: `... bytes[   76.471107] BUG: ...`.
     let mut from = 1;
     while let Some(p) = memchr::memchr(b'[', &t[from.min(t.len())..]) {

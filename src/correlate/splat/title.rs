@@ -494,9 +494,12 @@ fn bug(rep: &Report<'_>, r: &[u8]) -> Verdict {
         return Titled::new(ReportType::Bug, "BUG: Dentry still in use in unmount").done(false);
     }
     if r.starts_with(b"Bad page state") {
-        // `BUG: Bad page state in process syz.3.584  pfn:7071f`
+        // `BUG: Bad page state in process syz.3.584  pfn:7071f`: blamed on
+        // whoever allocated the page (`page last allocated via ...`).
         let mut frames = Vec::new();
-        rep.trace(1, BAD_PAGE, &mut frames);
+        if let Some(i) = rep.find(1, |l| trim_start(l).starts_with(b"page last allocated")) {
+            rep.stack(i + 1, BAD_PAGE, &mut frames);
+        }
         return Titled::new(ReportType::Bug, "BUG: Bad page state")
             .framed(first(&frames))
             .done(true);
@@ -554,16 +557,11 @@ fn bug(rep: &Report<'_>, r: &[u8]) -> Verdict {
     }
     if r.starts_with(b"stack guard page was hit") || r.starts_with(b"TASK stack guard page was hit")
     {
-        let prefix = if r.starts_with(b"TASK") {
-            "BUG: TASK stack guard page was hit"
-        } else {
-            "BUG: stack guard page was hit"
-        };
-        let f = rep
-            .ip(1)
-            .and_then(|(_, f)| f)
-            .filter(|f| Report::keep(f, &[]));
-        return Titled::new(ReportType::Bug, prefix).framed(f).done(true);
+        // A stack overflow: the recursion is deep in the stack, like a stall's loop.
+        let frames = rep.ip_then_trace(1, &[]);
+        return Titled::new(ReportType::Bug, "BUG: stack guard page was hit")
+            .framed(stall_anchor(&frames))
+            .done(true);
     }
     if r.starts_with(b"corrupted list") {
         return Titled::new(ReportType::Bug, "BUG: corrupted list").done(false);
@@ -596,24 +594,14 @@ const LEAK: Skip = &[
     Is("sget_userns"),
 ];
 
-/// Page state checks and the freeing paths that run them.
+/// The page allocator and the page owner tracking of its allocation stacks.
 const BAD_PAGE: Skip = &[
-    Has("bad_page"),
-    Has("free_page"),
-    Has("free_pages"),
-    Has("free_unref"),
-    Has("free_pcp"),
-    Has("free_one_page"),
-    Has("put_page"),
-    Has("folio_put"),
-    Has("page_pool"),
-    Has("free_frozen"),
-    Has("check_new_page"),
-    Has("prep_new_page"),
-    Has("get_page_from_freelist"),
-    Has("alloc_pages"),
-    Has("release_pages"),
-    Has("folios_put"),
+    Has("alloc"),
+    Has("page_owner"),
+    Is("post_alloc_hook"),
+    Starts("get_page_from_freelist"),
+    Starts("page_pool"),
+    Starts("__page_pool"),
 ];
 
 /// The checks behind `using smp_processor_id() in preemptible code`.
