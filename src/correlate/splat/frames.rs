@@ -102,9 +102,16 @@ pub(crate) fn frame(line: &[u8]) -> Option<Frame<'_>> {
     let t = trim_start(line);
     let t = skip_addresses(t);
     if let Some(arm) = t.strip_prefix(b"(") {
-        // ARM: the function of this frame is the first one in parentheses.
+        // ARM: `(callee) from [<addr>] (caller+0x../0x..)`: the line stands
+        // for the return address, in the caller.
         let n = arm.iter().take_while(|&&c| is_symbol_char(c)).count();
-        return Frame::reliable(&arm[..n]);
+        let caller = memchr::memmem::find(arm, b") from ").and_then(|p| {
+            let r = skip_addresses(trim_start(&arm[p + 7..]));
+            let r = r.strip_prefix(b"(")?;
+            let k = r.iter().take_while(|&&c| is_symbol_char(c)).count();
+            Some(&r[..k])
+        });
+        return Frame::reliable(caller.filter(|c| !c.is_empty()).unwrap_or(&arm[..n]));
     }
     let (t, mut unreliable) = match t.strip_prefix(b"? ") {
         Some(r) => (trim_start(r), true),
@@ -273,7 +280,6 @@ const REPORTING: &[Pat] = &[
     Is("do_bad_area"),
     Is("do_DataAbort"),
     Is("do_PrefetchAbort"),
-    Is("__dabt_svc"),
     Starts("asm_exc_"),
     Starts("exc_"),
     Is("ubsan_epilogue"),
@@ -312,6 +318,8 @@ const LOCKING: &[Pat] = &[
     Has("mutex_trylock"),
     Has("mutex_unlock"),
     Has("mutex_remove_waiter"),
+    Is("mark_lock"),
+    Is("hlock_class"),
     Is("osq_lock"),
     Is("osq_unlock"),
     Starts("__wake_up"),
@@ -344,6 +352,8 @@ const HELPERS: &[Pat] = &[
     Has("copy_to_user"),
     Has("copy_from_user"),
     Has("copy_to_iter"),
+    Has("copy_page_to_iter"),
+    Has("copy_page_from_iter"),
     Has("copy_from_iter"),
     Has("put_user"),
     Has("get_user"),
@@ -376,8 +386,7 @@ const HELPERS: &[Pat] = &[
     Starts("xas_"),
     Starts("crc32"),
     Starts("crc16"),
-    Is("aes_encrypt"),
-    Is("aes_decrypt"),
+    Starts("aes"),
     Starts("bitmap_"),
     Starts("__bitmap_"),
     Is("find_next_bit"),
@@ -448,6 +457,16 @@ const PLUMBING: &[Pat] = &[
     Starts("add_timer"),
     Starts("timer_delete"),
     Is("iput"),
+    Starts("fast_dput"),
+    Is("dput"),
+    Starts("ida_"),
+    Starts("ref_tracker"),
+    Starts("klist_"),
+    Is("put_device"),
+    Starts("skb_pull"),
+    Has("check_heap_object"),
+    Starts("__timer_delete"),
+    Starts("timer_delete"),
 ];
 
 /// Allocators and the page cache: `kmem_cache_alloc_node`, `__kmalloc_node`,
@@ -465,6 +484,7 @@ const MEMORY: &[Pat] = &[
     Starts("__kvmalloc"),
     Is("kvfree"),
     Has("alloc_pages"),
+    Starts("alloc_page"),
     Has("alloc_frozen_pages"),
     Starts("__free_pages"),
     Starts("free_unref_page"),
@@ -485,7 +505,7 @@ const MEMORY: &[Pat] = &[
 /// Stack walking and the entry code around traps and interrupts:
 /// `arch_stack_walk`, `stack_trace_save`, `trace_hardirqs_on`, `__raw_readb`.
 const MACHINE: &[Pat] = &[
-    Has("unwind_"),
+    Starts("unwind_"),
     Starts("stack_trace_"),
     Is("arch_stack_walk"),
     Is("walk_stackframe"),
@@ -493,6 +513,7 @@ const MACHINE: &[Pat] = &[
     Has("read_once_word"),
     Has("trace_hardirqs"),
     Has("hwasan"),
+    Is("__phys_addr"),
     Starts("__raw_read"),
     Starts("__raw_write"),
     Starts("logic_in"),
@@ -501,9 +522,11 @@ const MACHINE: &[Pat] = &[
 
 /// Whether a function never names the culprit by itself (see the module doc).
 pub(crate) fn infrastructure(func: &[u8]) -> bool {
-    [SANITIZER, REPORTING, LOCKING, HELPERS, PLUMBING, MEMORY, MACHINE]
-        .iter()
-        .any(|pats| any(pats, func))
+    [
+        SANITIZER, REPORTING, LOCKING, HELPERS, PLUMBING, MEMORY, MACHINE,
+    ]
+    .iter()
+    .any(|pats| any(pats, func))
 }
 
 /// What a title takes from a list of candidate frames.
@@ -588,6 +611,7 @@ const STALL_ANCHORS: &[Pat] = &[
     Has("exit_to_usermode"),
     Has("exit_to_user_mode"),
     Has("smp_call_function"),
+    Has("ret_fast_syscall"),
     Has("tasklet_action"),
     Has("tasklet_hi_action"),
     Has("invoke_syscall"),
@@ -600,13 +624,20 @@ fn discriminated_syscall(f: &[u8]) -> bool {
     let f = f
         .strip_prefix(b"sys_")
         .or_else(|| f.strip_prefix(b"compat_sys_"))
+        .or_else(|| f.strip_prefix(b"__sys_"))
+        .or_else(|| f.strip_prefix(b"__do_sys_"))
+        .or_else(|| f.strip_prefix(b"__se_sys_"))
         .unwrap_or(f);
     matches!(f, b"socketpair" | b"connect" | b"ioctl")
 }
 
-/// `__x64_sys_openat` → `sys_openat`: the architecture wrappers of a syscall
-/// name it the same way on every machine.
+/// A syscall entry named as on every machine: `__x64_sys_recvmmsg` →
+/// `sys_recvmmsg` (the architecture wrapper goes), `sys_openat2` →
+/// `openat2` and `ksys_mount` → `mount` (the bare entry names the call).
 pub(crate) fn strip_syscall_prefix(f: &[u8]) -> &[u8] {
+    if let Some(r) = f.strip_prefix(b"ksys_").or_else(|| f.strip_prefix(b"sys_")) {
+        return r;
+    }
     for p in [
         &b"__x64_"[..],
         b"__ia32_",
@@ -615,22 +646,13 @@ pub(crate) fn strip_syscall_prefix(f: &[u8]) -> &[u8] {
         b"__s390x_",
         b"__s390_",
         b"__powerpc_",
-        b"__se_",
-        b"__do_",
-        b"SYSC_",
-        b"SyS_",
         b"compat_SYSC_",
         b"compat_SyS_",
-        b"__sys_",
-        b"ksys_",
+        b"SYSC_",
+        b"SyS_",
     ] {
         if let Some(r) = f.strip_prefix(p) {
-            if p == b"SYSC_" || p == b"SyS_" || p == b"compat_SYSC_" || p == b"compat_SyS_" {
-                return r;
-            }
-            if r.starts_with(b"sys_") || r.starts_with(b"compat_sys_") {
-                return r;
-            }
+            return r;
         }
     }
     f
@@ -718,7 +740,7 @@ mod tests {
         );
         assert_eq!(
             f("[<8011344c>] (unwind_backtrace) from [<8010ef84>] (show_stack+0x18/0x1c)"),
-            Some(("unwind_backtrace".into(), false))
+            Some(("show_stack".into(), false))
         );
         assert_eq!(
             f("[c00000007a3ef9f0] [c00000000022d784] rebuild_sched_domains+0x24/0x40 (unreliable)"),
