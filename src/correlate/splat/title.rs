@@ -102,12 +102,22 @@ pub(crate) struct Verdict {
 /// The lines of one report, its header first (text after the console prefix).
 pub(crate) struct Report<'a> {
     lines: &'a [&'a [u8]],
+    /// A fault-injection stack (`should_failslab`) was read as part of the
+    /// report's: its frames cannot be trusted.
+    poisoned: std::cell::Cell<bool>,
 }
 
 /// Functions a kind of report skips on top of [`frames::infrastructure`].
 type Skip = &'static [Pat];
 
 impl<'a> Report<'a> {
+    fn new(lines: &'a [&'a [u8]]) -> Report<'a> {
+        Report {
+            lines,
+            poisoned: std::cell::Cell::new(false),
+        }
+    }
+
     fn line(&self, i: usize) -> &'a [u8] {
         self.lines.get(i).copied().unwrap_or(b"")
     }
@@ -134,6 +144,10 @@ impl<'a> Report<'a> {
                 return;
             }
             if let Some(f) = frames::frame(l) {
+                if f.func.starts_with(b"should_fail") {
+                    self.poisoned.set(true);
+                    return;
+                }
                 if !f.unreliable && Self::keep(f.func, skip) {
                     out.push(f.func);
                 }
@@ -199,6 +213,23 @@ impl<'a> Report<'a> {
             false => self.find_text(from, after)? + 1,
         };
         (start..self.lines.len()).find_map(|i| at_func(self.lines[i]))
+    }
+
+    /// The functions of the next `count` `at:` lines from `from` that are
+    /// not helpers; returns the line after the last one read.
+    fn at_frames(&self, from: usize, count: usize, skip: Skip, out: &mut Vec<&'a [u8]>) -> usize {
+        let mut next = from;
+        for _ in 0..count {
+            let Some(k) = (next..self.lines.len()).find(|&k| at_func(self.lines[k]).is_some())
+            else {
+                break;
+            };
+            if let Some(f) = at_func(self.lines[k]).filter(|f| Self::keep(f, skip)) {
+                out.push(f);
+            }
+            next = k + 1;
+        }
+        next
     }
 
     fn has(&self, needle: &[u8]) -> bool {
@@ -272,11 +303,11 @@ fn text(b: &[u8]) -> String {
 
 /// Title a report whose first line is a header [`super::start::start`] accepted.
 pub(crate) fn verdict(lines: &[&[u8]]) -> Verdict {
-    let rep = Report { lines };
+    let rep = Report::new(lines);
     let h = trim(rep.line(0));
     let mut v = header_verdict(&rep, h);
     if !v.corrupted {
-        v.corrupted = broken(&rep, &v);
+        v.corrupted = rep.poisoned.get() || broken(&rep, &v);
     }
     v
 }
@@ -340,7 +371,7 @@ fn header_verdict(rep: &Report<'_>, h: &[u8]) -> Verdict {
         return Titled::new(ReportType::Tool, "go runtime error").done(false);
     }
     if h.starts_with(b"trusty: panic") {
-        return trusty(h);
+        return trusty(rep, h);
     }
     if h.starts_with(b"VFS: Busy inodes after unmount") {
         return Titled::new(
@@ -896,17 +927,24 @@ const KMALLOC: Skip = &[
 /// Lockdep reports, under a `WARNING:` (4.15+) or `INFO:` (older) banner.
 fn lockdep(rep: &Report<'_>, r: &[u8], level: &str) -> Option<Verdict> {
     let deadlock = |after: &[u8]| -> Verdict {
-        let mut f = rep.at_frame(1, after);
-        if f.is_some_and(|x| !Report::keep(x, WORKQUEUE_LOCKS)) {
-            // The second `at:` (the lock already held), then the stack.
-            let second = rep.find_text(1, after).and_then(|i| {
-                let j = (i + 1..rep.lines.len()).find(|&j| at_func(rep.line(j)).is_some())?;
-                rep.at_frame(j + 1, b"")
-            });
-            f = second.filter(|x| Report::keep(x, WORKQUEUE_LOCKS));
+        let Some(i) = rep.find_text(1, after) else {
+            // Cut before the lock it is about.
+            return Titled::new(ReportType::Lockdep, format!("{level}: {}", text(r)))
+                .corrupt()
+                .done(false);
+        };
+        if level == "INFO" {
+            // Before 4.15: the function taking the lock, as printed.
+            return Titled::new(ReportType::Lockdep, "possible deadlock")
+                .framed(rep.at_frame(i + 1, b""))
+                .done(true);
         }
+        // The lock being taken, the lock held, then the dependency chain.
+        let mut frames = Vec::new();
+        let next = rep.at_frames(i + 1, 2, WORKQUEUE_LOCKS, &mut frames);
+        rep.stack(next, WORKQUEUE_LOCKS, &mut frames);
         Titled::new(ReportType::Lockdep, "possible deadlock")
-            .framed(f)
+            .framed(first(&frames))
             .done(true)
     };
     if r.starts_with(b"possible circular locking dependency detected") {
@@ -924,37 +962,39 @@ fn lockdep(rep: &Report<'_>, r: &[u8], level: &str) -> Option<Verdict> {
         || r.starts_with(b"HARDIRQ-READ-safe"))
         && contains(r, b"lock order detected")
     {
+        // Where the lock became irq-safe names the interrupt handler.
+        if let Some(i) = rep.find(1, |l| contains(l, b"-irq-safe at:")) {
+            let mut frames = Vec::new();
+            rep.stack(i + 1, &[], &mut frames);
+            return Some(
+                Titled::new(ReportType::Lockdep, "possible deadlock")
+                    .framed(first(&frames))
+                    .done(true),
+            );
+        }
         return Some(deadlock(b"is trying to acquire"));
     }
     if r.starts_with(b"inconsistent lock state") {
-        let f = rep.at_frame(1, b"takes");
-        return Some(
-            Titled::new(ReportType::Lockdep, "inconsistent lock state")
-                .framed(f)
-                .done(true),
-        );
+        return Some(lock_site(rep, level, "inconsistent lock state", b"takes"));
     }
     if r.starts_with(b"suspicious RCU usage") {
-        let mut frames = Vec::new();
-        let found = rep.trace(1, RCU_USAGE, &mut frames);
+        // `./include/linux/rcupdate.h:302 Illegal context switch in RCU read-side critical section!`
         let t = Titled::new(
             ReportType::Lockdep,
             format!("{level}: suspicious RCU usage"),
         );
-        if !found || !rep.has(b".c:") && !rep.has(b".h:") {
+        if rep.find(1, has_source_line).is_none() {
             return Some(t.corrupt().done(false));
         }
+        let mut frames = Vec::new();
+        rep.trace(1, RCU_USAGE, &mut frames);
         return Some(t.framed(first(&frames)).done(true));
     }
     if r.starts_with(b"bad unlock balance detected") {
         return Some(unlock_balance(rep, &format!("{level}: bad unlock balance")));
     }
     if r.starts_with(b"held lock freed") {
-        return Some(
-            Titled::new(ReportType::Lockdep, format!("{level}: held lock freed"))
-                .framed(rep.at_frame(1, b""))
-                .done(true),
-        );
+        return Some(lock_site(rep, level, "held lock freed", b""));
     }
     if r.starts_with(b"lock held when returning to user space") {
         return Some(
@@ -967,24 +1007,10 @@ fn lockdep(rep: &Report<'_>, r: &[u8], level: &str) -> Option<Verdict> {
         );
     }
     if r.ends_with(b"still has locks held!") {
-        return Some(
-            Titled::new(
-                ReportType::Lockdep,
-                format!("{level}: still has locks held"),
-            )
-            .framed(rep.at_frame(1, b""))
-            .done(true),
-        );
+        return Some(lock_site(rep, level, "still has locks held", b""));
     }
     if r.starts_with(b"Nested lock was not taken") {
-        return Some(
-            Titled::new(
-                ReportType::Lockdep,
-                format!("{level}: nested lock was not taken"),
-            )
-            .framed(lockdep_trace(rep))
-            .done(true),
-        );
+        return Some(lock_site(rep, level, "nested lock was not taken", b""));
     }
     None
 }
@@ -1009,6 +1035,45 @@ const RCU_USAGE: Skip = &[
     Has("kzalloc"),
 ];
 
+/// `./include/linux/kvm_host.h:536 suspicious rcu_dereference_check() usage!`:
+/// a line naming a source file and line.
+fn has_source_line(l: &[u8]) -> bool {
+    let t = trim_start(l);
+    let tok = t.split(|&c| c == b' ').next().unwrap_or(b"");
+    let Some(colon) = memchr::memrchr(b':', tok) else {
+        return false;
+    };
+    let (file, line) = (&tok[..colon], &tok[colon + 1..]);
+    file.contains(&b'.') && !line.is_empty() && line.iter().all(u8::is_ascii_digit)
+}
+
+/// A lockdep report about one lock: the function the `at:` line after
+/// `after` names (`inconsistent lock state ... takes: ... at: vprintk_emit`),
+/// or, when that one is a helper, the first frame of the stack backtrace.
+/// Before 4.15 (`INFO:` banners) the `at:` function as printed.
+fn lock_site(rep: &Report<'_>, level: &str, what: &str, after: &[u8]) -> Verdict {
+    let t = Titled::new(ReportType::Lockdep, format!("{level}: {what}"));
+    let t = if what == "inconsistent lock state" {
+        Titled::new(ReportType::Lockdep, what)
+    } else {
+        t
+    };
+    let from = match after.is_empty() {
+        true => Some(1),
+        false => rep.find_text(1, after).map(|i| i + 1),
+    };
+    let Some(from) = from else {
+        return t.framed(None).done(true);
+    };
+    if level == "INFO" {
+        return t.framed(rep.at_frame(from, b"")).done(true);
+    }
+    let mut frames = Vec::new();
+    let next = rep.at_frames(from, 1, &[], &mut frames);
+    rep.trace(next, &[], &mut frames);
+    t.framed(first(&frames)).done(true)
+}
+
 /// The first frame of a lockdep report's stack backtrace.
 fn lockdep_trace<'a>(rep: &Report<'a>) -> Option<&'a [u8]> {
     let mut frames = Vec::new();
@@ -1016,22 +1081,26 @@ fn lockdep_trace<'a>(rep: &Report<'a>) -> Option<&'a [u8]> {
     first(&frames)
 }
 
-/// `bad unlock balance detected!` then `... is trying to release lock (...) at:` then the function.
+/// `bad unlock balance detected!` then `... is trying to release lock (...) at:`
+/// and the function on the next line, or the stack backtrace when that is a helper.
 fn unlock_balance(rep: &Report<'_>, prefix: &str) -> Verdict {
-    let f = rep
-        .find_text(1, b"is trying to release lock")
-        .and_then(|i| {
-            (i..rep.lines.len().min(i + 16)).find_map(|j| {
-                let l = rep.line(j);
-                let l = match memchr::memmem::find(l, b"at: ") {
-                    Some(p) => &l[p + 4..],
-                    None => l,
-                };
-                frames::frame(l).filter(|f| !f.unreliable).map(|f| f.func)
-            })
+    let mut frames = Vec::new();
+    if let Some(i) = rep.find_text(1, b"is trying to release lock") {
+        let f = (i..rep.lines.len().min(i + 16)).find_map(|j| {
+            let l = rep.line(j);
+            let l = match memchr::memmem::find(l, b"at: ") {
+                Some(p) => &l[p + 4..],
+                None => l,
+            };
+            frames::frame(l).filter(|f| !f.unreliable).map(|f| f.func)
         });
+        if let Some(f) = f.filter(|f| Report::keep(f, &[])) {
+            frames.push(f);
+        }
+        rep.trace(i + 1, &[], &mut frames);
+    }
     Titled::new(ReportType::Lockdep, prefix)
-        .framed(f)
+        .framed(first(&frames))
         .done(true)
 }
 
@@ -1087,9 +1156,7 @@ fn info(rep: &Report<'_>, r: &[u8]) -> Verdict {
         if let Some(i) = rep.find(1, |l| trim_start(l).starts_with(b"INFO: ")) {
             let full = trim(rep.line(i));
             if full.len() > r.len() + 6 {
-                let sub = Report {
-                    lines: &rep.lines[i..],
-                };
+                let sub = Report::new(&rep.lines[i..]);
                 return info(&sub, trim_start(&full[5..]));
             }
         }
@@ -1102,9 +1169,12 @@ fn info(rep: &Report<'_>, r: &[u8]) -> Verdict {
 fn rcu_stall(rep: &Report<'_>) -> Verdict {
     let skip: Skip = &[Has("apic_timer_interrupt"), Has("rcu"), Has("sysvec_")];
     let mut frames = Vec::new();
-    if let Some(i) = rep.find(1, |l| contains(l, b"apic_timer_interrupt")) {
+    if let Some(i) = rep.find(1, interrupt_entry) {
         // The interrupt entry, then the interrupted instruction and its stack.
-        match rep.ip(i + 1) {
+        let ip = rep
+            .ip(i + 1)
+            .filter(|&(j, _)| rep.find(i + 1, frames::stack_header).is_none_or(|h| h > j));
+        match ip {
             Some((j, f)) => {
                 if let Some(f) = f.filter(|f| Report::keep(f, skip)) {
                     frames.push(f);
@@ -1117,10 +1187,26 @@ fn rcu_stall(rep: &Report<'_>) -> Verdict {
             frames.clear();
             rep.stack(i + 1, skip, &mut frames);
         }
+    } else {
+        rep.trace(1, skip, &mut frames);
     }
     Titled::new(ReportType::RcuStall, "INFO: rcu detected stall")
         .framed(stall_anchor(&frames))
         .done(true)
+}
+
+/// The frame where a timer interrupt entered: `apic_timer_interrupt+0x93/0xa0`,
+/// `asm_sysvec_apic_timer_interrupt+0x12/0x20`, ARM `(gic_handle_irq) from [<..>] (__irq_svc+0x6c/0x90)`.
+fn interrupt_entry(l: &[u8]) -> bool {
+    if contains(l, b"apic_timer_interrupt") {
+        return true;
+    }
+    frames::frame(l).is_some_and(|f| {
+        matches!(
+            base_name(f.func),
+            b"__irq_svc" | b"el1_irq" | b"el1h_64_irq" | b"el1_interrupt" | b"__irq_usr"
+        )
+    })
 }
 
 /// `kernel BUG at fs/btrfs/tree-checker.c:2070!`
@@ -1247,8 +1333,12 @@ fn arm_fault(rep: &Report<'_>, r: &[u8]) -> Verdict {
 
 /// `trusty: panic (caller 0xffffffffe0002314): failed(-5) to start app 6`,
 /// `trusty: panic (...): ASSERT FAILED at (trusty/kernel/lib/trusty/ipc.c:472): !list_in_list(&chan->node)`.
-fn trusty(h: &[u8]) -> Verdict {
-    if let Some(p) = memchr::memmem::find(h, b"ASSERT FAILED") {
+fn trusty(rep: &Report<'_>, h: &[u8]) -> Verdict {
+    // A console time stamp glued into the line splits it.
+    if let Some(i) = (0..rep.lines.len().min(3)).find(|&i| contains(rep.line(i), b"ASSERT FAILED"))
+    {
+        let h = rep.line(i);
+        let p = memchr::memmem::find(h, b"ASSERT FAILED").unwrap_or(0);
         let r = &h[p..];
         let msg = match memchr::memmem::find(r, b"): ") {
             Some(q) => trim(&r[q + 3..]),
@@ -1561,9 +1651,15 @@ pub(crate) fn normalize(title: &str) -> String {
             i += 4 + rest[4..].iter().take_while(|c| c.is_ascii_digit()).count();
             continue;
         }
-        // Other numbers standing alone.
-        if c.is_ascii_digit() && prev.is_some_and(|p| !p.is_ascii_alphanumeric() && p != b'_') {
+        // Other numbers standing alone (or long ones ending a word: `testdir264563108`).
+        if c.is_ascii_digit() && prev.is_some_and(|p| !p.is_ascii_digit()) {
             let d = t[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let alone = prev.is_some_and(|p| !p.is_ascii_alphanumeric() && p != b'_');
+            if !alone && d < 3 {
+                out.extend_from_slice(&t[i..i + d]);
+                i += d;
+                continue;
+            }
             let next = t.get(i + d);
             if next.is_none_or(|n| !n.is_ascii_alphanumeric() && *n != b'_') {
                 out.extend_from_slice(b"NUM");
