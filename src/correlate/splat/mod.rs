@@ -249,6 +249,7 @@ impl SplatTracker {
         let input = r.pos.input;
         let ctx = Ctx::of(&r.prefixes);
         match st {
+            None if stack_dumping_notice(msg) => self.cut_shared(input),
             None => self.append(input, ctx, msg),
             Some(s @ Start::Die { at, die }) => self.die_header(r, s, input, ctx, &msg[at..], die),
             Some(s @ Start::Panic { at, consequence }) => {
@@ -304,6 +305,22 @@ impl SplatTracker {
         self.steps
     }
 
+    /// Close the reports whose context other CPUs share (no caller ids):
+    /// another report or a notice with its own stack starts in the middle
+    /// of their lines, and what follows cannot be told apart.
+    fn cut_shared(&mut self, input: u32) {
+        let mut i = 0;
+        self.steps += self.open.len() as u64;
+        while i < self.open.len() {
+            if self.open[i].input == input && self.open[i].ctx.shared() {
+                let o = self.open.remove(i);
+                self.close(o);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
     /// The open report of this context.
     fn open_in(&mut self, input: u32, ctx: Ctx) -> Option<usize> {
         self.steps += self.open.len() as u64;
@@ -345,15 +362,19 @@ impl SplatTracker {
         header: &[u8],
         die: Option<u32>,
     ) -> usize {
-        // A new report ends the one of its context, unless lines of several
-        // CPUs interleave (no caller ids) and the same header was printed
-        // again by another CPU before the first one's stack.
+        // A new report ends the reports of its context, and without caller
+        // ids every report: their lines can no longer be told apart. Except
+        // a report that has not shown its stack yet when the new one is
+        // from the same task (its stack follows), or is the same header
+        // printed by another CPU at once (parallel oopses).
         let mut i = 0;
         self.steps += self.open.len() as u64;
         while i < self.open.len() {
             let o = &self.open[i];
-            let parallel = ctx.shared() && !o.stack && o.lines.first() == header;
-            if o.input == input && o.ctx == ctx && !parallel {
+            let keep = !o.stack
+                && (o.ctx == ctx && !ctx.shared() || ctx.shared() && o.lines.first() == header);
+            let ends = o.input == input && (o.ctx == ctx || o.ctx.shared() && ctx.shared());
+            if ends && !keep {
                 let o = self.open.remove(i);
                 self.close(o);
             } else {
@@ -541,6 +562,19 @@ impl SplatTracker {
             }
         }
     }
+}
+
+/// Messages that print a stack of their own in the middle of whatever the
+/// console was printing: `syz-executor5: vmalloc: allocation failure: 0 bytes`,
+/// `FAULT_INJECTION: forcing a failure.`
+fn stack_dumping_notice(msg: &[u8]) -> bool {
+    [
+        &b"vmalloc: allocation failure:"[..],
+        b"FAULT_INJECTION: forcing a failure",
+        b"FAULT_FLAG_ALLOW_RETRY missing",
+    ]
+    .iter()
+    .any(|n| crate::fields::contains(msg, n))
 }
 
 /// FNV-1a of the first kernel instruction-pointer line (`RIP: 0010:func+0x17b/0x1c0`).

@@ -189,7 +189,8 @@ fn boot_line(t: &[u8]) -> Option<Start> {
 }
 
 /// Free-text warnings the kernel prints on purpose, not bugs:
-/// `WARNING: The mand mount option has been deprecated and`.
+/// `WARNING: The mand mount option has been deprecated and`,
+/// `warning: `syz.1.261' uses wireless extensions which will stop working for Wi-Fi 7 hardware; use nl80211`.
 fn benign_warning(r: &[u8]) -> bool {
     const BENIGN: [&[u8]; 6] = [
         b"the mand mount option",
@@ -200,6 +201,8 @@ fn benign_warning(r: &[u8]) -> bool {
         b"Unsupported flag value",
     ];
     BENIGN.iter().any(|b| r.starts_with(b))
+        || r.windows(24)
+            .any(|w| w.eq_ignore_ascii_case(b"uses wireless extensions"))
 }
 
 /// `WARNING: CPU: 2 PID: 5191 at fs/btrfs/inode.c:6450 btrfs_create_new_inode+0xa46/0xa70 [btrfs]`,
@@ -207,7 +210,7 @@ fn benign_warning(r: &[u8]) -> bool {
 /// `WARNING: possible circular locking dependency detected`, `WARNING: foo`.
 fn warning_line(r: &[u8], kernel: bool) -> Option<Start> {
     let r = trim_start(r);
-    if benign_warning(r) {
+    if benign_warning(r) || crate::fields::contains(r, b"USES WIRELESS EXTENSIONS") {
         return None;
     }
     let structured = r.starts_with(b"CPU: ")
@@ -236,6 +239,10 @@ fn warning_line(r: &[u8], kernel: bool) -> Option<Start> {
 /// not `INFO: NMI handler (perf_event_nmi_handler) took too long to run: 2.277 msecs`.
 fn info_line(r: &[u8]) -> Option<Start> {
     let r = trim_start(r);
+    // A line cut short (`INFO: t`) is printed again in full.
+    if !r.is_empty() && r.len() < 8 {
+        return None;
+    }
     const BENIGN: [&[u8]; 6] = [
         b"NMI handler",
         b"Stall ended before state dump start",

@@ -144,7 +144,7 @@ impl<'a> Report<'a> {
                 return;
             }
             if let Some(f) = frames::frame(l) {
-                if f.func.starts_with(b"should_fail") {
+                if !f.unreliable && f.func.starts_with(b"should_fail") {
                     self.poisoned.set(true);
                     return;
                 }
@@ -815,7 +815,10 @@ fn warn_at(rep: &Report<'_>, file: &[u8], func: &[u8]) -> Verdict {
     let file = file.strip_prefix(b"./").unwrap_or(file);
     let in_file = |f: &[u8]| contains(file, f);
     let (prefix, skip): (&str, Skip) = if in_file(b"lib/debugobjects.c")
-        && (func.starts_with(b"debug_print") || func.starts_with(b"debug_check"))
+        && (func.starts_with(b"debug_print")
+            || func.starts_with(b"debug_check")
+            || func.is_empty()
+            || func.starts_with(b"0x"))
     {
         ("WARNING: ODEBUG bug", ODEBUG)
     } else if in_file(b"mm/usercopy.c") && contains(func, b"usercopy_warn") {
@@ -899,18 +902,17 @@ fn kmalloc_like(func: &[u8]) -> bool {
 const ODEBUG: Skip = &[
     Has("debug_"),
     Has("rcu"),
-    Starts("hrtimer_"),
-    Starts("timer_"),
-    Starts("work_"),
-    Starts("percpu_"),
-    Starts("kmem_"),
-    Starts("slab_"),
+    Has("hrtimer_"),
+    Has("timer_"),
+    Has("work_"),
+    Has("percpu_"),
+    Has("kmem_"),
+    Has("slab_"),
     Has("kfree"),
     Has("vunmap"),
     Has("vfree"),
-    Starts("__free_"),
-    Starts("kobject_"),
-    Starts("free_"),
+    Has("__free_"),
+    Has("kobject_"),
 ];
 
 /// The allocators behind `WARNING: kmalloc bug`.
@@ -1187,8 +1189,6 @@ fn rcu_stall(rep: &Report<'_>) -> Verdict {
             frames.clear();
             rep.stack(i + 1, skip, &mut frames);
         }
-    } else {
-        rep.trace(1, skip, &mut frames);
     }
     Titled::new(ReportType::RcuStall, "INFO: rcu detected stall")
         .framed(stall_anchor(&frames))
