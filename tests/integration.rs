@@ -23,6 +23,8 @@ mod props;
 mod repair;
 #[path = "integration/synth.rs"]
 mod synth;
+#[path = "integration/syzkaller.rs"]
+mod syzkaller;
 #[path = "integration/timeline.rs"]
 mod timeline;
 #[path = "integration/util.rs"]

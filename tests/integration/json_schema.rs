@@ -132,7 +132,11 @@ pub(crate) struct Evidence {
 #[serde(deny_unknown_fields)]
 struct Splat {
     kind: String,
+    #[serde(rename = "type")]
+    report: String,
     title: String,
+    frame: Option<String>,
+    corrupted: bool,
     input: u32,
     line: u64,
     location: Option<String>,
@@ -261,6 +265,18 @@ fn report_documents_match_schema_1() {
         }
         let sum = r.summary.findings.error + r.summary.findings.warning + r.summary.findings.info;
         assert_eq!(sum as usize, r.findings.len());
+        for s in &r.splats {
+            assert!(
+                tracesift::correlate::splat::ReportType::ALL
+                    .iter()
+                    .any(|t| t.name() == s.report),
+                "unknown splat type {}",
+                s.report
+            );
+            if let Some(frame) = &s.frame {
+                assert!(s.title.ends_with(&format!(" in {frame}")), "{}", s.title);
+            }
+        }
     }
 }
 

@@ -62,6 +62,27 @@ pub enum ReportType {
 }
 
 impl ReportType {
+    /// Every type, in the order of the documentation.
+    pub const ALL: [ReportType; 17] = [
+        ReportType::Kasan,
+        ReportType::Kmsan,
+        ReportType::Kcsan,
+        ReportType::Kfence,
+        ReportType::Ubsan,
+        ReportType::Bug,
+        ReportType::Warning,
+        ReportType::Oops,
+        ReportType::Lockdep,
+        ReportType::Hang,
+        ReportType::RcuStall,
+        ReportType::Lockup,
+        ReportType::Leak,
+        ReportType::AtomicSleep,
+        ReportType::Panic,
+        ReportType::Reboot,
+        ReportType::Tool,
+    ];
+
     /// The stable name used in JSON (`type`).
     pub fn name(self) -> &'static str {
         match self {
