@@ -758,7 +758,7 @@ fn report_rules(an: &Analysis, out: &mut Vec<Finding>) {
 }
 
 fn splat_rules(an: &mut Analysis, out: &mut Vec<Finding>) {
-    let splats: Vec<Splat> = an.splats.finish().to_vec();
+    let splats: &[Splat] = an.splats.finish();
     for sp in splats {
         if sp.end_bbio_meta_read {
             let msg = format!(
@@ -786,7 +786,7 @@ fn splat_rules(an: &mut Analysis, out: &mut Vec<Finding>) {
             msg,
             vec![sp.evidence.clone()],
         );
-        f.title = Some(sp.title.clone());
+        f.title = Some(sp.title.to_string());
         out.push(f);
     }
 }

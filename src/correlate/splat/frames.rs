@@ -539,18 +539,6 @@ pub(crate) fn infrastructure(func: &[u8]) -> bool {
     .any(|pats| any(pats, func))
 }
 
-/// What a title takes from a list of candidate frames.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Pick {
-    /// The first that is not infrastructure (nor in the report's own skips).
-    First,
-    /// Stalls and lockups: the caller of the first dispatcher frame
-    /// ([`stall_anchor`]).
-    Stall,
-    /// Hung tasks ([`hang_frame`]).
-    Hang,
-}
-
 /// Interrupt, syscall, workqueue and timer dispatchers: in a stall or a
 /// soft lockup the function they called identifies the loop better than the
 /// top of the stack, which lands anywhere in it.

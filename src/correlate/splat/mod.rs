@@ -96,15 +96,15 @@ pub struct Splat {
     /// What kind of report it is.
     pub report: ReportType,
     /// The syzkaller-style title.
-    pub title: String,
+    pub title: Box<str>,
     /// The guilty frame the title names.
-    pub frame: Option<String>,
+    pub frame: Option<Box<str>>,
     /// The report is cut short, interleaved or garbled.
     pub corrupted: bool,
     /// Its first line (the WARNING / BUG / Oops / panic line).
     pub evidence: Evidence,
     /// `file:line` from a WARNING or `kernel BUG at` line.
-    pub location: Option<String>,
+    pub location: Option<Box<str>>,
     /// The die counter of its Oops header.
     pub die: Option<u32>,
     /// A `Kernel panic - not syncing:` followed from it.
@@ -116,8 +116,6 @@ pub struct Splat {
     rip: u64,
     /// The earlier splat this one repeats (the same oops printed again).
     repeat_of: Option<u32>,
-    /// The printk context of its first line.
-    ctx: Ctx,
 }
 
 /// The printk context of a line: its caller id, or whether it had a console
@@ -225,8 +223,9 @@ pub struct SplatTracker {
     /// The splats found, in order of their first line.
     pub splats: Vec<Splat>,
     open: Vec<Open>,
-    /// Reports whose oops header (`[#N]`) is still to come, oldest first.
-    awaiting: VecDeque<usize>,
+    /// Reports whose oops header (`[#N]`) is still to come, oldest first,
+    /// with the printk context of their first line.
+    awaiting: VecDeque<(usize, Ctx)>,
     /// (input, die counter, splat) of recent oops headers.
     dies: VecDeque<(u32, u32, usize)>,
     /// The splat whose oops header came last, per input: `Fatal exception` is its panic.
@@ -279,7 +278,7 @@ impl SplatTracker {
         }
         let splats = &self.splats;
         self.awaiting
-            .retain(|&k| splats.get(k).is_some_and(|s| s.evidence.pos.input != input));
+            .retain(|&(k, _)| splats.get(k).is_some_and(|s| s.evidence.pos.input != input));
         if self.last_die.is_some_and(|(i, _)| i == input) {
             self.last_die = None;
         }
@@ -390,7 +389,7 @@ impl SplatTracker {
         self.splats.push(Splat {
             kind,
             report: ReportType::Bug,
-            title: title::sanitize(&String::from_utf8_lossy(header)),
+            title: title::sanitize(&String::from_utf8_lossy(header)).into(),
             frame: None,
             corrupted: false,
             evidence: Evidence::from_record(r, "splat"),
@@ -400,7 +399,6 @@ impl SplatTracker {
             end_bbio_meta_read: false,
             rip: 0,
             repeat_of: None,
-            ctx,
         });
         let same_die = die.and_then(|d| self.recent_die(input, d));
         if let Some(d) = die {
@@ -427,7 +425,7 @@ impl SplatTracker {
             if self.awaiting.len() >= WINDOW {
                 self.awaiting.pop_front();
             }
-            self.awaiting.push_back(idx);
+            self.awaiting.push_back((idx, ctx));
         }
         idx
     }
@@ -463,12 +461,11 @@ impl SplatTracker {
         // The oldest report still waiting for its header, from this context.
         self.steps += self.awaiting.len() as u64;
         let splats = &self.splats;
-        let waiting = self.awaiting.iter().position(|&k| {
-            let sp = &splats[k];
-            sp.evidence.pos.input == input && (sp.ctx == ctx || sp.ctx.shared() && ctx.shared())
+        let waiting = self.awaiting.iter().position(|&(k, kctx)| {
+            splats[k].evidence.pos.input == input && (kctx == ctx || kctx.shared() && ctx.shared())
         });
         if let Some(w) = waiting {
-            if let Some(k) = self.awaiting.remove(w) {
+            if let Some((k, _)) = self.awaiting.remove(w) {
                 self.splats[k].die = Some(die);
                 self.note_die(input, die, k);
                 self.append(input, ctx, line);
@@ -534,7 +531,7 @@ impl SplatTracker {
             Some(OopsLine::KernelBug { location }) => (Some(location), None),
             _ => (None, None),
         };
-        let location = location.map(|l| String::from_utf8_lossy(l).into_owned());
+        let location: Option<Box<str>> = location.map(|l| String::from_utf8_lossy(l).into());
         let sp = &mut self.splats[o.idx];
         let func = line_func
             .map(frames::base_name)
@@ -545,9 +542,9 @@ impl SplatTracker {
                 || location
                     .as_deref()
                     .is_some_and(|l| l.starts_with("fs/btrfs/extent_io.c")));
-        sp.title = v.title;
+        sp.title = v.title.into();
         sp.report = v.kind;
-        sp.frame = v.frame;
+        sp.frame = v.frame.map(Box::from);
         sp.corrupted = v.corrupted;
         sp.location = location;
         sp.rip = rip;
@@ -610,7 +607,7 @@ mod tests {
     fn titles(text: &str) -> Vec<(String, u64, bool)> {
         splats(text)
             .iter()
-            .map(|s| (s.title.clone(), s.evidence.pos.line, s.panicked))
+            .map(|s| (s.title.to_string(), s.evidence.pos.line, s.panicked))
             .collect()
     }
 
@@ -671,7 +668,7 @@ mod tests {
         );
         let s = splats(&text);
         assert_eq!(s.len(), 1, "{s:?}");
-        assert_eq!(s[0].title, "kernel BUG in set_state_bits");
+        assert_eq!(&*s[0].title, "kernel BUG in set_state_bits");
         assert_eq!(s[0].die, Some(1));
         assert!(s[0].panicked);
     }
@@ -702,18 +699,30 @@ mod tests {
 
     #[test]
     fn oops_header_floods_take_linear_steps() {
-        let mut t = SplatTracker::default();
-        let mut text = String::new();
-        for n in 0..4000 {
-            text.push_str(&format!("[ {n}.000000] Oops: 0000 [#{n}] SMP NOPTI\n"));
-        }
-        let mut sink = |r: &Record<'_>| t.record(r);
-        read_input(0, text.as_bytes(), &ReadOptions::default(), &mut sink);
-        let per_line = t.steps() / 4000;
+        // Issue #19: each header used to scan every splat before it.
+        let steps = |n: usize| {
+            let mut t = SplatTracker::default();
+            let mut text = String::new();
+            for k in 0..n {
+                text.push_str(&format!(
+                    "[ {k}.000000] Oops: 0000 [#{}] SMP NOPTI\n",
+                    k + 1
+                ));
+                if k % 3 == 0 {
+                    text.push_str(&format!("[ {k}.000001] kernel BUG at fs/x.c:{k}!\n"));
+                }
+            }
+            let mut sink = |r: &Record<'_>| t.record(r);
+            read_input(0, text.as_bytes(), &ReadOptions::default(), &mut sink);
+            let steps = t.steps();
+            assert!(t.finish().len() >= n);
+            steps
+        };
+        let (small, large) = (steps(2000), steps(8000));
         assert!(
-            per_line <= 4 * (MAX_OPEN + WINDOW) as u64,
-            "{per_line} steps per line"
+            large <= 5 * small,
+            "4x the headers took {large} steps against {small}: not linear"
         );
-        assert_eq!(t.finish().len(), 4000);
+        assert!(large / 8000 <= 2 * (MAX_OPEN + WINDOW) as u64);
     }
 }

@@ -49,15 +49,6 @@ pub(crate) enum Family {
     Inner,
 }
 
-impl Start {
-    /// Where the report text starts in the message.
-    pub(crate) fn at(self) -> usize {
-        match self {
-            Start::Header { at, .. } | Start::Die { at, .. } | Start::Panic { at, .. } => at,
-        }
-    }
-}
-
 /// Recognise a line that opens or joins a report. `kernel` says whether the
 /// line carried a kernel console prefix (free-text `WARNING:` lines count
 /// only then: user space prints such lines too).
@@ -442,6 +433,12 @@ fn go_log_time(t: &[u8]) -> Option<&[u8]> {
 mod tests {
     use super::*;
 
+    fn at(s: Start) -> usize {
+        match s {
+            Start::Header { at, .. } | Start::Die { at, .. } | Start::Panic { at, .. } => at,
+        }
+    }
+
     fn s(line: &str, kernel: bool) -> Option<Start> {
         start(line.as_bytes(), kernel)
     }
@@ -532,10 +529,10 @@ mod tests {
         );
         let line = "syz-executor7: vmalloc: allocation failure: 34359738352 bytes[   76.471107] BUG: unable to handle kernel paging request at ffffffffa4493138";
         let st = s(line, true).unwrap();
-        assert!(line[st.at()..].starts_with("BUG: unable"));
+        assert!(line[at(st)..].starts_with("BUG: unable"));
         let line = "kasan: GPF could be caused by NULL-ptr deref or user memory accessgeneral protection fault: 0000 [#1] PREEMPT SMP KASAN";
         let st = s(line, true).unwrap();
-        assert!(line[st.at()..].starts_with("general protection fault"));
+        assert!(line[at(st)..].starts_with("general protection fault"));
     }
 
     #[test]
