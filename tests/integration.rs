@@ -21,6 +21,8 @@ mod json_schema;
 mod props;
 #[path = "integration/repair.rs"]
 mod repair;
+#[path = "integration/splats.rs"]
+mod splats;
 #[path = "integration/synth.rs"]
 mod synth;
 #[path = "integration/syzkaller.rs"]

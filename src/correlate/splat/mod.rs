@@ -430,6 +430,33 @@ impl SplatTracker {
         idx
     }
 
+    /// A report waiting for its oops header got it: an earlier report with
+    /// the same die counter may be this one printed before (compared when
+    /// both are titled, by their instruction pointers).
+    fn got_die(&mut self, input: u32, die: u32, k: usize) {
+        let same = self.recent_die(input, die).filter(|&j| j != k);
+        self.splats[k].die = Some(die);
+        self.note_die(input, die, k);
+        let Some(j) = same else {
+            return;
+        };
+        match self.open.iter_mut().find(|o| o.idx == k) {
+            Some(o) => o.same_die = Some(j),
+            None => self.repeat(k, j),
+        }
+    }
+
+    /// Mark splat `k` a repeat of the earlier splat `j` when both printed
+    /// the same instruction pointer.
+    fn repeat(&mut self, k: usize, j: usize) {
+        let (rip, first) = (self.splats[k].rip, self.splats[j].rip);
+        if rip != 0 && rip == first && j < k && self.splats[j].repeat_of.is_none() {
+            let panicked = self.splats[k].panicked;
+            self.splats[j].panicked |= panicked;
+            self.splats[k].repeat_of = Some(j as u32);
+        }
+    }
+
     fn note_die(&mut self, input: u32, die: u32, idx: usize) {
         if self.dies.len() >= WINDOW {
             self.dies.pop_front();
@@ -466,8 +493,7 @@ impl SplatTracker {
         });
         if let Some(w) = waiting {
             if let Some((k, _)) = self.awaiting.remove(w) {
-                self.splats[k].die = Some(die);
-                self.note_die(input, die, k);
+                self.got_die(input, die, k);
                 self.append(input, ctx, line);
                 return;
             }
@@ -551,12 +577,7 @@ impl SplatTracker {
         // One oops printed twice (a log and a report section, serial and
         // netconsole): the same die counter and instruction pointer.
         if let Some(j) = o.same_die {
-            let first = &self.splats[j];
-            if rip != 0 && first.rip == rip && j != o.idx {
-                let panicked = self.splats[o.idx].panicked;
-                self.splats[j].panicked |= panicked;
-                self.splats[o.idx].repeat_of = Some(j as u32);
-            }
+            self.repeat(o.idx, j);
         }
     }
 }
