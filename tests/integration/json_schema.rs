@@ -281,6 +281,15 @@ fn report_documents_match_schema_1() {
 }
 
 #[test]
+fn every_splat_type_is_documented() {
+    let doc = std::fs::read_to_string(crate::util::root().join("doc/schema/report.md"))
+        .expect("doc/schema/report.md");
+    for t in tracesift::correlate::splat::ReportType::ALL {
+        assert!(doc.contains(t.name()), "{} missing from report.md", t.name());
+    }
+}
+
+#[test]
 fn stats_documents_match_schema_1() {
     for f in all_fixtures() {
         let (v, _) = stats_json(&[&f]);
