@@ -285,7 +285,11 @@ fn every_splat_type_is_documented() {
     let doc = std::fs::read_to_string(crate::util::root().join("doc/schema/report.md"))
         .expect("doc/schema/report.md");
     for t in tracesift::correlate::splat::ReportType::ALL {
-        assert!(doc.contains(t.name()), "{} missing from report.md", t.name());
+        assert!(
+            doc.contains(t.name()),
+            "{} missing from report.md",
+            t.name()
+        );
     }
 }
 

@@ -118,6 +118,8 @@ pub(crate) struct Verdict {
     pub frame: Option<String>,
     /// The report is cut, interleaved or garbled.
     pub corrupted: bool,
+    /// No known kind: the title is the header line itself.
+    pub free_text: bool,
 }
 
 /// The lines of one report, its header first (text after the console prefix).
@@ -277,6 +279,7 @@ struct Titled {
     prefix: String,
     frame: Option<String>,
     corrupted: bool,
+    free_text: bool,
 }
 
 impl Titled {
@@ -286,7 +289,14 @@ impl Titled {
             prefix: prefix.into(),
             frame: None,
             corrupted: false,
+            free_text: false,
         }
+    }
+
+    /// A header no known kind matched: its own title.
+    fn free(mut self) -> Titled {
+        self.free_text = true;
+        self
     }
 
     /// `PREFIX in FRAME`, or `PREFIX in corrupted` when no frame was found.
@@ -314,6 +324,7 @@ impl Titled {
             kind: self.kind,
             frame: self.frame,
             corrupted: self.corrupted,
+            free_text: self.free_text,
         }
     }
 }
@@ -618,7 +629,9 @@ fn bug(rep: &Report<'_>, r: &[u8]) -> Verdict {
     if r.starts_with(b"corrupted list") {
         return Titled::new(ReportType::Bug, "BUG: corrupted list").done(false);
     }
-    Titled::new(ReportType::Bug, format!("BUG: {}", text(r))).done(false)
+    Titled::new(ReportType::Bug, format!("BUG: {}", text(r)))
+        .free()
+        .done(false)
 }
 
 /// Allocation helpers a memory-leak backtrace starts with: `kmem_cache_alloc`,
@@ -802,7 +815,9 @@ fn warning(rep: &Report<'_>, r: &[u8]) -> Verdict {
         )
         .done(false);
     }
-    Titled::new(ReportType::Warning, format!("WARNING: {}", text(r))).done(false)
+    Titled::new(ReportType::Warning, format!("WARNING: {}", text(r)))
+        .free()
+        .done(false)
 }
 
 /// The file and function of a WARN_ON's header line.
@@ -1184,7 +1199,9 @@ fn info(rep: &Report<'_>, r: &[u8]) -> Verdict {
             }
         }
     }
-    Titled::new(ReportType::Bug, format!("INFO: {}", text(r))).done(false)
+    Titled::new(ReportType::Bug, format!("INFO: {}", text(r)))
+        .free()
+        .done(false)
 }
 
 /// `INFO: rcu_preempt detected stalls on CPUs/tasks:`: the loop the stalled
@@ -1403,6 +1420,7 @@ fn rust_panic(rep: &Report<'_>, h: &[u8]) -> Verdict {
                 kind: t.kind,
                 frame: t.frame,
                 corrupted: false,
+                free_text: false,
             }
         }
         _ => t.framed(f.and_then(|_| frames.first().copied())).done(true),
@@ -1575,18 +1593,61 @@ fn broken(rep: &Report<'_>, v: &Verdict) -> bool {
     if has_time_bracket(v.title.as_bytes()) {
         return true;
     }
-    let needs_stack = !matches!(
-        v.kind,
-        ReportType::Kcsan | ReportType::Reboot | ReportType::Tool | ReportType::Panic
-    ) && !v.title.starts_with("BUG: Bad rss-counter")
-        && !v.title.starts_with("BUG: workqueue lockup")
-        && !v.title.starts_with("unregister_netdevice")
-        && !v.title.starts_with("WARNING: kernel stack")
-        && !v.title.starts_with("trusty")
-        && !v.title.contains("lock held when returning to user space")
-        && !v.title.starts_with("BUG: stack guard page")
-        && !v.title.starts_with("BUG: TASK stack guard page");
-    needs_stack && !rep.has(b"Call Trace") && !rep.has(b"Call trace") && !rep.has(b"backtrace")
+    let stackless = v.free_text
+        || matches!(
+            v.kind,
+            ReportType::Kcsan | ReportType::Reboot | ReportType::Tool | ReportType::Panic
+        )
+        || [
+            "BUG: Bad rss-counter",
+            "BUG: workqueue lockup",
+            "BUG: workqueue leaked lock",
+            "unregister_netdevice",
+            "WARNING: kernel stack",
+            "trusty",
+            "VFS:",
+            "BUG: stack guard page",
+        ]
+        .iter()
+        .any(|p| v.title.starts_with(p))
+        || v.title.contains("lock held when returning to user space");
+    if stackless {
+        return false;
+    }
+    let headers: Vec<usize> = (1..rep.lines.len())
+        .filter(|&i| frames::stack_header(rep.line(i)))
+        .collect();
+    if headers.is_empty() {
+        // Sanitizers print their frames right after the header.
+        return !rep.lines.iter().skip(1).any(|l| frames::frame(l).is_some());
+    }
+    // The first stack of each kind must show a frame before the next one starts.
+    let kind = |l: &[u8]| {
+        let t = trim_start(l);
+        match t.first() {
+            Some(b'A') => 1,
+            Some(b'F') => 2,
+            Some(b'b') => 3,
+            _ => 0,
+        }
+    };
+    let mut seen = [false; 4];
+    for &i in &headers {
+        let k = kind(rep.line(i));
+        if std::mem::replace(&mut seen[k], true) {
+            continue;
+        }
+        if rep.lines.len() < i + 3 {
+            return true;
+        }
+        let framed = (i + 1..rep.lines.len().min(i + 16))
+            .take_while(|&j| !frames::stack_header(rep.line(j)))
+            .any(|j| frames::frame(rep.line(j)).is_some());
+        if !framed {
+            return true;
+        }
+    }
+    false
 }
 
 /// `[  649.625993]` somewhere in a string.
