@@ -105,6 +105,10 @@ pub(crate) fn frame(line: &[u8]) -> Option<Frame<'_>> {
         // ARM: `(callee) from [<addr>] (caller+0x../0x..)`: the line stands
         // for the return address, in the caller.
         let n = arm.iter().take_while(|&&c| is_symbol_char(c)).count();
+        if !(arm[n..].starts_with(b") from ") || offset_size(&arm[n..])) {
+            // `(ftrace buffer empty)`, lockdep's `(&bdev->bd_mutex){+.+.}, at: ...`
+            return None;
+        }
         let caller = memchr::memmem::find(arm, b") from ").and_then(|p| {
             let r = skip_addresses(trim_start(&arm[p + 7..]));
             let r = r.strip_prefix(b"(")?;
@@ -747,6 +751,11 @@ mod tests {
         assert_eq!(f("RAX: 0000000000000000 RBX: ffff"), None);
         assert_eq!(f("Modules linked in: btrfs"), None);
         assert_eq!(f(" <TASK>"), None);
+        assert_eq!(f("   (ftrace buffer empty)"), None);
+        assert_eq!(
+            f(" (kacpid){+.+.+.}, at: [<ffffffff8105bbd0>] flush_workqueue+0x0/0xb0"),
+            None
+        );
     }
 
     #[test]

@@ -1642,7 +1642,10 @@ fn broken(rep: &Report<'_>, v: &Verdict) -> bool {
         }
         let framed = (i + 1..rep.lines.len().min(i + 16))
             .take_while(|&j| !frames::stack_header(rep.line(j)))
-            .any(|j| frames::frame(rep.line(j)).is_some());
+            .any(|j| {
+                let l = rep.line(j);
+                frames::frame(l).is_some() || contains(l, b"(stack is not available)")
+            });
         if !framed {
             return true;
         }
