@@ -21,15 +21,9 @@ pub(crate) struct Frame<'a> {
     pub func: &'a [u8],
     /// `? func+0x..`, `(unreliable)`: a stale value found on the stack.
     pub unreliable: bool,
-}
-
-impl<'a> Frame<'a> {
-    fn reliable(func: &'a [u8]) -> Option<Frame<'a>> {
-        (!func.is_empty()).then_some(Frame {
-            func,
-            unreliable: false,
-        })
-    }
+    /// ARM: the caller the line's return address is in
+    /// (`(callee) from [<addr>] (caller+0x../0x..)`).
+    pub caller: Option<&'a [u8]>,
 }
 
 /// The function name without compiler suffixes (`.isra.0`, `.cold`,
@@ -102,8 +96,9 @@ pub(crate) fn frame(line: &[u8]) -> Option<Frame<'_>> {
     let t = trim_start(line);
     let t = skip_addresses(t);
     if let Some(arm) = t.strip_prefix(b"(") {
-        // ARM: `(callee) from [<addr>] (caller+0x../0x..)`: the line stands
-        // for the return address, in the caller.
+        // ARM: `(callee) from [<addr>] (caller+0x../0x..)`: the callee, and
+        // the caller its return address is in (the unwinder can skip a
+        // tail-called function in between: both are frames).
         let n = arm.iter().take_while(|&&c| is_symbol_char(c)).count();
         if !(arm[n..].starts_with(b") from ") || offset_size(&arm[n..])) {
             // `(ftrace buffer empty)`, lockdep's `(&bdev->bd_mutex){+.+.}, at: ...`
@@ -115,7 +110,11 @@ pub(crate) fn frame(line: &[u8]) -> Option<Frame<'_>> {
             let k = r.iter().take_while(|&&c| is_symbol_char(c)).count();
             Some(&r[..k])
         });
-        return Frame::reliable(caller.filter(|c| !c.is_empty()).unwrap_or(&arm[..n]));
+        return (n > 0).then_some(Frame {
+            func: &arm[..n],
+            unreliable: false,
+            caller: caller.filter(|c| !c.is_empty()),
+        });
     }
     let (t, mut unreliable) = match t.strip_prefix(b"? ") {
         Some(r) => (trim_start(r), true),
@@ -125,7 +124,11 @@ pub(crate) fn frame(line: &[u8]) -> Option<Frame<'_>> {
     if line.ends_with(b" (unreliable)") {
         unreliable = true;
     }
-    Some(Frame { func, unreliable })
+    Some(Frame {
+        func,
+        unreliable,
+        caller: None,
+    })
 }
 
 /// The function of an instruction-pointer line, and whether the line is one.
@@ -396,6 +399,10 @@ const HELPERS: &[Pat] = &[
     Starts("crc32"),
     Starts("crc16"),
     Starts("aes"),
+    Starts("xts_"),
+    Starts("ecb_"),
+    Starts("cbc_"),
+    Starts("memdup"),
     Starts("bitmap_"),
     Starts("__bitmap_"),
     Is("find_next_bit"),
@@ -617,6 +624,7 @@ const STALL_ANCHORS: &[Pat] = &[
     Has("tasklet_action"),
     Has("tasklet_hi_action"),
     Has("invoke_syscall"),
+    Starts("el0_svc"),
 ];
 
 /// System calls whose entry point says too little: for them the stall
@@ -742,7 +750,7 @@ mod tests {
         );
         assert_eq!(
             f("[<8011344c>] (unwind_backtrace) from [<8010ef84>] (show_stack+0x18/0x1c)"),
-            Some(("show_stack".into(), false))
+            Some(("unwind_backtrace".into(), false))
         );
         assert_eq!(
             f("[c00000007a3ef9f0] [c00000000022d784] rebuild_sched_domains+0x24/0x40 (unreliable)"),

@@ -181,9 +181,9 @@ impl Lines {
 
 /// Lines kept per report: enough for the header, the registers, the call
 /// trace and a sanitizer's allocation and free stacks.
-const MAX_LINES: usize = 400;
+const MAX_LINES: usize = 1024;
 /// Bytes kept per report.
-const MAX_BYTES: usize = 64 * 1024;
+const MAX_BYTES: usize = 128 * 1024;
 /// Bytes kept per line.
 const MAX_LINE: usize = 1024;
 /// Reports collected at once (one per printk context, mostly).

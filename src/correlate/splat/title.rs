@@ -171,8 +171,13 @@ impl<'a> Report<'a> {
                     self.poisoned.set(true);
                     return;
                 }
-                if !f.unreliable && Self::keep(f.func, skip) {
-                    out.push(f.func);
+                if f.unreliable {
+                    continue;
+                }
+                for func in std::iter::once(f.func).chain(f.caller) {
+                    if Self::keep(func, skip) && out.last() != Some(&func) {
+                        out.push(func);
+                    }
                 }
             }
         }
@@ -1240,10 +1245,12 @@ fn interrupt_entry(l: &[u8]) -> bool {
         return true;
     }
     frames::frame(l).is_some_and(|f| {
-        matches!(
-            base_name(f.func),
-            b"__irq_svc" | b"el1_irq" | b"el1h_64_irq" | b"el1_interrupt" | b"__irq_usr"
-        )
+        std::iter::once(f.func).chain(f.caller).any(|func| {
+            matches!(
+                base_name(func),
+                b"__irq_svc" | b"el1_irq" | b"el1h_64_irq" | b"el1_interrupt" | b"__irq_usr"
+            )
+        })
     })
 }
 
