@@ -148,7 +148,6 @@ pub(crate) fn ip_line(line: &[u8]) -> Option<Option<&[u8]>> {
         b"pc : ",
         b"PC is at ",
         b"NIP ",
-        b"NIP: ",
         b"epc : ",
         b"EIP: ",
     ]

@@ -275,7 +275,24 @@ fn at_func(l: &[u8]) -> Option<&[u8]> {
 
 /// Owned text of a function name for a title (suffixes dropped).
 fn fname(f: &[u8]) -> String {
-    String::from_utf8_lossy(base_name(f)).into_owned()
+    String::from_utf8_lossy(cpp_name(base_name(f))).into_owned()
+}
+
+/// The name in an Itanium C++ mangled symbol of a plain function
+/// (`_Z8fakeNameiii` → `fakeName`); anything else as it is.
+fn cpp_name(f: &[u8]) -> &[u8] {
+    let Some(r) = f.strip_prefix(b"_Z") else {
+        return f;
+    };
+    let d = r.iter().take_while(|c| c.is_ascii_digit()).count();
+    let len: usize = std::str::from_utf8(&r[..d])
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    match r.get(d..d + len) {
+        Some(name) if len > 0 => name,
+        _ => f,
+    }
 }
 
 /// How a title is completed by a frame.
@@ -1913,6 +1930,13 @@ mod tests {
         let v = title_of("WARNING: CPU: 0 PID: 1 at kernel/x.c:1 __warn+0x1/0x2\nCall Trace:\n");
         assert_eq!(v.title, "WARNING in corrupted");
         assert!(v.corrupted);
+    }
+
+    #[test]
+    fn cpp_symbols() {
+        assert_eq!(cpp_name(b"_Z8fakeNameiii"), b"fakeName");
+        assert_eq!(cpp_name(b"_Z99x"), b"_Z99x");
+        assert_eq!(cpp_name(b"btrfs_evict_inode"), b"btrfs_evict_inode");
     }
 
     #[test]
