@@ -259,10 +259,6 @@ impl<'a> Report<'a> {
         }
         next
     }
-
-    fn has(&self, needle: &[u8]) -> bool {
-        self.lines.iter().any(|l| contains(l, needle))
-    }
 }
 
 /// `(&bdev->bd_mutex){+.+.}, at: [<ffffffff8232bf0e>] blkdev_reread_part+0x1e/0x40`:
@@ -289,7 +285,7 @@ fn cpp_name(f: &[u8]) -> &[u8] {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
-    match r.get(d..d + len) {
+    match d.checked_add(len).and_then(|end| r.get(d..end)) {
         Some(name) if len > 0 => name,
         _ => f,
     }
@@ -900,7 +896,8 @@ fn warn_at(rep: &Report<'_>, file: &[u8], func: &[u8]) -> Verdict {
                 Is("hlock_class"),
             ],
         )
-    } else if in_file(b"mm/vmalloc.c") && contains(func, b"vmalloc") && zero_size(rep) {
+    } else if in_file(b"mm/vmalloc.c") && func.starts_with(b"__vmalloc_node_range") {
+        // `WARN_ON_ONCE(!size)` at the top of `__vmalloc_node_range`.
         (
             "WARNING: zero-size vmalloc",
             &[Has("vmalloc"), Has("vzalloc")],
@@ -924,21 +921,12 @@ fn warn_at(rep: &Report<'_>, file: &[u8], func: &[u8]) -> Verdict {
         ("WARNING", &[])
     };
     let frames = rep.warning_frames(1, skip);
-    let kind = if prefix.contains("refcount") || prefix.contains("ODEBUG") {
-        ReportType::Warning
-    } else if prefix.contains("locking") {
+    let kind = if prefix.contains("locking") {
         ReportType::Lockdep
     } else {
         ReportType::Warning
     };
     Titled::new(kind, prefix).framed(first(&frames)).done(true)
-}
-
-/// `WARN_ON_ONCE(!size)` in `__vmalloc_node_range`: the zero-size vmalloc
-/// warning (its message line, or the line before the header, says `size 0`
-/// on some kernels; the file and the function are enough).
-fn zero_size(_rep: &Report<'_>) -> bool {
-    true
 }
 
 fn kmalloc_like(func: &[u8]) -> bool {
@@ -1526,7 +1514,7 @@ impl Demangler<'_> {
         if self.peek() == Some(b'_') {
             self.pos += 1;
         }
-        let id = self.s.get(self.pos..self.pos + n)?;
+        let id = self.s.get(self.pos..self.pos.checked_add(n)?)?;
         self.pos += n;
         Some(String::from_utf8_lossy(id).into_owned())
     }
@@ -1932,9 +1920,45 @@ mod tests {
         assert!(v.corrupted);
     }
 
+    proptest::proptest! {
+        /// Whatever the report holds, its title is at most 120 printable
+        /// ASCII characters on one line (no mojibake, no escapes).
+        #[test]
+        fn titles_are_short_printable_ascii(
+            lines in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "", "BUG: KASAN: ", "BUG: KMSAN: ", "BUG: ", "WARNING: ", "WARNING: CPU: 0 PID: 1 at ",
+                        "INFO: ", "INFO: task ", "INFO: rcu_sched detected stalls", "kernel BUG at ",
+                        "Kernel panic - not syncing: ", "general protection fault: 0000 [#1] ",
+                        "Unable to handle kernel ", "UBSAN: ", "RIP: 0010:", " ", "Call Trace:",
+                        "[<80112233>] (", "at: ", "_RNv", "_Z", "apic_timer_interrupt",
+                        "Read of size ", "trusty: panic", "attempt to add with overflow",
+                    ]),
+                    proptest::collection::vec(proptest::num::u8::ANY, 0..80),
+                ),
+                1..40,
+            )
+        ) {
+            let owned: Vec<Vec<u8>> = lines
+                .iter()
+                .map(|(h, tail)| [h.as_bytes(), tail].concat())
+                .collect();
+            let refs: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+            let v = verdict(&refs);
+            proptest::prop_assert!(v.title.len() <= 120);
+            proptest::prop_assert!(v.title.bytes().all(|b| (0x20..0x7f).contains(&b)), "{:?}", v.title);
+        }
+    }
+
     #[test]
     fn cpp_symbols() {
         assert_eq!(cpp_name(b"_Z8fakeNameiii"), b"fakeName");
+        assert_eq!(
+            cpp_name(b"_Z18446744073709551615x"),
+            b"_Z18446744073709551615x"
+        );
+        assert_eq!(rust_demangle(b"_RNvC18446744073709551615x"), None);
         assert_eq!(cpp_name(b"_Z99x"), b"_Z99x");
         assert_eq!(cpp_name(b"btrfs_evict_inode"), b"btrfs_evict_inode");
     }
