@@ -142,6 +142,17 @@ impl Ctx {
     }
 }
 
+/// A line that opens or joins a report, as the tracker is fed it.
+#[derive(Clone, Copy)]
+struct Fed<'r, 'a> {
+    record: &'r Record<'a>,
+    start: Start,
+    input: u32,
+    ctx: Ctx,
+    /// The report text on the line (from its header on).
+    text: &'r [u8],
+}
+
 /// The lines of an open report, in one buffer.
 #[derive(Debug, Default)]
 struct Lines {
@@ -247,19 +258,32 @@ impl SplatTracker {
         }
         let input = r.pos.input;
         let ctx = Ctx::of(&r.prefixes);
-        match st {
-            None if stack_dumping_notice(msg) => self.cut_shared(input),
-            None => self.append(input, ctx, msg),
-            Some(s @ Start::Die { at, die }) => self.die_header(r, s, input, ctx, &msg[at..], die),
-            Some(s @ Start::Panic { at, consequence }) => {
-                self.panic(r, s, input, ctx, &msg[at..], consequence)
+        let Some(start) = st else {
+            if stack_dumping_notice(msg) {
+                self.cut_shared(input);
+            } else {
+                self.append(input, ctx, msg);
             }
-            Some(s @ Start::Header { at, family }) => {
-                let inner = family == Family::Inner;
-                if inner && self.open_in(input, ctx).is_some() {
-                    self.append(input, ctx, &msg[at..]);
+            return;
+        };
+        let at = match start {
+            Start::Header { at, .. } | Start::Die { at, .. } | Start::Panic { at, .. } => at,
+        };
+        let f = Fed {
+            record: r,
+            start,
+            input,
+            ctx,
+            text: &msg[at..],
+        };
+        match start {
+            Start::Die { die, .. } => self.die_header(f, die),
+            Start::Panic { consequence, .. } => self.panic(f, consequence),
+            Start::Header { family, .. } => {
+                if family == Family::Inner && self.open_in(input, ctx).is_some() {
+                    self.append(input, ctx, f.text);
                 } else {
-                    self.begin(r, s, input, ctx, &msg[at..], None);
+                    self.begin(f, None);
                 }
             }
         }
@@ -352,15 +376,14 @@ impl SplatTracker {
     }
 
     /// Open a report at its header line.
-    fn begin(
-        &mut self,
-        r: &Record<'_>,
-        s: Start,
-        input: u32,
-        ctx: Ctx,
-        header: &[u8],
-        die: Option<u32>,
-    ) -> usize {
+    fn begin(&mut self, f: Fed<'_, '_>, die: Option<u32>) {
+        let Fed {
+            record: r,
+            start: s,
+            input,
+            ctx,
+            text: header,
+        } = f;
         // A new report ends the reports of its context, and without caller
         // ids every report: their lines can no longer be told apart. Except
         // a report that has not shown its stack yet when the new one is
@@ -427,7 +450,6 @@ impl SplatTracker {
             }
             self.awaiting.push_back((idx, ctx));
         }
-        idx
     }
 
     /// A report waiting for its oops header got it: an earlier report with
@@ -476,15 +498,8 @@ impl SplatTracker {
     }
 
     /// `invalid opcode: 0000 [#1] PREEMPT SMP NOPTI`.
-    fn die_header(
-        &mut self,
-        r: &Record<'_>,
-        s: Start,
-        input: u32,
-        ctx: Ctx,
-        line: &[u8],
-        die: u32,
-    ) {
+    fn die_header(&mut self, f: Fed<'_, '_>, die: u32) {
+        let (input, ctx, line) = (f.input, f.ctx, f.text);
         // The oldest report still waiting for its header, from this context.
         self.steps += self.awaiting.len() as u64;
         let splats = &self.splats;
@@ -506,19 +521,12 @@ impl SplatTracker {
                 return;
             }
         }
-        self.begin(r, s, input, ctx, line, Some(die));
+        self.begin(f, Some(die));
     }
 
     /// `Kernel panic - not syncing: ...`.
-    fn panic(
-        &mut self,
-        r: &Record<'_>,
-        s: Start,
-        input: u32,
-        ctx: Ctx,
-        line: &[u8],
-        consequence: bool,
-    ) {
+    fn panic(&mut self, f: Fed<'_, '_>, consequence: bool) {
+        let (input, ctx, line) = (f.input, f.ctx, f.text);
         let open = self.open_in(input, ctx).map(|o| self.open[o].idx);
         let fatal = line.starts_with(b"Kernel panic - not syncing: Fatal exception");
         let last_die = self.last_die.filter(|&(i, _)| i == input).map(|(_, k)| k);
@@ -540,9 +548,7 @@ impl SplatTracker {
                 self.splats[k].panicked = true;
                 self.append(input, ctx, line);
             }
-            None => {
-                self.begin(r, s, input, ctx, line, None);
-            }
+            None => self.begin(f, None),
         }
     }
 

@@ -74,8 +74,13 @@ fn shift(s: Start, by: usize) -> Start {
     }
 }
 
+/// A header at the start of the message.
+const fn opening(family: Family) -> Start {
+    Start::Header { at: 0, family }
+}
+
 fn header(family: Family) -> Option<Start> {
-    Some(Start::Header { at: 0, family })
+    Some(opening(family))
 }
 
 /// Headers at the start of a message, by first byte.
@@ -95,26 +100,15 @@ fn anchored(t: &[u8], kernel: bool) -> Option<Start> {
         b'U' => ubsan_line(t).or_else(|| arm_fault_line(t)),
         b'P' => t
             .starts_with(b"PANIC: double fault")
-            .then_some(Start::Header {
-                at: 0,
-                family: Family::Inner,
-            }),
+            .then_some(opening(Family::Inner)),
         b'u' => t
             .starts_with(b"unregister_netdevice: waiting for ")
-            .then_some(Start::Header {
-                at: 0,
-                family: Family::Inner,
-            }),
-        b'S' => {
-            (t.starts_with(b"SYZFAIL:") || t.starts_with(b"SYZFATAL:")).then_some(Start::Header {
-                at: 0,
-                family: Family::Plain,
-            })
-        }
-        b't' => t.starts_with(b"trusty: panic").then_some(Start::Header {
-            at: 0,
-            family: Family::Plain,
-        }),
+            .then_some(opening(Family::Inner)),
+        b'S' => (t.starts_with(b"SYZFAIL:") || t.starts_with(b"SYZFATAL:"))
+            .then_some(opening(Family::Plain)),
+        b't' => t
+            .starts_with(b"trusty: panic")
+            .then_some(opening(Family::Plain)),
         b'V' => vfs_line(t),
         b'[' => lockdep_banner(t),
         b'r' => t
@@ -165,18 +159,12 @@ fn bug_line(t: &[u8]) -> Option<Start> {
     // SLUB: `BUG kmalloc-64 (Not tainted): Object already free`.
     let r = t.strip_prefix(b"BUG ")?;
     (r.starts_with(b"kmalloc-") && memchr::memmem::find(r, b": Object already free").is_some())
-        .then_some(Start::Header {
-            at: 0,
-            family: Family::Plain,
-        })
+        .then_some(opening(Family::Plain))
 }
 
 /// `Booting the kernel.`: the machine rebooted without a panic message.
 fn boot_line(t: &[u8]) -> Option<Start> {
-    (trim(t) == b"Booting the kernel.").then_some(Start::Header {
-        at: 0,
-        family: Family::Plain,
-    })
+    (trim(t) == b"Booting the kernel.").then_some(opening(Family::Plain))
 }
 
 /// Free-text warnings the kernel prints on purpose, not bugs:
@@ -207,22 +195,21 @@ fn warning_line(r: &[u8], kernel: bool) -> Option<Start> {
     let structured = r.starts_with(b"CPU: ")
         || r.starts_with(b"at ")
         || memchr::memmem::find(r, b" at ").is_some() && r.contains(&b'/');
-    let lockdep = r.starts_with(b"possible ")
-        || r.starts_with(b"suspicious RCU usage")
-        || r.starts_with(b"bad unlock balance")
-        || r.starts_with(b"inconsistent lock state")
-        || r.starts_with(b"lock held ")
-        || r.starts_with(b"held lock freed")
-        || r.starts_with(b"Nested lock was not taken")
-        || r.starts_with(b"kernel stack ")
-        || r.starts_with(b"HARDIRQ-safe")
-        || r.starts_with(b"SOFTIRQ-safe")
-        || r.ends_with(b"still has locks held!")
-        || r.starts_with(b"refcount_t: ");
-    (structured || lockdep || kernel || r.is_empty()).then_some(Start::Header {
-        at: 0,
-        family: Family::Plain,
-    })
+    const LOCKDEP: [&[u8]; 11] = [
+        b"possible ",
+        b"suspicious RCU usage",
+        b"bad unlock balance",
+        b"inconsistent lock state",
+        b"lock held ",
+        b"held lock freed",
+        b"Nested lock was not taken",
+        b"kernel stack ",
+        b"HARDIRQ-safe",
+        b"SOFTIRQ-safe",
+        b"refcount_t: ",
+    ];
+    let lockdep = LOCKDEP.iter().any(|p| r.starts_with(p)) || r.ends_with(b"still has locks held!");
+    (structured || lockdep || kernel || r.is_empty()).then_some(opening(Family::Plain))
 }
 
 /// `INFO: task jbd2/sda-8:3563 blocked for more than 140 seconds.`,
@@ -272,33 +259,22 @@ fn panic_line(t: &[u8]) -> Option<Start> {
 
 /// `kernel BUG at fs/btrfs/tree-checker.c:2070!`, `Kernel BUG at ffffffc0 [verbose debug info unavailable]`.
 fn kernel_bug_line(t: &[u8]) -> Option<Start> {
-    (t.starts_with(b"kernel BUG at ") || t.starts_with(b"Kernel BUG at ")).then_some(
-        Start::Header {
-            at: 0,
-            family: Family::WantsDie,
-        },
-    )
+    (t.starts_with(b"kernel BUG at ") || t.starts_with(b"Kernel BUG at "))
+        .then_some(opening(Family::WantsDie))
 }
 
 /// `UBSAN: array-index-out-of-bounds in fs/jfs/jfs_dmap.c:2867:6`,
 /// `UBSAN: Undefined behaviour in drivers/usb/core/devio.c:1517:25`.
 fn ubsan_line(t: &[u8]) -> Option<Start> {
-    t.starts_with(b"UBSAN: ").then_some(Start::Header {
-        at: 0,
-        family: Family::Plain,
-    })
+    t.starts_with(b"UBSAN: ").then_some(opening(Family::Plain))
 }
 
 /// ARM and arm64 faults: `Unable to handle kernel paging request at virtual address dead000000000108`,
 /// `Unable to handle kernel NULL pointer dereference at virtual address 00000004`,
 /// `Unhandled fault: page domain fault (0x81b) at 0x00001044`.
 fn arm_fault_line(t: &[u8]) -> Option<Start> {
-    (t.starts_with(b"Unable to handle kernel ") || t.starts_with(b"Unhandled fault:")).then_some(
-        Start::Header {
-            at: 0,
-            family: Family::WantsDie,
-        },
-    )
+    (t.starts_with(b"Unable to handle kernel ") || t.starts_with(b"Unhandled fault:"))
+        .then_some(opening(Family::WantsDie))
 }
 
 /// `VFS: Busy inodes after unmount of loop0. Self-destruct in 5 seconds.`,
@@ -306,20 +282,14 @@ fn arm_fault_line(t: &[u8]) -> Option<Start> {
 fn vfs_line(t: &[u8]) -> Option<Start> {
     (t.starts_with(b"VFS: Busy inodes after unmount")
         || t.starts_with(b"VFS: Close: file count is 0"))
-    .then_some(Start::Header {
-        at: 0,
-        family: Family::Plain,
-    })
+    .then_some(opening(Family::Plain))
 }
 
 /// Lockdep banners of kernels before 4.15: `[ INFO: possible circular locking dependency detected ]`,
 /// `[ BUG: bad unlock balance detected! ]`.
 fn lockdep_banner(t: &[u8]) -> Option<Start> {
     let r = t.strip_prefix(b"[ ")?;
-    (r.starts_with(b"INFO: ") || r.starts_with(b"BUG: ")).then_some(Start::Header {
-        at: 0,
-        family: Family::Plain,
-    })
+    (r.starts_with(b"INFO: ") || r.starts_with(b"BUG: ")).then_some(opening(Family::Plain))
 }
 
 /// An oops header: `WHAT: CODE [#N]`.
@@ -445,7 +415,7 @@ mod tests {
 
     #[test]
     fn headers() {
-        let h = |f| Some(Start::Header { at: 0, family: f });
+        let h = |f| Some(opening(f));
         assert_eq!(
             s("kernel BUG at fs/btrfs/tree-checker.c:2070!", true),
             h(Family::WantsDie)

@@ -194,6 +194,29 @@ impl<'a> Report<'a> {
         }
     }
 
+    /// The kept frames of the first call trace.
+    fn trace_frames(&self, skip: Skip) -> Vec<&'a [u8]> {
+        let mut out = Vec::new();
+        self.trace(1, skip, &mut out);
+        out
+    }
+
+    /// The first kept frame of the first call trace.
+    fn trace_frame(&self, skip: Skip) -> Option<&'a [u8]> {
+        self.trace_frames(skip).first().copied()
+    }
+
+    /// The kept frames printed right after the header (sanitizers since
+    /// 5.x), or those of the first call trace.
+    fn header_frames(&self, skip: Skip) -> Vec<&'a [u8]> {
+        let mut out = Vec::new();
+        self.stack(1, skip, &mut out);
+        if out.is_empty() {
+            self.trace(1, skip, &mut out);
+        }
+        out
+    }
+
     /// The first instruction-pointer line at or after `from`: its index and
     /// its function (`None` for user space).
     fn ip(&self, from: usize) -> Option<(usize, Option<&'a [u8]>)> {
@@ -394,18 +417,14 @@ fn header_verdict(rep: &Report<'_>, h: &[u8]) -> Verdict {
         return arm_fault(rep, r);
     }
     if h.starts_with(b"Unhandled fault") {
-        return Titled::new(ReportType::Oops, "Unhandled fault")
-            .framed(first(&arm_frames(rep)))
-            .done(true);
+        return framed(ReportType::Oops, "Unhandled fault", first(&arm_frames(rep)));
     }
     if h.starts_with(b"PANIC: double fault") {
         let f = rep
             .ip(1)
             .and_then(|(_, f)| f)
             .filter(|f| Report::keep(f, &[]));
-        return Titled::new(ReportType::Oops, "PANIC: double fault")
-            .framed(f)
-            .done(true);
+        return framed(ReportType::Oops, "PANIC: double fault", f);
     }
     if h.starts_with(b"unregister_netdevice: waiting for") {
         return Titled::new(
@@ -449,6 +468,16 @@ fn header_verdict(rep: &Report<'_>, h: &[u8]) -> Verdict {
     die(rep, h)
 }
 
+/// `PREFIX in FRAME` (or `PREFIX in corrupted`).
+fn framed(kind: ReportType, prefix: impl Into<String>, frame: Option<&[u8]>) -> Verdict {
+    Titled::new(kind, prefix).framed(frame).done(true)
+}
+
+/// A title from a header alone, the report being cut or garbled.
+fn corrupt_title(kind: ReportType, title: impl Into<String>) -> Verdict {
+    Titled::new(kind, title).corrupt().done(false)
+}
+
 /// The first of a list of frames.
 fn first<'a>(frames: &[&'a [u8]]) -> Option<&'a [u8]> {
     frames.first().copied()
@@ -470,9 +499,7 @@ fn bug(rep: &Report<'_>, r: &[u8]) -> Verdict {
         return kfence(rep, k);
     }
     if r.is_empty() {
-        return Titled::new(ReportType::Bug, "BUG: corrupted")
-            .corrupt()
-            .done(false);
+        return corrupt_title(ReportType::Bug, "BUG: corrupted");
     }
     // Page faults: `BUG: unable to handle page fault for address: ffffde202758ca0b`,
     // `BUG: kernel NULL pointer dereference, address: 0000000000000086`.
@@ -495,16 +522,16 @@ fn bug(rep: &Report<'_>, r: &[u8]) -> Verdict {
     }
     if r.starts_with(b"unable to handle kernel") || r.starts_with(b"Unable to handle kernel") {
         // The second half of the message was lost.
-        return Titled::new(ReportType::Oops, "BUG: unable to handle kernel")
-            .corrupt()
-            .done(false);
+        return corrupt_title(ReportType::Oops, "BUG: unable to handle kernel");
     }
     if r.starts_with(b"soft lockup") {
         // `BUG: soft lockup - CPU#0 stuck for 134s! [kworker/0:2:1400]`
         let frames = rep.ip_then_trace(1, &[]);
-        return Titled::new(ReportType::Lockup, "BUG: soft lockup")
-            .framed(stall_anchor(&frames))
-            .done(true);
+        return framed(
+            ReportType::Lockup,
+            "BUG: soft lockup",
+            stall_anchor(&frames),
+        );
     }
     for lock in [&b"spinlock "[..], b"rwlock "] {
         if let Some(what) = r.strip_prefix(lock) {
@@ -514,45 +541,30 @@ fn bug(rep: &Report<'_>, r: &[u8]) -> Verdict {
                 Some(p) => &what[..p],
                 None => what,
             };
-            let mut frames = Vec::new();
-            rep.trace(1, &[Has("spin_"), Has("_lock")], &mut frames);
             let kind = if what.starts_with(b"lockup") {
                 ReportType::Lockup
             } else {
                 ReportType::Lockdep
             };
-            return Titled::new(kind, format!("BUG: {}{}", text(lock), text(trim(what))))
-                .framed(first(&frames))
-                .done(true);
+            return framed(
+                kind,
+                format!("BUG: {}{}", text(lock), text(trim(what))),
+                rep.trace_frame(&[Has("spin_"), Has("_lock")]),
+            );
         }
     }
-    if r.ends_with(b"still has locks held!") {
-        // `[ BUG: syz-executor/31761 still has locks held! ]`
-        return Titled::new(ReportType::Lockdep, "BUG: still has locks held")
-            .framed(rep.at_frame(1, b""))
-            .done(true);
-    }
-    if r.starts_with(b"lock held when returning to user space") {
-        return Titled::new(
-            ReportType::Lockdep,
-            "BUG: lock held when returning to user space",
-        )
-        .framed(rep.at_frame(1, b"leaving the kernel with locks still held"))
-        .done(true);
-    }
-    if r.starts_with(b"bad unlock balance detected") {
-        return unlock_balance(rep, "BUG: bad unlock balance");
-    }
-    if r.starts_with(b"held lock freed") {
-        return Titled::new(ReportType::Lockdep, "BUG: held lock freed")
-            .framed(rep.at_frame(1, b""))
-            .done(true);
+    // Lockdep under a `[ BUG: ... ]` banner (before 4.15):
+    // `[ BUG: syz-executor/31761 still has locks held! ]`.
+    if let Some(v) = lockdep(rep, r, "BUG") {
+        return v;
     }
     if r.starts_with(b"Invalid wait context") {
         // `[ BUG: Invalid wait context ]`: lockdep's wait-type check.
-        return Titled::new(ReportType::Lockdep, "WARNING: locking bug")
-            .framed(lockdep_trace(rep))
-            .done(true);
+        return framed(
+            ReportType::Lockdep,
+            "WARNING: locking bug",
+            lockdep_trace(rep),
+        );
     }
     for fixed in [
         &b"Bad rss-counter state"[..],
@@ -581,39 +593,31 @@ fn bug(rep: &Report<'_>, r: &[u8]) -> Verdict {
         if let Some(i) = rep.find(1, |l| trim_start(l).starts_with(b"page last allocated")) {
             rep.stack(i + 1, BAD_PAGE, &mut frames);
         }
-        return Titled::new(ReportType::Bug, "BUG: Bad page state")
-            .framed(first(&frames))
-            .done(true);
+        return framed(ReportType::Bug, "BUG: Bad page state", first(&frames));
     }
     if r.starts_with(b"sleeping function called from invalid context") {
-        let mut frames = Vec::new();
-        rep.trace(1, &[], &mut frames);
-        return Titled::new(
+        return framed(
             ReportType::AtomicSleep,
             "BUG: sleeping function called from invalid context",
-        )
-        .framed(first(&frames))
-        .done(true);
+            rep.trace_frame(&[]),
+        );
     }
     if let Some(u) = r.strip_prefix(b"using ") {
         // `BUG: using __this_cpu_read() in preemptible [00000000] code: syz-executor7/11203`
         if let Some(p) = memchr::memmem::find(u, b"() in preemptible") {
-            let mut frames = Vec::new();
-            rep.trace(1, PREEMPTIBLE, &mut frames);
-            return Titled::new(
+            return framed(
                 ReportType::AtomicSleep,
                 format!("BUG: using {}() in preemptible code", text(&u[..p])),
-            )
-            .framed(first(&frames))
-            .done(true);
+                rep.trace_frame(PREEMPTIBLE),
+            );
         }
     }
     if r.starts_with(b"scheduling while atomic") {
-        let mut frames = Vec::new();
-        rep.trace(1, &[Has("schedule")], &mut frames);
-        return Titled::new(ReportType::AtomicSleep, "BUG: scheduling while atomic")
-            .framed(first(&frames))
-            .done(true);
+        return framed(
+            ReportType::AtomicSleep,
+            "BUG: scheduling while atomic",
+            rep.trace_frame(&[Has("schedule")]),
+        );
     }
     if r.starts_with(b"workqueue leaked lock or atomic") {
         // `    last function: addrconf_dad_work`
@@ -625,24 +629,24 @@ fn bug(rep: &Report<'_>, r: &[u8]) -> Verdict {
                 crate::grammar::kernel::symbol_of(&l[p..])
             })
             .filter(|f| !f.is_empty());
-        return Titled::new(ReportType::Lockdep, "BUG: workqueue leaked lock or atomic")
-            .framed(f)
-            .done(true);
+        return framed(
+            ReportType::Lockdep,
+            "BUG: workqueue leaked lock or atomic",
+            f,
+        );
     }
     if r.starts_with(b"memory leak") {
-        let mut frames = Vec::new();
-        rep.trace(1, LEAK, &mut frames);
-        return Titled::new(ReportType::Leak, "memory leak")
-            .framed(first(&frames))
-            .done(true);
+        return framed(ReportType::Leak, "memory leak", rep.trace_frame(LEAK));
     }
     if r.starts_with(b"stack guard page was hit") || r.starts_with(b"TASK stack guard page was hit")
     {
         // A stack overflow: the recursion is deep in the stack, like a stall's loop.
         let frames = rep.ip_then_trace(1, &[]);
-        return Titled::new(ReportType::Bug, "BUG: stack guard page was hit")
-            .framed(stall_anchor(&frames))
-            .done(true);
+        return framed(
+            ReportType::Bug,
+            "BUG: stack guard page was hit",
+            stall_anchor(&frames),
+        );
     }
     if r.starts_with(b"corrupted list") {
         return Titled::new(ReportType::Bug, "BUG: corrupted list").done(false);
@@ -699,9 +703,7 @@ const PREEMPTIBLE: Skip = &[
 /// Page faults and other faults that print the faulting instruction.
 fn fault(rep: &Report<'_>, prefix: &str) -> Verdict {
     let frames = rep.ip_then_trace(1, &[]);
-    Titled::new(ReportType::Oops, prefix)
-        .framed(first(&frames))
-        .done(true)
+    framed(ReportType::Oops, prefix, first(&frames))
 }
 
 /// `BUG: KASAN: slab-use-after-free in xas_start+0x1ef/0x7b0` then
@@ -734,9 +736,7 @@ fn kasan(rep: &Report<'_>, k: &[u8]) -> Verdict {
             }
         }
         rep.trace(1, skip, &mut frames);
-        return Titled::new(ReportType::Kasan, "KASAN: invalid-free")
-            .framed(first(&frames))
-            .done(true);
+        return framed(ReportType::Kasan, "KASAN: invalid-free", first(&frames));
     }
     let kind_len = k
         .iter()
@@ -752,16 +752,16 @@ fn kasan(rep: &Report<'_>, k: &[u8]) -> Verdict {
                 frames.push(f);
             }
             rep.trace(1, &[], &mut frames);
-            Titled::new(ReportType::Kasan, format!("KASAN: {kind} {acc}"))
-                .framed(first(&frames))
-                .done(true)
+            framed(
+                ReportType::Kasan,
+                format!("KASAN: {kind} {acc}"),
+                first(&frames),
+            )
         }
         (None, Some(acc)) if rest.starts_with(b" on address") => {
             Titled::new(ReportType::Kasan, format!("KASAN: {kind} {acc}")).done(false)
         }
-        _ => Titled::new(ReportType::Kasan, format!("KASAN: {}", text(k)))
-            .corrupt()
-            .done(false),
+        _ => corrupt_title(ReportType::Kasan, format!("KASAN: {}", text(k))),
     }
 }
 
@@ -778,14 +778,11 @@ fn kmsan(rep: &Report<'_>, k: &[u8]) -> Verdict {
     } else {
         &[]
     };
-    let mut frames = Vec::new();
-    rep.stack(1, skip, &mut frames);
-    if frames.is_empty() {
-        rep.trace(1, skip, &mut frames);
-    }
-    Titled::new(ReportType::Kmsan, format!("KMSAN: {kind}"))
-        .framed(first(&frames))
-        .done(true)
+    framed(
+        ReportType::Kmsan,
+        format!("KMSAN: {kind}"),
+        first(&rep.header_frames(skip)),
+    )
 }
 
 /// The USB request helpers a driver bug reaches the check through.
@@ -803,22 +800,17 @@ fn kfence(rep: &Report<'_>, k: &[u8]) -> Verdict {
         Some(p) => &k[..p],
         None => k,
     };
-    let mut frames = Vec::new();
-    rep.stack(1, &[], &mut frames);
-    if frames.is_empty() {
-        rep.trace(1, &[], &mut frames);
-    }
-    Titled::new(ReportType::Kfence, format!("KFENCE: {}", text(what)))
-        .framed(first(&frames))
-        .done(true)
+    framed(
+        ReportType::Kfence,
+        format!("KFENCE: {}", text(what)),
+        first(&rep.header_frames(&[])),
+    )
 }
 
 /// `WARNING: ...` lines.
 fn warning(rep: &Report<'_>, r: &[u8]) -> Verdict {
     if r.is_empty() {
-        return Titled::new(ReportType::Warning, "WARNING: corrupted")
-            .corrupt()
-            .done(false);
+        return corrupt_title(ReportType::Warning, "WARNING: corrupted");
     }
     if let Some(v) = lockdep(rep, r, "WARNING") {
         return v;
@@ -926,7 +918,7 @@ fn warn_at(rep: &Report<'_>, file: &[u8], func: &[u8]) -> Verdict {
     } else {
         ReportType::Warning
     };
-    Titled::new(kind, prefix).framed(first(&frames)).done(true)
+    framed(kind, prefix, first(&frames))
 }
 
 fn kmalloc_like(func: &[u8]) -> bool {
@@ -977,23 +969,21 @@ fn lockdep(rep: &Report<'_>, r: &[u8], level: &str) -> Option<Verdict> {
     let deadlock = |after: &[u8]| -> Verdict {
         let Some(i) = rep.find_text(1, after) else {
             // Cut before the lock it is about.
-            return Titled::new(ReportType::Lockdep, format!("{level}: {}", text(r)))
-                .corrupt()
-                .done(false);
+            return corrupt_title(ReportType::Lockdep, format!("{level}: {}", text(r)));
         };
         if level == "INFO" {
             // Before 4.15: the function taking the lock, as printed.
-            return Titled::new(ReportType::Lockdep, "possible deadlock")
-                .framed(rep.at_frame(i + 1, b""))
-                .done(true);
+            return framed(
+                ReportType::Lockdep,
+                "possible deadlock",
+                rep.at_frame(i + 1, b""),
+            );
         }
         // The lock being taken, the lock held, then the dependency chain.
         let mut frames = Vec::new();
         let next = rep.at_frames(i + 1, 2, WORKQUEUE_LOCKS, &mut frames);
         rep.stack(next, WORKQUEUE_LOCKS, &mut frames);
-        Titled::new(ReportType::Lockdep, "possible deadlock")
-            .framed(first(&frames))
-            .done(true)
+        framed(ReportType::Lockdep, "possible deadlock", first(&frames))
     };
     if r.starts_with(b"possible circular locking dependency detected") {
         return Some(deadlock(b"is trying to acquire lock"));
@@ -1014,11 +1004,11 @@ fn lockdep(rep: &Report<'_>, r: &[u8], level: &str) -> Option<Verdict> {
         if let Some(i) = rep.find(1, |l| contains(l, b"-irq-safe at:")) {
             let mut frames = Vec::new();
             rep.stack(i + 1, &[], &mut frames);
-            return Some(
-                Titled::new(ReportType::Lockdep, "possible deadlock")
-                    .framed(first(&frames))
-                    .done(true),
-            );
+            return Some(framed(
+                ReportType::Lockdep,
+                "possible deadlock",
+                first(&frames),
+            ));
         }
         return Some(deadlock(b"is trying to acquire"));
     }
@@ -1034,9 +1024,7 @@ fn lockdep(rep: &Report<'_>, r: &[u8], level: &str) -> Option<Verdict> {
         if rep.find(1, has_source_line).is_none() {
             return Some(t.corrupt().done(false));
         }
-        let mut frames = Vec::new();
-        rep.trace(1, RCU_USAGE, &mut frames);
-        return Some(t.framed(first(&frames)).done(true));
+        return Some(t.framed(rep.trace_frame(RCU_USAGE)).done(true));
     }
     if r.starts_with(b"bad unlock balance detected") {
         return Some(unlock_balance(rep, &format!("{level}: bad unlock balance")));
@@ -1045,14 +1033,11 @@ fn lockdep(rep: &Report<'_>, r: &[u8], level: &str) -> Option<Verdict> {
         return Some(lock_site(rep, level, "held lock freed", b""));
     }
     if r.starts_with(b"lock held when returning to user space") {
-        return Some(
-            Titled::new(
-                ReportType::Lockdep,
-                format!("{level}: lock held when returning to user space"),
-            )
-            .framed(rep.at_frame(1, b"leaving the kernel with locks still held"))
-            .done(true),
-        );
+        return Some(framed(
+            ReportType::Lockdep,
+            format!("{level}: lock held when returning to user space"),
+            rep.at_frame(1, b"leaving the kernel with locks still held"),
+        ));
     }
     if r.ends_with(b"still has locks held!") {
         return Some(lock_site(rep, level, "still has locks held", b""));
@@ -1098,14 +1083,14 @@ fn has_source_line(l: &[u8]) -> bool {
 /// A lockdep report about one lock: the function the `at:` line after
 /// `after` names (`inconsistent lock state ... takes: ... at: vprintk_emit`),
 /// or, when that one is a helper, the first frame of the stack backtrace.
-/// Before 4.15 (`INFO:` banners) the `at:` function as printed.
+/// Before 4.15 (`INFO:` and `BUG:` banners) the `at:` function as printed.
+/// Inconsistent lock state is titled without its level.
 fn lock_site(rep: &Report<'_>, level: &str, what: &str, after: &[u8]) -> Verdict {
-    let t = Titled::new(ReportType::Lockdep, format!("{level}: {what}"));
-    let t = if what == "inconsistent lock state" {
-        Titled::new(ReportType::Lockdep, what)
-    } else {
-        t
+    let prefix = match what {
+        "inconsistent lock state" => what.to_string(),
+        _ => format!("{level}: {what}"),
     };
+    let t = Titled::new(ReportType::Lockdep, prefix);
     let from = match after.is_empty() {
         true => Some(1),
         false => rep.find_text(1, after).map(|i| i + 1),
@@ -1113,7 +1098,7 @@ fn lock_site(rep: &Report<'_>, level: &str, what: &str, after: &[u8]) -> Verdict
     let Some(from) = from else {
         return t.framed(None).done(true);
     };
-    if level == "INFO" {
+    if level != "WARNING" {
         return t.framed(rep.at_frame(from, b"")).done(true);
     }
     let mut frames = Vec::new();
@@ -1124,9 +1109,7 @@ fn lock_site(rep: &Report<'_>, level: &str, what: &str, after: &[u8]) -> Verdict
 
 /// The first frame of a lockdep report's stack backtrace.
 fn lockdep_trace<'a>(rep: &Report<'a>) -> Option<&'a [u8]> {
-    let mut frames = Vec::new();
-    rep.trace(1, &[], &mut frames);
-    first(&frames)
+    rep.trace_frame(&[])
 }
 
 /// `bad unlock balance detected!` then `... is trying to release lock (...) at:`
@@ -1147,17 +1130,13 @@ fn unlock_balance(rep: &Report<'_>, prefix: &str) -> Verdict {
         }
         rep.trace(i + 1, &[], &mut frames);
     }
-    Titled::new(ReportType::Lockdep, prefix)
-        .framed(first(&frames))
-        .done(true)
+    framed(ReportType::Lockdep, prefix, first(&frames))
 }
 
 /// `INFO: ...` lines.
 fn info(rep: &Report<'_>, r: &[u8]) -> Verdict {
     if r.is_empty() {
-        return Titled::new(ReportType::Bug, "INFO: corrupted")
-            .corrupt()
-            .done(false);
+        return corrupt_title(ReportType::Bug, "INFO: corrupted");
     }
     if let Some(v) = lockdep(rep, r, "INFO") {
         return v;
@@ -1166,38 +1145,33 @@ fn info(rep: &Report<'_>, r: &[u8]) -> Verdict {
         return rcu_stall(rep);
     }
     if r.starts_with(b"trying to register non-static key") {
-        let mut frames = Vec::new();
-        rep.trace(1, &[Has("stack"), Has("lock"), Has("IRQ")], &mut frames);
-        return Titled::new(
+        return framed(
             ReportType::Lockdep,
             "INFO: trying to register non-static key",
-        )
-        .framed(first(&frames))
-        .done(true);
+            rep.trace_frame(&[Has("stack"), Has("lock"), Has("IRQ")]),
+        );
     }
     if let Some(t) = r.strip_prefix(b"task ") {
         if contains(t, b" blocked for more than ")
             || contains(t, b" blocked in I/O wait for more than")
         {
-            let mut frames = Vec::new();
-            rep.trace(1, &[], &mut frames);
-            return Titled::new(ReportType::Hang, "INFO: task hung")
-                .framed(hang_frame(&frames))
-                .done(true);
+            return framed(
+                ReportType::Hang,
+                "INFO: task hung",
+                hang_frame(&rep.trace_frames(&[])),
+            );
         }
         if contains(t, b"can't die for more than") {
-            let mut frames = Vec::new();
-            rep.trace(1, &[Has("schedule")], &mut frames);
-            return Titled::new(ReportType::Hang, "INFO: task can't die")
-                .framed(first(&frames))
-                .done(true);
+            return framed(
+                ReportType::Hang,
+                "INFO: task can't die",
+                rep.trace_frame(&[Has("schedule")]),
+            );
         }
     }
     if r.starts_with(b"Freed in ") || r.starts_with(b"Allocated in ") {
         // The remains of an old-style KASAN report: `INFO: Freed in fasync_free_rcu+0x14/0x20 age=624 cpu=0 pid=3`.
-        return Titled::new(ReportType::Kasan, format!("INFO: {}", text(r)))
-            .corrupt()
-            .done(false);
+        return corrupt_title(ReportType::Kasan, format!("INFO: {}", text(r)));
     }
     // A header cut short (`INFO: t`) and printed again: take the full one.
     if r.len() < 8 {
@@ -1238,9 +1212,11 @@ fn rcu_stall(rep: &Report<'_>) -> Verdict {
             rep.stack(i + 1, skip, &mut frames);
         }
     }
-    Titled::new(ReportType::RcuStall, "INFO: rcu detected stall")
-        .framed(stall_anchor(&frames))
-        .done(true)
+    framed(
+        ReportType::RcuStall,
+        "INFO: rcu detected stall",
+        stall_anchor(&frames),
+    )
 }
 
 /// The frame where a timer interrupt entered: `apic_timer_interrupt+0x93/0xa0`,
@@ -1262,23 +1238,17 @@ fn interrupt_entry(l: &[u8]) -> bool {
 /// `kernel BUG at fs/btrfs/tree-checker.c:2070!`
 fn kernel_bug(rep: &Report<'_>, r: &[u8]) -> Verdict {
     if r.starts_with(b"mm/usercopy.c") {
-        let mut frames = Vec::new();
-        rep.trace(1, &[Has("usercopy"), Has("__check")], &mut frames);
-        return Titled::new(ReportType::Bug, "BUG: bad usercopy")
-            .framed(first(&frames))
-            .done(true);
+        return framed(
+            ReportType::Bug,
+            "BUG: bad usercopy",
+            rep.trace_frame(&[Has("usercopy"), Has("__check")]),
+        );
     }
     if r.starts_with(b"lib/list_debug.c") {
-        let mut frames = Vec::new();
-        rep.trace(1, &[], &mut frames);
-        return Titled::new(ReportType::Bug, "BUG: corrupted list")
-            .framed(first(&frames))
-            .done(true);
+        return framed(ReportType::Bug, "BUG: corrupted list", rep.trace_frame(&[]));
     }
     let frames = rep.ip_then_trace(1, &[Starts("skb_put"), Starts("skb_push")]);
-    Titled::new(ReportType::Bug, "kernel BUG")
-        .framed(first(&frames))
-        .done(true)
+    framed(ReportType::Bug, "kernel BUG", first(&frames))
 }
 
 /// `Kernel panic - not syncing: ...` opening a report.
@@ -1290,20 +1260,18 @@ fn panic(rep: &Report<'_>, r: &[u8]) -> Verdict {
         let f = if named {
             Some(sym)
         } else {
-            let mut frames = Vec::new();
-            rep.trace(1, &[Has("stack_chk")], &mut frames);
-            first(&frames)
+            rep.trace_frame(&[Has("stack_chk")])
         };
-        return Titled::new(ReportType::Panic, "kernel panic: stack is corrupted")
-            .framed(f)
-            .done(true);
+        return framed(ReportType::Panic, "kernel panic: stack is corrupted", f);
     }
     if r.starts_with(b"corrupted stack end detected inside scheduler") {
         let mut frames = Vec::new();
         rep.trace(1, &[Has("schedule"), Has("retint_kernel")], &mut frames);
-        return Titled::new(ReportType::Panic, "kernel panic: corrupted stack end")
-            .framed(stall_anchor(&frames))
-            .done(true);
+        return framed(
+            ReportType::Panic,
+            "kernel panic: corrupted stack end",
+            stall_anchor(&frames),
+        );
     }
     if r.starts_with(b"Couldn't open N_TTY ldisc") {
         return Titled::new(ReportType::Panic, "kernel panic: Couldn't open N_TTY ldisc")
@@ -1316,12 +1284,10 @@ fn panic(rep: &Report<'_>, r: &[u8]) -> Verdict {
     ] {
         if r.starts_with(consequence) {
             // The report that caused it was lost.
-            return Titled::new(
+            return corrupt_title(
                 ReportType::Panic,
                 format!("kernel panic: {}", text(consequence)),
-            )
-            .corrupt()
-            .done(false);
+            );
         }
     }
     let msg = match memchr::memmem::find(r, b" exitcode=") {
@@ -1346,9 +1312,7 @@ fn ubsan(rep: &Report<'_>, r: &[u8]) -> Verdict {
     };
     let mut frames = Vec::new();
     rep.trace(1, &[Has("ubsan"), Has("overflow")], &mut frames);
-    Titled::new(ReportType::Ubsan, format!("UBSAN: {kind}"))
-        .framed(first(&frames))
-        .done(true)
+    framed(ReportType::Ubsan, format!("UBSAN: {kind}"), first(&frames))
 }
 
 /// ARM and arm64: the `PC is at` / `pc :` line, then `Call trace:` / `Backtrace:`.
@@ -1373,12 +1337,11 @@ fn arm_fault(rep: &Report<'_>, r: &[u8]) -> Verdict {
     } else {
         "paging request"
     };
-    Titled::new(
+    framed(
         ReportType::Oops,
         format!("BUG: unable to handle kernel {what}"),
+        first(&arm_frames(rep)),
     )
-    .framed(first(&arm_frames(rep)))
-    .done(true)
 }
 
 /// `trusty: panic (caller 0xffffffffe0002314): failed(-5) to start app 6`,
@@ -1581,9 +1544,7 @@ fn die(rep: &Report<'_>, h: &[u8]) -> Verdict {
         ("int3", ReportType::Oops)
     } else if what.starts_with(b"Internal error") {
         let frames = arm_frames(rep);
-        return Titled::new(ReportType::Oops, "Internal error")
-            .framed(first(&frames))
-            .done(true);
+        return framed(ReportType::Oops, "Internal error", first(&frames));
     } else if what.starts_with(b"Oops") || what.is_empty() || what.iter().all(u8::is_ascii_hexdigit)
     {
         ("Oops", ReportType::Oops)
@@ -1591,12 +1552,10 @@ fn die(rep: &Report<'_>, h: &[u8]) -> Verdict {
         let p = trim(what);
         let p = String::from_utf8_lossy(p).into_owned();
         let frames = rep.ip_then_trace(1, &[]);
-        return Titled::new(ReportType::Oops, p)
-            .framed(first(&frames))
-            .done(true);
+        return framed(ReportType::Oops, p, first(&frames));
     };
     let frames = rep.ip_then_trace(1, &[]);
-    Titled::new(kind, prefix).framed(first(&frames)).done(true)
+    framed(kind, prefix, first(&frames))
 }
 
 /// Whether a titled report is cut or garbled: no stack where its kind
