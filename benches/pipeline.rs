@@ -10,15 +10,16 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tracesift::correlate::{ebs::DEFAULT_MAX_LIVE, Analysis};
-use tracesift::record::{read_input, ReadOptions, RecordSink};
+use tracesift::reader::{read_input, ReadOptions, RecordSink};
 use tracesift::rules;
 use tracesift::synth::{self, Config, Format};
 
 fn analyse(data: &[u8]) -> usize {
     let mut an = Analysis::new(DEFAULT_MAX_LIVE);
     read_input(0, data, &ReadOptions::default(), &mut an);
-    an.end_input(0);
-    rules::evaluate(&mut an).len()
+    an.end_input(0).unwrap();
+    an.finish();
+    rules::evaluate(&an).len()
 }
 
 fn pipeline(c: &mut Criterion) {

@@ -1,5 +1,6 @@
 //! Print the class of every line of a file (debugging aid).
-use tracesift::record::{read_input, ReadOptions, Record};
+use tracesift::reader::{read_input, ReadOptions};
+use tracesift::record::Record;
 
 fn main() {
     let path = std::env::args()

@@ -6,8 +6,9 @@ use std::io::{self, Write};
 
 use crate::config::{CommandConfig, Config, ReportFormat};
 use crate::correlate::Analysis;
-use crate::driver::{self, InputResult, NoHook, ReaderHook};
+use crate::event::Recognizer;
 use crate::progress::ProgressHook;
+use crate::reader::driver::{self, InputResult, NoHook, ReaderHook};
 use crate::report;
 use crate::rules::{self, Counts};
 use crate::stats::StatsCollector;
@@ -39,22 +40,24 @@ fn report_input_errors(results: &[InputResult], err: &mut dyn Write) -> bool {
 
 /// Run the command; write results to `out` and diagnostics to `err`.
 pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Status> {
-    let mut bar = ProgressHook::default();
+    let mut bar = ProgressHook::default().ascii(!cfg.style.unicode);
     let hook: &mut dyn ReaderHook = if cfg.progress { &mut bar } else { &mut NoHook };
     match &cfg.command {
         CommandConfig::Report { format, max_live } => {
             let mut an = Analysis::new(*max_live);
-            let results = driver::run_inputs(&cfg.inputs, &cfg.read, &mut an, hook);
-            let failed = report_input_errors(&results, err);
-            let findings = rules::evaluate(&mut an);
+            let outcome = driver::run_inputs(&cfg.inputs, &cfg.read, &mut an, hook);
+            let results = &outcome.inputs[..];
+            let failed = report_input_errors(results, err);
+            an.finish();
+            let findings = rules::evaluate(&an);
             if !cfg.quiet {
                 match format {
-                    ReportFormat::Json => report::json::write(out, &an, &findings, &results)?,
+                    ReportFormat::Json => report::json::write(out, &an, &findings, results)?,
                     ReportFormat::Markdown => {
-                        report::markdown::write(out, &an, &findings, &results)?
+                        report::markdown::write(out, &an, &findings, results)?
                     }
                     ReportFormat::Text => {
-                        report::text::write(out, &an, &findings, &results, &cfg.style)?
+                        report::text::write(out, &an, &findings, results, &cfg.style)?
                     }
                 }
             }
@@ -71,13 +74,14 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
             })
         }
         CommandConfig::Timeline { ebs, json } => {
-            let (tl, results) = crate::timeline::run(&cfg.inputs, ebs, &cfg.read, hook);
-            let failed = report_input_errors(&results, err);
+            let (tl, outcome) = crate::timeline::run(&cfg.inputs, ebs, &cfg.read, hook);
+            let results = &outcome.inputs[..];
+            let failed = report_input_errors(results, err);
             if !cfg.quiet {
                 if *json {
-                    report::timeline::write_json(out, &tl, &results)?;
+                    report::timeline::write_json(out, &tl, results)?;
                 } else {
-                    report::timeline::write_text(out, &tl, &results, &cfg.style)?;
+                    report::timeline::write_text(out, &tl, results, &cfg.style)?;
                 }
             }
             out.flush()?;
@@ -90,11 +94,11 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
             })
         }
         CommandConfig::Events { line_buffered } => {
-            let mut sink = report::ndjson::EventWriter::new(&mut *out, *line_buffered);
-            let results = driver::run_inputs(&cfg.inputs, &cfg.read, &mut sink, hook);
-            let io_err = sink.take_error();
-            let failed = report_input_errors(&results, err);
-            if let Some(e) = io_err {
+            let mut sink =
+                report::ndjson::EventWriter::new(&mut *out, *line_buffered, Recognizer::builtin());
+            let outcome = driver::run_inputs(&cfg.inputs, &cfg.read, &mut sink, hook);
+            let failed = report_input_errors(&outcome.inputs, err);
+            if let Some(e) = outcome.sink_error {
                 return Err(e);
             }
             out.flush()?;
@@ -106,13 +110,14 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
         }
         CommandConfig::Stats { json } => {
             let mut st = StatsCollector::default();
-            let results = driver::run_inputs(&cfg.inputs, &cfg.read, &mut st, hook);
-            let failed = report_input_errors(&results, err);
+            let outcome = driver::run_inputs(&cfg.inputs, &cfg.read, &mut st, hook);
+            let results = &outcome.inputs[..];
+            let failed = report_input_errors(results, err);
             if !cfg.quiet {
                 if *json {
-                    report::stats::write_json(out, &st, &results)?;
+                    report::stats::write_json(out, &st, results)?;
                 } else {
-                    report::stats::write_text(out, &st, &results, &cfg.style)?;
+                    report::stats::write_text(out, &st, results, &cfg.style)?;
                 }
             }
             out.flush()?;

@@ -1,12 +1,13 @@
-//! Raw command-line arguments → a resolved [`Config`]: colour decided,
-//! inputs resolved (stdin only when it is not a terminal), limits set.
-//! Below this module nothing knows about clap.
+//! Raw command-line arguments → a resolved [`Config`]: colour and the
+//! character set of tables decided, inputs resolved (stdin only when it is
+//! not a terminal), limits set. Below this module nothing knows about clap
+//! or reads the environment.
 
 use std::io::IsTerminal;
 
 use crate::cli::{self, Cli, ColorWhen, Command};
 use crate::input::InputSpec;
-use crate::record::ReadOptions;
+use crate::reader::ReadOptions;
 use crate::report::Style;
 
 /// What the user asked for, resolved.
@@ -79,7 +80,8 @@ impl std::fmt::Display for UsageError {
     }
 }
 
-/// The environment facts colour and input resolution depend on.
+/// The environment facts colour, the character set and input resolution
+/// depend on.
 #[derive(Debug, Clone, Copy)]
 pub struct Env {
     /// Standard output is a terminal.
@@ -92,6 +94,8 @@ pub struct Env {
     pub no_color: bool,
     /// `TERM=dumb`.
     pub term_dumb: bool,
+    /// The locale's character set is UTF-8 (see [`locale_is_utf8`]).
+    pub utf8_locale: bool,
 }
 
 impl Env {
@@ -103,8 +107,44 @@ impl Env {
             stderr_tty: std::io::stderr().is_terminal(),
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
             term_dumb: std::env::var_os("TERM").is_some_and(|v| v == "dumb"),
+            utf8_locale: locale_is_utf8(
+                std::env::var_os("LC_ALL").as_deref(),
+                std::env::var_os("LC_CTYPE").as_deref(),
+                std::env::var_os("LANG").as_deref(),
+            ),
         }
     }
+}
+
+/// Whether the locale named by `LC_ALL`, `LC_CTYPE` and `LANG` uses UTF-8.
+///
+/// The effective value is the first of the three that is set and not empty
+/// (POSIX's order for the character-type category); it names UTF-8 when it
+/// contains `UTF-8` or `UTF8` in any case (`en_US.UTF-8`, `C.utf8`). Unset,
+/// `C`, `POSIX` and any other character set (`en_US.ISO-8859-1`) are not
+/// UTF-8: the C library's default locale is ASCII. tmux and git decide the
+/// same way from the same variables; the C library is not asked, as
+/// tracesift never calls `setlocale`.
+pub fn locale_is_utf8(
+    lc_all: Option<&std::ffi::OsStr>,
+    lc_ctype: Option<&std::ffi::OsStr>,
+    lang: Option<&std::ffi::OsStr>,
+) -> bool {
+    let Some(value) = [lc_all, lc_ctype, lang]
+        .into_iter()
+        .flatten()
+        .find(|v| !v.is_empty())
+    else {
+        return false;
+    };
+    let value = value.to_string_lossy().to_ascii_lowercase();
+    value.contains("utf-8") || value.contains("utf8")
+}
+
+/// Whether tables and decorations may use box drawing and other non-ASCII
+/// characters: the locale is UTF-8 and the terminal is not `dumb`.
+pub fn use_unicode(env: &Env) -> bool {
+    env.utf8_locale && !env.term_dumb
 }
 
 /// Decide whether text output is coloured.
@@ -143,7 +183,7 @@ impl Config {
             line_cap: g.line_cap,
             repair: !g.no_repair,
             threads: match g.threads {
-                0 => crate::record::available_threads(),
+                0 => crate::reader::available_threads(),
                 n => n,
             },
             ..ReadOptions::default()
@@ -194,6 +234,7 @@ impl Config {
         };
         let style = Style {
             color: !json_like && use_color(g.color, env),
+            unicode: use_unicode(env),
             ..Style::default()
         };
         Ok(Config {
@@ -203,8 +244,14 @@ impl Config {
             style,
             fail_on,
             quiet: g.quiet,
-            // Never in pipes, JSON or streaming modes, or when only errors may be printed.
-            progress: !g.no_progress && !g.quiet && !json_like && env.stderr_tty && env.stdout_tty,
+            // Never in pipes, JSON or streaming modes, when only errors may be
+            // printed, or on a terminal that cannot redraw a line.
+            progress: !g.no_progress
+                && !g.quiet
+                && !json_like
+                && env.stderr_tty
+                && env.stdout_tty
+                && !env.term_dumb,
         })
     }
 }
@@ -220,6 +267,7 @@ mod tests {
             stderr_tty: false,
             no_color: false,
             term_dumb: false,
+            utf8_locale: true,
         }
     }
 
@@ -279,5 +327,43 @@ mod tests {
             .unwrap(),
             vec![InputSpec::Stdin]
         );
+    }
+
+    #[test]
+    fn locale_rules() {
+        let utf8 = |all: Option<&str>, ctype: Option<&str>, lang: Option<&str>| {
+            locale_is_utf8(
+                all.map(std::ffi::OsStr::new),
+                ctype.map(std::ffi::OsStr::new),
+                lang.map(std::ffi::OsStr::new),
+            )
+        };
+        assert!(utf8(None, None, Some("en_US.UTF-8")));
+        assert!(utf8(None, None, Some("C.utf8")));
+        assert!(utf8(None, Some("de_DE.Utf-8@euro"), None));
+        assert!(!utf8(None, None, None), "unset is the C locale");
+        assert!(!utf8(None, None, Some("C")));
+        assert!(!utf8(None, None, Some("POSIX")));
+        assert!(!utf8(None, None, Some("en_US.ISO-8859-1")));
+        // LC_ALL wins over LC_CTYPE, which wins over LANG.
+        assert!(!utf8(Some("C"), Some("en_US.UTF-8"), Some("en_US.UTF-8")));
+        assert!(utf8(Some("C.UTF-8"), Some("C"), Some("C")));
+        assert!(!utf8(None, Some("POSIX"), Some("en_US.UTF-8")));
+        // Empty values count as unset.
+        assert!(utf8(Some(""), Some(""), Some("en_US.UTF-8")));
+        assert!(!utf8(Some(""), None, Some("")));
+    }
+
+    #[test]
+    fn unicode_needs_a_utf8_locale_and_a_capable_terminal() {
+        assert!(use_unicode(&env()));
+        assert!(!use_unicode(&Env {
+            utf8_locale: false,
+            ..env()
+        }));
+        assert!(!use_unicode(&Env {
+            term_dumb: true,
+            ..env()
+        }));
     }
 }

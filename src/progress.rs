@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::driver::ReaderHook;
+use crate::reader::driver::ReaderHook;
 use crate::report::sanitize;
 
 /// Inputs smaller than this get no bar (64 MiB: about a quarter of a second).
@@ -28,6 +28,8 @@ pub const LARGE_INPUT: u64 = 64 << 20;
 pub struct ProgressHook {
     threshold: u64,
     target: fn() -> ProgressDrawTarget,
+    /// ASCII only (no braille spinner, `...` for `…`).
+    ascii: bool,
 }
 
 impl Default for ProgressHook {
@@ -35,6 +37,7 @@ impl Default for ProgressHook {
         ProgressHook {
             threshold: LARGE_INPUT,
             target: ProgressDrawTarget::stderr,
+            ascii: false,
         }
     }
 }
@@ -43,7 +46,17 @@ impl ProgressHook {
     /// A hook that shows bars from `threshold` bytes on, drawing to `target`
     /// (tests use a hidden target).
     pub fn with(threshold: u64, target: fn() -> ProgressDrawTarget) -> ProgressHook {
-        ProgressHook { threshold, target }
+        ProgressHook {
+            threshold,
+            target,
+            ascii: false,
+        }
+    }
+
+    /// Draw with ASCII characters only (the terminal or the locale cannot
+    /// show others; see [`crate::report::Style::unicode`]).
+    pub fn ascii(self, ascii: bool) -> ProgressHook {
+        ProgressHook { ascii, ..self }
     }
 }
 
@@ -70,9 +83,12 @@ impl ReaderHook for ProgressHook {
                 )
             }
             None => {
-                let style =
+                let mut style =
                     ProgressStyle::with_template("{prefix} {spinner} {bytes} {bytes_per_sec}")
                         .unwrap_or_else(|_| ProgressStyle::default_spinner());
+                if self.ascii {
+                    style = style.tick_chars("|/-\\ ");
+                }
                 (
                     ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden())
                         .with_style(style),
@@ -80,7 +96,7 @@ impl ReaderHook for ProgressHook {
                 )
             }
         };
-        bar.set_prefix(short_name(name));
+        bar.set_prefix(short_name(name, self.ascii));
         Box::new(Counting {
             inner: r,
             bar,
@@ -99,14 +115,15 @@ impl ReaderHook for ProgressHook {
 
 /// The input's name as the bar shows it: escaped, at most 32 characters
 /// (the end, which names the file, is kept).
-fn short_name(name: &str) -> String {
+fn short_name(name: &str, ascii: bool) -> String {
     let clean = sanitize::for_terminal(name.as_bytes()).into_owned();
     let n = clean.chars().count();
+    let more = if ascii { "..." } else { "…" };
     if n <= 32 {
         clean
     } else {
-        let tail: String = clean.chars().skip(n - 31).collect();
-        format!("…{tail}")
+        let tail: String = clean.chars().skip(n + more.chars().count() - 32).collect();
+        format!("{more}{tail}")
     }
 }
 
@@ -153,7 +170,7 @@ mod tests {
         );
         assert!(!hook.positional(0, Some(100)), "a bar counts every byte");
         assert!(!hook.positional(0, None));
-        assert!(crate::driver::NoHook.positional(0, Some(1 << 30)));
+        assert!(crate::reader::driver::NoHook.positional(0, Some(1 << 30)));
     }
 
     fn read_all(hook: &mut ProgressHook, size: Option<u64>, data: &[u8]) -> Vec<u8> {
@@ -182,9 +199,15 @@ mod tests {
 
     #[test]
     fn long_names_keep_their_end() {
-        let s = short_name("/a/very/long/directory/name/that/goes/on/capture.txt.gz");
-        assert!(s.ends_with("capture.txt.gz"));
-        assert_eq!(s.chars().count(), 32);
-        assert_eq!(short_name("\x1b[31mred"), "\\x1b[31mred");
+        for ascii in [false, true] {
+            let s = short_name(
+                "/a/very/long/directory/name/that/goes/on/capture.txt.gz",
+                ascii,
+            );
+            assert!(s.ends_with("capture.txt.gz"));
+            assert_eq!(s.chars().count(), 32);
+            assert_eq!(s.is_ascii(), ascii);
+            assert_eq!(short_name("\x1b[31mred", ascii), "\\x1b[31mred");
+        }
     }
 }

@@ -9,10 +9,12 @@
 use std::collections::BTreeMap;
 
 use crate::correlate::coverage::Coverage;
+use crate::event::EventKind;
 use crate::grammar::{Body, LineClass};
 use crate::input::clean_flags;
 use crate::prefix::layer;
-use crate::record::{Record, RecordSink};
+use crate::reader::{Flow, RecordSink, SinkResult};
+use crate::record::Record;
 use crate::repair::kinds;
 
 /// Unrecognised lines kept as samples per input.
@@ -108,12 +110,13 @@ impl StatsCollector {
 }
 
 impl RecordSink for StatsCollector {
-    fn end_input(&mut self, input: u32) {
+    fn end_input(&mut self, input: u32) -> SinkResult {
         self.counts(input);
         self.coverage.end_input(input);
+        Ok(Flow::Continue)
     }
 
-    fn record(&mut self, r: &Record<'_>) {
+    fn record(&mut self, r: &Record<'_>, _: Option<EventKind<'_>>) -> SinkResult {
         let input = r.pos.input;
         let n = r.lines as u64;
         {
@@ -167,5 +170,6 @@ impl RecordSink for StatsCollector {
                 });
             }
         }
+        Ok(Flow::Continue)
     }
 }

@@ -323,7 +323,7 @@ pub fn generate<W: Write>(cfg: &Config, out: W) -> io::Result<Generated> {
         for a in &mut g.injected {
             let reused =
                 a.eb.is_some_and(|start| g.ebs.iter().any(|e| e.start == start && e.lifetimes > 1));
-            if a.rule == RuleId::RaceSignature && reused {
+            if a.rule == crate::rules::eb::RACE_SIGNATURE && reused {
                 a.confidence = Confidence::Likely;
             }
         }
@@ -948,7 +948,12 @@ impl<'c, W: Write> Gen<'c, W> {
                 self.nl();
                 self.counts.lost_markers += 1;
                 let line = self.counts.lines;
-                self.inject(RuleId::LostEvents, None, line, "lost-events marker");
+                self.inject(
+                    crate::rules::lost::LOST_EVENTS,
+                    None,
+                    line,
+                    "lost-events marker",
+                );
                 if let Some(last) = self.injected.last_mut() {
                     last.cpu = Some(cpu as u32);
                 }
@@ -985,13 +990,7 @@ impl<'c, W: Write> Gen<'c, W> {
 
     fn inject(&mut self, rule: RuleId, eb: Option<u64>, line: u64, what: &'static str) {
         // Severities as the spec's rule table (§5) states them.
-        let severity = match rule {
-            RuleId::LostEvents => Severity::Info,
-            RuleId::ImplausibleHeaderValue
-            | RuleId::ReadWithoutAlloc
-            | RuleId::InconsistentRead => Severity::Warning,
-            _ => Severity::Error,
-        };
+        let severity = rule.severity();
         self.injected.push(Injected {
             rule,
             severity,
@@ -1529,7 +1528,7 @@ impl<'c, W: Write> Gen<'c, W> {
                     Tag::Dup => {
                         self.counts.duplicate_reads += 1;
                         self.inject(
-                            RuleId::DuplicateReadCompletion,
+                            crate::rules::eb::DUPLICATE_READ_COMPLETION,
                             start,
                             line,
                             "second read completion in one lifetime",
@@ -1538,20 +1537,20 @@ impl<'c, W: Write> Gen<'c, W> {
                     Tag::DupRace | Tag::DupRaceVf => {
                         self.counts.duplicate_reads += 1;
                         self.inject(
-                            RuleId::DuplicateReadCompletion,
+                            crate::rules::eb::DUPLICATE_READ_COMPLETION,
                             start,
                             line,
                             "second read completion in one lifetime",
                         );
                         self.inject(
-                            RuleId::RaceSignature,
+                            crate::rules::eb::RACE_SIGNATURE,
                             start,
                             line,
                             "second read completion of an eb reported corrupt",
                         );
                     }
                     Tag::Rar => self.inject(
-                        RuleId::ReadAfterRelease,
+                        crate::rules::eb::READ_AFTER_RELEASE,
                         start,
                         line,
                         "read completion after the final release",
@@ -1568,7 +1567,7 @@ impl<'c, W: Write> Gen<'c, W> {
                     self.nl();
                     let line = self.counts.lines;
                     self.inject(
-                        RuleId::ValidationFailed,
+                        crate::rules::reports::VALIDATION_FAILED,
                         start,
                         line,
                         "debug patch: Validation failed",
@@ -1637,7 +1636,7 @@ impl<'c, W: Write> Gen<'c, W> {
                 self.kmsg(&[&msg]);
                 let line = self.counts.lines;
                 self.inject(
-                    RuleId::TreeCheckFailure,
+                    crate::rules::reports::TREE_CHECK_FAILURE,
                     Some(e.start),
                     line,
                     "tree-checker owner mismatch",
@@ -1657,7 +1656,7 @@ impl<'c, W: Write> Gen<'c, W> {
                 self.kmsg(&[&msg]);
                 let line = self.counts.lines;
                 self.inject(
-                    RuleId::ValidationFailed,
+                    crate::rules::reports::VALIDATION_FAILED,
                     Some(e.start),
                     line,
                     "read-side validation message",
@@ -1887,7 +1886,7 @@ impl<'c, W: Write> Gen<'c, W> {
             if i == 1 {
                 let line = self.counts.lines;
                 self.inject(
-                    RuleId::KernelSplat,
+                    crate::rules::splat::KERNEL_SPLAT,
                     None,
                     line,
                     "kernel BUG that triggered the dump",
@@ -1991,7 +1990,12 @@ impl<'c, W: Write> Gen<'c, W> {
         self.kmsg(&[b"------------[ cut here ]------------"]);
         self.kmsg(&[head.as_bytes()]);
         let line = self.counts.lines;
-        self.inject(RuleId::KernelSplat, None, line, "WARNING during the dump");
+        self.inject(
+            crate::rules::splat::KERNEL_SPLAT,
+            None,
+            line,
+            "WARNING during the dump",
+        );
         self.kmsg(&[b"Modules linked in: intel_rapl_msr intel_rapl_common kvm_amd ccp kvm vfat fat virtio_net net_failover failover virtio_blk dm_crypt"]);
         let task_line = format!(
             "CPU: {cpu} PID: {pid} Comm: iou-wrk-45118 Tainted: G      D            6.8.0-rc7-synth #15"
@@ -2087,7 +2091,12 @@ impl<'c, W: Write> Gen<'c, W> {
         );
         self.counts.lines += 12;
         if written > n {
-            self.inject(RuleId::LostEvents, None, 3, "ring buffer overrun header");
+            self.inject(
+                crate::rules::lost::LOST_EVENTS,
+                None,
+                3,
+                "ring buffer overrun header",
+            );
         }
     }
 }

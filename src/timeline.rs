@@ -1,46 +1,26 @@
 //! `tracesift timeline`: every line that concerns some extent buffers, in
 //! time order, with lifetimes, insert races and findings marked.
 //!
-//! This is `grep 'eb=15302115328'` done right. Each input is read in blocks
-//! ([`crate::input::blocks`]) and searched with one Aho-Corasick automaton for
-//! the decimal spellings of the addresses plus the few markers that coverage
-//! needs (`LOST`, `buffer started`, ...), so only matching lines (and a few
-//! lines around them, for paste repair) go through the record pipeline; the
-//! rest of the capture is never split into records. Lines that name an eb
-//! feed the same correlator and rules as `report`, restricted to those ebs.
+//! This is `grep 'eb=15302115328'` done right. The inputs go through the
+//! same reader as `report` with a [`Prefilter`]: the decimal spellings of the
+//! addresses plus the few markers that coverage needs (`LOST`, `buffer
+//! started`, ...), so only matching lines (and a few lines around them, for
+//! paste repair) become records; the rest of the capture is never split
+//! into records. Lines that name an eb feed the same correlator and rules as
+//! `report`, restricted to those ebs.
 
-use std::io::Read;
-
-use aho_corasick::AhoCorasick;
+use std::sync::Arc;
 
 use crate::correlate::ebs::Note;
 use crate::correlate::evidence::{Comm, Evidence};
 use crate::correlate::Analysis;
-use crate::driver::{self, InputResult, ReaderHook};
-use crate::event::{self, EventKind};
+use crate::event::{self, EventKind, Recognizer};
 use crate::grammar::{Body, TraceTs};
-use crate::input::blocks::BlockReader;
-use crate::input::{self, clean, Compression, InputSpec, Pos};
-use crate::prefix;
-use crate::record::{ReadOptions, ReadSummary, Record, RecordSink};
-use crate::repair::{Logical, PhysLine, Repairer};
+use crate::input::InputSpec;
+use crate::reader::driver::{self, Outcome, ReaderHook};
+use crate::reader::{Caps, Flow, Prefilter, ReadOptions, RecordSink, SinkResult};
+use crate::record::Record;
 use crate::rules::{self, Finding};
-
-/// Parse an eb address: decimal (`15302115328`) or hex with `0x` in any case
-/// (`0x390160000`, `0X390160000`).
-pub fn parse_addr(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let (digits, radix) = match t.get(..2) {
-        Some("0x" | "0X") => (&t[2..], 16),
-        _ => (t, 10),
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return Err(format!(
-            "'{s}' is not an extent buffer address: give eb->start in decimal (15302115328) or hex (0x390160000)"
-        ));
-    }
-    u64::from_str_radix(digits, radix).map_err(|_| format!("'{s}' does not fit in 64 bits"))
-}
 
 /// What a timeline entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,9 +75,6 @@ impl Timeline {
     }
 }
 
-/// Block size of the prefilter scan.
-const BLOCK: usize = 4 << 20;
-
 /// Lines around a match run through the record pipeline (for paste repair).
 const WINDOW_BEFORE: usize = 3;
 const WINDOW_AFTER: usize = 3;
@@ -108,6 +85,7 @@ const CALLED_FROM_LOOKBACK: usize = 64;
 struct Collector<'t> {
     targets: &'t [u64],
     an: Analysis,
+    recognizer: Recognizer,
     entries: Vec<Entry>,
     /// `called from` lines waiting for their `before release`, per (input, pid).
     called_from: Vec<(u32, u32, Evidence)>,
@@ -156,9 +134,9 @@ impl Collector<'_> {
         }
     }
 
-    fn record(&mut self, r: &Record<'_>) {
+    fn record(&mut self, r: &Record<'_>, kind: Option<EventKind<'_>>) {
         self.an.coverage.record(r);
-        let Some(e) = event::recognize(r) else {
+        let Some(e) = kind.map(|k| event::assemble(r, k)) else {
             self.mention(r);
             return;
         };
@@ -236,12 +214,17 @@ impl Collector<'_> {
 }
 
 impl RecordSink for Collector<'_> {
-    fn record(&mut self, r: &Record<'_>) {
-        Collector::record(self, r);
+    fn caps(&self) -> Caps {
+        Caps::events(self.recognizer.clone())
     }
 
-    fn end_input(&mut self, input: u32) {
-        self.an.end_input(input);
+    fn record(&mut self, r: &Record<'_>, kind: Option<EventKind<'_>>) -> SinkResult {
+        Collector::record(self, r, kind);
+        Ok(Flow::Continue)
+    }
+
+    fn end_input(&mut self, input: u32) -> SinkResult {
+        self.an.end_input(input)
     }
 }
 
@@ -278,28 +261,24 @@ fn detail_of(k: &EventKind<'_>) -> String {
     }
 }
 
-/// Search patterns: the decimal addresses first, then coverage markers.
-fn patterns(targets: &[u64]) -> Vec<Vec<u8>> {
-    let mut p: Vec<Vec<u8>> = targets.iter().map(|t| t.to_string().into_bytes()).collect();
-    for m in [
-        &b"LOST "[..],
-        b" buffer started",
-        b"EVENTS DROPPED",
-        b"entries-in-buffer",
-        b"printk messages dropped",
-    ] {
-        p.push(m.to_vec());
-    }
-    p
-}
-
-/// The block prefilter for `targets`. Leftmost-first lets it use its SIMD
-/// (Teddy) search; any match in a line is enough to look at the line.
-fn searcher(targets: &[u64]) -> Option<AhoCorasick> {
-    AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-        .build(patterns(targets))
-        .ok()
+/// The prefilter for `targets`: lines that name one of their decimal
+/// spellings (with the `called from` lines just before them, for releases),
+/// and the markers coverage needs.
+fn prefilter(targets: &[u64]) -> Prefilter {
+    let keys: Vec<Vec<u8>> = targets.iter().map(|t| t.to_string().into_bytes()).collect();
+    Prefilter::new(
+        &keys,
+        &[
+            b"LOST ",
+            b" buffer started",
+            b"EVENTS DROPPED",
+            b"entries-in-buffer",
+            b"printk messages dropped",
+        ],
+        &[b"called from "],
+        CALLED_FROM_LOOKBACK,
+        (WINDOW_BEFORE, WINDOW_AFTER),
+    )
 }
 
 /// Run the timeline over `specs` for `targets`.
@@ -308,45 +287,14 @@ pub fn run(
     targets: &[u64],
     opts: &ReadOptions,
     hook: &mut dyn ReaderHook,
-) -> (Timeline, Vec<InputResult>) {
-    let ac = searcher(targets);
+) -> (Timeline, Outcome) {
+    let opts = ReadOptions {
+        prefilter: Some(Arc::new(prefilter(targets))),
+        ..opts.clone()
+    };
     let mut col = Collector::new(targets);
-    let mut results = Vec::new();
-    let mut lines = Vec::new();
-    for (idx, spec) in specs.iter().enumerate() {
-        let idx = idx as u32;
-        let name = spec.display_name();
-        // No read-ahead: the scan runs at memory speed; a copy between
-        // threads costs more than the read it would overlap.
-        let opened = match driver::open_input(idx, spec, hook, false) {
-            Ok(o) => o,
-            Err(e) => {
-                col.end_input(idx);
-                lines.push(0);
-                results.push(driver::unopened(name, e));
-                continue;
-            }
-        };
-        let compression = opened.compression;
-        let (summary, err) = scan_input(
-            idx,
-            opened.reader,
-            ac.as_ref(),
-            targets.len(),
-            opts,
-            BLOCK,
-            &mut col,
-        );
-        col.end_input(idx);
-        lines.push(summary.lines);
-        results.push(InputResult {
-            name: name.clone(),
-            compression,
-            summary,
-            error: err.map(|e| input::source::read_error(&name, compression, summary.bytes, e)),
-        });
-    }
-    (col.finish(lines), results)
+    let outcome = driver::run_inputs(specs, &opts, &mut col, hook);
+    (col.finish(&outcome), outcome)
 }
 
 /// Run the timeline over in-memory inputs (named `<input N>`) with an
@@ -357,35 +305,14 @@ pub fn run_bytes(
     targets: &[u64],
     opts: &ReadOptions,
     block: usize,
-) -> (Timeline, Vec<InputResult>) {
-    let ac = searcher(targets);
+) -> (Timeline, Outcome) {
+    let opts = ReadOptions {
+        prefilter: Some(Arc::new(prefilter(targets).with_block(block))),
+        ..opts.clone()
+    };
     let mut col = Collector::new(targets);
-    let mut results = Vec::new();
-    let mut lines = Vec::new();
-    for (idx, data) in inputs.iter().enumerate() {
-        let idx = idx as u32;
-        let (summary, err) = scan_input(
-            idx,
-            *data,
-            ac.as_ref(),
-            targets.len(),
-            opts,
-            block,
-            &mut col,
-        );
-        col.end_input(idx);
-        lines.push(summary.lines);
-        let name = format!("<input {idx}>");
-        let error =
-            err.map(|e| input::source::read_error(&name, Compression::None, summary.bytes, e));
-        results.push(InputResult {
-            name,
-            compression: Compression::None,
-            summary,
-            error,
-        });
-    }
-    (col.finish(lines), results)
+    let outcome = driver::run_bytes(inputs, &opts, &mut col);
+    (col.finish(&outcome), outcome)
 }
 
 impl Collector<'_> {
@@ -393,14 +320,19 @@ impl Collector<'_> {
         Collector {
             targets,
             an: Analysis::new(crate::correlate::ebs::DEFAULT_MAX_LIVE),
+            recognizer: Recognizer::builtin(),
             entries: Vec::new(),
             called_from: Vec::new(),
         }
     }
 
     /// Evaluate the rules and split the entries per requested eb.
-    fn finish(mut self, lines: Vec<u64>) -> Timeline {
-        let findings = rules::evaluate(&mut self.an);
+    fn finish(mut self, outcome: &Outcome) -> Timeline {
+        self.an.finish();
+        let findings = rules::evaluate(&self.an);
+        // Inputs that could not be opened read no lines.
+        let mut lines: Vec<u64> = outcome.inputs.iter().map(|r| r.summary.lines).collect();
+        lines.resize(self.an.lines.len().max(lines.len()), 0);
         let mut tl = Timeline {
             ebs: Vec::new(),
             lines,
@@ -418,134 +350,13 @@ impl Collector<'_> {
                 entries,
                 findings: findings
                     .iter()
-                    .filter(|f| f.eb == Some(eb))
+                    .filter(|f| f.eb() == Some(eb))
                     .cloned()
                     .collect(),
             });
         }
         tl
     }
-}
-
-/// Scan one input: search each block, run matching lines (with a small
-/// window around them) through the record pipeline.
-fn scan_input<R: Read>(
-    input: u32,
-    rdr: R,
-    ac: Option<&AhoCorasick>,
-    n_targets: usize,
-    opts: &ReadOptions,
-    block: usize,
-    col: &mut Collector<'_>,
-) -> (ReadSummary, Option<std::io::Error>) {
-    let mut br = BlockReader::new(rdr, opts.line_cap, block);
-    let mut lines = 0u64;
-    let mut scratch = Vec::new();
-    // Last physical line number already fed to the pipeline.
-    let mut done: u64 = 0;
-    let err = loop {
-        let block = match br.next_block() {
-            Ok(Some(b)) => b,
-            Ok(None) => break None,
-            Err(e) => break Some(e),
-        };
-        lines += (block.len() - block.context_lines) as u64;
-        let Some(ac) = ac else { continue };
-        let start = block.new_data_start();
-        let mut at = start;
-        while let Some(m) = ac.find(&block.data[at..]) {
-            let i = block.line_at(at + m.start());
-            let next_line_start = block
-                .line_starts
-                .get(i + 1)
-                .map_or(block.data.len(), |&s| s as usize);
-            at = next_line_start;
-            let lo = i.saturating_sub(WINDOW_BEFORE);
-            let hi = (i + WINDOW_AFTER + 1).min(block.len());
-            // A `called from` line for a release is looked up further back.
-            let lookback = i.saturating_sub(CALLED_FROM_LOOKBACK);
-            let mut window: Vec<usize> = Vec::new();
-            if m.pattern().as_usize() < n_targets {
-                for j in lookback..lo {
-                    if block.number(j) > done
-                        && memchr::memmem::find(block.line(j), b"called from ").is_some()
-                    {
-                        window.push(j);
-                    }
-                }
-            }
-            window.extend((lo..hi).filter(|&j| block.number(j) > done));
-            if window.is_empty() {
-                continue;
-            }
-            // Contiguous runs go through one repairer so wrapped records rejoin.
-            let mut repairer = Repairer::new(opts.repair);
-            let mut prev: Option<usize> = None;
-            let mut cont = crate::record::Continuation::default();
-            for &j in &window {
-                if prev.is_some_and(|p| p + 1 != j) {
-                    let mut emit = |lg: &Logical<'_>| feed(lg, &mut cont, col);
-                    repairer.finish(&mut emit);
-                    repairer = Repairer::new(opts.repair);
-                }
-                prev = Some(j);
-                let (text, flags) = clean(block.line(j), &mut scratch);
-                let phys = PhysLine {
-                    pos: Pos {
-                        input,
-                        line: block.number(j),
-                        offset: block.offset(j),
-                    },
-                    text,
-                    clean: flags,
-                    truncated: block.truncated_len(j).is_some(),
-                };
-                let mut emit = |lg: &Logical<'_>| feed(lg, &mut cont, col);
-                repairer.push(phys, &mut emit);
-            }
-            let mut emit = |lg: &Logical<'_>| feed(lg, &mut cont, col);
-            repairer.finish(&mut emit);
-            done = window
-                .iter()
-                .map(|&j| block.number(j))
-                .max()
-                .unwrap_or(done)
-                .max(done);
-            at = at.max(
-                block
-                    .line_starts
-                    .get(hi)
-                    .map_or(block.data.len(), |&s| s as usize),
-            );
-        }
-    };
-    (
-        ReadSummary {
-            lines,
-            bytes: br.bytes_read(),
-        },
-        err,
-    )
-}
-
-fn feed(lg: &Logical<'_>, cont: &mut crate::record::Continuation, col: &mut Collector<'_>) {
-    let (prefixes, msg) = prefix::peel(lg.text);
-    let body = crate::grammar::classify(msg, &prefixes);
-    let class = cont.classify(&body, &prefixes, msg);
-    let rec = Record {
-        pos: lg.pos,
-        lines: lg.lines,
-        text: lg.text,
-        original: lg.original,
-        prefixes,
-        msg,
-        body,
-        class,
-        clean: lg.clean,
-        truncated: lg.truncated,
-        repairs: lg.repairs,
-    };
-    col.record(&rec);
 }
 
 /// Display order: by input; within an input by console time when every line
@@ -578,22 +389,6 @@ fn order(entries: &mut [Entry]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn addresses_in_decimal_and_hex() {
-        assert_eq!(parse_addr("15302115328"), Ok(15302115328));
-        assert_eq!(parse_addr("0x390160000"), Ok(0x390160000));
-        assert_eq!(parse_addr("0X390160000"), Ok(0x390160000));
-        assert_eq!(parse_addr("0x362F3C000"), parse_addr("14545043456"));
-        assert_eq!(parse_addr("0x362f3c000"), Ok(14545043456));
-        assert!(parse_addr("").is_err());
-        assert!(parse_addr("0x").is_err());
-        assert!(parse_addr("12ab").is_err());
-        assert!(parse_addr("-5").is_err());
-        assert!(parse_addr("18446744073709551616").is_err());
-        assert_eq!(parse_addr("18446744073709551615"), Ok(u64::MAX));
-        assert_eq!(parse_addr(" 42 "), Ok(42));
-    }
 
     /// Trace times near the top of the u64 range (a corrupted or hostile
     /// dump) must not overflow the timeline's deltas.

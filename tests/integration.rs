@@ -1,7 +1,9 @@
 //! The integration test binary: one harness, several modules.
 //!
 //! Tests that need the shared corpus (`../shared/corpus`, or the directory in
-//! `TRACESIFT_CORPUS`) skip themselves with a note when it is absent.
+//! `TRACESIFT_CORPUS`) skip themselves with a note when it is absent, and
+//! fail instead when `CI` is set. `TRACESIFT_FULL_TESTS=1` runs the long
+//! property runs and corpus sweeps (see `integration/util.rs`).
 
 #[path = "integration/cli.rs"]
 mod cli;
@@ -17,6 +19,8 @@ mod fixtures;
 mod hostile;
 #[path = "integration/json_schema.rs"]
 mod json_schema;
+#[path = "integration/mail.rs"]
+mod mail;
 #[path = "integration/props.rs"]
 mod props;
 #[path = "integration/repair.rs"]
@@ -31,3 +35,5 @@ mod syzkaller;
 mod timeline;
 #[path = "integration/util.rs"]
 mod util;
+#[path = "integration/worker.rs"]
+mod worker;

@@ -46,7 +46,8 @@ fuzz_target!(|data: &[u8]| {
             tracesift::input::source::read_error("fuzz", opened.compression, summary.bytes, e)
         }),
     }];
-    let findings = rules::evaluate(&mut an);
+    an.finish();
+    let findings = rules::evaluate(&an);
 
     let mut json = Vec::new();
     report::json::write(&mut json, &an, &findings, &results).expect("write JSON");
@@ -66,9 +67,13 @@ fuzz_target!(|data: &[u8]| {
     report::markdown::write(&mut md, &an, &findings, &results).expect("markdown");
     let md = String::from_utf8(md).expect("markdown is UTF-8");
     common::assert_terminal_safe("report markdown", &md);
+    // Over 72 columns only when the line, after its indent and a list
+    // bullet, is one token (a word is never cut).
     for l in md.lines() {
+        let body = l.trim_start_matches(' ');
+        let body = body.strip_prefix("- ").unwrap_or(body);
         assert!(
-            l.chars().count() <= 72,
+            l.chars().count() <= 72 || !body.contains(' '),
             "markdown line over 72 columns: {l:?}"
         );
     }

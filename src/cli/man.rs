@@ -15,7 +15,7 @@ use roff::{bold, italic, line_break, roman, Inline, Roff};
 
 use super::Cli;
 use crate::report;
-use crate::rules::{Confidence, RuleId};
+use crate::rules::Confidence;
 
 /// How to get a capture worth analysing: `(what, commands)` steps. The
 /// README carries the same commands; a test keeps them in step.
@@ -324,7 +324,7 @@ fn rules() -> Roff {
     }
     r.control("PP", []);
     r.text([roman("The rules:")]);
-    for id in RuleId::ALL {
+    for id in crate::rules::BUILTIN {
         r.control("TP", []);
         r.text([bold(id.id()), roman(format!(" ({})", id.severity().name()))]);
         r.text([roman(capitalised(id.meaning()))]);
@@ -377,7 +377,27 @@ fn environment() -> Roff {
     )]);
     r.control("TP", []);
     r.text([bold("TERM")]);
-    r.text([roman("When dumb, --color auto produces no colour.")]);
+    r.text([roman(
+        "When dumb, --color auto produces no colour, tables and other decorations are drawn \
+         in ASCII, and no progress bar is shown.",
+    )]);
+    r.control("TP", []);
+    r.text([
+        bold("LC_ALL"),
+        roman(", "),
+        bold("LC_CTYPE"),
+        roman(", "),
+        bold("LANG"),
+    ]);
+    r.text([roman(
+        "The first of these that is set and not empty names the locale. When it names \
+         UTF-8 (contains UTF-8 or utf8 in any case, as en_US.UTF-8 and C.utf8 do), text \
+         output draws tables with box-drawing characters and uses a few other non-ASCII \
+         marks; otherwise (C, POSIX, another character set, or none set, as tmux and git \
+         decide) tables are drawn with +, - and | and every mark is ASCII. LC_ALL=C \
+         asks for ASCII. Text from the inputs is shown as it is either way; JSON and \
+         the markdown excerpt are the same in every locale.",
+    )]);
     r
 }
 
@@ -495,7 +515,7 @@ mod tests {
         ] {
             assert!(page.contains(s), "missing {s}");
         }
-        for id in RuleId::ALL {
+        for id in crate::rules::BUILTIN {
             assert!(page.contains(id.id()), "rule {} missing", id.id());
         }
         assert!(page.contains("kernel.ftrace_dump_on_oops=1"));

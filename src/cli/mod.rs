@@ -1,6 +1,6 @@
 //! The command line, as clap derive structs. Only this module (with the
 //! generators of the man page and the shell completions) and `main.rs` know
-//! about clap; the rest of the crate sees a [`crate::config::Config`].
+//! about clap; the rest of the crate sees the `Config` that `config.rs` resolves from it.
 
 pub mod man;
 
@@ -237,7 +237,7 @@ unverifiable."
 #[derive(Debug, Args)]
 pub struct TimelineArgs {
     /// Extent buffer start (eb->start), decimal or 0x hex; repeat for several
-    #[arg(long = "eb", value_name = "ADDR", required = true, value_parser = crate::timeline::parse_addr)]
+    #[arg(long = "eb", value_name = "ADDR", required = true, value_parser = crate::units::parse_addr)]
     pub ebs: Vec<u64>,
 
     /// Write one JSON document instead of text

@@ -171,7 +171,7 @@ impl Coverage {
     /// A trace event from `cpu` at `ts` in `input` ([`Coverage::events`]
     /// for one). Returns the index of the dump it belongs to, if any.
     pub fn event(&mut self, input: u32, cpu: Option<u32>, ts: Option<TraceTs>) -> Option<usize> {
-        let span = crate::record::CpuSpan {
+        let span = crate::reader::CpuSpan {
             cpu,
             records: 1,
             first_ts: ts,
@@ -203,7 +203,7 @@ impl Coverage {
         &mut self,
         input: u32,
         records: u64,
-        cpus: &[crate::record::CpuSpan],
+        cpus: &[crate::reader::CpuSpan],
     ) -> Option<usize> {
         let dump = self
             .open_dump

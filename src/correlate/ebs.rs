@@ -28,13 +28,15 @@
 //!
 //! Memory is bounded by the number of live ebs: a lifetime keeps its alloc
 //! line and first read only, closed lifetimes fold into [`LifetimeStats`],
-//! and above `max_live` the least recently seen ebs are evicted (verdicts
-//! that need an absence then become unverifiable).
+//! and above `max_live` ebs not seen for a while are evicted
+//! ([`KeyTable`]; verdicts that need an absence then become unverifiable).
 
 use rustc_hash::FxHashMap;
 
 use crate::correlate::arena::{Light, TextArena, TextId};
 use crate::correlate::evidence::Evidence;
+use crate::correlate::table::{Held, KeyTable};
+use crate::correlate::tracker::Tracker;
 use crate::event::{AllocVia, EbDump, Event, EventKind};
 use crate::grammar::TraceTs;
 
@@ -267,7 +269,6 @@ impl Lifetime {
 
 #[derive(Debug, Default)]
 struct EbState {
-    last_seen: u64,
     lifetimes: u32,
     /// Boxed: a lifetime is large and the table holds up to `max_live` states.
     open: Option<Box<Lifetime>>,
@@ -277,7 +278,7 @@ struct EbState {
     orphan_clones: Vec<TaskKey>,
 }
 
-impl EbState {
+impl Held for EbState {
     fn release_texts(&self, arena: &mut TextArena) {
         if let Some(l) = &self.open {
             l.release_texts(arena);
@@ -303,11 +304,9 @@ impl EbState {
 /// Tracks eb lifetimes across all inputs of a run.
 #[derive(Debug)]
 pub struct EbTracker {
-    ebs: FxHashMap<u64, EbState>,
+    ebs: KeyTable<u64, EbState>,
     arena: TextArena,
     called_from: FxHashMap<TaskKey, ReleasePath>,
-    seq: u64,
-    max_live: usize,
     /// Counters.
     pub stats: LifetimeStats,
     /// Anomalies, in the order found.
@@ -330,11 +329,9 @@ impl EbTracker {
     /// A tracker that keeps at most `max_live` ebs.
     pub fn new(max_live: usize) -> EbTracker {
         EbTracker {
-            ebs: FxHashMap::default(),
+            ebs: KeyTable::new(max_live),
             arena: TextArena::default(),
             called_from: FxHashMap::default(),
-            seq: 0,
-            max_live: max_live.max(16),
             stats: LifetimeStats::default(),
             facts: Vec::new(),
             largest_race: None,
@@ -351,9 +348,13 @@ impl EbTracker {
     pub fn lifetimes_of(&self, eb: u64) -> Option<u32> {
         self.ebs.get(&eb).map(|st| st.lifetimes)
     }
+}
+
+impl Tracker for EbTracker {
+    type Note = Note;
 
     /// Feed one event; returns what it meant for the eb's lifetime.
-    pub fn event(&mut self, e: &Event<'_>) -> Note {
+    fn event(&mut self, e: &Event<'_>) -> Note {
         let key = (e.pos.input, e.pid.unwrap_or(u32::MAX));
         match e.kind {
             EventKind::CalledFrom { func } => {
@@ -377,44 +378,17 @@ impl EbTracker {
             _ => Note::None,
         }
     }
+}
 
-    /// Make sure `eb` is tracked (evicting if needed) and mark it as just seen.
+impl EbTracker {
+    /// Make sure `eb` is tracked (evicting another eb if need be) and mark
+    /// it as just seen.
     fn touch(&mut self, eb: u64) {
-        self.seq += 1;
-        if self.seq % 65536 == 0 && self.arena.needs_compaction() {
-            let arena = &mut self.arena;
-            arena.compact(self.ebs.values_mut().flat_map(EbState::text_ids));
-        }
-        if self.ebs.len() >= self.max_live && !self.ebs.contains_key(&eb) {
-            self.evict();
-        }
-        let seq = self.seq;
-        let st = self.ebs.entry(eb).or_default();
-        if st.last_seen == 0 {
+        let (_, fresh) = self.ebs.touch(eb, &mut self.arena);
+        if fresh {
             self.stats.ebs += 1;
         }
-        st.last_seen = seq;
-    }
-
-    /// Drop the least recently seen tenth of the tracked ebs.
-    fn evict(&mut self) {
-        let mut seen: Vec<u64> = self.ebs.values().map(|s| s.last_seen).collect();
-        let k = seen.len() / 10;
-        if k == 0 {
-            return;
-        }
-        let (_, cut, _) = seen.select_nth_unstable(k);
-        let cut = *cut;
-        let before = self.ebs.len();
-        let arena = &mut self.arena;
-        self.ebs.retain(|_, s| {
-            let keep = s.last_seen > cut;
-            if !keep {
-                s.release_texts(arena);
-            }
-            keep
-        });
-        self.stats.evicted += (before - self.ebs.len()) as u64;
+        self.stats.evicted = self.ebs.evicted();
     }
 
     fn alloc(&mut self, eb: u64, key: TaskKey, e: &Event<'_>) -> Note {
@@ -750,12 +724,13 @@ impl EbTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{read_input, ReadOptions, Record};
+    use crate::reader::{read_input, ReadOptions};
+    use crate::record::Record;
 
     fn run(text: &str) -> EbTracker {
         let mut t = EbTracker::default();
         let mut sink = |r: &Record<'_>| {
-            if let Some(e) = crate::event::recognize(r) {
+            if let Some(e) = crate::event::Recognizer::builtin().recognize(r) {
                 t.event(&e);
             }
         };
@@ -889,7 +864,7 @@ mod tests {
             s += &line("iou-wrk-", 1 + i % 3000, 1, 100 + i as u64, ALLOC);
         }
         let t = run(&s);
-        let open = t.ebs[&5000].open.as_ref().unwrap();
+        let open = t.ebs.get(&5000).unwrap().open.as_ref().unwrap();
         assert_eq!(open.contenders.len(), MAX_CONTENDERS);
         assert_eq!(open.race_allocs, 5000);
         assert_eq!(t.stats.contending_allocs, 4999);
@@ -912,7 +887,7 @@ mod tests {
             );
         }
         let mut sink = |r: &Record<'_>| {
-            if let Some(e) = crate::event::recognize(r) {
+            if let Some(e) = crate::event::Recognizer::builtin().recognize(r) {
                 t.event(&e);
             }
         };

@@ -9,9 +9,14 @@ pub mod ebs;
 pub mod evidence;
 pub mod reports;
 pub mod splat;
+pub mod table;
+pub mod tracker;
 
+use crate::event::Recognizer;
 use crate::event::{self, Event, EventKind};
-use crate::record::{Record, RecordSink};
+use crate::reader::{Caps, Flow, RecordSink, SinkResult, TraceRun};
+use crate::record::Record;
+use tracker::Tracker;
 
 /// Everything a run learned, fed record by record.
 #[derive(Debug)]
@@ -30,6 +35,8 @@ pub struct Analysis {
     pub events: u64,
     /// Lines no grammar recognised (as `stats` counts them).
     pub unrecognized: u64,
+    /// What finds the events.
+    recognizer: Recognizer,
 }
 
 impl Analysis {
@@ -43,7 +50,16 @@ impl Analysis {
             lines: Vec::new(),
             events: 0,
             unrecognized: 0,
+            recognizer: Recognizer::builtin(),
         }
+    }
+
+    /// The input is read: complete what waits for more lines (splats still
+    /// looking for their function). Rules read a finished analysis.
+    pub fn finish(&mut self) {
+        self.ebs.finish();
+        Tracker::finish(&mut self.splats);
+        self.reports.finish();
     }
 
     /// Feed one recognised event; returns the lifetime note (for `timeline`).
@@ -55,7 +71,7 @@ impl Analysis {
     /// What [`Analysis::event`] does besides counting the event.
     fn note(&mut self, e: &Event<'_>) -> ebs::Note {
         match e.kind {
-            // Splats are fed whole records (`record_kind`).
+            // Splats are fed whole records (`RecordSink::record`).
             EventKind::Oops(_) => ebs::Note::None,
             EventKind::TreeCheck(_)
             | EventKind::Validation(_)
@@ -78,37 +94,50 @@ impl Analysis {
     }
 }
 
+impl Tracker for splat::SplatTracker {
+    type Note = ();
+
+    /// Splats are fed whole records ([`splat::SplatTracker::record`]): the
+    /// lines of a report that are no event (registers, `Call Trace:`,
+    /// lockdep's `at:` lines) title it too.
+    fn event(&mut self, _e: &Event<'_>) {}
+
+    fn finish(&mut self) {
+        splat::SplatTracker::finish(self);
+    }
+}
+
+impl Tracker for reports::Reports {
+    type Note = ();
+
+    fn event(&mut self, e: &Event<'_>) {
+        reports::Reports::event(self, e);
+    }
+}
+
 impl RecordSink for Analysis {
-    fn record(&mut self, r: &Record<'_>) {
-        self.record_kind(r, event::kind_of(r));
+    fn caps(&self) -> Caps {
+        Caps::events_and_runs(self.recognizer.clone())
     }
 
-    fn wants_events(&self) -> bool {
-        true
-    }
-
-    fn light_traces(&self) -> bool {
-        true
-    }
-
-    fn light_run(&mut self, run: &crate::record::LightRun, cpus: &[crate::record::CpuSpan]) {
-        // What `record_kind` does for each of the run's records, but the
-        // events that came through `event_in_run`.
+    fn trace_run(&mut self, tr: &TraceRun<'_>) -> SinkResult {
+        // The events that are more than plain trace events, for what they
+        // add; then what `record` does for each of the run's records.
+        for e in tr.events {
+            self.note(e);
+        }
+        let run = &tr.run;
         let i = run.input as usize;
         if self.lines.len() <= i {
             self.lines.resize(i + 1, 0);
         }
         self.lines[i] += run.lines;
-        self.coverage.events(run.input, run.records, cpus);
+        self.coverage.events(run.input, run.records, tr.cpus);
         self.events += run.records;
+        Ok(Flow::Continue)
     }
 
-    fn event_in_run(&mut self, e: &Event<'_>) {
-        // The run counts the line, the event and its CPU window.
-        self.note(e);
-    }
-
-    fn record_kind<'a>(&mut self, r: &Record<'a>, kind: Option<EventKind<'a>>) {
+    fn record(&mut self, r: &Record<'_>, kind: Option<EventKind<'_>>) -> SinkResult {
         let i = r.pos.input as usize;
         if self.lines.len() <= i {
             self.lines.resize(i + 1, 0);
@@ -127,14 +156,16 @@ impl RecordSink for Analysis {
             }
             None => {}
         }
+        Ok(Flow::Continue)
     }
 
-    fn end_input(&mut self, input: u32) {
+    fn end_input(&mut self, input: u32) -> SinkResult {
         let i = input as usize;
         if self.lines.len() <= i {
             self.lines.resize(i + 1, 0);
         }
         self.coverage.end_input(input);
         self.splats.end_input(input);
+        Ok(Flow::Continue)
     }
 }

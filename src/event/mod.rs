@@ -1,4 +1,4 @@
-//! Stage 4: events. [`recognize`] turns one [`Record`] into at most one
+//! Stage 4: events. [`Recognizer::recognize`] turns one [`Record`] into at most one
 //! [`Event`] the correlator and the reporters care about.
 //!
 //! Recognised:
@@ -8,24 +8,28 @@
 //!   `__alloc_dummy_extent_buffer`), `read done`, `before release`,
 //!   `called from ...` and `!!! Validation failed, eb=... !!!`;
 //! * btrfs tracepoints that name a tree block (D.2);
-//! * tree-checker and read/write validation messages, transaction aborts ([`btrfs`]);
+//! * tree-checker and read/write validation messages, transaction aborts
+//!   ([`crate::grammar::btrfs`]);
 //! * oops / WARNING / BUG / panic lines (grouped into splats by the correlator);
 //! * lost-events markers and dump framing;
 //! * any other trace event, as [`EventKind::Trace`] (for `events`).
 //!
 //! Events borrow the record; the correlator copies what it keeps.
+//!
+//! Recognition is a value, a [`Recognizer`], that a sink hands to the
+//! reader in its capabilities; the reader runs it on its worker threads.
 
-pub mod btrfs;
 pub mod tracepoint;
 
 use crate::fields::{dec_i64, dec_u64, find_u64_after, uuid};
+use crate::grammar::btrfs;
 use crate::grammar::kernel::{self, OopsLine};
 use crate::grammar::{Body, Framing, TraceLine, TraceTs};
 use crate::input::Pos;
 use crate::prefix::Caller;
 use crate::record::Record;
 
-pub use btrfs::{Abort, Expect, TreeCheck, Validation, ValidationKind};
+pub use crate::grammar::btrfs::{Abort, Expect, TreeCheck, Validation, ValidationKind};
 
 /// Which function printed an `alloc eb=` line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -194,33 +198,65 @@ pub struct Event<'a> {
     pub text: &'a [u8],
 }
 
-/// Recognise the event in a record, if any.
-pub fn recognize<'a>(r: &Record<'a>) -> Option<Event<'a>> {
-    kind_of(r).map(|k| assemble(r, k))
-}
+/// What finds events in records: passed to the reader as a value (in a
+/// sink's capabilities) and run where records are parsed, on the worker
+/// threads when the reader runs in parallel.
+///
+/// The built-in recogniser knows the debug patch of the March 2024 thread,
+/// the btrfs tracepoints that name tree blocks, btrfs corruption reports
+/// and aborts, oops lines and lost-event markers.
+#[derive(Debug, Clone, Default)]
+pub struct Recognizer {}
 
-/// What event a record holds, if any (the expensive half of [`recognize`],
-/// which the parallel reader runs on its workers).
-pub fn kind_of<'a>(r: &Record<'a>) -> Option<EventKind<'a>> {
-    match &r.body {
-        Body::Trace(t) => Some(trace_kind(t)),
-        Body::Kernel(text) => kernel_kind(text),
-        Body::Framing(Framing::Lost { cpu, count }) => Some(EventKind::Lost {
-            cpu: *cpu,
-            count: *count,
-        }),
-        Body::Framing(Framing::EventsDropped {
-            cpu: Some(cpu),
-            count,
-        }) => Some(EventKind::Lost {
-            cpu: *cpu,
-            count: *count,
-        }),
-        _ => None,
+impl Recognizer {
+    /// The built-in recogniser.
+    pub fn builtin() -> Recognizer {
+        Recognizer::default()
+    }
+
+    /// Recognise the event in a record, if any.
+    pub fn recognize<'a>(&self, r: &Record<'a>) -> Option<Event<'a>> {
+        self.kind(r).map(|k| assemble(r, k))
+    }
+
+    /// What event a record holds, if any (the expensive half of
+    /// [`Recognizer::recognize`]).
+    pub fn kind<'a>(&self, r: &Record<'a>) -> Option<EventKind<'a>> {
+        match &r.body {
+            Body::Trace(t) => Some(self.trace_kind(t)),
+            Body::Kernel(text) => kernel_kind(text),
+            Body::Framing(Framing::Lost { cpu, count }) => Some(EventKind::Lost {
+                cpu: *cpu,
+                count: *count,
+            }),
+            Body::Framing(Framing::EventsDropped {
+                cpu: Some(cpu),
+                count,
+            }) => Some(EventKind::Lost {
+                cpu: *cpu,
+                count: *count,
+            }),
+            _ => None,
+        }
+    }
+
+    /// What a trace line says: a debug-patch message, a tracepoint, or
+    /// just a trace event.
+    pub fn trace_kind<'a>(&self, t: &TraceLine<'a>) -> EventKind<'a> {
+        self.notable_trace(t)
+            .or_else(|| tracepoint::blocks(t.body.name, t.body.payload))
+            .unwrap_or(EventKind::Trace)
+    }
+
+    /// The event of a trace line when it is more than a plain trace event
+    /// or a tracepoint ([`EventKind::is_plain_trace`]): what a run of trace
+    /// lines carries besides its counts.
+    pub fn notable_trace<'a>(&self, t: &TraceLine<'a>) -> Option<EventKind<'a>> {
+        debug_patch(t.body.name, t.body.payload)
     }
 }
 
-/// The event of kind `kind` found in record `r` ([`kind_of`]).
+/// The event of kind `kind` found in record `r` ([`Recognizer::kind`]).
 pub fn assemble<'a>(r: &Record<'a>, kind: EventKind<'a>) -> Event<'a> {
     let trace = match &r.body {
         Body::Trace(t) => Some(t),
@@ -243,13 +279,6 @@ pub fn assemble<'a>(r: &Record<'a>, kind: EventKind<'a>) -> Event<'a> {
         msg: r.msg,
         text: r.original,
     }
-}
-
-/// What a trace line says: a debug-patch message, a tracepoint, or just a trace event.
-pub fn trace_kind<'a>(t: &TraceLine<'a>) -> EventKind<'a> {
-    debug_patch(t.body.name, t.body.payload)
-        .or_else(|| tracepoint::blocks(t.body.name, t.body.payload))
-        .unwrap_or(EventKind::Trace)
 }
 
 /// The debug patch's `trace_printk` messages.

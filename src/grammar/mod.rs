@@ -10,7 +10,9 @@
 //! | [`trace`] | ftrace event lines: normal, latency/dump, function_graph, and event bodies |
 //! | [`framing`] | dump framing, lost-event markers, `#` headers, trace-cmd preamble |
 //! | [`kernel`] | btrfs message prefixes, oops/WARNING/BUG/panic lines, unprefixed kernel shapes |
+//! | [`btrfs`] | btrfs tree-checker and validation messages, transaction aborts |
 
+pub mod btrfs;
 pub mod framing;
 pub mod kernel;
 pub mod trace;

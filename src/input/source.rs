@@ -104,9 +104,35 @@ pub enum InputErrorKind {
         /// The decoder's message.
         detail: String,
     },
+    /// A parser thread failed: the records it held are lost, so the
+    /// analysis covers only the first `analysed` lines.
+    ParserFailed {
+        /// Physical lines analysed before the failure.
+        analysed: u64,
+    },
     /// Any other I/O error.
     Io(io::Error),
 }
+
+/// The error a reader returns when one of its parser threads failed (see
+/// [`InputErrorKind::ParserFailed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParserFailed {
+    /// Physical lines of the input analysed before the failure.
+    pub analysed: u64,
+}
+
+impl fmt::Display for ParserFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "a parser thread failed; only the first {} lines were analysed",
+            self.analysed
+        )
+    }
+}
+
+impl std::error::Error for ParserFailed {}
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -126,6 +152,16 @@ impl fmt::Display for InputError {
                 after_bytes,
                 detail
             ),
+            InputErrorKind::ParserFailed { analysed } => {
+                write!(
+                    f,
+                    "{}: {}",
+                    self.name,
+                    ParserFailed {
+                        analysed: *analysed
+                    }
+                )
+            }
             InputErrorKind::Io(e) => write!(f, "{}: {}", self.name, e),
         }
     }
@@ -141,11 +177,22 @@ impl InputError {
             InputErrorKind::Corrupt { .. } => {
                 "the lines read before the damage were analysed; re-fetch the file or decompress what survives"
             }
+            InputErrorKind::ParserFailed { .. } => {
+                "this is a bug in tracesift: please report it with the input; the summary covers only the lines analysed"
+            }
             InputErrorKind::Io(_) => "the lines read before the error were analysed",
         }
     }
 
     fn from_io(name: &str, e: io::Error) -> InputError {
+        if let Some(p) = e.get_ref().and_then(|r| r.downcast_ref::<ParserFailed>()) {
+            return InputError {
+                name: name.to_string(),
+                kind: InputErrorKind::ParserFailed {
+                    analysed: p.analysed,
+                },
+            };
+        }
         let kind = match e.kind() {
             io::ErrorKind::NotFound => InputErrorKind::NotFound,
             io::ErrorKind::PermissionDenied => InputErrorKind::PermissionDenied,
@@ -273,7 +320,11 @@ pub fn read_error(
     after_bytes: u64,
     e: io::Error,
 ) -> InputError {
+    let parser = e
+        .get_ref()
+        .is_some_and(|r| r.downcast_ref::<ParserFailed>().is_some());
     if compression != Compression::None
+        && !parser
         && matches!(
             e.kind(),
             io::ErrorKind::UnexpectedEof

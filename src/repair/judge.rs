@@ -21,8 +21,8 @@
 //! Cuts that no grammar can see (a generic message broken between two words)
 //! are the wrap-width judgement's business, in [`super::width`].
 
-use crate::event::btrfs::{abort, tree_check, validation};
 use crate::fields::{trim, trim_start};
+use crate::grammar::btrfs::{abort, tree_check, validation};
 use crate::grammar::kernel::{btrfs_msg, oops_line, OopsLine};
 use crate::grammar::{classify, framing, Body, BodyKind, Framing, TraceFormat, TraceLine};
 use crate::prefix::{layer, peel};

@@ -8,8 +8,8 @@ use serde::Serialize;
 use crate::correlate::ebs::LifetimeStats;
 use crate::correlate::evidence::Evidence;
 use crate::correlate::Analysis;
-use crate::driver::InputResult;
 use crate::grammar::TraceTs;
+use crate::reader::driver::InputResult;
 use crate::report::sanitize;
 use crate::report::stats::{cpu_docs, dump_docs, CpuDoc, DumpDoc};
 use crate::report::{Tool, SCHEMA_VERSION};
@@ -174,12 +174,12 @@ pub(crate) fn finding_doc(f: &Finding) -> FindingDoc<'_> {
         rule: f.rule,
         severity: f.severity,
         confidence: f.confidence,
-        eb: f.eb,
+        eb: f.eb(),
         message: &f.message,
         count: f.count,
-        title: f.title.as_deref(),
-        cpu: f.cpu,
-        fix: f.fix.as_ref(),
+        title: f.title(),
+        cpu: f.cpu(),
+        fix: f.fix(),
         evidence: f.evidence.iter().map(evidence_doc).collect(),
     }
 }

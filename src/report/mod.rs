@@ -50,11 +50,16 @@ impl Tool {
     }
 }
 
-/// Output styling decided once per run (colour on or off, table width).
+/// Output styling decided once per run (colour on or off, the character
+/// set of decorations, table width).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style {
     /// Emit ANSI colours.
     pub color: bool,
+    /// Draw tables with box-drawing characters and use other non-ASCII
+    /// decorations (`──`, `◀`, `×`, `…`, `Δµs`); otherwise ASCII only.
+    /// Text from the inputs is shown as it is either way.
+    pub unicode: bool,
     /// Table width in columns.
     pub width: u16,
 }
@@ -63,6 +68,7 @@ impl Default for Style {
     fn default() -> Self {
         Style {
             color: false,
+            unicode: true,
             width: 100,
         }
     }
@@ -103,11 +109,21 @@ impl Style {
     pub fn dim(&self, s: &str) -> String {
         self.paint("2", s)
     }
+
+    /// A decoration: `unicode` when the terminal and locale can show it,
+    /// else its ASCII stand-in.
+    pub fn glyph<'a>(&self, unicode: &'a str, ascii: &'a str) -> &'a str {
+        if self.unicode {
+            unicode
+        } else {
+            ascii
+        }
+    }
 }
 
 /// What a report says of an input that failed: the error (escaped for a
 /// terminal), and whether what was read before it is in the analysis.
-pub fn input_error_note(r: &crate::driver::InputResult) -> Option<String> {
+pub fn input_error_note(r: &crate::reader::driver::InputResult) -> Option<String> {
     let e = r.error.as_ref()?;
     let message = e.to_string();
     let text = sanitize::for_terminal(message.as_bytes());
@@ -127,13 +143,19 @@ pub fn count(n: u64, one: &str, many: &str) -> String {
     }
 }
 
-/// A table in the house style: UTF-8 borders, fixed width, no TTY probing.
+/// A table in the house style: box-drawing borders (ASCII ones when the
+/// style says so), fixed width, no TTY probing.
 pub fn table(style: &Style, header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(style.width)
-        .set_header(header.to_vec());
+    t.load_style(if style.unicode {
+        presets::UTF8_FULL_CONDENSED
+    } else {
+        presets::ASCII_FULL_CONDENSED
+    })
+    .set_truncation_indicator(style.glyph("…", "..."))
+    .set_content_arrangement(ContentArrangement::Dynamic)
+    .set_width(style.width)
+    .set_header(header.to_vec());
     if style.color {
         t.enforce_styling();
     } else {

@@ -5,10 +5,11 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::event::{self, Event, EventKind, Expect};
+use crate::event::{self, Event, EventKind, Expect, Recognizer};
 use crate::grammar::kernel::OopsLine;
 use crate::grammar::TraceTs;
-use crate::record::{Record, RecordSink};
+use crate::reader::{Caps, Flow, RecordSink, SinkResult};
+use crate::record::Record;
 
 fn lossy(b: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(b)
@@ -246,25 +247,21 @@ pub fn event_json(e: &Event<'_>) -> Option<Vec<u8>> {
 pub struct EventWriter<W: Write> {
     out: W,
     line_buffered: bool,
-    error: Option<io::Error>,
+    recognizer: Recognizer,
     /// Events written.
     pub written: u64,
 }
 
 impl<W: Write> EventWriter<W> {
-    /// Write to `out`, flushing after each event when `line_buffered`.
-    pub fn new(out: W, line_buffered: bool) -> EventWriter<W> {
+    /// Write the events `recognizer` finds to `out`, flushing after each
+    /// event when `line_buffered`.
+    pub fn new(out: W, line_buffered: bool, recognizer: Recognizer) -> EventWriter<W> {
         EventWriter {
             out,
             line_buffered,
-            error: None,
+            recognizer,
             written: 0,
         }
-    }
-
-    /// The first write error, if any (a closed pipe ends the run).
-    pub fn take_error(&mut self) -> Option<io::Error> {
-        self.error.take()
     }
 
     fn write_event(&mut self, e: &Event<'_>) -> io::Result<()> {
@@ -282,26 +279,14 @@ impl<W: Write> EventWriter<W> {
 }
 
 impl<W: Write> RecordSink for EventWriter<W> {
-    fn record(&mut self, r: &Record<'_>) {
-        self.record_kind(r, event::kind_of(r));
+    fn caps(&self) -> Caps {
+        Caps::events(self.recognizer.clone())
     }
 
-    fn wants_events(&self) -> bool {
-        true
-    }
-
-    fn record_kind<'a>(&mut self, r: &Record<'a>, kind: Option<event::EventKind<'a>>) {
-        if self.error.is_some() {
-            return;
-        }
+    fn record(&mut self, r: &Record<'_>, kind: Option<EventKind<'_>>) -> SinkResult {
         if let Some(k) = kind {
-            if let Err(err) = self.write_event(&event::assemble(r, k)) {
-                self.error = Some(err);
-            }
+            self.write_event(&event::assemble(r, k))?;
         }
-    }
-
-    fn stopped(&self) -> bool {
-        self.error.is_some()
+        Ok(Flow::Continue)
     }
 }

@@ -6,11 +6,12 @@ use std::io::{self, Write};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::driver::InputResult;
 use crate::grammar::{LineClass, TraceTs};
+use crate::reader::driver::InputResult;
 use crate::report::sanitize;
 use crate::report::{table, Style, Tool, SCHEMA_VERSION};
 use crate::stats::StatsCollector;
+use crate::units::fmt_secs;
 
 /// Class counts serialised as an object in [`LineClass::ALL`] order.
 struct Classes([u64; LineClass::ALL.len()]);
@@ -346,9 +347,4 @@ pub fn fmt_ts(ts: Option<TraceTs>) -> String {
         Some(t) => t.ns().map_or_else(String::new, fmt_secs),
         None => "-".into(),
     }
-}
-
-/// Nanoseconds as `seconds.micros`.
-pub fn fmt_secs(ns: u64) -> String {
-    format!("{}.{:06}", ns / 1_000_000_000, (ns % 1_000_000_000) / 1000)
 }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use crate::correlate::evidence::Evidence;
 use crate::correlate::Analysis;
-use crate::driver::InputResult;
+use crate::reader::driver::InputResult;
 use crate::report::sanitize::{for_terminal, terminal_lines};
 use crate::report::{count, table, Style};
 use crate::rules::{Counts, Finding, Severity};
@@ -37,12 +37,12 @@ pub(crate) fn short_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-fn cut(s: &str, n: usize) -> String {
+fn cut(style: &Style, s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
     } else {
         let mut t: String = s.chars().take(n).collect();
-        t.push('…');
+        t.push_str(style.glyph("…", "..."));
         t
     }
 }
@@ -126,7 +126,7 @@ pub fn write(
             .get(&s)
             .map(|m| {
                 m.iter()
-                    .map(|(r, c)| format!("{r} ×{c}"))
+                    .map(|(r, c)| format!("{r} {}{c}", style.glyph("×", "x")))
                     .collect::<Vec<_>>()
                     .join(", ")
             })
@@ -182,7 +182,7 @@ pub fn write(
     }
     writeln!(w)?;
     for f in findings.iter().filter(|f| f.severity != Severity::Info) {
-        let eb = f.eb.map(|e| format!(" eb={e}")).unwrap_or_default();
+        let eb = f.eb().map(|e| format!(" eb={e}")).unwrap_or_default();
         writeln!(
             w,
             "{} {}{} [{}]",
@@ -204,10 +204,10 @@ pub fn write(
                         "    {} {} {}",
                         style.dim(&place),
                         style.dim(&role),
-                        cut(&line, TEXT_WIDTH)
+                        cut(style, &line, TEXT_WIDTH)
                     )?;
                 } else {
-                    writeln!(w, "{indent}{}", cut(&line, TEXT_WIDTH))?;
+                    writeln!(w, "{indent}{}", cut(style, &line, TEXT_WIDTH))?;
                 }
             }
         }

@@ -6,15 +6,15 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::correlate::ebs::Note;
-use crate::driver::InputResult;
 use crate::grammar::TraceTs;
+use crate::reader::driver::InputResult;
 use crate::report::json::{finding_doc, FindingDoc, InputDoc};
 use crate::report::sanitize::{for_json, for_terminal, terminal_lines};
-use crate::report::stats::fmt_secs;
 use crate::report::text::short_name;
 use crate::report::{Style, Tool, SCHEMA_VERSION};
 use crate::rules::Severity;
 use crate::timeline::{EbTimeline, Entry, EntryKind, Timeline};
+use crate::units::fmt_secs;
 
 /// Lifetime summary derived from the entries' notes.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -295,7 +295,14 @@ pub fn write_text(
             "{}",
             style.dim(&format!(
                 "  {:<22} {:>17} {:>17} {:>8} {:>4}  {:<16} {:<15} {}",
-                "where", "console", "trace", "Δµs", "cpu", "task", "event", "detail"
+                "where",
+                "console",
+                "trace",
+                style.glyph("Δµs", "delta_us"),
+                "cpu",
+                "task",
+                "event",
+                "detail"
             ))
         )?;
         let mut prev: Option<&Entry> = None;
@@ -308,7 +315,8 @@ pub fn write_text(
             if let Some(b) = lifetime_banner(e, &lts) {
                 // The banner names the allocating task: input text, escaped.
                 let b = for_terminal(b.as_bytes());
-                writeln!(w, "  {}", style.bold(&format!("── {b} ──")))?;
+                let rule = style.glyph("──", "--");
+                writeln!(w, "  {}", style.bold(&format!("{rule} {b} {rule}")))?;
             }
             let name = results
                 .get(e.ev.pos.input as usize)
@@ -342,7 +350,7 @@ pub fn write_text(
             let flag = if cited.is_empty() {
                 String::new()
             } else {
-                format!("  ◀ {}", cited.join(", "))
+                format!("  {} {}", style.glyph("◀", "<-"), cited.join(", "))
             };
             writeln!(
                 w,

@@ -1,8 +1,11 @@
-//! Command-line behaviour: exit statuses, stdin, errors, colour.
+//! Command-line behaviour: exit statuses, stdin, errors, colour, the
+//! character set of tables.
+
+use std::path::Path;
 
 use predicates::prelude::*;
 
-use crate::util::{bin, fixture};
+use crate::util::{assert_fits_a_mail, bin, fixture, tokens};
 
 #[test]
 fn exit_statuses_follow_the_contract() {
@@ -134,14 +137,111 @@ fn colour_only_when_asked() {
 
 #[test]
 fn markdown_fits_a_mail_client() {
+    let input = fixture("thread-excerpt.txt");
     let out = bin()
         .args(["report", "--format", "markdown"])
-        .arg(fixture("thread-excerpt.txt"))
+        .arg(&input)
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    for l in text.lines() {
-        assert!(l.chars().count() <= 72, "line over 72 columns: {l:?}");
-    }
+    assert_fits_a_mail(&text);
     assert!(text.contains("thread-excerpt.txt:3 (read-done)"));
+    // Every line of the excerpt is cited; none of its words is cut in two
+    // (`alloc_exte\` + `nt_buffer` was how it once looked).
+    let words = tokens(&text);
+    let capture = std::fs::read_to_string(&input).unwrap();
+    for t in tokens(&capture) {
+        assert!(words.contains(t), "{t:?} is not whole in\n{text}");
+    }
+}
+
+/// `tracesift ARGS PATH` with the environment changed by `env` (`None`
+/// removes a variable): standard output.
+fn output_with(env: &[(&str, Option<&str>)], args: &[&str], path: &Path) -> String {
+    let mut cmd = bin();
+    for &(k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let out = cmd.args(args).arg(path).output().unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn tables_fall_back_to_ascii_on_a_dumb_terminal_or_a_non_utf8_locale() {
+    let thread = fixture("thread-excerpt.txt");
+    let race = fixture("cases/neg-insert-race.txt");
+    let runs: [(&[&str], &Path, &[&str]); 4] = [
+        (&["report"], &thread, &["+----------+", "race-signature x1"]),
+        (&["stats"], &thread, &["| ftrace_event   |"]),
+        (
+            &["timeline", "--eb", "15302115328"],
+            &thread,
+            &["delta_us", "<- duplicate-read-completion"],
+        ),
+        (
+            &["timeline", "--eb", "14545043456"],
+            &race,
+            &["-- lifetime 1: alloc by"],
+        ),
+    ];
+    let all: &[(&str, Option<&str>)] = &[("LC_ALL", None), ("LC_CTYPE", None), ("LANG", None)];
+    let ascii_envs: &[&[(&str, Option<&str>)]] = &[
+        &[("TERM", Some("dumb"))],
+        &[("LC_ALL", Some("C"))],
+        &[("LC_ALL", Some("POSIX"))],
+        // Unset is the C locale.
+        all,
+        &[
+            ("LC_ALL", None),
+            ("LC_CTYPE", Some("en_US.ISO-8859-1")),
+            ("LANG", Some("en_US.UTF-8")),
+        ],
+        &[
+            ("LC_ALL", Some("C")),
+            ("LC_CTYPE", Some("C.UTF-8")),
+            ("LANG", Some("C.UTF-8")),
+        ],
+    ];
+    let utf8_envs: &[&[(&str, Option<&str>)]] = &[
+        &[
+            ("LC_ALL", None),
+            ("LC_CTYPE", None),
+            ("LANG", Some("en_US.utf8")),
+        ],
+        // Empty values count as unset.
+        &[
+            ("LC_ALL", Some("")),
+            ("LC_CTYPE", Some("")),
+            ("LANG", Some("de_DE.UTF-8")),
+        ],
+    ];
+    for (args, path, marks) in runs {
+        let unicode = output_with(&[], args, path);
+        assert!(!unicode.is_ascii(), "{args:?} draws boxes:\n{unicode}");
+        for env in utf8_envs {
+            assert_eq!(output_with(env, args, path), unicode, "{args:?} {env:?}");
+        }
+        for env in ascii_envs {
+            let ascii = output_with(env, args, path);
+            assert!(ascii.is_ascii(), "{args:?} {env:?}:\n{ascii}");
+            // The same lines, in other characters.
+            assert_eq!(
+                ascii.lines().count(),
+                unicode.lines().count(),
+                "{args:?} {env:?}"
+            );
+            for m in marks {
+                assert!(ascii.contains(m), "{args:?} {env:?} lacks {m:?}:\n{ascii}");
+            }
+        }
+    }
+    // The mail excerpt is ASCII framing anyway, and the same everywhere.
+    let md = ["report", "--format", "markdown"];
+    assert_eq!(
+        output_with(&[("TERM", Some("dumb"))], &md, &thread),
+        output_with(&[], &md, &thread)
+    );
 }

@@ -1,10 +1,15 @@
 //! Property tests: no panic on arbitrary bytes, and the same records and
 //! findings whatever the read chunking.
+//!
+//! A plain `cargo test` runs a few cases of each property; with
+//! `TRACESIFT_FULL_TESTS=1` (as `.ci/run` does) each runs many more (see
+//! [`crate::util::cases`]).
 
 use proptest::prelude::*;
 use tracesift::correlate::Analysis;
 use tracesift::input::Positional;
-use tracesift::record::{read_input, read_input_at, ReadOptions, Record};
+use tracesift::reader::{read_input, read_input_at, ReadOptions};
+use tracesift::record::Record;
 
 /// Real lines the generator mixes with noise.
 const LINES: &[&str] = &[
@@ -133,12 +138,13 @@ fn long(data: &[u8]) -> Vec<u8> {
     if !piece.ends_with(b"\n") {
         piece.push(b'\n');
     }
-    while v.iter().filter(|&&c| c == b'\n').count() < 5200 {
+    // A long console line now and then, as in a real capture, so the input
+    // is not taken for a hard-wrapped paste.
+    piece.extend_from_slice(LINES[1].as_bytes());
+    piece.push(b'\n');
+    let per_piece = piece.iter().filter(|&&c| c == b'\n').count();
+    for _ in 0..5200usize.div_ceil(per_piece) {
         v.extend_from_slice(&piece);
-        // A long console line now and then, as in a real capture, so the
-        // input is not taken for a hard-wrapped paste.
-        v.extend_from_slice(LINES[1].as_bytes());
-        v.push(b'\n');
     }
     v
 }
@@ -160,8 +166,9 @@ fn report_with(data: &[u8], opts: &ReadOptions) -> String {
 fn report_from(data: &[u8], at: Option<Positional>, opts: &ReadOptions) -> String {
     let mut an = Analysis::new(1000);
     read_input_at(0, data, at, opts, &mut an);
-    tracesift::record::RecordSink::end_input(&mut an, 0);
-    let findings = tracesift::rules::evaluate(&mut an);
+    tracesift::reader::RecordSink::end_input(&mut an, 0).unwrap();
+    an.finish();
+    let findings = tracesift::rules::evaluate(&an);
     let mut out = Vec::new();
     tracesift::report::json::write(&mut out, &an, &findings, &[]).unwrap();
     String::from_utf8(out).expect("JSON is UTF-8")
@@ -169,7 +176,10 @@ fn report_from(data: &[u8], at: Option<Positional>, opts: &ReadOptions) -> Strin
 
 proptest! {
     // Inputs long enough for raw lines to go to the workers: fewer cases.
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: crate::util::cases(8, 96),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn same_records_when_workers_repair_raw_lines(
@@ -210,7 +220,10 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: crate::util::cases(64, 1024),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn no_panic_and_valid_json_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..2000)) {
@@ -270,18 +283,21 @@ proptest! {
     /// Every line is counted under exactly one class.
     #[test]
     fn classes_add_up_to_the_lines(data in capture(), rs in 1usize..300) {
-        use tracesift::record::RecordSink as _;
+        use tracesift::reader::RecordSink as _;
         let mut st = tracesift::stats::StatsCollector::default();
         let opts = ReadOptions { read_size: rs, ..ReadOptions::default() };
         let (sum, _) = read_input(0, &data[..], &opts, &mut st);
-        st.end_input(0);
+        st.end_input(0).unwrap();
         prop_assert_eq!(st.total_classes().iter().sum::<u64>(), sum.lines);
     }
 }
 
 proptest! {
     // The slower properties (whole pipelines twice per case): fewer cases.
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: crate::util::cases(32, 256),
+        ..ProptestConfig::default()
+    })]
 
     /// Truncation of long lines must not depend on where reads end either.
     #[test]
@@ -326,13 +342,13 @@ proptest! {
 
 #[test]
 fn classes_add_up_for_random_input() {
-    use tracesift::record::RecordSink as _;
+    use tracesift::reader::RecordSink as _;
     let data: Vec<u8> = (0..50_000u32)
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
         .collect();
     let mut st = tracesift::stats::StatsCollector::default();
     let (sum, _) = read_input(0, &data[..], &ReadOptions::default(), &mut st);
-    st.end_input(0);
+    st.end_input(0).unwrap();
     let total: u64 = st.total_classes().iter().sum();
     assert_eq!(total, sum.lines);
 }
@@ -385,7 +401,8 @@ mod round_trip {
     use proptest::prelude::*;
     use tracesift::event::{self, AllocVia, EbDump, EventKind, Expect, TreeCheck};
     use tracesift::grammar::{Body, TraceFormat, TraceTs};
-    use tracesift::record::{read_input, ReadOptions, Record};
+    use tracesift::reader::{read_input, ReadOptions};
+    use tracesift::record::Record;
 
     /// The debug patch's messages: (caller symbol, payload, expected kind).
     #[derive(Debug, Clone)]
@@ -608,7 +625,7 @@ mod round_trip {
         let mut n = 0;
         let mut sink = |r: &Record<'_>| {
             n += 1;
-            check(r, event::recognize(r));
+            check(r, event::Recognizer::builtin().recognize(r));
         };
         read_input(
             0,
@@ -698,7 +715,10 @@ mod round_trip {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig {
+            cases: crate::util::cases(128, 1024),
+            ..ProptestConfig::default()
+        })]
 
         #[test]
         fn normal_format_lines_round_trip(c in normal_ctx(), m in msg()) {

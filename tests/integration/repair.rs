@@ -10,7 +10,8 @@ use std::path::Path;
 
 use tracesift::event::{self, EventKind};
 use tracesift::grammar::LineClass;
-use tracesift::record::{read_input, ReadOptions, Record};
+use tracesift::reader::{read_input, ReadOptions};
+use tracesift::record::Record;
 
 use crate::util::{corpus_or_skip, finding_lines, fixture, report_json, run, stats_json};
 
@@ -35,7 +36,7 @@ fn read(path: &Path, repair: bool) -> Reading {
         if rec.repairs != 0 {
             r.repaired += 1;
         }
-        if let Some(e) = event::recognize(rec) {
+        if let Some(e) = event::Recognizer::builtin().recognize(rec) {
             *r.events.entry(e.kind.name()).or_insert(0) += 1;
             if let EventKind::TreeCheck(_) = e.kind {
                 r.tree_checks.push((rec.pos.line, rec.lines));

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use tracesift::correlate::Analysis;
-use tracesift::record::{read_input, ReadOptions, RecordSink};
+use tracesift::reader::{read_input, ReadOptions, RecordSink};
 use tracesift::rules::{self, Finding};
 use tracesift::synth::{self, AnomalyPlan, Config, Format, Generated};
 
@@ -17,8 +17,9 @@ fn analyse(data: &[u8]) -> (Analysis, Vec<Finding>) {
     let mut an = Analysis::new(tracesift::correlate::ebs::DEFAULT_MAX_LIVE);
     let (_, err) = read_input(0, data, &ReadOptions::default(), &mut an);
     assert!(err.is_none());
-    an.end_input(0);
-    let findings = rules::evaluate(&mut an);
+    an.end_input(0).unwrap();
+    an.finish();
+    let findings = rules::evaluate(&an);
     (an, findings)
 }
 
@@ -30,7 +31,7 @@ fn found(findings: &[Finding]) -> BTreeMap<Key, usize> {
     for f in findings {
         let k = (
             f.rule.id().to_string(),
-            f.eb,
+            f.eb(),
             f.severity.name().to_string(),
             f.confidence.name().to_string(),
         );
@@ -78,7 +79,7 @@ fn check(cfg: &Config) -> (Generated, Analysis) {
         cfg.seed,
         findings
             .iter()
-            .map(|f| (f.rule.id(), f.eb, f.confidence.name(), f.message.as_str()))
+            .map(|f| (f.rule.id(), f.eb(), f.confidence.name(), f.message.as_str()))
             .collect::<Vec<_>>()
     );
     assert_eq!(an.lines.first().copied(), Some(g.counts.lines));

@@ -621,7 +621,7 @@ fn first_rip(lines: &[&[u8]]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{read_input, ReadOptions};
+    use crate::reader::{read_input, ReadOptions};
 
     fn splats(text: &str) -> Vec<Splat> {
         let mut t = SplatTracker::default();

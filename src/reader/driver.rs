@@ -4,10 +4,10 @@
 //! the run goes on with the next input; what was read before the error has
 //! already reached the sink.
 
-use std::io::Read;
+use std::io::{self, Read};
 
+use super::{read_with, Feed, ReadOptions, ReadSummary, RecordSink};
 use crate::input::{self, Compression, InputError, InputSpec};
-use crate::record::{read_input_at, ReadOptions, ReadSummary, RecordSink};
 
 /// What happened to one input.
 #[derive(Debug)]
@@ -96,31 +96,51 @@ pub fn unopened(name: String, error: InputError) -> InputResult {
     }
 }
 
+/// What a run over several inputs produced besides what its sink gathered.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// One per input, in order (fewer when the sink stopped the run).
+    pub inputs: Vec<InputResult>,
+    /// Why the sink failed (its output could not be written), if it did.
+    pub sink_error: Option<io::Error>,
+}
+
+impl Outcome {
+    /// Whether an input could not be read to its end.
+    pub fn any_input_failed(&self) -> bool {
+        self.inputs.iter().any(|r| r.error.is_some())
+    }
+}
+
 /// Read every input in order into `sink`.
 pub fn run_inputs(
     specs: &[InputSpec],
     opts: &ReadOptions,
     sink: &mut dyn RecordSink,
     hook: &mut dyn ReaderHook,
-) -> Vec<InputResult> {
+) -> Outcome {
+    let mut feed = Feed::new(sink);
     let mut results = Vec::with_capacity(specs.len());
+    // A prefiltered scan runs at memory speed: a copy between threads
+    // costs more than the read it would overlap.
+    let read_ahead = opts.threads > 1 && opts.prefilter.is_none();
     for (idx, spec) in specs.iter().enumerate() {
-        if sink.stopped() {
+        if feed.halted() {
             break;
         }
         let idx = idx as u32;
         let name = spec.display_name();
-        let opened = match open_input(idx, spec, hook, opts.threads > 1) {
+        let opened = match open_input(idx, spec, hook, read_ahead) {
             Ok(o) => o,
             Err(e) => {
-                sink.end_input(idx);
+                feed.end_input(idx);
                 results.push(unopened(name, e));
                 continue;
             }
         };
         let compression = opened.compression;
-        let (summary, err) = read_input_at(idx, opened.reader, opened.positional, opts, sink);
-        sink.end_input(idx);
+        let (summary, err) = read_with(idx, opened.reader, opened.positional, opts, &mut feed);
+        feed.end_input(idx);
         let error = err.map(|e| input::source::read_error(&name, compression, summary.bytes, e));
         results.push(InputResult {
             name,
@@ -129,5 +149,36 @@ pub fn run_inputs(
             error,
         });
     }
-    results
+    Outcome {
+        inputs: results,
+        sink_error: feed.take_error(),
+    }
+}
+
+/// [`run_inputs`] over inputs held in memory, named `<input N>`: the same
+/// reading, for tests and fuzzing.
+pub fn run_bytes(inputs: &[&[u8]], opts: &ReadOptions, sink: &mut dyn RecordSink) -> Outcome {
+    let mut feed = Feed::new(sink);
+    let mut results = Vec::with_capacity(inputs.len());
+    for (idx, data) in inputs.iter().enumerate() {
+        if feed.halted() {
+            break;
+        }
+        let idx = idx as u32;
+        let (summary, err) = read_with(idx, *data, None, opts, &mut feed);
+        feed.end_input(idx);
+        let name = format!("<input {idx}>");
+        let error =
+            err.map(|e| input::source::read_error(&name, Compression::None, summary.bytes, e));
+        results.push(InputResult {
+            name,
+            compression: Compression::None,
+            summary,
+            error,
+        });
+    }
+    Outcome {
+        inputs: results,
+        sink_error: feed.take_error(),
+    }
 }

@@ -7,124 +7,25 @@
 //! rule (an unrecognised line that directly follows a trace event, or an
 //! indented line after a kernel message, continues that record).
 
+pub mod driver;
+mod filter;
 mod parallel;
+mod sink;
 
-use std::io::Read;
+use std::io::{self, Read};
 
+pub use filter::Prefilter;
+pub use sink::{Caps, CpuSpan, Flow, LightRun, RecordSink, SinkResult, TraceRun};
+
+use crate::event::{EventKind, Recognizer};
 use crate::grammar::{self, Body, LineClass};
 use crate::input::{clean, FileAt, LineReader, Pos, Positional};
 use crate::prefix::{self, Prefixes};
+use crate::record::Record;
 use crate::repair::{Logical, PhysLine, Repairer};
 
-/// One logical record: usually one physical line, several after repair.
-#[derive(Debug, Clone, Copy)]
-pub struct Record<'a> {
-    /// Where its first physical line is.
-    pub pos: Pos,
-    /// How many physical lines it covers.
-    pub lines: u32,
-    /// The record's text, prefixes included (repaired if repair changed it).
-    pub text: &'a [u8],
-    /// The physical line(s) as read (after console clean-up), `\n`-joined.
-    pub original: &'a [u8],
-    /// The prefix layers.
-    pub prefixes: Prefixes,
-    /// The text after the prefixes.
-    pub msg: &'a [u8],
-    /// What the grammar found.
-    pub body: Body<'a>,
-    /// The class the record's lines are counted under.
-    pub class: LineClass,
-    /// [`crate::input::clean_flags`] of its lines.
-    pub clean: u8,
-    /// Whether a physical line was longer than the line cap.
-    pub truncated: bool,
-    /// [`crate::repair::kinds`] applied to build it.
-    pub repairs: u16,
-}
-
-/// Receives records in input order.
-pub trait RecordSink {
-    /// One record.
-    fn record(&mut self, r: &Record<'_>);
-
-    /// Whether the sink recognises events in its records: then the parallel
-    /// reader finds their kinds on its worker threads and calls
-    /// [`RecordSink::record_kind`] instead of [`RecordSink::record`].
-    fn wants_events(&self) -> bool {
-        false
-    }
-
-    /// Whether the sink takes trace lines in short form
-    /// ([`RecordSink::light_run`]): the parallel reader then sums up runs of
-    /// consecutive records whose body is a trace line and that carry no
-    /// `printk messages dropped` marker. Of those, the ones whose event is
-    /// more than a plain trace event or a tracepoint also come one by one,
-    /// as events, through [`RecordSink::event_in_run`], before their run.
-    fn light_traces(&self) -> bool {
-        false
-    }
-
-    /// A run of consecutive trace lines in short form (see
-    /// [`RecordSink::light_traces`]): how many, and per CPU what they say.
-    /// It stands for every record of the run, the ones sent through
-    /// `event_in_run` too. Only called when `light_traces` is true.
-    fn light_run(&mut self, _run: &LightRun, _cpus: &[CpuSpan]) {}
-
-    /// The event of a record of a run still to come through
-    /// [`RecordSink::light_run`]: an event that is neither a plain trace
-    /// event nor a tracepoint, for what it adds beyond what the run counts.
-    /// Only called when `light_traces` is true.
-    fn event_in_run(&mut self, _e: &crate::event::Event<'_>) {}
-
-    /// One record with the kind of its event already found
-    /// ([`crate::event::kind_of`]); the same as `record` otherwise.
-    fn record_kind<'a>(&mut self, r: &Record<'a>, _kind: Option<crate::event::EventKind<'a>>) {
-        self.record(r)
-    }
-
-    /// The input with this index has ended (after its last record).
-    fn end_input(&mut self, _input: u32) {}
-
-    /// Whether the sink wants no more records (e.g. its output pipe closed).
-    fn stopped(&self) -> bool {
-        false
-    }
-}
-
-impl<F: FnMut(&Record<'_>)> RecordSink for F {
-    fn record(&mut self, r: &Record<'_>) {
-        self(r)
-    }
-}
-
-/// A run of consecutive trace lines of one input, summed up
-/// ([`RecordSink::light_run`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LightRun {
-    /// The input they are in.
-    pub input: u32,
-    /// Records in the run.
-    pub records: u64,
-    /// Physical lines they cover.
-    pub lines: u64,
-}
-
-/// What the lines of a [`LightRun`] from one CPU (or with none) say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CpuSpan {
-    /// The CPU, if the lines name one.
-    pub cpu: Option<u32>,
-    /// Lines from it.
-    pub records: u64,
-    /// The first timestamp among them.
-    pub first_ts: Option<grammar::TraceTs>,
-    /// The last timestamp among them.
-    pub last_ts: Option<grammar::TraceTs>,
-}
-
 /// Reading options for one run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ReadOptions {
     /// Lines longer than this are truncated for parsing.
     pub line_cap: usize,
@@ -142,6 +43,14 @@ pub struct ReadOptions {
     pub parallel_after: u64,
     /// Records (or raw lines) per parallel batch.
     pub batch_records: usize,
+    /// Read only the lines this prefilter selects (and a few around them),
+    /// as `timeline` does.
+    pub prefilter: Option<std::sync::Arc<Prefilter>>,
+    /// Test hook: a worker thread panics on its batch with this number
+    /// (counted from 0 over the run), to show that a failed worker ends the
+    /// input with an error rather than truncating it silently.
+    #[doc(hidden)]
+    pub fail_worker_at_batch: Option<u64>,
 }
 
 /// Default [`ReadOptions::parallel_after`]: small inputs are not worth a thread.
@@ -164,6 +73,8 @@ impl Default for ReadOptions {
             threads: 1,
             parallel_after: PARALLEL_AFTER,
             batch_records: BATCH_RECORDS,
+            prefilter: None,
+            fail_worker_at_batch: None,
         }
     }
 }
@@ -227,63 +138,184 @@ impl Continuation {
     }
 }
 
-/// The part of the reader after repair: the continuation rule and the sink,
-/// sequential at first, then (for a large input) through a [`parallel::Pipeline`].
-struct Back<'s> {
-    cont: Continuation,
+/// The sink as the reader drives it: no record reaches it once it stopped
+/// or failed, and it remembers which.
+pub(crate) struct Feed<'s> {
     sink: &'s mut dyn RecordSink,
-    pipeline: Option<parallel::Pipeline>,
+    failed: Option<io::Error>,
     stopped: bool,
+    /// Physical lines handed over (in records and runs).
+    delivered: u64,
 }
 
-impl Back<'_> {
+impl<'s> Feed<'s> {
+    pub(crate) fn new(sink: &'s mut dyn RecordSink) -> Feed<'s> {
+        Feed {
+            sink,
+            failed: None,
+            stopped: false,
+            delivered: 0,
+        }
+    }
+
+    /// Physical lines handed to the sink so far, over all inputs.
+    pub(crate) fn delivered(&self) -> u64 {
+        self.delivered
+    }
+
+    /// What the sink wants.
+    pub(crate) fn caps(&self) -> Caps {
+        self.sink.caps()
+    }
+
+    /// Whether the sink wants no more records.
+    pub(crate) fn halted(&self) -> bool {
+        self.stopped
+    }
+
+    fn answer(&mut self, res: SinkResult) {
+        match res {
+            Ok(Flow::Continue) => {}
+            Ok(Flow::Stop) => self.stopped = true,
+            Err(e) => {
+                self.stopped = true;
+                self.failed = Some(e);
+            }
+        }
+    }
+
+    /// Hand a record over (nothing once the sink halted).
+    pub(crate) fn record(&mut self, r: &Record<'_>, kind: Option<EventKind<'_>>) {
+        if !self.stopped {
+            self.delivered += u64::from(r.lines);
+            let res = self.sink.record(r, kind);
+            self.answer(res);
+        }
+    }
+
+    /// Hand a run of trace lines over.
+    pub(crate) fn trace_run(&mut self, run: &TraceRun<'_>) {
+        if !self.stopped {
+            self.delivered += run.run.lines;
+            let res = self.sink.trace_run(run);
+            self.answer(res);
+        }
+    }
+
+    /// Tell the sink an input ended (even after it halted: what it has
+    /// of the input is complete).
+    pub(crate) fn end_input(&mut self, input: u32) {
+        let res = self.sink.end_input(input);
+        if self.failed.is_none() {
+            self.answer(res);
+        }
+    }
+
+    /// Why the sink failed, if it did.
+    pub(crate) fn take_error(&mut self) -> Option<io::Error> {
+        self.failed.take()
+    }
+}
+
+/// Logical records to [`Record`]s: prefixes peeled, the grammar run, the
+/// continuation rule applied, the event recognised when the sink wants it.
+/// Shared by the sequential reader and the prefiltered one
+/// ([`filter`]); the parallel reader does the same on its workers.
+pub(crate) struct Assembler {
+    /// The continuation rule's state.
+    pub(crate) cont: Continuation,
+    recognizer: Option<Recognizer>,
+}
+
+impl Assembler {
+    pub(crate) fn new(caps: &Caps) -> Assembler {
+        Assembler {
+            cont: Continuation::default(),
+            recognizer: caps.recognizer.clone(),
+        }
+    }
+
+    /// Make the record of `l` and hand it to `feed`.
+    pub(crate) fn emit(&mut self, l: &Logical<'_>, feed: &mut Feed<'_>) {
+        let (prefixes, msg) = prefix::peel(l.text);
+        let body = grammar::classify(msg, &prefixes);
+        let class = self.cont.classify(&body, &prefixes, msg);
+        let r = Record {
+            pos: l.pos,
+            lines: l.lines,
+            text: l.text,
+            original: l.original,
+            prefixes,
+            msg,
+            body,
+            class,
+            clean: l.clean,
+            truncated: l.truncated,
+            repairs: l.repairs,
+        };
+        let kind = self.recognizer.as_ref().and_then(|k| k.kind(&r));
+        feed.record(&r, kind);
+    }
+}
+
+/// The part of the reader after repair: records assembled on the calling
+/// thread at first, then (for a large input) through a [`parallel::Pipeline`].
+struct Back<'f, 's> {
+    asm: Assembler,
+    feed: &'f mut Feed<'s>,
+    caps: Caps,
+    pipeline: Option<parallel::Pipeline>,
+}
+
+impl Back<'_, '_> {
     fn emit(&mut self, l: &Logical<'_>) {
-        if self.stopped {
+        if self.feed.halted() {
             return;
         }
-        if let Some(p) = self.pipeline.as_mut() {
-            p.push(l, &mut self.cont, self.sink);
-        } else {
-            let (prefixes, msg) = prefix::peel(l.text);
-            let body = grammar::classify(msg, &prefixes);
-            let class = self.cont.classify(&body, &prefixes, msg);
-            self.sink.record(&Record {
-                pos: l.pos,
-                lines: l.lines,
-                text: l.text,
-                original: l.original,
-                prefixes,
-                msg,
-                body,
-                class,
-                clean: l.clean,
-                truncated: l.truncated,
-                repairs: l.repairs,
-            });
+        match self.pipeline.as_mut() {
+            Some(p) => p.push(l, &mut self.asm.cont, self.feed),
+            None => self.asm.emit(l, self.feed),
         }
-        self.stopped = self.sink.stopped();
     }
 
     /// Feed the sink what is left. Returns where the worker threads'
-    /// positional reads stopped, if they were still reading.
-    fn finish(&mut self) -> Option<(u64, u64)> {
-        self.pipeline
-            .take()
-            .and_then(|p| p.finish(&mut self.cont, self.sink))
+    /// positional reads stopped, if they were still reading, and why the
+    /// workers failed, if they did.
+    fn finish(&mut self) -> (Option<(u64, u64)>, Option<io::Error>) {
+        match self.pipeline.take() {
+            Some(p) => p.finish(&mut self.asm.cont, self.feed),
+            None => (None, None),
+        }
     }
 }
 
 /// Read one input to its end, pushing every record to `sink`.
 ///
 /// I/O errors end the input early; what was read before is already in the
-/// sink and the error is returned with the byte count reached.
+/// sink and the error is returned with the byte count reached. A sink that
+/// fails ends the input too, with its error.
 pub fn read_input<R: Read>(
     input: u32,
     rdr: R,
     opts: &ReadOptions,
     sink: &mut dyn RecordSink,
-) -> (ReadSummary, Option<std::io::Error>) {
+) -> (ReadSummary, Option<io::Error>) {
     read_input_at(input, rdr, None, opts, sink)
+}
+
+/// [`read_input`] for an input that `at` can also read at positions (an
+/// uncompressed regular file holding the same bytes as `rdr`; see
+/// `read_with`).
+pub fn read_input_at<R: Read>(
+    input: u32,
+    rdr: R,
+    at: Option<Positional>,
+    opts: &ReadOptions,
+    sink: &mut dyn RecordSink,
+) -> (ReadSummary, Option<io::Error>) {
+    let mut feed = Feed::new(sink);
+    let (summary, err) = read_with(input, rdr, at, opts, &mut feed);
+    (summary, err.or_else(|| feed.take_error()))
 }
 
 /// The stream a [`LineReader`] reads: the input as opened, or, after the
@@ -295,7 +327,7 @@ enum Src<R> {
 }
 
 impl<R: Read> Read for Src<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Src::Stream(r) => r.read(buf),
             Src::At(f) => f.read(buf),
@@ -303,42 +335,49 @@ impl<R: Read> Read for Src<R> {
     }
 }
 
-/// [`read_input`] for an input that `at` can also read at positions (an
-/// uncompressed regular file, the same bytes as `rdr`): once the reader
-/// runs in parallel and on raw lines, the worker threads read their blocks
-/// themselves (`parallel::Pipeline::read_at`) and `rdr` is left where
-/// it is; the file is read as a stream again from where they stop.
-pub fn read_input_at<R: Read>(
+/// [`read_input`] into a [`Feed`], for an input that `at` can also read at
+/// positions (an uncompressed regular file, the same bytes as `rdr`): once
+/// the reader runs in parallel and on raw lines, the worker threads read
+/// their blocks themselves (`parallel::Pipeline::read_at`) and `rdr` is
+/// left where it is; the file is read as a stream again from where they
+/// stop. With a [`Prefilter`] in `opts`, only the lines it selects are read
+/// as records ([`filter`]).
+pub(crate) fn read_with<R: Read>(
     input: u32,
     rdr: R,
     at: Option<Positional>,
     opts: &ReadOptions,
-    sink: &mut dyn RecordSink,
-) -> (ReadSummary, Option<std::io::Error>) {
+    feed: &mut Feed<'_>,
+) -> (ReadSummary, Option<io::Error>) {
+    if let Some(f) = opts.prefilter.as_deref() {
+        return filter::read_filtered(input, rdr, f, opts, feed);
+    }
     let mut reader = LineReader::with_limits(Src::Stream(rdr), opts.line_cap, opts.read_size);
     // The file, and the offset from which the workers may read it.
     let mut at = at.map(|f| (f, 0));
     let mut repairer = Repairer::with_limit(opts.repair, opts.line_cap);
+    let caps = feed.caps();
+    let start = feed.delivered();
     let mut back = Back {
-        cont: Continuation::default(),
-        sink,
+        asm: Assembler::new(&caps),
+        feed,
+        caps,
         pipeline: None,
-        stopped: false,
     };
     let mut scratch = Vec::new();
     let err = loop {
-        if back.stopped {
+        if back.feed.halted() {
             break None;
         }
         if back.pipeline.is_none() && opts.threads > 1 && reader.bytes_read() >= opts.parallel_after
         {
-            back.pipeline = parallel::Pipeline::start(
-                opts.threads,
-                opts.batch_records,
-                opts.line_cap,
-                back.sink.wants_events(),
-                back.sink.wants_events() && back.sink.light_traces(),
-            );
+            let before = back.feed.delivered() - start;
+            back.pipeline = parallel::Pipeline::start(opts, &back.caps, before);
+        }
+        if let Some(p) = back.pipeline.as_mut() {
+            if let Some(e) = p.take_failure() {
+                break Some(e);
+            }
         }
         if let Some(p) = back.pipeline.as_mut().filter(|p| p.physical()) {
             // Where a batch may start, the workers may read on by themselves.
@@ -350,14 +389,13 @@ pub fn read_input_at<R: Read>(
                 }
             }
             if p.reading_at() {
-                if p.push_at(input, &mut back.cont, back.sink) {
-                    back.stopped = back.sink.stopped();
+                if p.push_at(input, &mut back.asm.cont, back.feed) {
                     continue;
                 }
                 // They stopped (near the end, or before a very long line):
                 // the file is a stream again from there, for a line cap's
                 // worth of bytes at least.
-                let Some((file, number, offset, error)) = p.end_at(&mut back.cont, back.sink)
+                let Some((file, number, offset, error)) = p.end_at(&mut back.asm.cont, back.feed)
                 else {
                     // Nothing was read at positions: the stream goes on.
                     continue;
@@ -373,12 +411,10 @@ pub fn read_input_at<R: Read>(
                     break error;
                 }
                 at = Some((file, offset.saturating_add(opts.line_cap as u64)));
-                back.stopped = back.sink.stopped();
                 continue;
             }
             // Whole blocks of lines go to the workers unsplit.
-            if p.push_block(input, &mut reader, &mut back.cont, back.sink) {
-                back.stopped = back.sink.stopped();
+            if p.push_block(input, &mut reader, &mut back.asm.cont, back.feed) {
                 continue;
             }
         }
@@ -390,12 +426,11 @@ pub fn read_input_at<R: Read>(
                         && !Repairer::line_may_continue(raw.bytes.first().copied())
                     {
                         if let Some(r) = repairer.per_line() {
-                            p.go_physical(r, &mut back.cont, back.sink);
+                            p.go_physical(r, &mut back.asm.cont, back.feed);
                         }
                     }
                     if p.physical() {
-                        p.push_raw(input, &raw, &mut back.cont, back.sink);
-                        back.stopped = back.sink.stopped();
+                        p.push_raw(input, &raw, &mut back.asm.cont, back.feed);
                         continue;
                     }
                 }
@@ -417,7 +452,8 @@ pub fn read_input_at<R: Read>(
         }
     };
     repairer.finish(&mut |l| back.emit(l));
-    let (next, bytes) = match back.finish() {
+    let (reached, failure) = back.finish();
+    let (next, bytes) = match reached {
         // The sink wanted no more while the workers read at positions.
         Some(at) => at,
         None => (reader.position().0, reader.bytes_read()),
@@ -426,7 +462,7 @@ pub fn read_input_at<R: Read>(
         lines: next.saturating_sub(1),
         bytes,
     };
-    (summary, err)
+    (summary, err.or(failure))
 }
 
 #[cfg(test)]

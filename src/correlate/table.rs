@@ -1,0 +1,203 @@
+//! A bounded table of per-key state, the memory bound of every tracker.
+//!
+//! A tracker keeps one state per live key (an extent buffer's start, a
+//! page's pfn, ...); the texts a state may later cite live in a
+//! [`TextArena`] the tracker owns beside the table. Above `max_live` keys,
+//! the table evicts one key it has not seen for a while before it takes a
+//! new one: a CLOCK sweep (second chance), so that a lookup only sets a
+//! bit and an eviction costs O(1) amortised, with no pass over the whole
+//! table. Verdicts that need an absence become unverifiable once anything
+//! was evicted (the tracker says so).
+
+use std::hash::Hash;
+
+use rustc_hash::FxHashMap;
+
+use super::arena::{TextArena, TextId};
+
+/// State that keeps texts in a [`TextArena`].
+pub trait Held {
+    /// Give its texts back to the arena (it is dropped or evicted).
+    fn release_texts(&self, arena: &mut TextArena);
+
+    /// Every arena text it holds, for compaction.
+    fn text_ids(&mut self) -> impl Iterator<Item = &mut TextId>;
+}
+
+#[derive(Debug)]
+struct Slot<K, S> {
+    key: K,
+    state: S,
+    /// Seen since the clock hand last passed.
+    referenced: bool,
+    /// Holds a key (else it is on the free list).
+    live: bool,
+}
+
+/// Per-key state for at most `max_live` keys.
+#[derive(Debug)]
+pub struct KeyTable<K, S> {
+    index: FxHashMap<K, u32>,
+    slots: Vec<Slot<K, S>>,
+    free: Vec<u32>,
+    hand: usize,
+    max_live: usize,
+    /// Touches, for compacting the arena now and then.
+    ops: u64,
+    evicted: u64,
+}
+
+impl<K: Hash + Eq + Copy, S: Held + Default> KeyTable<K, S> {
+    /// A table that keeps at most `max_live` keys (at least 16).
+    pub fn new(max_live: usize) -> KeyTable<K, S> {
+        KeyTable {
+            index: FxHashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            hand: 0,
+            max_live: max_live.max(16),
+            ops: 0,
+            evicted: 0,
+        }
+    }
+
+    /// Keys tracked now.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether no key is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Keys evicted so far to stay under the bound.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    /// The state of `key`, if tracked.
+    pub fn get(&self, key: &K) -> Option<&S> {
+        self.index.get(key).map(|&i| &self.slots[i as usize].state)
+    }
+
+    /// The state of `key`, if tracked, to change (not marking it seen).
+    pub fn get_mut(&mut self, key: &K) -> Option<&mut S> {
+        self.index
+            .get(key)
+            .map(|&i| &mut self.slots[i as usize].state)
+    }
+
+    /// Make sure `key` is tracked (evicting another key if the table is
+    /// full), mark it as just seen, and return its state, with whether it
+    /// was just added (a fresh default state). Compacts `arena` now and
+    /// then, when most of it is dead.
+    pub fn touch(&mut self, key: K, arena: &mut TextArena) -> (&mut S, bool) {
+        self.ops += 1;
+        if self.ops % 65536 == 0 && arena.needs_compaction() {
+            arena.compact(
+                self.slots
+                    .iter_mut()
+                    .filter(|s| s.live)
+                    .flat_map(|s| s.state.text_ids()),
+            );
+        }
+        if let Some(&i) = self.index.get(&key) {
+            let slot = &mut self.slots[i as usize];
+            slot.referenced = true;
+            return (&mut slot.state, false);
+        }
+        if self.index.len() >= self.max_live {
+            self.evict_one(arena);
+        }
+        let slot = Slot {
+            key,
+            state: S::default(),
+            referenced: true,
+            live: true,
+        };
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = slot;
+                i
+            }
+            None => {
+                self.slots.push(slot);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(key, i);
+        (&mut self.slots[i as usize].state, true)
+    }
+
+    /// Evict the first key the clock hand finds not seen since it last
+    /// passed, giving its texts back to `arena`.
+    fn evict_one(&mut self, arena: &mut TextArena) {
+        // Two sweeps at most: the first clears every reference bit.
+        for _ in 0..2 * self.slots.len() {
+            if self.hand >= self.slots.len() {
+                self.hand = 0;
+            }
+            let slot = &mut self.slots[self.hand];
+            let at = self.hand;
+            self.hand += 1;
+            if !slot.live {
+                continue;
+            }
+            if slot.referenced {
+                slot.referenced = false;
+                continue;
+            }
+            slot.live = false;
+            slot.state.release_texts(arena);
+            slot.state = S::default();
+            self.index.remove(&slot.key);
+            self.free.push(at as u32);
+            self.evicted += 1;
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Default)]
+    struct Note(Option<TextId>);
+
+    impl Held for Note {
+        fn release_texts(&self, arena: &mut TextArena) {
+            if let Some(t) = self.0 {
+                arena.release(t);
+            }
+        }
+
+        fn text_ids(&mut self) -> impl Iterator<Item = &mut TextId> {
+            self.0.iter_mut()
+        }
+    }
+
+    #[test]
+    fn bounded_and_keeps_what_is_used() {
+        let mut arena = TextArena::default();
+        let mut t: KeyTable<u64, Note> = KeyTable::new(16);
+        for k in 0..16 {
+            let (s, fresh) = t.touch(k, &mut arena);
+            assert!(fresh);
+            s.0 = Some(arena.push(format!("key {k}").as_bytes()));
+        }
+        // Key 3 stays hot while 1000 others pass through.
+        for k in 100..1100 {
+            t.touch(3, &mut arena);
+            t.touch(k, &mut arena);
+            assert!(t.len() <= 16);
+        }
+        assert_eq!(t.evicted(), 1000);
+        let kept = t.get(&3).and_then(|n| n.0).expect("the hot key is kept");
+        assert_eq!(arena.get(kept), b"key 3");
+        assert!(t.get(&0).is_none());
+        let (_, fresh) = t.touch(0, &mut arena);
+        assert!(fresh, "an evicted key comes back fresh");
+    }
+}
