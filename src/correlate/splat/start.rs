@@ -90,13 +90,8 @@ fn anchored(t: &[u8], kernel: bool) -> Option<Start> {
         b'W' => t
             .strip_prefix(b"WARNING:")
             .and_then(|r| warning_line(r, kernel)),
-        b'I' => t
-            .strip_prefix(b"INFO:")
-            .and_then(info_line)
-            .or_else(|| die_line(t)),
-        b'K' | b'k' => panic_line(t)
-            .or_else(|| kernel_bug_line(t))
-            .or_else(|| die_line(t)),
+        b'I' => t.strip_prefix(b"INFO:").and_then(info_line),
+        b'K' | b'k' => panic_line(t).or_else(|| kernel_bug_line(t)),
         b'U' => ubsan_line(t).or_else(|| arm_fault_line(t)),
         b'P' => t
             .starts_with(b"PANIC: double fault")
@@ -131,7 +126,7 @@ fn anchored(t: &[u8], kernel: bool) -> Option<Start> {
         b'a' if t.starts_with(b"attempt to ") && t.ends_with(b" with overflow") => {
             header(Family::Plain)
         }
-        _ => die_line(t),
+        _ => None,
     }
 }
 
@@ -298,7 +293,7 @@ fn lockdep_banner(t: &[u8]) -> Option<Start> {
 /// `general protection fault, probably for non-canonical address 0xdffffc0002c3fefa: 0000 [#1] PREEMPT SMP KASAN`,
 /// `Internal error: Oops - BUG: 00000000f2000800 [#1] SMP`, `Oops: int3: 0000 [#1] SMP KASAN NOPTI`.
 pub(crate) fn die_line(t: &[u8]) -> Option<Start> {
-    let p = memchr::memmem::find(t, b" [#")?;
+    let p = die_bracket(t)?;
     let (_, die) = dec_u32(&t[p + 3..]).ok()?;
     let before = &t[..p];
     let colon = memchr::memrchr(b':', before)?;
@@ -314,11 +309,27 @@ pub(crate) fn die_line(t: &[u8]) -> Option<Start> {
     Some(Start::Die { at, die })
 }
 
+/// ` [#`: where a die counter starts. `#` is rare in kernel lines, so this
+/// costs one `memchr` on most of them.
+fn die_bracket(t: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b'#', &t[from..]) {
+        let hash = from + p;
+        if hash >= 2 && &t[hash - 2..hash] == b" [" {
+            return Some(hash - 2);
+        }
+        from = hash + 1;
+    }
+    None
+}
+
 /// Headers glued after other text on the same line: a Go log time
-/// (`2018/01/09 14:28:48 BUG: memory leak`), the end of an unterminated
-/// line (`... 34359738352 bytes[   76.471107] BUG: unable to handle kernel
-/// paging request at ffffffffa4493138`). KASAN's hint glued to an oops
-/// header is [`die_line`]'s.
+/// (`2018/01/09 14:28:48 BUG: memory leak`), a login prompt (`syzkaller
+/// login: Unable to handle kernel paging request`), the end of an
+/// unterminated line (`... 34359738352 bytes[   76.471107] BUG: unable to
+/// handle kernel paging request at ffffffffa4493138`); and oops headers,
+/// wherever their ` [#N]` is ([`die_line`]). One pass over the line for `[`
+/// and `#`, which most kernel lines do not have.
 fn glued(msg: &[u8], kernel: bool) -> Option<Start> {
     let t = trim_start(msg);
     let lead = msg.len() - t.len();
@@ -326,25 +337,33 @@ fn glued(msg: &[u8], kernel: bool) -> Option<Start> {
         let at = t.len() - rest.len();
         return anchored(rest, false).map(|s| shift(s, lead + at));
     }
-    // A console line glued after a login prompt: `syzkaller login: Unable to handle kernel paging request`.
-    if let Some(p) = memchr::memmem::find(&t[..t.len().min(64)], b" login: ") {
-        let at = p + 8;
-        if !t[..p].contains(&b' ') {
-            return anchored(&t[at..], kernel).map(|s| shift(s, lead + at));
+    // The first colon of the line ends `HOST login`.
+    if let Some(c) = memchr::memchr(b':', &t[..t.len().min(64)]) {
+        let host = &t[..c];
+        if let Some(h) = host.strip_suffix(b" login") {
+            let at = c + 2;
+            if !h.contains(&b' ') && t.get(c + 1) == Some(&b' ') {
+                return anchored(&t[at..], kernel).map(|s| shift(s, lead + at));
+            }
         }
     }
-    // A console time bracket in the middle of the line: `... bytes[   76.471107] BUG: ...`.
-    let mut from = 1;
-    while let Some(p) = memchr::memchr(b'[', &t[from.min(t.len())..]) {
-        let open = from + p;
-        from = open + 1;
-        let Some(len) = time_bracket(&t[open..]) else {
+    for p in memchr::memchr2_iter(b'[', b'#', t) {
+        if t[p] == b'#' {
+            if p >= 2 && &t[p - 2..p] == b" [" {
+                if let Some(s) = die_line(t) {
+                    return Some(shift(s, lead));
+                }
+            }
+            continue;
+        }
+        // A console time bracket in the middle of the line.
+        let Some(len) = time_bracket(&t[p..]).filter(|_| p > 0) else {
             continue;
         };
-        let rest = &t[open + len..];
+        let rest = &t[p + len..];
         let rest_t = trim_start(rest);
-        let at = open + len + (rest.len() - rest_t.len());
-        if let Some(s) = anchored(rest_t, kernel) {
+        let at = p + len + (rest.len() - rest_t.len());
+        if let Some(s) = anchored(rest_t, kernel).or_else(|| die_line(rest_t)) {
             return Some(shift(s, lead + at));
         }
     }
