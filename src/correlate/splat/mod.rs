@@ -3,7 +3,7 @@
 //! way syzkaller titles them (`kernel BUG in btrfs_check_eb_owner`,
 //! `KASAN: slab-use-after-free Read in btrfs_evict_inode`).
 //!
-//! * [`start`] recognises, line by line, the headers that open a report;
+//! * `start` recognises, line by line, the headers that open a report;
 //!   it is the only per-line work, and it is cheap.
 //! * [`SplatTracker`] collects the lines of each open report (bounded, and
 //!   only the lines of the header's printk context: the same `[T1234]`
@@ -11,7 +11,7 @@
 //!   (`invalid opcode: 0000 [#1]`) and `Kernel panic - not syncing: Fatal
 //!   exception` to the report they belong to, and merges one oops printed
 //!   twice (same die counter and instruction pointer).
-//! * [`title`] titles a report once, when it ends; [`frames`] picks its
+//! * [`title`] titles a report once, when it ends; `frames` picks its
 //!   guilty frame.
 //!
 //! Every per-line step is O(1): the open reports, the reports waiting for

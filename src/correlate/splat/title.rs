@@ -4,10 +4,10 @@
 //! fuzzer whose titles kernel developers search for) writes them:
 //! `KASAN: slab-use-after-free Read in btrfs_evict_inode`,
 //! `INFO: task hung in jbd2_journal_commit_transaction`,
-//! `possible deadlock in blkdev_reread_part`. [`verdict`] reads a whole
+//! `possible deadlock in blkdev_reread_part`. `verdict` reads a whole
 //! report once, when it ends: its first line says which kind of report it
 //! is (each `fn` below quotes one), the kind says where to look for the
-//! guilty frame ([`super::frames`]), and the title is normalised so that two
+//! guilty frame (`frames.rs`), and the title is normalised so that two
 //! reports of one bug get one title (numbers, addresses and line numbers
 //! become `NUM`, `ADDR` and `LINE`, as syzkaller does).
 //!
@@ -1374,31 +1374,23 @@ fn trusty(rep: &Report<'_>, h: &[u8]) -> Verdict {
 /// `rust_kernel: panicked at ...`), blamed on the first Rust frame below
 /// the panic machinery.
 fn rust_panic(rep: &Report<'_>, h: &[u8]) -> Verdict {
-    let mut frames = Vec::new();
-    rep.trace(
-        1,
-        &[
-            Has("rust_begin_unwind"),
-            Has("panicking"),
-            Has("panic_const"),
-        ],
-        &mut frames,
-    );
-    let f = frames.first().map(|f| rust_demangle(f));
-    let mut t = Titled::new(ReportType::Panic, text(trim(h)));
-    match f {
-        Some(Some(name)) => {
-            t.frame = Some(name);
-            let title = format!("{} in {}", t.prefix, t.frame.as_deref().unwrap_or(""));
-            Verdict {
-                title: sanitize(&title),
-                kind: t.kind,
-                frame: t.frame,
-                corrupted: false,
-                free_text: false,
-            }
-        }
-        _ => t.framed(f.and_then(|_| frames.first().copied())).done(true),
+    let first = rep.trace_frame(&[
+        Has("rust_begin_unwind"),
+        Has("panicking"),
+        Has("panic_const"),
+    ]);
+    let prefix = text(trim(h));
+    match first.and_then(rust_demangle) {
+        // A demangled path (`<rust_binder::process::Process>::update_ref`)
+        // is kept as it is, numbers included.
+        Some(name) => Verdict {
+            title: sanitize(&format!("{prefix} in {name}")),
+            kind: ReportType::Panic,
+            frame: Some(name),
+            corrupted: false,
+            free_text: false,
+        },
+        None => framed(ReportType::Panic, prefix, first),
     }
 }
 
