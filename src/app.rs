@@ -111,6 +111,7 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
         CommandConfig::Stats { json } => {
             let mut st = StatsCollector::default();
             let outcome = driver::run_inputs(&cfg.inputs, &cfg.read, &mut st, hook);
+            st.finish();
             let results = &outcome.inputs[..];
             let failed = report_input_errors(results, err);
             if !cfg.quiet {

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::correlate::boots::Boots;
 use crate::correlate::coverage::Coverage;
 use crate::event::EventKind;
 use crate::grammar::{Body, LineClass};
@@ -70,9 +71,16 @@ pub struct StatsCollector {
     pub samples: Vec<Sample>,
     /// Coverage windows and dumps.
     pub coverage: Coverage,
+    /// The boots found (coverage is per boot).
+    pub boots: Boots,
 }
 
 impl StatsCollector {
+    /// The input is read: close the last boot's windows.
+    pub fn finish(&mut self) {
+        self.coverage.finish();
+    }
+
     fn counts(&mut self, input: u32) -> &mut InputCounts {
         let i = input as usize;
         if self.inputs.len() <= i {
@@ -157,6 +165,9 @@ impl RecordSink for StatsCollector {
                     *c.formats.entry(layer::NAMES[b]).or_insert(0) += n;
                 }
             }
+        }
+        if self.boots.record(r) {
+            self.coverage.begin_boot(self.boots.current());
         }
         self.coverage.record(r);
         if r.class == LineClass::Unrecognized {

@@ -87,7 +87,7 @@ struct Collector<'t> {
     an: Analysis,
     recognizer: Recognizer,
     entries: Vec<Entry>,
-    /// `called from` lines waiting for their `before release`, per (input, pid).
+    /// `called from` lines waiting for their `before release`, per (boot, pid).
     called_from: Vec<(u32, u32, Evidence)>,
 }
 
@@ -135,17 +135,19 @@ impl Collector<'_> {
     }
 
     fn record(&mut self, r: &Record<'_>, kind: Option<EventKind<'_>>) {
-        self.an.coverage.record(r);
-        let Some(e) = kind.map(|k| event::assemble(r, k)) else {
+        self.an.observe(r);
+        let Some(e) = kind.map(|k| event::Event {
+            boot: self.an.boots.current(),
+            ..event::assemble(r, k)
+        }) else {
             self.mention(r);
             return;
         };
         if let EventKind::CalledFrom { .. } = e.kind {
             if let Some(pid) = e.pid {
+                self.called_from.retain(|c| (c.0, c.1) != (e.boot, pid));
                 self.called_from
-                    .retain(|c| (c.0, c.1) != (e.pos.input, pid));
-                self.called_from
-                    .push((e.pos.input, pid, Evidence::from_event(&e, "called-from")));
+                    .push((e.boot, pid, Evidence::from_event(&e, "called-from")));
             }
             self.an.event(&e);
             return;
@@ -161,7 +163,7 @@ impl Collector<'_> {
                 if let Some(i) = self
                     .called_from
                     .iter()
-                    .position(|c| (c.0, c.1) == (e.pos.input, pid))
+                    .position(|c| (c.0, c.1) == (e.boot, pid))
                 {
                     let (_, _, ev) = self.called_from.swap_remove(i);
                     let func = ev
@@ -194,7 +196,7 @@ impl Collector<'_> {
         for &eb in self.targets {
             let dec = eb.to_string();
             if names(r.text, dec.as_bytes()) {
-                let mut ev = Evidence::from_record(r, "mention");
+                let mut ev = Evidence::from_record(r, self.an.boots.current(), "mention");
                 if let Body::Trace(t) = &r.body {
                     ev.cpu = t.cpu;
                     ev.pid = t.pid;

@@ -5,6 +5,8 @@
 //! fail instead when `CI` is set. `TRACESIFT_FULL_TESTS=1` runs the long
 //! property runs and corpus sweeps (see `integration/util.rs`).
 
+#[path = "integration/boots.rs"]
+mod boots;
 #[path = "integration/cli.rs"]
 mod cli;
 #[path = "integration/corpus.rs"]

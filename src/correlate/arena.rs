@@ -46,6 +46,8 @@ pub struct Light {
     pub trace_ts: Option<TraceTs>,
     /// Console time.
     pub console_ns: Option<u64>,
+    /// Boot.
+    pub boot: u32,
     /// The text, in the arena.
     pub text: TextId,
 }
@@ -131,6 +133,7 @@ impl TextArena {
             comm: Comm::new(e.comm),
             trace_ts: e.trace_ts,
             console_ns: e.console_ns,
+            boot: e.boot,
             text: self.push(e.text),
         }
     }
@@ -147,6 +150,7 @@ impl TextArena {
             comm: l.comm,
             trace_ts: l.trace_ts,
             console_ns: l.console_ns,
+            boot: l.boot,
         }
     }
 }

@@ -7,6 +7,11 @@
 //! `##### CPU N buffer started ####`, or an overrun header) says history was
 //! overwritten, or between two events around a lost-events marker. Verdicts
 //! that need an event to be absent ask [`Coverage::could_hide`].
+//!
+//! Windows belong to a boot, not to an input: the trace clock of one boot
+//! is one clock whichever file its lines are in (a capture split in two, a
+//! dmesg beside a trace file), and it restarts with the next boot. The
+//! correlator says when a boot begins ([`Coverage::begin_boot`]).
 
 use std::collections::BTreeMap;
 
@@ -17,10 +22,12 @@ use crate::record::Record;
 /// Gaps kept per CPU before neighbouring ones are merged.
 const MAX_GAPS_PER_CPU: usize = 64;
 
-/// One CPU's surviving window in one input.
+/// One CPU's surviving window in one boot.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CpuWindow {
-    /// Input index.
+    /// The boot.
+    pub boot: u32,
+    /// The input of its first line.
     pub input: u32,
     /// CPU number.
     pub cpu: u32,
@@ -47,6 +54,8 @@ pub struct CpuWindow {
 /// An `ftrace_dump` found in the input.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dump {
+    /// The boot it was printed in.
+    pub boot: u32,
     /// Input index.
     pub input: u32,
     /// Line of `Dumping ftrace buffer:`.
@@ -67,6 +76,8 @@ pub struct Dump {
 /// Per-input header facts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InputHeader {
+    /// The boot of the input's first header line.
+    pub boot: u32,
     /// `# entries-in-buffer/entries-written:` values.
     pub entries: Option<(u64, u64)>,
     /// `#P:` or trace-cmd `cpus=`.
@@ -90,17 +101,18 @@ impl InputHeader {
     }
 }
 
-/// Per-CPU windows, indexed by input then CPU (a flat lookup on the hot path).
+/// Per-CPU windows, indexed by boot then CPU (a flat lookup on the hot path).
 #[derive(Debug, Default)]
 struct Windows {
-    /// `index[input][cpu]` is 1 + the position in `all`, or 0.
+    /// `index[boot][cpu]` is 1 + the position in `all`, or 0.
     index: Vec<Vec<u32>>,
     all: Vec<CpuWindow>,
 }
 
 impl Windows {
-    fn get_mut(&mut self, input: u32, cpu: u32) -> &mut CpuWindow {
-        let (i, c) = (input as usize, cpu as usize);
+    /// The window of `cpu` in `boot`; a new one starts at `input`.
+    fn get_mut(&mut self, boot: u32, input: u32, cpu: u32) -> &mut CpuWindow {
+        let (i, c) = (boot as usize, cpu as usize);
         if self.index.len() <= i {
             self.index.resize_with(i + 1, Vec::new);
         }
@@ -110,6 +122,7 @@ impl Windows {
         }
         if row[c] == 0 {
             self.all.push(CpuWindow {
+                boot,
                 input,
                 cpu,
                 ..CpuWindow::default()
@@ -120,19 +133,19 @@ impl Windows {
         &mut self.all[k]
     }
 
-    /// Windows of one input, in CPU order.
-    fn of_input(&self, input: u32) -> impl Iterator<Item = &CpuWindow> {
-        self.index.get(input as usize).into_iter().flat_map(|row| {
+    /// Windows of one boot, in CPU order.
+    fn of_boot(&self, boot: u32) -> impl Iterator<Item = &CpuWindow> {
+        self.index.get(boot as usize).into_iter().flat_map(|row| {
             row.iter()
                 .filter(|&&k| k != 0)
                 .map(|&k| &self.all[k as usize - 1])
         })
     }
 
-    fn of_input_mut(&mut self, input: u32) -> Vec<&mut CpuWindow> {
+    fn of_boot_mut(&mut self, boot: u32) -> Vec<&mut CpuWindow> {
         let ks: Vec<usize> = self
             .index
-            .get(input as usize)
+            .get(boot as usize)
             .map(|row| {
                 row.iter()
                     .filter(|&&k| k != 0)
@@ -149,9 +162,9 @@ impl Windows {
         out
     }
 
-    /// All windows, by input then CPU.
+    /// All windows, by boot then CPU.
     fn sorted(&self) -> impl Iterator<Item = &CpuWindow> {
-        (0..self.index.len() as u32).flat_map(move |i| self.of_input(i))
+        (0..self.index.len() as u32).flat_map(move |b| self.of_boot(b))
     }
 }
 
@@ -165,9 +178,41 @@ pub struct Coverage {
     dumps: Vec<Dump>,
     open_dump: Option<usize>,
     headers: BTreeMap<u32, InputHeader>,
+    /// The current boot.
+    boot: u32,
 }
 
 impl Coverage {
+    /// Boot `boot` begins: close what the current one left open.
+    pub fn begin_boot(&mut self, boot: u32) {
+        self.end_boot();
+        self.boot = boot;
+    }
+
+    /// The input is read: close what the last boot left open.
+    pub fn finish(&mut self) {
+        self.end_boot();
+    }
+
+    /// Close the current boot's windows: a gap a marker opened runs to the
+    /// end of the boot, and an overrun header of the boot means history
+    /// before each CPU's window is lost. A dump still open ends unseen.
+    fn end_boot(&mut self) {
+        self.open_dump = None;
+        let boot = self.boot;
+        let overrun = self.headers.values().any(|h| h.boot == boot && h.overrun());
+        for w in self.cpus.of_boot_mut(boot) {
+            if let Some(start) = w.open_gap.take() {
+                push_gap(&mut w.gaps, start, None);
+            }
+            if overrun && !w.gaps.iter().any(|g| g.0.is_none()) {
+                if let Some(first) = w.first_ts {
+                    push_gap(&mut w.gaps, None, Some(first.raw()));
+                }
+            }
+        }
+    }
+
     /// A trace event from `cpu` at `ts` in `input` ([`Coverage::events`]
     /// for one). Returns the index of the dump it belongs to, if any.
     pub fn event(&mut self, input: u32, cpu: Option<u32>, ts: Option<TraceTs>) -> Option<usize> {
@@ -215,7 +260,7 @@ impl Coverage {
             let Some(cpu) = span.cpu.filter(|&c| c < MAX_CPU) else {
                 continue;
             };
-            let w = self.cpus.get_mut(input, cpu);
+            let w = self.cpus.get_mut(self.boot, input, cpu);
             w.events += span.records;
             if let (Some(first), Some(last)) = (span.first_ts, span.last_ts) {
                 if let Some(start) = w.open_gap.take() {
@@ -231,16 +276,17 @@ impl Coverage {
     }
 
     fn window(&mut self, input: u32, cpu: u32) -> &mut CpuWindow {
-        self.cpus.get_mut(input, cpu.min(MAX_CPU - 1))
+        self.cpus.get_mut(self.boot, input, cpu.min(MAX_CPU - 1))
     }
 
     /// A framing record.
     pub fn framing(&mut self, r: &Record<'_>, f: &Framing<'_>) {
-        let (input, line) = (r.pos.input, r.pos.line);
+        let (input, line, boot) = (r.pos.input, r.pos.line, self.boot);
         match *f {
             Framing::DumpStart { instance } => {
                 self.open_dump = Some(self.dumps.len());
                 self.dumps.push(Dump {
+                    boot: self.boot,
                     input,
                     line,
                     instance: instance.map(|i| String::from_utf8_lossy(i).into_owned()),
@@ -277,7 +323,7 @@ impl Coverage {
                 self.lost(input, cpu, count);
                 let w = self.window(input, cpu);
                 if w.lost_evidence.is_none() {
-                    let mut ev = Evidence::from_record(r, "lost-events");
+                    let mut ev = Evidence::from_record(r, boot, "lost-events");
                     ev.cpu = Some(cpu);
                     w.lost_evidence = Some(ev);
                 }
@@ -298,10 +344,11 @@ impl Coverage {
 
     /// `** N printk messages dropped **` (a line of its own or glued in front of a record).
     pub fn printk_dropped(&mut self, r: &Record<'_>, count: u64) {
-        let h = self.headers.entry(r.pos.input).or_default();
+        let boot = self.boot;
+        let h = self.header_mut(r.pos.input);
         h.printk_dropped = h.printk_dropped.saturating_add(count);
         if h.dropped_evidence.is_none() {
-            h.dropped_evidence = Some(Evidence::from_record(r, "printk-dropped"));
+            h.dropped_evidence = Some(Evidence::from_record(r, boot, "printk-dropped"));
         }
     }
 
@@ -327,9 +374,19 @@ impl Coverage {
         self.open_dump.filter(|&d| self.dumps[d].input == input)
     }
 
+    /// The header facts of `input`, begun in the current boot.
+    fn header_mut(&mut self, input: u32) -> &mut InputHeader {
+        let boot = self.boot;
+        self.headers.entry(input).or_insert_with(|| InputHeader {
+            boot,
+            ..InputHeader::default()
+        })
+    }
+
     /// A header record.
     pub fn header(&mut self, r: &Record<'_>, h: &Header<'_>) {
-        let e = self.headers.entry(r.pos.input).or_default();
+        let boot = self.boot;
+        let e = self.header_mut(r.pos.input);
         match *h {
             Header::Entries {
                 in_buffer,
@@ -337,7 +394,7 @@ impl Coverage {
                 cpus,
             } => {
                 e.entries = Some((in_buffer, written));
-                e.entries_evidence = Some(Evidence::from_record(r, "entries-header"));
+                e.entries_evidence = Some(Evidence::from_record(r, boot, "entries-header"));
                 if cpus.is_some() {
                     e.cpus = cpus;
                 }
@@ -349,25 +406,15 @@ impl Coverage {
         }
     }
 
-    /// End of an input: a dump still open is left without an end line.
+    /// End of an input: a dump of it still open is left without an end
+    /// line. (Windows run on into the next input of the same boot.)
     pub fn end_input(&mut self, input: u32) {
         if self.current_dump(input).is_some() {
             self.open_dump = None;
         }
-        let overrun = self.headers.get(&input).is_some_and(InputHeader::overrun);
-        for w in self.cpus.of_input_mut(input) {
-            if let Some(start) = w.open_gap.take() {
-                push_gap(&mut w.gaps, start, None);
-            }
-            if overrun && !w.gaps.iter().any(|g| g.0.is_none()) {
-                if let Some(first) = w.first_ts {
-                    push_gap(&mut w.gaps, None, Some(first.raw()));
-                }
-            }
-        }
     }
 
-    /// Per-CPU windows, sorted by input then CPU.
+    /// Per-CPU windows, sorted by boot then CPU.
     pub fn cpus(&self) -> impl Iterator<Item = &CpuWindow> {
         self.cpus.sorted()
     }
@@ -387,22 +434,22 @@ impl Coverage {
         self.headers.iter().map(|(i, h)| (*i, h))
     }
 
-    /// Whether events of `input` with raw trace time in `(from, to)` could be
+    /// Whether events of `boot` with raw trace time in `(from, to)` could be
     /// missing on some CPU: a known gap overlaps the range. `from == None`
     /// means "since the beginning".
-    pub fn could_hide(&self, input: u32, from: Option<u64>, to: Option<u64>) -> bool {
-        self.gap_cpus(input, from, to).next().is_some()
+    pub fn could_hide(&self, boot: u32, from: Option<u64>, to: Option<u64>) -> bool {
+        self.gap_cpus(boot, from, to).next().is_some()
     }
 
-    /// CPUs of `input` with a gap overlapping `(from, to)`.
+    /// CPUs of `boot` with a gap overlapping `(from, to)`.
     pub fn gap_cpus(
         &self,
-        input: u32,
+        boot: u32,
         from: Option<u64>,
         to: Option<u64>,
     ) -> impl Iterator<Item = u32> + '_ {
         self.cpus
-            .of_input(input)
+            .of_boot(boot)
             .filter(move |w| {
                 let pending = w.open_gap.map(|s| (s, None));
                 w.gaps.iter().copied().chain(pending).any(|(gs, ge)| {
@@ -420,10 +467,10 @@ impl Coverage {
             .map(|w| w.cpu)
     }
 
-    /// Earliest trace time seen in `input`, over all CPUs.
-    pub fn trace_start(&self, input: u32) -> Option<u64> {
+    /// Earliest trace time seen in `boot`, over all CPUs.
+    pub fn trace_start(&self, boot: u32) -> Option<u64> {
         self.cpus
-            .of_input(input)
+            .of_boot(boot)
             .filter_map(|w| w.first_ts.map(|t| t.raw()))
             .min()
     }
@@ -486,6 +533,7 @@ mod tests {
         c.framing(&rec(17), &Framing::DumpStart { instance: None });
         c.framing(&rec(18), &Framing::DumpEmpty);
         c.end_input(0);
+        c.finish();
         let d = c.dumps();
         assert_eq!(d.len(), 2);
         assert_eq!(
@@ -523,6 +571,7 @@ mod tests {
         );
         c.event(0, Some(0), Some(TraceTs::Ns(300)));
         c.end_input(0);
+        c.finish();
         let w = c.cpus().next().unwrap();
         assert!(w.lost_unknown);
         assert!(w.gaps.contains(&(Some(100), Some(300))));

@@ -56,7 +56,8 @@ const MAX_CONTENDERS: usize = 256;
 /// Default bound on tracked ebs.
 pub const DEFAULT_MAX_LIVE: usize = 100_000;
 
-/// A task: input index and pid (pids of different inputs are different tasks).
+/// A task: boot and pid (one boot's pids are one set of tasks, whichever
+/// input their lines are in).
 type TaskKey = (u32, u32);
 
 /// Counters over all lifetimes (clean lifetimes fold into these).
@@ -117,8 +118,11 @@ pub enum EbFact {
     DuplicateRead {
         /// The eb.
         eb: u64,
-        /// The lifetime's number for this eb (1-based).
+        /// The lifetime's number for this eb in its boot (1-based).
         lifetime: u32,
+        /// The eb's lifetimes in its boot, known when the boot ended (`None`
+        /// while it goes on, or when the eb was evicted to bound memory).
+        lifetimes: Option<u32>,
         /// The lifetime's alloc, if seen.
         alloc: Option<Evidence>,
         /// The reads (the first `MAX_READS_KEPT`).
@@ -311,6 +315,8 @@ pub struct EbTracker {
     pub stats: LifetimeStats,
     /// Anomalies, in the order found.
     pub facts: Vec<EbFact>,
+    /// Facts before this one know their eb's lifetimes ([`EbTracker::seal`]).
+    sealed: usize,
     /// The largest insert race.
     pub largest_race: Option<Race>,
 }
@@ -334,6 +340,7 @@ impl EbTracker {
             called_from: FxHashMap::default(),
             stats: LifetimeStats::default(),
             facts: Vec::new(),
+            sealed: 0,
             largest_race: None,
         }
     }
@@ -342,20 +349,26 @@ impl EbTracker {
     pub fn live(&self) -> usize {
         self.ebs.len()
     }
-
-    /// How many allocation lifetimes `eb` had, or `None` when it is not
-    /// tracked (never seen, or evicted to bound memory).
-    pub fn lifetimes_of(&self, eb: u64) -> Option<u32> {
-        self.ebs.get(&eb).map(|st| st.lifetimes)
-    }
 }
 
 impl Tracker for EbTracker {
     type Note = Note;
 
+    /// Every lifetime ends with its boot (no release needed: the memory is
+    /// gone); an eb of the next boot is another buffer.
+    fn end_boot(&mut self) {
+        self.seal();
+        self.ebs.clear(&mut self.arena);
+        self.called_from.clear();
+    }
+
+    fn finish(&mut self) {
+        self.seal();
+    }
+
     /// Feed one event; returns what it meant for the eb's lifetime.
     fn event(&mut self, e: &Event<'_>) -> Note {
-        let key = (e.pos.input, e.pid.unwrap_or(u32::MAX));
+        let key = (e.boot, e.pid.unwrap_or(u32::MAX));
         match e.kind {
             EventKind::CalledFrom { func } => {
                 let path = match func {
@@ -381,6 +394,17 @@ impl Tracker for EbTracker {
 }
 
 impl EbTracker {
+    /// The boot or the input ended: the facts found in it learn how many
+    /// lifetimes their eb had.
+    fn seal(&mut self) {
+        for f in &mut self.facts[self.sealed..] {
+            if let EbFact::DuplicateRead { eb, lifetimes, .. } = f {
+                *lifetimes = self.ebs.get(eb).map(|st| st.lifetimes);
+            }
+        }
+        self.sealed = self.facts.len();
+    }
+
     /// Make sure `eb` is tracked (evicting another eb if need be) and mark
     /// it as just seen.
     fn touch(&mut self, eb: u64) {
@@ -653,6 +677,7 @@ impl EbTracker {
                     self.facts.push(EbFact::DuplicateRead {
                         eb: d.eb,
                         lifetime: l.n,
+                        lifetimes: None,
                         alloc: l.alloc.as_ref().map(|a| self.arena.evidence(a, "alloc")),
                         reads,
                         headers,

@@ -61,6 +61,8 @@ pub struct Evidence {
     pub trace_ts: Option<TraceTs>,
     /// Console (printk) time in ns.
     pub console_ns: Option<u64>,
+    /// The boot it was printed in.
+    pub boot: u32,
 }
 
 impl Evidence {
@@ -76,11 +78,12 @@ impl Evidence {
             comm: Comm::new(e.comm),
             trace_ts: e.trace_ts,
             console_ns: e.console_ns,
+            boot: e.boot,
         }
     }
 
-    /// Evidence for a record that is not an event (framing, headers).
-    pub fn from_record(r: &crate::record::Record<'_>, role: &'static str) -> Evidence {
+    /// Evidence for a record of `boot` that is not an event (framing, headers).
+    pub fn from_record(r: &crate::record::Record<'_>, boot: u32, role: &'static str) -> Evidence {
         Evidence {
             pos: r.pos,
             lines: r.lines,
@@ -91,6 +94,7 @@ impl Evidence {
             comm: Comm::default(),
             trace_ts: None,
             console_ns: r.prefixes.printk_ns,
+            boot,
         }
     }
 

@@ -1,9 +1,11 @@
 //! Stage 5: correlation. Events become facts: eb lifetimes and their
 //! anomalies ([`ebs`]), splats ([`splat`]), grouped corruption reports and
 //! aborts ([`reports`]), and what survived of the trace ([`coverage`]).
-//! [`Analysis`] feeds all of them from one record stream.
+//! [`Analysis`] feeds all of them from one record stream, boot by boot
+//! ([`boots`]): nothing a tracker follows lives across a boot.
 
 pub mod arena;
+pub mod boots;
 pub mod coverage;
 pub mod ebs;
 pub mod evidence;
@@ -21,6 +23,8 @@ use tracker::Tracker;
 /// Everything a run learned, fed record by record.
 #[derive(Debug)]
 pub struct Analysis {
+    /// The boots found.
+    pub boots: boots::Boots,
     /// Per-CPU windows and dumps.
     pub coverage: coverage::Coverage,
     /// Eb lifetimes.
@@ -43,6 +47,7 @@ impl Analysis {
     /// An empty analysis tracking at most `max_live` ebs.
     pub fn new(max_live: usize) -> Analysis {
         Analysis {
+            boots: boots::Boots::default(),
             coverage: coverage::Coverage::default(),
             ebs: ebs::EbTracker::new(max_live),
             splats: splat::SplatTracker::default(),
@@ -57,9 +62,22 @@ impl Analysis {
     /// The input is read: complete what waits for more lines (splats still
     /// looking for their function). Rules read a finished analysis.
     pub fn finish(&mut self) {
+        self.coverage.finish();
         self.ebs.finish();
         Tracker::finish(&mut self.splats);
         self.reports.finish();
+    }
+
+    /// Note a record for the boots and the coverage: a record that starts
+    /// a new boot first closes what the old one left open.
+    pub fn observe(&mut self, r: &Record<'_>) {
+        if self.boots.record(r) {
+            let boot = self.boots.current();
+            self.coverage.begin_boot(boot);
+            self.ebs.end_boot();
+            Tracker::end_boot(&mut self.splats);
+        }
+        self.coverage.record(r);
     }
 
     /// Feed one recognised event; returns the lifetime note (for `timeline`).
@@ -68,8 +86,13 @@ impl Analysis {
         self.note(e)
     }
 
-    /// What [`Analysis::event`] does besides counting the event.
+    /// What [`Analysis::event`] does besides counting the event: hand it,
+    /// stamped with its boot, to the trackers that take its kind.
     fn note(&mut self, e: &Event<'_>) -> ebs::Note {
+        let e = &Event {
+            boot: self.boots.current(),
+            ..*e
+        };
         match e.kind {
             // Splats are fed whole records (`RecordSink::record`).
             EventKind::Oops(_) => ebs::Note::None,
@@ -102,6 +125,10 @@ impl Tracker for splat::SplatTracker {
     /// lockdep's `at:` lines) title it too.
     fn event(&mut self, _e: &Event<'_>) {}
 
+    fn end_boot(&mut self) {
+        splat::SplatTracker::end_boot(self);
+    }
+
     fn finish(&mut self) {
         splat::SplatTracker::finish(self);
     }
@@ -127,6 +154,12 @@ impl RecordSink for Analysis {
             self.note(e);
         }
         let run = &tr.run;
+        let at = |line| crate::input::Pos {
+            input: run.input,
+            line,
+            offset: 0,
+        };
+        self.boots.trace(at(run.first_line), at(run.last_line));
         let i = run.input as usize;
         if self.lines.len() <= i {
             self.lines.resize(i + 1, 0);
@@ -146,8 +179,8 @@ impl RecordSink for Analysis {
         if r.class == crate::grammar::LineClass::Unrecognized {
             self.unrecognized += r.lines as u64;
         }
-        self.coverage.record(r);
-        self.splats.record(r);
+        self.observe(r);
+        self.splats.record(r, self.boots.current());
         match kind {
             // Counted, nothing more: most trace lines.
             Some(EventKind::Trace | EventKind::Tracepoint { .. }) => self.events += 1,
@@ -165,7 +198,6 @@ impl RecordSink for Analysis {
             self.lines.resize(i + 1, 0);
         }
         self.coverage.end_input(input);
-        self.splats.end_input(input);
         Ok(Flow::Continue)
     }
 }

@@ -88,6 +88,18 @@ impl<K: Hash + Eq + Copy, S: Held + Default> KeyTable<K, S> {
             .map(|&i| &mut self.slots[i as usize].state)
     }
 
+    /// Drop every key, giving their texts back to `arena` (not counted as
+    /// evictions: their objects ended, as at the end of a boot).
+    pub fn clear(&mut self, arena: &mut TextArena) {
+        for slot in self.slots.iter().filter(|s| s.live) {
+            slot.state.release_texts(arena);
+        }
+        self.index.clear();
+        self.slots.clear();
+        self.free.clear();
+        self.hand = 0;
+    }
+
     /// Make sure `key` is tracked (evicting another key if the table is
     /// full), mark it as just seen, and return its state, with whether it
     /// was just added (a fresh default state). Compacts `arena` now and

@@ -14,6 +14,9 @@ pub trait Tracker {
     /// Take one event about the objects this tracker follows.
     fn event(&mut self, e: &Event<'_>) -> Self::Note;
 
+    /// The boot ended: no object outlives it, so close what is open.
+    fn end_boot(&mut self) {}
+
     /// The input is read: settle what still waits for more lines.
     fn finish(&mut self) {}
 }

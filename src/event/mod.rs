@@ -196,6 +196,9 @@ pub struct Event<'a> {
     pub msg: &'a [u8],
     /// The original physical text, for evidence.
     pub text: &'a [u8],
+    /// The boot it happened in: 0 as recognised; the correlator, which
+    /// finds the boots, sets it.
+    pub boot: u32,
 }
 
 /// What finds events in records: passed to the reader as a value (in a
@@ -278,6 +281,7 @@ pub fn assemble<'a>(r: &Record<'a>, kind: EventKind<'a>) -> Event<'a> {
         payload: trace.map(|t| t.body.payload),
         msg: r.msg,
         text: r.original,
+        boot: 0,
     }
 }
 

@@ -116,6 +116,10 @@ pub struct LightRun {
     pub records: u64,
     /// Physical lines they cover.
     pub lines: u64,
+    /// The number of the first of them.
+    pub first_line: u64,
+    /// The number of the last of them.
+    pub last_line: u64,
 }
 
 /// What the lines of a run from one CPU (or with none) say.

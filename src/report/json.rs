@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::correlate::boots::{BootStart, Boots};
 use crate::correlate::ebs::LifetimeStats;
 use crate::correlate::evidence::Evidence;
 use crate::correlate::Analysis;
@@ -24,6 +25,47 @@ struct Doc<'a> {
     findings: Vec<FindingDoc<'a>>,
     splats: Vec<SplatDoc<'a>>,
     coverage: CoverageDoc<'a>,
+    boots: Vec<BootDoc<'a>>,
+}
+
+/// One boot of the machine (`boots[]`).
+#[derive(Serialize)]
+pub(crate) struct BootDoc<'a> {
+    index: u32,
+    start: BootStart,
+    first: PlaceDoc,
+    last: PlaceDoc,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    release: Option<&'a str>,
+}
+
+/// A line of an input.
+#[derive(Serialize)]
+pub(crate) struct PlaceDoc {
+    input: u32,
+    line: u64,
+}
+
+/// The boots of a run as serialised.
+pub(crate) fn boot_docs(boots: &Boots) -> Vec<BootDoc<'_>> {
+    boots
+        .all()
+        .iter()
+        .enumerate()
+        .map(|(i, b)| BootDoc {
+            index: i as u32,
+            start: b.start,
+            first: PlaceDoc {
+                input: b.first.input,
+                line: b.first.line,
+            },
+            last: PlaceDoc {
+                input: b.last.input,
+                line: b.last.line,
+            },
+            release: b.release.as_deref(),
+        })
+        .collect()
 }
 
 /// One entry of a document's `inputs` (the report's and the timeline's).
@@ -114,6 +156,7 @@ pub(crate) struct EvidenceDoc<'a> {
     trace_ts_counter: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     console_ts_ns: Option<u64>,
+    boot: u32,
 }
 
 fn is_one(n: &u32) -> bool {
@@ -165,6 +208,7 @@ pub(crate) fn evidence_doc(e: &Evidence) -> EvidenceDoc<'_> {
         trace_ts_ns: ns,
         trace_ts_counter: counter,
         console_ts_ns: e.console_ns,
+        boot: e.boot,
     }
 }
 
@@ -235,6 +279,7 @@ pub fn write(
             cpus: cpu_docs(&an.coverage),
             dumps: dump_docs(&an.coverage),
         },
+        boots: boot_docs(&an.boots),
     };
     serde_json::to_writer_pretty(&mut *w, &doc)?;
     writeln!(w)

@@ -72,6 +72,7 @@ struct Repaired<'a> {
 /// One CPU window, as serialised in `stats` and `report`.
 #[derive(Serialize)]
 pub(crate) struct CpuDoc {
+    boot: u32,
     pub input: u32,
     pub cpu: u32,
     pub events: u64,
@@ -91,6 +92,7 @@ pub(crate) struct CpuDoc {
 /// One dump, as serialised in `stats` and `report`.
 #[derive(Serialize)]
 pub(crate) struct DumpDoc<'a> {
+    boot: u32,
     pub input: u32,
     pub line: u64,
     pub end_line: Option<u64>,
@@ -124,6 +126,7 @@ pub(crate) fn cpu_docs(cov: &crate::correlate::coverage::Coverage) -> Vec<CpuDoc
             let (f_ns, f_c) = split_ts(w.first_ts);
             let (l_ns, l_c) = split_ts(w.last_ts);
             CpuDoc {
+                boot: w.boot,
                 input: w.input,
                 cpu: w.cpu,
                 events: w.events,
@@ -144,6 +147,7 @@ pub(crate) fn dump_docs(cov: &crate::correlate::coverage::Coverage) -> Vec<DumpD
     cov.dumps()
         .iter()
         .map(|d| DumpDoc {
+            boot: d.boot,
             input: d.input,
             line: d.line,
             end_line: d.end_line,

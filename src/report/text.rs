@@ -64,6 +64,50 @@ pub(crate) fn evicted_note(evicted: u64) -> String {
     )
 }
 
+/// One line per boot: where it is and the kernel it ran (`boot 2:
+/// capture.txt:8647-17292, Linux 6.8.0-rc7 (banner)`).
+pub(crate) fn boot_lines(an: &Analysis, names: &[String]) -> Vec<String> {
+    let name = |i: u32| names.get(i as usize).map_or("?", String::as_str);
+    let boots = an.boots.all();
+    boots
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let span = if b.first.input == b.last.input {
+                format!("{}:{}-{}", name(b.first.input), b.first.line, b.last.line)
+            } else {
+                format!(
+                    "{}:{} to {}:{}",
+                    name(b.first.input),
+                    b.first.line,
+                    name(b.last.input),
+                    b.last.line
+                )
+            };
+            let release = b
+                .release
+                .as_deref()
+                .map(|r| format!(", Linux {}", for_terminal(r.as_bytes())))
+                .unwrap_or_default();
+            let label = if boots.len() > 1 {
+                format!("Boot {}", i + 1)
+            } else {
+                "Boot".to_string()
+            };
+            format!("{label}: {span}{release}")
+        })
+        .collect()
+}
+
+/// ` boot N` after a finding of a capture with several boots (the boot of
+/// its first evidence line), else nothing.
+pub(crate) fn boot_note(an: &Analysis, f: &Finding) -> String {
+    match f.evidence.first() {
+        Some(e) if an.boots.all().len() > 1 => format!(" boot {}", e.boot + 1),
+        _ => String::new(),
+    }
+}
+
 /// Write the text report.
 pub fn write(
     w: &mut dyn Write,
@@ -77,12 +121,18 @@ pub fn write(
         .iter()
         .map(|r| for_terminal(short_name(&r.name).as_bytes()).into_owned())
         .collect();
-    let cpus = an.coverage.cpus().count();
+    let cpus = an
+        .coverage
+        .cpus()
+        .map(|w| w.cpu)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     let dumps = an.coverage.dumps();
     let empty = dumps.iter().filter(|d| d.empty).count();
+    let boots = an.boots.all();
     writeln!(
         w,
-        "{} {} ({}, {}, {} traced, {}{})",
+        "{} {} ({}, {}, {} traced, {}{}{})",
         style.bold("tracesift report:"),
         names.join(", "),
         count(lines, "line", "lines"),
@@ -93,8 +143,18 @@ pub fn write(
             String::new()
         } else {
             format!(" of which {empty} empty")
+        },
+        if boots.len() > 1 {
+            format!(", {} boots", boots.len())
+        } else {
+            String::new()
         }
     )?;
+    if boots.len() > 1 || boots.iter().any(|b| b.release.is_some()) {
+        for line in boot_lines(an, &names) {
+            writeln!(w, "{line}")?;
+        }
+    }
     for note in results.iter().filter_map(crate::report::input_error_note) {
         // Also on stderr; repeated here so a pasted report says its input was incomplete.
         writeln!(w, "{} {note}", style.warning("input error:"))?;
@@ -185,11 +245,12 @@ pub fn write(
         let eb = f.eb().map(|e| format!(" eb={e}")).unwrap_or_default();
         writeln!(
             w,
-            "{} {}{} [{}]",
+            "{} {}{} [{}]{}",
             sev(style, f.severity),
             style.bold(f.rule.id()),
             eb,
-            f.confidence.name()
+            f.confidence.name(),
+            boot_note(an, f)
         )?;
         writeln!(w, "  {}", for_terminal(f.message.as_bytes()))?;
         for e in &f.evidence {

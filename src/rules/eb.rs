@@ -6,7 +6,7 @@ use super::verdict::{could_hide, cpu_list, delta, near_trace_start, place, ts_ra
 use super::READ_RACE_FIX;
 use crate::correlate::ebs::EbFact;
 use crate::correlate::evidence::Evidence;
-use crate::correlate::reports::Tie;
+use crate::correlate::reports::{Report, Tie};
 use crate::correlate::Analysis;
 
 /// `duplicate-read-completion`
@@ -55,6 +55,7 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
             EbFact::DuplicateRead {
                 eb,
                 lifetime: _,
+                lifetimes,
                 alloc,
                 reads,
                 headers,
@@ -127,12 +128,20 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                 }
                 // race-signature: a duplicate read and a corruption report for the
                 // same eb, in the same allocation when trace time can tell.
-                let placement =
-                    |r: &Evidence| -> Placement { place(r, alloc.as_ref(), ended.as_ref()) };
+                let boot = r1.boot;
+                // A report placed by its first occurrence in this boot.
+                let placement = |r: &Report| -> Placement {
+                    std::iter::once(&r.group.first)
+                        .chain(&r.group.repeats)
+                        .find(|e| e.boot == boot)
+                        .map_or(Placement::Outside, |e| {
+                            place(e, boot, alloc.as_ref(), ended.as_ref())
+                        })
+                };
                 let tied: Vec<_> = an
                     .reports
                     .for_eb(*eb)
-                    .filter(|r| placement(&r.group.first) != Placement::Outside)
+                    .filter(|r| placement(r) != Placement::Outside)
                     .collect();
                 if !tied.is_empty() {
                     let best_tie = tied
@@ -147,15 +156,19 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                     // A report with no trace time cannot be placed in an
                     // allocation; if the eb was allocated more than once it
                     // may belong to another one.
-                    let placed = tied
-                        .iter()
-                        .any(|r| placement(&r.group.first) == Placement::Inside);
-                    let reused = an.ebs.lifetimes_of(*eb).is_none_or(|n| n > 1);
+                    let placed = tied.iter().any(|r| placement(r) == Placement::Inside);
+                    let reused = lifetimes.is_none_or(|n| n > 1);
                     if !placed && reused {
                         conf = conf.max(Confidence::Likely);
                     }
                     let mut ev = evidence;
-                    ev.extend(tied.iter().map(|r| r.group.first.clone()));
+                    ev.extend(tied.iter().map(|r| {
+                        std::iter::once(&r.group.first)
+                            .chain(&r.group.repeats)
+                            .find(|e| e.boot == boot)
+                            .unwrap_or(&r.group.first)
+                            .clone()
+                    }));
                     let msg = format!(
                         "eb {eb} was read twice in one allocation and reported corrupt: the read_extent_buffer_pages() race, fixed by ef1e68236b91 (\"{}\", {}); affected kernels: 6.5 to 6.6.23, 6.7 to 6.7.11, 6.8 to 6.8.2",
                         READ_RACE_FIX.title, READ_RACE_FIX.release
@@ -205,7 +218,7 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                 let why = if hidden {
                     let cpus: Vec<String> = an
                         .coverage
-                        .gap_cpus(read.pos.input, None, ts_raw(read))
+                        .gap_cpus(read.boot, None, ts_raw(read))
                         .take(4)
                         .map(|c| c.to_string())
                         .collect();

@@ -18,7 +18,7 @@ pub(super) fn delta(a: &Evidence, b: &Evidence) -> Option<String> {
         (Some(TraceTs::Counter(x)), Some(TraceTs::Counter(y))) => {
             Some(format!("{} ticks", y.abs_diff(x)))
         }
-        (Some(x), Some(y)) if a.pos.input == b.pos.input => {
+        (Some(x), Some(y)) if a.boot == b.boot => {
             let (x, y) = (x.ns()?, y.ns()?);
             Some(format!("{} us", y.abs_diff(x) / 1000))
         }
@@ -36,12 +36,13 @@ pub(super) fn cpu_list(ev: &[Evidence]) -> String {
         .join(", ")
 }
 
-/// Whether events that would change the verdict could hide between `a` and `b`.
+/// Whether events that would change the verdict could hide between `a` and
+/// `b` (both of one boot: the trace clock restarts with every boot).
 pub(super) fn could_hide(an: &Analysis, a: Option<&Evidence>, b: &Evidence) -> bool {
     match a {
-        Some(a) if a.pos.input != b.pos.input => true,
-        Some(a) => an.coverage.could_hide(b.pos.input, ts_raw(a), ts_raw(b)),
-        None => an.coverage.could_hide(b.pos.input, None, ts_raw(b)),
+        Some(a) if a.boot != b.boot => true,
+        Some(a) => an.coverage.could_hide(b.boot, ts_raw(a), ts_raw(b)),
+        None => an.coverage.could_hide(b.boot, None, ts_raw(b)),
     }
 }
 
@@ -52,23 +53,28 @@ pub(super) enum Placement {
     Inside,
     /// Its trace time falls before the alloc or after the end: another allocation.
     Outside,
-    /// It has no trace time on the allocation's clock (a printk message, or
-    /// another input), so it cannot be placed.
+    /// It has no trace time on the allocation's clock (a printk message),
+    /// so it cannot be placed.
     Unknown,
 }
 
-/// Place `report` in the allocation that starts at `alloc` and ends at
-/// `ended` (either may be unseen), by trace time within one input.
+/// Place `report` in the allocation of boot `boot` that starts at `alloc`
+/// and ends at `ended` (either may be unseen), by trace time: a report of
+/// another boot is about another buffer.
 pub(super) fn place(
     report: &Evidence,
+    boot: u32,
     alloc: Option<&Evidence>,
     ended: Option<&Evidence>,
 ) -> Placement {
+    if report.boot != boot {
+        return Placement::Outside;
+    }
     let Some(ts) = report.trace_ts else {
         return Placement::Unknown;
     };
     let comparable = |e: &Evidence| {
-        e.pos.input == report.pos.input
+        e.boot == report.boot
             && e.trace_ts
                 .is_some_and(|t| std::mem::discriminant(&t) == std::mem::discriminant(&ts))
     };
@@ -98,7 +104,7 @@ pub(super) const TRACE_START_SLACK_NS: u64 = 1_000_000_000;
 
 pub(super) fn near_trace_start(an: &Analysis, read: &Evidence) -> bool {
     let Some(ts) = read.trace_ts else { return true };
-    let Some(start) = an.coverage.trace_start(read.pos.input) else {
+    let Some(start) = an.coverage.trace_start(read.boot) else {
         return true;
     };
     match ts {

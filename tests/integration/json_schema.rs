@@ -25,6 +25,24 @@ struct Report {
     findings: Vec<Finding>,
     splats: Vec<Splat>,
     coverage: Coverage,
+    boots: Vec<Boot>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Boot {
+    index: u32,
+    start: String,
+    first: Place,
+    last: Place,
+    release: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Place {
+    input: u32,
+    line: u64,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +144,7 @@ pub(crate) struct Evidence {
     trace_ts_ns: Option<u64>,
     trace_ts_counter: Option<u64>,
     console_ts_ns: Option<u64>,
+    boot: u32,
 }
 
 #[derive(Deserialize)]
@@ -154,6 +173,7 @@ struct Coverage {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Cpu {
+    boot: u32,
     input: u32,
     cpu: u32,
     events: u64,
@@ -169,6 +189,7 @@ struct Cpu {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Dump {
+    boot: u32,
     input: u32,
     line: u64,
     end_line: Option<u64>,
@@ -265,6 +286,23 @@ fn report_documents_match_schema_1() {
         }
         let sum = r.summary.findings.error + r.summary.findings.warning + r.summary.findings.info;
         assert_eq!(sum as usize, r.findings.len());
+        // Boots are numbered in order and cover the inputs from the first line on.
+        assert!(
+            !r.boots.is_empty() || r.summary.lines == 0,
+            "{}",
+            f.display()
+        );
+        for (i, b) in r.boots.iter().enumerate() {
+            assert_eq!(b.index as usize, i);
+            assert!(
+                ["start", "banner", "clock-reset", "dump-after-reboot"].contains(&b.start.as_str())
+            );
+            assert!((b.first.input, b.first.line) <= (b.last.input, b.last.line));
+            assert!(b.release.as_deref().is_none_or(|r| !r.is_empty()));
+        }
+        for e in r.findings.iter().flat_map(|f| &f.evidence) {
+            assert!((e.boot as usize) < r.boots.len());
+        }
         for s in &r.splats {
             assert!(
                 tracesift::correlate::splat::ReportType::ALL

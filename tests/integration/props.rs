@@ -288,6 +288,7 @@ proptest! {
         let opts = ReadOptions { read_size: rs, ..ReadOptions::default() };
         let (sum, _) = read_input(0, &data[..], &opts, &mut st);
         st.end_input(0).unwrap();
+        st.finish();
         prop_assert_eq!(st.total_classes().iter().sum::<u64>(), sum.lines);
     }
 }
@@ -349,6 +350,7 @@ fn classes_add_up_for_random_input() {
     let mut st = tracesift::stats::StatsCollector::default();
     let (sum, _) = read_input(0, &data[..], &ReadOptions::default(), &mut st);
     st.end_input(0).unwrap();
+    st.finish();
     let total: u64 = st.total_classes().iter().sum();
     assert_eq!(total, sum.lines);
 }

@@ -189,8 +189,13 @@ pub fn finding_lines(report: &serde_json::Value) -> Vec<String> {
         .expect("findings array")
         .iter()
         .map(|f| {
+            // The boot, when it is not the first (most captures have one).
+            let boot = match f["evidence"][0]["boot"].as_u64() {
+                Some(b) if b > 0 => format!(" boot={b}"),
+                _ => String::new(),
+            };
             format!(
-                "{} {} eb={} {}",
+                "{} {} eb={} {}{boot}",
                 f["severity"].as_str().unwrap_or("?"),
                 f["rule"].as_str().unwrap_or("?"),
                 f.get("eb").map_or("-".to_string(), |e| e.to_string()),

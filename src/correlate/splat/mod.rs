@@ -146,8 +146,8 @@ impl Ctx {
 #[derive(Clone, Copy)]
 struct Fed<'r, 'a> {
     record: &'r Record<'a>,
+    boot: u32,
     start: Start,
-    input: u32,
     ctx: Ctx,
     /// The report text on the line (from its header on).
     text: &'r [u8],
@@ -207,7 +207,6 @@ const WINDOW: usize = 64;
 struct Open {
     /// Its index in [`SplatTracker::splats`].
     idx: usize,
-    input: u32,
     ctx: Ctx,
     lines: Lines,
     /// It has shown a stack or an instruction pointer.
@@ -219,12 +218,11 @@ struct Open {
 }
 
 impl Open {
-    fn accepts(&self, input: u32, ctx: Ctx) -> bool {
-        self.input == input
-            && (self.ctx == ctx
-                || self.cpus
-                    && matches!(self.ctx, Ctx::Caller(_))
-                    && matches!(ctx, Ctx::Caller(Caller::Cpu(_))))
+    fn accepts(&self, ctx: Ctx) -> bool {
+        self.ctx == ctx
+            || self.cpus
+                && matches!(self.ctx, Ctx::Caller(_))
+                && matches!(ctx, Ctx::Caller(Caller::Cpu(_)))
     }
 }
 
@@ -237,17 +235,17 @@ pub struct SplatTracker {
     /// Reports whose oops header (`[#N]`) is still to come, oldest first,
     /// with the printk context of their first line.
     awaiting: VecDeque<(usize, Ctx)>,
-    /// (input, die counter, splat) of recent oops headers.
-    dies: VecDeque<(u32, u32, usize)>,
-    /// The splat whose oops header came last, per input: `Fatal exception` is its panic.
-    last_die: Option<(u32, usize)>,
+    /// (die counter, splat) of recent oops headers.
+    dies: VecDeque<(u32, usize)>,
+    /// The splat whose oops header came last: `Fatal exception` is its panic.
+    last_die: Option<usize>,
     /// Steps taken by the per-line lookups (for the linear-shape test).
     steps: u64,
 }
 
 impl SplatTracker {
-    /// Feed one record (any record but trace lines).
-    pub fn record(&mut self, r: &Record<'_>) {
+    /// Feed one record (any record but trace lines) of boot number `boot`.
+    pub fn record(&mut self, r: &Record<'_>, boot: u32) {
         if matches!(r.body, Body::Trace(_)) {
             return;
         }
@@ -256,13 +254,12 @@ impl SplatTracker {
         if st.is_none() && self.open.is_empty() {
             return;
         }
-        let input = r.pos.input;
         let ctx = Ctx::of(&r.prefixes);
         let Some(start) = st else {
             if stack_dumping_notice(msg) {
-                self.cut_shared(input);
+                self.cut_shared();
             } else {
-                self.append(input, ctx, msg);
+                self.append(ctx, msg);
             }
             return;
         };
@@ -271,8 +268,8 @@ impl SplatTracker {
         };
         let f = Fed {
             record: r,
+            boot,
             start,
-            input,
             ctx,
             text: &msg[at..],
         };
@@ -280,8 +277,8 @@ impl SplatTracker {
             Start::Die { die, .. } => self.die_header(f, die),
             Start::Panic { consequence, .. } => self.panic(f, consequence),
             Start::Header { family, .. } => {
-                if family == Family::Inner && self.open_in(input, ctx).is_some() {
-                    self.append(input, ctx, f.text);
+                if family == Family::Inner && self.open_in(ctx).is_some() {
+                    self.append(ctx, f.text);
                 } else {
                     self.begin(f, None);
                 }
@@ -289,36 +286,21 @@ impl SplatTracker {
         }
     }
 
-    /// The input with this index has ended.
-    pub fn end_input(&mut self, input: u32) {
-        let mut i = 0;
-        while i < self.open.len() {
-            if self.open[i].input == input {
-                let o = self.open.remove(i);
-                self.close(o);
-            } else {
-                i += 1;
-            }
+    /// The machine rebooted: every report ends, and die counters start
+    /// again from `[#1]`.
+    pub fn end_boot(&mut self) {
+        while let Some(o) = self.open.pop() {
+            self.close(o);
         }
-        let splats = &self.splats;
-        self.awaiting
-            .retain(|&(k, _)| splats.get(k).is_some_and(|s| s.evidence.pos.input != input));
-        if self.last_die.is_some_and(|(i, _)| i == input) {
-            self.last_die = None;
-        }
+        self.awaiting.clear();
+        self.dies.clear();
+        self.last_die = None;
     }
 
     /// The splats, every report titled and repeats merged into their first printing.
     pub fn finish(&mut self) -> &[Splat] {
-        while let Some(o) = self.open.pop() {
-            self.close(o);
-        }
-        if self.splats.iter().any(|s| s.repeat_of.is_some()) {
-            self.splats.retain(|s| s.repeat_of.is_none());
-            self.awaiting.clear();
-            self.dies.clear();
-            self.last_die = None;
-        }
+        self.end_boot();
+        self.splats.retain(|s| s.repeat_of.is_none());
         &self.splats
     }
 
@@ -331,11 +313,11 @@ impl SplatTracker {
     /// Close the reports whose context other CPUs share (no caller ids):
     /// another report or a notice with its own stack starts in the middle
     /// of their lines, and what follows cannot be told apart.
-    fn cut_shared(&mut self, input: u32) {
+    fn cut_shared(&mut self) {
         let mut i = 0;
         self.steps += self.open.len() as u64;
         while i < self.open.len() {
-            if self.open[i].input == input && self.open[i].ctx.shared() {
+            if self.open[i].ctx.shared() {
                 let o = self.open.remove(i);
                 self.close(o);
             } else {
@@ -345,17 +327,17 @@ impl SplatTracker {
     }
 
     /// The open report of this context.
-    fn open_in(&mut self, input: u32, ctx: Ctx) -> Option<usize> {
+    fn open_in(&mut self, ctx: Ctx) -> Option<usize> {
         self.steps += self.open.len() as u64;
-        self.open.iter().position(|o| o.accepts(input, ctx))
+        self.open.iter().position(|o| o.accepts(ctx))
     }
 
-    fn append(&mut self, input: u32, ctx: Ctx, line: &[u8]) {
+    fn append(&mut self, ctx: Ctx, line: &[u8]) {
         let mut i = 0;
         self.steps += self.open.len() as u64;
         while i < self.open.len() {
             let o = &mut self.open[i];
-            if !o.accepts(input, ctx) {
+            if !o.accepts(ctx) {
                 i += 1;
                 continue;
             }
@@ -379,8 +361,8 @@ impl SplatTracker {
     fn begin(&mut self, f: Fed<'_, '_>, die: Option<u32>) {
         let Fed {
             record: r,
+            boot,
             start: s,
-            input,
             ctx,
             text: header,
         } = f;
@@ -395,7 +377,7 @@ impl SplatTracker {
             let o = &self.open[i];
             let keep = !o.stack
                 && (o.ctx == ctx && !ctx.shared() || ctx.shared() && o.lines.first() == header);
-            let ends = o.input == input && (o.ctx == ctx || o.ctx.shared() && ctx.shared());
+            let ends = o.ctx == ctx || o.ctx.shared() && ctx.shared();
             if ends && !keep {
                 let o = self.open.remove(i);
                 self.close(o);
@@ -415,7 +397,7 @@ impl SplatTracker {
             title: title::sanitize(&String::from_utf8_lossy(header)).into(),
             frame: None,
             corrupted: false,
-            evidence: Evidence::from_record(r, "splat"),
+            evidence: Evidence::from_record(r, boot, "splat"),
             location: None,
             die,
             panicked: false,
@@ -423,15 +405,14 @@ impl SplatTracker {
             rip: 0,
             repeat_of: None,
         });
-        let same_die = die.and_then(|d| self.recent_die(input, d));
+        let same_die = die.and_then(|d| self.recent_die(d));
         if let Some(d) = die {
-            self.note_die(input, d, idx);
+            self.note_die(d, idx);
         }
         let mut lines = Lines::default();
         lines.push(header);
         self.open.push(Open {
             idx,
-            input,
             ctx,
             lines,
             stack: false,
@@ -455,10 +436,10 @@ impl SplatTracker {
     /// A report waiting for its oops header got it: an earlier report with
     /// the same die counter may be this one printed before (compared when
     /// both are titled, by their instruction pointers).
-    fn got_die(&mut self, input: u32, die: u32, k: usize) {
-        let same = self.recent_die(input, die).filter(|&j| j != k);
+    fn got_die(&mut self, die: u32, k: usize) {
+        let same = self.recent_die(die).filter(|&j| j != k);
         self.splats[k].die = Some(die);
-        self.note_die(input, die, k);
+        self.note_die(die, k);
         let Some(j) = same else {
             return;
         };
@@ -479,45 +460,45 @@ impl SplatTracker {
         }
     }
 
-    fn note_die(&mut self, input: u32, die: u32, idx: usize) {
+    fn note_die(&mut self, die: u32, idx: usize) {
         if self.dies.len() >= WINDOW {
             self.dies.pop_front();
         }
-        self.dies.push_back((input, die, idx));
-        self.last_die = Some((input, idx));
+        self.dies.push_back((die, idx));
+        self.last_die = Some(idx);
     }
 
-    /// An earlier splat of this input with this die counter.
-    fn recent_die(&mut self, input: u32, die: u32) -> Option<usize> {
+    /// An earlier splat of this boot with this die counter.
+    fn recent_die(&mut self, die: u32) -> Option<usize> {
         self.steps += self.dies.len() as u64;
         self.dies
             .iter()
             .rev()
-            .find(|&&(i, d, _)| i == input && d == die)
-            .map(|&(_, _, k)| k)
+            .find(|&&(d, _)| d == die)
+            .map(|&(_, k)| k)
     }
 
     /// `invalid opcode: 0000 [#1] PREEMPT SMP NOPTI`.
     fn die_header(&mut self, f: Fed<'_, '_>, die: u32) {
-        let (input, ctx, line) = (f.input, f.ctx, f.text);
+        let (ctx, line) = (f.ctx, f.text);
         // The oldest report still waiting for its header, from this context.
         self.steps += self.awaiting.len() as u64;
-        let splats = &self.splats;
-        let waiting = self.awaiting.iter().position(|&(k, kctx)| {
-            splats[k].evidence.pos.input == input && (kctx == ctx || kctx.shared() && ctx.shared())
-        });
+        let waiting = self
+            .awaiting
+            .iter()
+            .position(|&(_, kctx)| kctx == ctx || kctx.shared() && ctx.shared());
         if let Some(w) = waiting {
             if let Some((k, _)) = self.awaiting.remove(w) {
-                self.got_die(input, die, k);
-                self.append(input, ctx, line);
+                self.got_die(die, k);
+                self.append(ctx, line);
                 return;
             }
         }
         // The same oops header again inside the report it belongs to.
-        if let Some(o) = self.open_in(input, ctx) {
+        if let Some(o) = self.open_in(ctx) {
             let k = self.open[o].idx;
             if self.splats[k].die == Some(die) {
-                self.append(input, ctx, line);
+                self.append(ctx, line);
                 return;
             }
         }
@@ -526,15 +507,11 @@ impl SplatTracker {
 
     /// `Kernel panic - not syncing: ...`.
     fn panic(&mut self, f: Fed<'_, '_>, consequence: bool) {
-        let (input, ctx, line) = (f.input, f.ctx, f.text);
-        let open = self.open_in(input, ctx).map(|o| self.open[o].idx);
+        let (ctx, line) = (f.ctx, f.text);
+        let open = self.open_in(ctx).map(|o| self.open[o].idx);
         let fatal = line.starts_with(b"Kernel panic - not syncing: Fatal exception");
-        let last_die = self.last_die.filter(|&(i, _)| i == input).map(|(_, k)| k);
-        let newest = self
-            .splats
-            .last()
-            .filter(|sp| sp.evidence.pos.input == input)
-            .map(|_| self.splats.len() - 1);
+        let last_die = self.last_die;
+        let newest = self.splats.len().checked_sub(1);
         let target = if fatal {
             last_die.or(open).or(newest)
         } else if consequence {
@@ -546,7 +523,7 @@ impl SplatTracker {
             Some(k) => {
                 let k = self.splats[k].repeat_of.map_or(k, |o| o as usize);
                 self.splats[k].panicked = true;
-                self.append(input, ctx, line);
+                self.append(ctx, line);
             }
             None => self.begin(f, None),
         }
@@ -625,9 +602,8 @@ mod tests {
 
     fn splats(text: &str) -> Vec<Splat> {
         let mut t = SplatTracker::default();
-        let mut sink = |r: &Record<'_>| t.record(r);
+        let mut sink = |r: &Record<'_>| t.record(r, 0);
         read_input(0, text.as_bytes(), &ReadOptions::default(), &mut sink);
-        t.end_input(0);
         t.finish().to_vec()
     }
 
@@ -739,7 +715,7 @@ mod tests {
                     text.push_str(&format!("[ {k}.000001] kernel BUG at fs/x.c:{k}!\n"));
                 }
             }
-            let mut sink = |r: &Record<'_>| t.record(r);
+            let mut sink = |r: &Record<'_>| t.record(r, 0);
             read_input(0, text.as_bytes(), &ReadOptions::default(), &mut sink);
             let steps = t.steps();
             assert!(t.finish().len() >= n);

@@ -497,6 +497,10 @@ impl Pipeline {
             parsed.with_dependent_mut(|_, r| {
                 r.records.iter_mut().for_each(|x| x.pos.line += base);
                 r.in_run.iter_mut().for_each(|e| e.pos.line += base);
+                r.runs.iter_mut().for_each(|(run, ..)| {
+                    run.first_line += base;
+                    run.last_line += base;
+                });
             });
             self.next_line += lines;
         }

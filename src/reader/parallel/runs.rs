@@ -5,6 +5,7 @@ use std::ops::Range;
 
 use super::worker::Records;
 use crate::grammar::TraceTs;
+use crate::input::Pos;
 use crate::reader::{CpuSpan, LightRun};
 
 /// One record of a parsed batch, or a run of trace lines, in order.
@@ -52,17 +53,19 @@ impl RunBuilder {
         &mut self,
         spans: &mut Vec<CpuSpan>,
         events: usize,
-        input: u32,
+        pos: Pos,
         lines: u32,
         prefixed: bool,
         cpu: Option<u32>,
         ts: Option<TraceTs>,
     ) {
         if self.run.records == 0 {
-            self.run.input = input;
+            self.run.input = pos.input;
+            self.run.first_line = pos.line;
             self.first = spans.len();
             self.first_event = events;
         }
+        self.run.last_line = pos.line + u64::from(lines.max(1)) - 1;
         self.run.records += 1;
         self.run.lines += u64::from(lines);
         self.prefixed = prefixed;

@@ -203,7 +203,7 @@ impl<'a> Parser<'a, '_> {
             if let Some((prefixes, msg, t)) = grammar::console_trace(text) {
                 let events = self.out.in_run.len();
                 self.run
-                    .add(&mut self.spans, events, pos.input, 1, true, t.cpu, t.ts);
+                    .add(&mut self.spans, events, pos, 1, true, t.cpu, t.ts);
                 // Neither a plain trace event nor a tracepoint.
                 if let Some(kind) = rec.notable_trace(&t) {
                     let r = Meta::plain(pos).record(text, text, prefixes, msg, Body::Trace(t));
@@ -232,7 +232,7 @@ impl<'a> Parser<'a, '_> {
                     self.run.add(
                         &mut self.spans,
                         events,
-                        meta.pos.input,
+                        meta.pos,
                         meta.lines,
                         prefixed,
                         t.cpu,

@@ -1,0 +1,344 @@
+//! Boots: where one run of the kernel ends and the next begins.
+//!
+//! A serial console logged across `kernel.panic=5` (the recipe of the March
+//! 2024 thread) records boot after boot in one file, and so does `cat` of
+//! several dmesg files. Nothing lives across a boot: extent-buffer
+//! lifetimes, per-CPU trace windows, lost events, dumps and splats are all
+//! scoped to the boot they happened in, and the correlator closes them at a
+//! boundary ([`Boots::record`] says when).
+//!
+//! A new boot starts at
+//!
+//! * the kernel's banner, `Linux version 6.8.0-rc7-euclean+ (tavianator@tachyon) ...`,
+//!   when the current boot already printed kernel output (a banner at the
+//!   top of a capture only names the release);
+//! * the printk clock of kernel messages going back to about zero
+//!   (`[    0.000000]` after `[ 2740.328424]`), for captures whose banner
+//!   was cut (trace lines do not count: the parallel reader sums them up in
+//!   runs, and their printk times say nothing a kernel message would not);
+//! * a new `Dumping ftrace buffer:` after a reboot line (`Rebooting in 5
+//!   seconds..`, `reboot: Restarting system`) with neither of the above in
+//!   between, for captures without printk times.
+//!
+//! Input boundaries are not boot boundaries: a dmesg and a trace file of one
+//! boot, or one capture split in two, are one boot.
+
+use crate::grammar::{Body, Framing};
+use crate::input::Pos;
+use crate::record::Record;
+
+/// A printk time at or below this is "about zero": the first seconds of a boot.
+const NEAR_ZERO_NS: u64 = 10_000_000_000;
+
+/// The printk clock must have gone at least this far back for a new boot:
+/// records of one boot may come a little out of order (several CPUs, two
+/// consoles), never by minutes.
+const MIN_JUMP_BACK_NS: u64 = 30_000_000_000;
+
+/// Longest kernel release kept (`6.8.0-rc7-euclean+`).
+const MAX_RELEASE: usize = 64;
+
+/// Why a boot starts where it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BootStart {
+    /// The first record of the run.
+    Start,
+    /// A `Linux version` banner.
+    Banner,
+    /// The printk clock went back to about zero.
+    ClockReset,
+    /// A new ftrace dump after a reboot line.
+    DumpAfterReboot,
+}
+
+/// One boot of the machine, as far as the capture shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Boot {
+    /// Its first record (input and line; the offset is 0).
+    pub first: Pos,
+    /// Its last record (input and line; the offset is 0).
+    pub last: Pos,
+    /// What started it.
+    pub start: BootStart,
+    /// The kernel release from its banner (`6.8.0-rc7-euclean+`) or from an
+    /// oops header (`Not tainted 6.8.0-rc7 #1`), when printed.
+    pub release: Option<String>,
+}
+
+/// The boots of a run, found record by record.
+#[derive(Debug, Default)]
+pub struct Boots {
+    boots: Vec<Boot>,
+    /// The current boot printed kernel output (a kernel message or trace
+    /// event) or has a banner: a banner now starts another boot.
+    has_output: bool,
+    /// The current boot's banner was seen.
+    has_banner: bool,
+    /// The latest printk time of the current boot's records other than
+    /// trace lines.
+    max_console_ns: Option<u64>,
+    /// A reboot line was seen in the current boot.
+    rebooting: bool,
+}
+
+impl Boots {
+    /// Note one record. Returns true when it starts a new boot (not for the
+    /// first record of the run): the caller closes what the old one left open.
+    pub fn record(&mut self, r: &Record<'_>) -> bool {
+        // Where a boot is: its input and line (the byte offset is not kept:
+        // the parallel reader's runs of trace lines do not carry one).
+        let at = Pos { offset: 0, ..r.pos };
+        let start = self.starts_boot(r);
+        let new = match start {
+            Some(why) if !self.boots.is_empty() => {
+                self.begin(at, why);
+                true
+            }
+            _ => {
+                if self.boots.is_empty() {
+                    self.begin(at, BootStart::Start);
+                }
+                false
+            }
+        };
+        self.observe(r, at);
+        new
+    }
+
+    /// A run of trace events of the current boot, from `first` to `last`.
+    pub fn trace(&mut self, first: Pos, last: Pos) {
+        if self.boots.is_empty() {
+            self.begin(first, BootStart::Start);
+        }
+        self.has_output = true;
+        if let Some(b) = self.boots.last_mut() {
+            b.last = last;
+        }
+    }
+
+    fn begin(&mut self, at: Pos, why: BootStart) {
+        self.boots.push(Boot {
+            first: at,
+            last: at,
+            start: why,
+            release: None,
+        });
+        self.has_output = false;
+        self.has_banner = false;
+        self.max_console_ns = None;
+        self.rebooting = false;
+    }
+
+    /// Whether `r` starts a new boot, and why.
+    fn starts_boot(&self, r: &Record<'_>) -> Option<BootStart> {
+        if banner(r).is_some() && (self.has_output || self.has_banner) {
+            return Some(BootStart::Banner);
+        }
+        let traced = matches!(r.body, Body::Trace(_));
+        if let (Some(ns), Some(max), false) = (r.prefixes.printk_ns, self.max_console_ns, traced) {
+            if ns <= NEAR_ZERO_NS && max >= ns.saturating_add(MIN_JUMP_BACK_NS) {
+                return Some(BootStart::ClockReset);
+            }
+        }
+        if self.rebooting && matches!(r.body, Body::Framing(Framing::DumpStart { .. })) {
+            return Some(BootStart::DumpAfterReboot);
+        }
+        None
+    }
+
+    /// What `r` tells about the current boot.
+    fn observe(&mut self, r: &Record<'_>, at: Pos) {
+        let Some(b) = self.boots.last_mut() else {
+            return;
+        };
+        b.last = at;
+        if let Some(release) = banner(r) {
+            b.release = Some(release);
+            self.has_banner = true;
+        }
+        if let Some(ns) = r
+            .prefixes
+            .printk_ns
+            .filter(|_| !matches!(r.body, Body::Trace(_)))
+        {
+            self.max_console_ns = Some(self.max_console_ns.map_or(ns, |m| m.max(ns)));
+        }
+        match &r.body {
+            Body::Kernel(text) => {
+                self.has_output = true;
+                if reboot_line(text) {
+                    self.rebooting = true;
+                }
+                if b.release.is_none() {
+                    b.release = oops_release(text);
+                }
+            }
+            Body::Trace(_) => self.has_output = true,
+            _ => {}
+        }
+    }
+
+    /// The index of the current boot (0 before any record).
+    pub fn current(&self) -> u32 {
+        self.boots.len().saturating_sub(1) as u32
+    }
+
+    /// Every boot so far, in order.
+    pub fn all(&self) -> &[Boot] {
+        &self.boots
+    }
+}
+
+/// The kernel message of a record: a kernel line's text, or the message a
+/// tracefs `console:` event carries (without its own `[time]`).
+fn kernel_text<'a>(r: &Record<'a>) -> Option<&'a [u8]> {
+    match &r.body {
+        Body::Kernel(text) => Some(text),
+        Body::Trace(t) if t.body.name == b"console" => {
+            let p = t.body.payload;
+            Some(crate::prefix::printk_msg(p).map_or(p, |(_, m)| m))
+        }
+        _ => None,
+    }
+}
+
+/// The release a `Linux version 6.8.0-rc7-euclean+ (...)` banner names.
+fn banner(r: &Record<'_>) -> Option<String> {
+    let text = kernel_text(r)?;
+    let rest = crate::fields::trim_start(text).strip_prefix(b"Linux version ")?;
+    release_token(rest)
+}
+
+/// The first white-space delimited token, as a release (a plausible one:
+/// starts with a digit, printable, not too long).
+fn release_token(b: &[u8]) -> Option<String> {
+    let end = b
+        .iter()
+        .position(|c| c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let t = &b[..end];
+    let plausible = t.first().is_some_and(u8::is_ascii_digit)
+        && t.len() <= MAX_RELEASE
+        && t.iter().all(|c| c.is_ascii_graphic());
+    plausible.then(|| String::from_utf8_lossy(t).into_owned())
+}
+
+/// The release an oops header's CPU line names:
+/// `CPU: 22 PID: 2159 Comm: iou-wrk-2130 Not tainted 6.8.0-rc7-euclean+ #15`,
+/// `... Tainted: G        W          6.8.0-rc7 #1`.
+fn oops_release(text: &[u8]) -> Option<String> {
+    let t = crate::fields::trim_start(text);
+    if !t.starts_with(b"CPU: ") {
+        return None;
+    }
+    let after = if let Some(p) = memchr::memmem::find(t, b" Not tainted ") {
+        &t[p + 13..]
+    } else {
+        let p = memchr::memmem::find(t, b" Tainted: ")?;
+        // The taint flags, then the release: the first token starting with a digit.
+        let flags = &t[p + 10..];
+        let at = flags
+            .windows(2)
+            .position(|w| w[0] == b' ' && w[1].is_ascii_digit())?;
+        &flags[at + 1..]
+    };
+    release_token(crate::fields::trim_start(after))
+}
+
+/// A line the kernel prints on its way to a reboot.
+fn reboot_line(text: &[u8]) -> bool {
+    let t = crate::fields::trim_start(text);
+    t.starts_with(b"Rebooting in ")
+        || t.starts_with(b"reboot: Restarting system")
+        || t.starts_with(b"reboot: Power down")
+        || t.starts_with(b"---[ end Kernel panic")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reader::{read_input, ReadOptions};
+
+    fn boots(text: &str) -> (Vec<Boot>, Vec<u64>) {
+        let mut b = Boots::default();
+        let mut starts = Vec::new();
+        let mut sink = |r: &Record<'_>| {
+            if b.record(r) {
+                starts.push(r.pos.line);
+            }
+        };
+        read_input(0, text.as_bytes(), &ReadOptions::default(), &mut sink);
+        (b.all().to_vec(), starts)
+    }
+
+    #[test]
+    fn a_banner_at_the_top_names_the_release() {
+        let (b, starts) = boots(
+            "[    0.000000] Linux version 6.8.0-rc7-euclean+ (tavianator@tachyon) (gcc (GCC) 13.2.1 20230801, GNU ld (GNU Binutils) 2.42.0) #15 SMP PREEMPT_DYNAMIC Wed Mar 13 17:31:13 EDT 2024\n\
+             [    0.000000] Command line: root=/dev/sda\n",
+        );
+        assert!(starts.is_empty());
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].release.as_deref(), Some("6.8.0-rc7-euclean+"));
+        assert_eq!(b[0].start, BootStart::Start);
+    }
+
+    #[test]
+    fn banner_and_clock_reset_start_boots() {
+        let (b, starts) = boots(
+            "[    0.000000] Linux version 6.8.0-rc7 (a@b) #1 SMP\n\
+             [  727.685926] Rebooting in 5 seconds..\n\
+             [    0.000000] Linux version 6.8.2 (a@b) #2 SMP\n\
+             [  100.000000] BTRFS info (device sda): first mount\n\
+             [    0.000001] BIOS-e820: [mem 0x0000000000000400-0x000000000009ffff] usable\n\
+             [    0.500000] pci 0000:00:01.0: ok\n",
+        );
+        assert_eq!(starts, [3, 5]);
+        assert_eq!(b.len(), 3);
+        assert_eq!(b[1].release.as_deref(), Some("6.8.2"));
+        assert_eq!((b[1].first.line, b[1].last.line), (3, 4));
+        assert_eq!(b[2].start, BootStart::ClockReset);
+        assert_eq!(b[2].release, None);
+    }
+
+    #[test]
+    fn small_steps_back_are_one_boot() {
+        let (b, _) = boots(
+            "[  100.000000] a: b\n[   99.000000] c: d\n[   40.000000] e: f\n[    5.000000] g: h\n",
+        );
+        // 5 s is near zero and 95 s before the boot's latest time: a new boot.
+        assert_eq!(b.len(), 2);
+        let (b, _) = boots("[   20.000000] a: b\n[    5.000000] c: d\n");
+        assert_eq!(b.len(), 1, "a 15 s step back is not a reboot");
+    }
+
+    #[test]
+    fn a_dump_after_a_reboot_line_without_printk_times() {
+        let (b, starts) = boots(
+            "Dumping ftrace buffer:\n\
+             ---------------------------------\n\
+             Rebooting in 5 seconds..\n\
+             Dumping ftrace buffer:\n",
+        );
+        assert_eq!(starts, [4]);
+        assert_eq!(b[1].start, BootStart::DumpAfterReboot);
+    }
+
+    #[test]
+    fn release_from_an_oops_header() {
+        assert_eq!(
+            oops_release(
+                b"CPU: 22 PID: 2159 Comm: iou-wrk-2130 Not tainted 6.8.0-rc7-euclean+ #15"
+            ),
+            Some("6.8.0-rc7-euclean+".into())
+        );
+        assert_eq!(
+            oops_release(
+                b"CPU: 1 PID: 5 Comm: kworker/1:0 Tainted: G        W          6.1.0-rc2 #1"
+            ),
+            Some("6.1.0-rc2".into())
+        );
+        assert_eq!(oops_release(b"CPU: 1 PID: 5 Comm: x"), None);
+    }
+}
