@@ -21,6 +21,8 @@ mod fixtures;
 mod hostile;
 #[path = "integration/json_schema.rs"]
 mod json_schema;
+#[path = "integration/layers.rs"]
+mod layers;
 #[path = "integration/mail.rs"]
 mod mail;
 #[path = "integration/props.rs"]
@@ -37,5 +39,7 @@ mod syzkaller;
 mod timeline;
 #[path = "integration/util.rs"]
 mod util;
+#[path = "integration/verdicts.rs"]
+mod verdicts;
 #[path = "integration/worker.rs"]
 mod worker;

@@ -102,7 +102,11 @@ impl Boots {
                 false
             }
         };
-        self.observe(r, at);
+        let last = Pos {
+            line: r.pos.line + u64::from(r.lines.max(1)) - 1,
+            ..at
+        };
+        self.observe(r, last);
         new
     }
 
@@ -147,12 +151,13 @@ impl Boots {
         None
     }
 
-    /// What `r` tells about the current boot.
-    fn observe(&mut self, r: &Record<'_>, at: Pos) {
+    /// Note what `r`, whose last physical line is at `last`, tells about the
+    /// current boot.
+    fn observe(&mut self, r: &Record<'_>, last: Pos) {
         let Some(b) = self.boots.last_mut() else {
             return;
         };
-        b.last = at;
+        b.last = last;
         if let Some(release) = banner(r) {
             b.release = Some(release);
             self.has_banner = true;

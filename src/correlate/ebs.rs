@@ -158,6 +158,10 @@ pub enum EbFact {
         read: Evidence,
         /// Ebs had been evicted before this read.
         after_eviction: bool,
+        /// The only alloc of the lifetime in the trace: a private copy that
+        /// lost the insert race and was discarded (the winner's alloc is
+        /// not in the trace).
+        discarded_alloc: Option<Evidence>,
     },
 }
 
@@ -235,8 +239,9 @@ struct Lifetime {
     first_read: Option<(Light, Header)>,
     read_count: u32,
     implicit: bool,
-    /// The alloc seen was a loser's; the winner's alloc is not in the trace.
-    winner_unseen: bool,
+    /// The alloc seen was a loser's; the winner's alloc is not in the
+    /// trace. The loser's alloc line, kept to say so.
+    winner_unseen: Option<Light>,
     ambiguous: bool,
     dup_fact: Option<usize>,
 }
@@ -254,7 +259,7 @@ impl Lifetime {
             clones: Vec::new(),
             first_read: None,
             read_count: 0,
-            winner_unseen: false,
+            winner_unseen: None,
             ambiguous: false,
             dup_fact: None,
         }
@@ -263,6 +268,9 @@ impl Lifetime {
     /// Give the lifetime's texts back to the arena.
     fn release_texts(&self, arena: &mut TextArena) {
         if let Some(a) = &self.alloc {
+            arena.release(a.text);
+        }
+        if let Some(a) = &self.winner_unseen {
             arena.release(a.text);
         }
         if let Some((r, _)) = &self.first_read {
@@ -293,15 +301,21 @@ impl Held for EbState {
     }
 
     fn text_ids(&mut self) -> impl Iterator<Item = &mut TextId> {
-        let (alloc, read) = match self.open.as_mut() {
-            Some(l) => (
-                l.alloc.as_mut().map(|a| &mut a.text),
-                l.first_read.as_mut().map(|r| &mut r.0.text),
+        let (alloc, lost, read) = match self.open.as_deref_mut() {
+            Some(Lifetime {
+                alloc,
+                winner_unseen,
+                first_read,
+                ..
+            }) => (
+                alloc.as_mut().map(|a| &mut a.text),
+                winner_unseen.as_mut().map(|a| &mut a.text),
+                first_read.as_mut().map(|r| &mut r.0.text),
             ),
-            None => (None, None),
+            None => (None, None, None),
         };
         let rel = self.released.as_mut().map(|r| &mut r.0.text);
-        alloc.into_iter().chain(read).chain(rel)
+        alloc.into_iter().chain(lost).chain(read).chain(rel)
     }
 }
 
@@ -606,11 +620,8 @@ impl EbTracker {
                 // The only alloc seen lost the insert: the winner's alloc is not
                 // in the trace, so the lifetime's reads have no alloc.
                 l.owner = None;
-                if let Some(a) = l.alloc.take() {
-                    self.arena.release(a.text);
-                }
                 l.implicit = true;
-                l.winner_unseen = true;
+                l.winner_unseen = l.alloc.take();
                 self.stats.discards += 1;
                 return Note::Discard { n };
             }
@@ -650,12 +661,13 @@ impl EbTracker {
             l.read_count += 1;
             let k = l.read_count;
             if k == 1 {
-                if l.winner_unseen {
+                if let Some(lost) = &l.winner_unseen {
                     self.stats.reads_without_alloc += 1;
                     self.facts.push(EbFact::ReadWithoutAlloc {
                         eb: d.eb,
                         read: Evidence::from_event(e, "read-done"),
                         after_eviction: evicted,
+                        discarded_alloc: Some(self.arena.evidence(lost, "discarded-alloc")),
                     });
                 }
                 l.first_read = Some((self.arena.light(e), header));
@@ -734,6 +746,7 @@ impl EbTracker {
                     eb: d.eb,
                     read: ev,
                     after_eviction: evicted,
+                    discarded_alloc: None,
                 });
                 Note::ReadOrphan {
                     n,

@@ -1,20 +1,18 @@
 #![doc = include_str!("../../doc/schema/report.md")]
 
-use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::correlate::boots::{BootStart, Boots};
 use crate::correlate::ebs::LifetimeStats;
-use crate::correlate::evidence::Evidence;
 use crate::correlate::Analysis;
 use crate::grammar::TraceTs;
+use crate::output::docs::{
+    boot_docs, cpu_docs, dump_docs, finding_doc, BootDoc, CpuDoc, DumpDoc, FindingDoc, InputDoc,
+};
+use crate::output::{Tool, SCHEMA_VERSION};
 use crate::reader::driver::InputResult;
-use crate::report::sanitize;
-use crate::report::stats::{cpu_docs, dump_docs, CpuDoc, DumpDoc};
-use crate::report::{Tool, SCHEMA_VERSION};
-use crate::rules::{Confidence, Counts, Finding, Fix, RuleId, Severity};
+use crate::rules::{Counts, Finding};
 
 #[derive(Serialize)]
 struct Doc<'a> {
@@ -26,73 +24,6 @@ struct Doc<'a> {
     splats: Vec<SplatDoc<'a>>,
     coverage: CoverageDoc<'a>,
     boots: Vec<BootDoc<'a>>,
-}
-
-/// One boot of the machine (`boots[]`).
-#[derive(Serialize)]
-pub(crate) struct BootDoc<'a> {
-    index: u32,
-    start: BootStart,
-    first: PlaceDoc,
-    last: PlaceDoc,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    release: Option<&'a str>,
-}
-
-/// A line of an input.
-#[derive(Serialize)]
-pub(crate) struct PlaceDoc {
-    input: u32,
-    line: u64,
-}
-
-/// The boots of a run as serialised.
-pub(crate) fn boot_docs(boots: &Boots) -> Vec<BootDoc<'_>> {
-    boots
-        .all()
-        .iter()
-        .enumerate()
-        .map(|(i, b)| BootDoc {
-            index: i as u32,
-            start: b.start,
-            first: PlaceDoc {
-                input: b.first.input,
-                line: b.first.line,
-            },
-            last: PlaceDoc {
-                input: b.last.input,
-                line: b.last.line,
-            },
-            release: b.release.as_deref(),
-        })
-        .collect()
-}
-
-/// One entry of a document's `inputs` (the report's and the timeline's).
-#[derive(Serialize)]
-pub(crate) struct InputDoc<'a> {
-    path: &'a str,
-    lines: u64,
-    bytes: u64,
-    compression: &'static str,
-    error: Option<String>,
-}
-
-impl InputDoc<'_> {
-    /// The entries for `results`, with the physical lines read from each.
-    pub(crate) fn list<'a>(results: &'a [InputResult], lines: &[u64]) -> Vec<InputDoc<'a>> {
-        results
-            .iter()
-            .enumerate()
-            .map(|(i, r)| InputDoc {
-                path: &r.name,
-                lines: lines.get(i).copied().unwrap_or(0),
-                bytes: r.summary.bytes,
-                compression: r.compression.name(),
-                error: r.error.as_ref().map(|e| e.to_string()),
-            })
-            .collect()
-    }
 }
 
 #[derive(Serialize)]
@@ -112,55 +43,6 @@ struct RaceDoc {
     span_ns: Option<u64>,
     input: u32,
     line: u64,
-}
-
-/// A finding as serialised (also used by `timeline --json`).
-#[derive(Serialize)]
-pub(crate) struct FindingDoc<'a> {
-    rule: RuleId,
-    severity: Severity,
-    confidence: Confidence,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    eb: Option<u64>,
-    message: &'a str,
-    count: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    title: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cpu: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fix: Option<&'a Fix>,
-    evidence: Vec<EvidenceDoc<'a>>,
-}
-
-/// One evidence line as serialised.
-#[derive(Serialize)]
-pub(crate) struct EvidenceDoc<'a> {
-    input: u32,
-    line: u64,
-    #[serde(skip_serializing_if = "is_one")]
-    lines: u32,
-    role: &'static str,
-    text: Cow<'a, str>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    lossy: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cpu: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pid: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    comm: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    trace_ts_ns: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    trace_ts_counter: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    console_ts_ns: Option<u64>,
-    boot: u32,
-}
-
-fn is_one(n: &u32) -> bool {
-    *n == 1
 }
 
 #[derive(Serialize)]
@@ -185,47 +67,6 @@ struct SplatDoc<'a> {
 struct CoverageDoc<'a> {
     cpus: Vec<CpuDoc>,
     dumps: Vec<DumpDoc<'a>>,
-}
-
-/// Serialise one evidence line.
-pub(crate) fn evidence_doc(e: &Evidence) -> EvidenceDoc<'_> {
-    let (text, lossy) = sanitize::for_json(&e.text);
-    let (ns, counter) = match e.trace_ts {
-        Some(TraceTs::Counter(c)) => (None, Some(c)),
-        Some(t) => (t.ns(), None),
-        None => (None, None),
-    };
-    EvidenceDoc {
-        input: e.pos.input,
-        line: e.pos.line,
-        lines: e.lines,
-        role: e.role,
-        text,
-        lossy,
-        cpu: e.cpu,
-        pid: e.pid,
-        comm: (!e.comm.is_empty()).then(|| String::from_utf8_lossy(e.comm.as_bytes())),
-        trace_ts_ns: ns,
-        trace_ts_counter: counter,
-        console_ts_ns: e.console_ns,
-        boot: e.boot,
-    }
-}
-
-/// Serialise one finding.
-pub(crate) fn finding_doc(f: &Finding) -> FindingDoc<'_> {
-    FindingDoc {
-        rule: f.rule,
-        severity: f.severity,
-        confidence: f.confidence,
-        eb: f.eb(),
-        message: &f.message,
-        count: f.count,
-        title: f.title(),
-        cpu: f.cpu(),
-        fix: f.fix(),
-        evidence: f.evidence.iter().map(evidence_doc).collect(),
-    }
 }
 
 /// Write the report document.

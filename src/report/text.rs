@@ -6,9 +6,9 @@ use std::io::{self, Write};
 
 use crate::correlate::evidence::Evidence;
 use crate::correlate::Analysis;
+use crate::output::sanitize::{for_terminal, terminal_lines};
+use crate::output::{count, short_name, table, Style};
 use crate::reader::driver::InputResult;
-use crate::report::sanitize::{for_terminal, terminal_lines};
-use crate::report::{count, table, Style};
 use crate::rules::{Counts, Finding, Severity};
 
 /// Characters of an evidence line shown in text output.
@@ -30,11 +30,6 @@ pub(crate) fn where_(e: &Evidence, results: &[InputResult]) -> String {
     } else {
         format!("{}:{}", for_terminal(name.as_bytes()), e.pos.line)
     }
-}
-
-/// The file name without its directories (citations stay short).
-pub(crate) fn short_name(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
 }
 
 fn cut(style: &Style, s: &str, n: usize) -> String {
@@ -155,7 +150,7 @@ pub fn write(
             writeln!(w, "{line}")?;
         }
     }
-    for note in results.iter().filter_map(crate::report::input_error_note) {
+    for note in results.iter().filter_map(crate::output::input_error_note) {
         // Also on stderr; repeated here so a pasted report says its input was incomplete.
         writeln!(w, "{} {note}", style.warning("input error:"))?;
     }
@@ -237,7 +232,11 @@ pub fn write(
         }
     }
     if findings.is_empty() {
-        writeln!(w, "\nNo findings.")?;
+        if results.iter().any(|r| r.error.is_some()) {
+            writeln!(w, "\nNo findings in what could be read.")?;
+        } else {
+            writeln!(w, "\nNo findings.")?;
+        }
         return Ok(());
     }
     writeln!(w)?;

@@ -2,6 +2,7 @@
 //! judged once coverage is complete.
 
 use super::finding::{Confidence, Extra, Finding, RuleId, RuleInfo, Severity, Subject};
+use super::release::Standing;
 use super::verdict::{could_hide, cpu_list, delta, near_trace_start, place, ts_raw, Placement};
 use super::READ_RACE_FIX;
 use crate::correlate::ebs::EbFact;
@@ -48,6 +49,30 @@ pub const INCONSISTENT_READ: RuleId = RuleId(&RuleInfo {
     meaning: "two read completions of one lifetime disagree on the header level or fsid",
     advice: "the buffer changed between two reads of one allocation: a second read overwrote it (see race-signature)",
 });
+
+/// What `race-signature` says, given the kernel that printed the capture.
+fn race_message(eb: u64, kernel: Option<&(String, Standing)>) -> String {
+    let fix = format!(
+        "ef1e68236b91 (\"{}\", {})",
+        READ_RACE_FIX.title, READ_RACE_FIX.release
+    );
+    let ranges = "6.5 to 6.6.23, 6.7 to 6.7.11, 6.8 to 6.8.2";
+    let seen = format!("eb {eb} was read twice in one allocation and reported corrupt");
+    match kernel {
+        Some((r, Standing::Fixed)) => format!(
+            "{seen}, the signature of the read_extent_buffer_pages() race, but kernel {r} already carries its fix {fix}: this is another bug with the same signature"
+        ),
+        Some((r, Standing::Predates)) => format!(
+            "{seen}, the signature of the read_extent_buffer_pages() race, but kernel {r} predates the change that introduced it (v6.5): this is another bug with the same signature"
+        ),
+        Some((r, Standing::Affected)) => format!(
+            "{seen}: the read_extent_buffer_pages() race, fixed by {fix}; kernel {r} is in the affected range by its version ({ranges}; a distribution kernel may carry a backport)"
+        ),
+        Some((_, Standing::Unknown)) | None => format!(
+            "{seen}: the read_extent_buffer_pages() race, fixed by {fix}; affected kernels: {ranges}"
+        ),
+    }
+}
 
 pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
     for fact in &an.ebs.facts {
@@ -169,13 +194,23 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                             .unwrap_or(&r.group.first)
                             .clone()
                     }));
-                    let msg = format!(
-                        "eb {eb} was read twice in one allocation and reported corrupt: the read_extent_buffer_pages() race, fixed by ef1e68236b91 (\"{}\", {}); affected kernels: 6.5 to 6.6.23, 6.7 to 6.7.11, 6.8 to 6.8.2",
-                        READ_RACE_FIX.title, READ_RACE_FIX.release
-                    );
+                    let kernel = an
+                        .boots
+                        .all()
+                        .get(boot as usize)
+                        .and_then(|b| b.release.clone())
+                        .map(|r| {
+                            let standing = READ_RACE_FIX.range.standing(&r);
+                            (r, standing)
+                        });
+                    let msg = race_message(*eb, kernel.as_ref());
                     out.push(
-                        Finding::new(RACE_SIGNATURE, conf, Some(Subject::Eb(*eb)), msg, ev)
-                            .with(Extra::Race { fix: READ_RACE_FIX }),
+                        Finding::new(RACE_SIGNATURE, conf, Some(Subject::Eb(*eb)), msg, ev).with(
+                            Extra::Race {
+                                fix: READ_RACE_FIX,
+                                kernel,
+                            },
+                        ),
                     );
                 }
             }
@@ -208,6 +243,7 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                 eb,
                 read,
                 after_eviction,
+                discarded_alloc,
             } => {
                 let hidden = could_hide(an, None, read);
                 let conf = if hidden || *after_eviction || near_trace_start(an, read) {
@@ -234,15 +270,26 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                 } else {
                     String::new()
                 };
-                let msg = format!(
-                    "read completion for eb {eb} with no alloc before it in the trace{why}"
-                );
+                let (msg, evidence) = match discarded_alloc {
+                    // The trace has an alloc, but it lost the insert race: the
+                    // read is of the winner's buffer, whose alloc is missing.
+                    Some(lost) => (
+                        format!(
+                            "read completion for eb {eb} whose only alloc in the trace lost the insert race and was discarded: the winning alloc is not in the trace{why}"
+                        ),
+                        vec![lost.clone(), read.clone()],
+                    ),
+                    None => (
+                        format!("read completion for eb {eb} with no alloc before it in the trace{why}"),
+                        vec![read.clone()],
+                    ),
+                };
                 out.push(Finding::new(
                     READ_WITHOUT_ALLOC,
                     conf,
                     Some(Subject::Eb(*eb)),
                     msg,
-                    vec![read.clone()],
+                    evidence,
                 ));
             }
         }

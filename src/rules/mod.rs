@@ -16,6 +16,7 @@
 pub mod eb;
 mod finding;
 pub mod lost;
+pub mod release;
 pub mod reports;
 pub mod splat;
 mod verdict;
@@ -58,6 +59,13 @@ pub const READ_RACE_FIX: Fix = Fix {
     release: "v6.9",
     affected: &[">=6.5 <6.6.24", ">=6.7 <6.7.12", ">=6.8 <6.8.3"],
     cve: "CVE-2024-35798",
+    range: release::Range {
+        introduced: (6, 5),
+        stable_fixed: &[(6, 6, 24), (6, 7, 12), (6, 8, 3)],
+        mainline: (6, 9),
+        // Merged for v6.9-rc2 (kernel-formats.md E.2).
+        mainline_rc: 2,
+    },
 };
 
 /// Run every rule over a finished analysis ([`Analysis::finish`]).

@@ -116,7 +116,15 @@ pub(crate) struct Finding {
     title: Option<String>,
     cpu: Option<u32>,
     fix: Option<Fix>,
+    kernel: Option<Kernel>,
     evidence: Vec<Evidence>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Kernel {
+    release: String,
+    standing: String,
 }
 
 #[derive(Deserialize)]
@@ -276,6 +284,10 @@ fn report_documents_match_schema_1() {
         assert_eq!(r.schema_version, 1);
         assert_eq!(r.tool.name, "tracesift");
         for f in &r.findings {
+            if let Some(k) = &f.kernel {
+                assert!(!k.release.is_empty());
+                assert!(["predates", "affected", "fixed", "unknown"].contains(&k.standing.as_str()));
+            }
             assert!(["error", "warning", "info"].contains(&f.severity.as_str()));
             assert!(["certain", "likely", "unverifiable"].contains(&f.confidence.as_str()));
             assert!(
