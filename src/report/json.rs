@@ -51,7 +51,12 @@ struct RaceDoc {
 #[derive(Serialize)]
 struct SplatDoc<'a> {
     kind: &'static str,
+    #[serde(rename = "type")]
+    report: &'static str,
     title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    frame: Option<&'a str>,
+    corrupted: bool,
     input: u32,
     line: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,7 +112,10 @@ pub fn write(
             .iter()
             .map(|s| SplatDoc {
                 kind: s.kind.name(),
+                report: s.report.name(),
                 title: &s.title,
+                frame: s.frame.as_deref(),
+                corrupted: s.corrupted,
                 input: s.evidence.pos.input,
                 line: s.evidence.pos.line,
                 location: s.location.as_deref(),

@@ -160,7 +160,11 @@ pub(crate) struct Evidence {
 #[serde(deny_unknown_fields)]
 struct Splat {
     kind: String,
+    #[serde(rename = "type")]
+    report: String,
     title: String,
+    frame: Option<String>,
+    corrupted: bool,
     input: u32,
     line: u64,
     location: Option<String>,
@@ -316,6 +320,31 @@ fn report_documents_match_schema_1() {
         for e in r.findings.iter().flat_map(|f| &f.evidence) {
             assert!((e.boot as usize) < r.boots.len());
         }
+        for s in &r.splats {
+            assert!(
+                tracesift::correlate::splat::ReportType::ALL
+                    .iter()
+                    .any(|t| t.name() == s.report),
+                "unknown splat type {}",
+                s.report
+            );
+            if let Some(frame) = &s.frame {
+                assert!(s.title.ends_with(&format!(" in {frame}")), "{}", s.title);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_splat_type_is_documented() {
+    let doc = std::fs::read_to_string(crate::util::root().join("doc/schema/report.md"))
+        .expect("doc/schema/report.md");
+    for t in tracesift::correlate::splat::ReportType::ALL {
+        assert!(
+            doc.contains(t.name()),
+            "{} missing from report.md",
+            t.name()
+        );
     }
 }
 
