@@ -217,10 +217,7 @@ impl Boots {
 fn kernel_text<'a>(r: &Record<'a>) -> Option<&'a [u8]> {
     match &r.body {
         Body::Kernel(text) => Some(text),
-        Body::Trace(t) if t.body.name == b"console" => {
-            let p = t.body.payload;
-            Some(crate::prefix::printk_msg(p).map_or(p, |(_, m)| m))
-        }
+        Body::Trace(t) => crate::event::console_message(t),
         _ => None,
     }
 }

@@ -20,8 +20,12 @@ const MODULES: &str = "Modules linked in: dm_crypt cbc encrypted_keys trusted as
 struct Site {
     /// `file:line`.
     at: &'static str,
-    /// The function (the splat's title names it).
+    /// The function the WARN_ON or BUG_ON is in.
     func: &'static str,
+    /// The function the splat's title names when it is not `func`: the
+    /// first frame that is not generic infrastructure (mm, page cache),
+    /// as syzkaller picks its guilty frame.
+    guilty: Option<&'static str>,
     /// `+0x../0x..`.
     off: &'static str,
     /// In the btrfs module (` [btrfs]` after its symbols).
@@ -32,6 +36,13 @@ struct Site {
     wq: &'static str,
 }
 
+impl Site {
+    /// The function the title names.
+    fn title_func(&self) -> &'static str {
+        self.guilty.unwrap_or(self.func)
+    }
+}
+
 /// WARN_ON sites: the floods and one-off WARNINGs. None of them is
 /// `end_bbio_meta_read` (that WARNING is a `duplicate-read-completion`)
 /// and none prints a message before its WARNING line.
@@ -39,6 +50,7 @@ const WARN_SITES: [Site; 8] = [
     Site {
         at: "fs/btrfs/disk-io.c:4613",
         func: "btrfs_mark_buffer_dirty",
+        guilty: None,
         off: "0x10c/0x130",
         btrfs: true,
         frames: &[
@@ -53,6 +65,7 @@ const WARN_SITES: [Site; 8] = [
     Site {
         at: "fs/btrfs/block-rsv.c:445",
         func: "btrfs_use_block_rsv",
+        guilty: None,
         off: "0x1a8/0x2f0",
         btrfs: true,
         frames: &[
@@ -66,6 +79,7 @@ const WARN_SITES: [Site; 8] = [
     Site {
         at: "fs/btrfs/locking.c:297",
         func: "btrfs_tree_lock_nested",
+        guilty: None,
         off: "0x4e/0x130",
         btrfs: true,
         frames: &[
@@ -79,6 +93,7 @@ const WARN_SITES: [Site; 8] = [
     Site {
         at: "fs/btrfs/inode.c:6450",
         func: "btrfs_create_new_inode",
+        guilty: None,
         off: "0xa46/0xa70",
         btrfs: true,
         frames: &[
@@ -92,6 +107,7 @@ const WARN_SITES: [Site; 8] = [
     Site {
         at: "fs/btrfs/transaction.c:2031",
         func: "btrfs_commit_transaction",
+        guilty: None,
         off: "0xc2b/0xe80",
         btrfs: true,
         frames: &[
@@ -104,6 +120,7 @@ const WARN_SITES: [Site; 8] = [
     Site {
         at: "fs/btrfs/space-info.c:1690",
         func: "__reserve_bytes",
+        guilty: None,
         off: "0x5a4/0x740",
         btrfs: true,
         frames: &[
@@ -117,6 +134,7 @@ const WARN_SITES: [Site; 8] = [
     Site {
         at: "mm/page-writeback.c:2653",
         func: "__folio_mark_dirty",
+        guilty: Some("filemap_dirty_folio"),
         off: "0x1e7/0x250",
         btrfs: false,
         frames: &[
@@ -130,6 +148,7 @@ const WARN_SITES: [Site; 8] = [
     Site {
         at: "fs/btrfs/delayed-inode.c:1482",
         func: "btrfs_assert_delayed_root_empty",
+        guilty: None,
         off: "0x4a/0x60",
         btrfs: true,
         frames: &[
@@ -147,6 +166,7 @@ const BUG_SITES: [Site; 2] = [
     Site {
         at: "fs/btrfs/ctree.c:2561",
         func: "btrfs_set_item_key_safe",
+        guilty: None,
         off: "0x1a9/0x1b0",
         btrfs: true,
         frames: &[
@@ -160,6 +180,7 @@ const BUG_SITES: [Site; 2] = [
     Site {
         at: "mm/filemap.c:1532",
         func: "folio_unlock",
+        guilty: Some("extent_write_cache_pages"),
         off: "0x7c/0x80",
         btrfs: false,
         frames: &[
@@ -177,6 +198,7 @@ const NULL_SITES: [Site; 2] = [
     Site {
         at: "",
         func: "btrfs_root_node",
+        guilty: None,
         off: "0x15/0x60",
         btrfs: true,
         frames: &[
@@ -190,6 +212,7 @@ const NULL_SITES: [Site; 2] = [
     Site {
         at: "",
         func: "btrfs_get_64",
+        guilty: None,
         off: "0x24/0x120",
         btrfs: true,
         frames: &[
@@ -206,6 +229,7 @@ const NULL_SITES: [Site; 2] = [
 const TRIGGER_SITE: Site = Site {
     at: "fs/btrfs/tree-checker.c:2070",
     func: "btrfs_check_eb_owner",
+    guilty: None,
     off: "0xde/0x120",
     btrfs: true,
     frames: &[
@@ -379,14 +403,14 @@ pub(crate) fn splat(rng: &mut Rng, shape: Shape, c: &Ctx<'_>) -> Block {
                 .into_bytes(),
             );
             l.push(MODULES.as_bytes().to_vec());
-            (s, format!("WARNING in {}", s.func), 1)
+            (s, format!("WARNING in {}", s.title_func()), 1)
         }
         Shape::Bug(i) => {
             let s = &BUG_SITES[i % BUG_SITES.len()];
             l.push(b"------------[ cut here ]------------".to_vec());
             l.push(format!("kernel BUG at {}!", s.at).into_bytes());
             l.push(format!("invalid opcode: 0000 [#{}] PREEMPT SMP NOPTI", c.die).into_bytes());
-            (s, format!("kernel BUG in {}", s.func), 1)
+            (s, format!("kernel BUG in {}", s.title_func()), 1)
         }
         Shape::NullDeref(i) => {
             let s = &NULL_SITES[i % NULL_SITES.len()];
@@ -397,7 +421,10 @@ pub(crate) fn splat(rng: &mut Rng, shape: Shape, c: &Ctx<'_>) -> Block {
             l.push(format!("Oops: 0000 [#{}] PREEMPT SMP NOPTI", c.die).into_bytes());
             (
                 s,
-                format!("BUG: kernel NULL pointer dereference in {}", s.func),
+                format!(
+                    "BUG: unable to handle kernel NULL pointer dereference in {}",
+                    s.title_func()
+                ),
                 0,
             )
         }
@@ -471,7 +498,7 @@ pub(crate) fn trigger_oops(rng: &mut Rng, c: &Ctx<'_>) -> Block {
     );
     l.push(MODULES.as_bytes().to_vec());
     Block {
-        title: format!("kernel BUG in {}", s.func),
+        title: format!("kernel BUG in {}", s.title_func()),
         lines: l,
         head: 1,
     }
@@ -660,7 +687,7 @@ mod tests {
                     }
                     Shape::Bug(_) => {
                         assert_eq!(head, "kernel BUG at mm/filemap.c:1532!");
-                        assert_eq!(b.title, "kernel BUG in folio_unlock");
+                        assert_eq!(b.title, "kernel BUG in extent_write_cache_pages");
                         assert!(
                             text.contains(&"invalid opcode: 0000 [#2] PREEMPT SMP NOPTI".into())
                         );
@@ -669,7 +696,7 @@ mod tests {
                         assert!(head.starts_with("BUG: kernel NULL pointer dereference"));
                         assert_eq!(
                             b.title,
-                            "BUG: kernel NULL pointer dereference in btrfs_root_node"
+                            "BUG: unable to handle kernel NULL pointer dereference in btrfs_root_node"
                         );
                     }
                 }

@@ -244,12 +244,17 @@ pub struct SplatTracker {
 }
 
 impl SplatTracker {
-    /// Feed one record (any record but trace lines) of boot number `boot`.
+    /// Feed one record of boot number `boot` (trace lines are skipped).
+    /// A tracefs `console:` event counts as the kernel message it carries.
     pub fn record(&mut self, r: &Record<'_>, boot: u32) {
-        if matches!(r.body, Body::Trace(_)) {
-            return;
-        }
-        let msg = r.msg.strip_suffix(b"\r").unwrap_or(r.msg);
+        let msg = match &r.body {
+            Body::Trace(t) => match crate::event::console_message(t) {
+                Some(m) => m,
+                None => return,
+            },
+            _ => r.msg,
+        };
+        let msg = msg.strip_suffix(b"\r").unwrap_or(msg);
         let st = start::start(msg, r.prefixes.is_kernel());
         if st.is_none() && self.open.is_empty() {
             return;
