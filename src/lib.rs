@@ -36,7 +36,6 @@
 //! | 13 | `config` | the command line resolved against the environment |
 //! | 14 | `report` `timeline` `events` `stats` `catalog` `progress` | one module per command (and the progress bar), none importing another |
 //! | 15 | `app` | runs the command a [`config::Config`] names |
-//! | 16 | `synth` | (leaving the library) |
 //!
 //! # Invariants
 //!
@@ -70,6 +69,5 @@ pub mod report;
 pub mod rules;
 pub mod spec;
 pub mod stats;
-pub mod synth;
 pub mod timeline;
 pub mod units;

@@ -183,6 +183,17 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
     }
 }
 
+/// Facts of declared rules counted but not kept
+/// ([`crate::correlate::declared::MAX_FACTS_PER_RULE`] per rule).
+pub(super) fn not_kept(an: &Analysis, out: &mut Vec<(RuleId, u64)>) {
+    let rules = an.declared.rules();
+    for (id, n) in &an.declared.suppressed {
+        if let Some((_, c)) = rules.checks().find(|(_, c)| &c.id == id) {
+            out.push((rule_of(c), *n));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

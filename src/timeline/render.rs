@@ -225,6 +225,7 @@ fn kind_name(e: &Entry) -> &str {
         EntryKind::Continued => "continued",
         EntryKind::CalledFrom => "called-from",
         EntryKind::Mention => "mention",
+        EntryKind::Splat => "splat",
     }
 }
 
