@@ -109,6 +109,11 @@ pub enum Absence {
     Printed,
 }
 
+/// A fact found while an event is applied: the check, the lines, the
+/// message's values, what could change it, whether the lifetime's open was
+/// seen.
+type Found = (u16, Vec<Kept>, Vec<(&'static str, String)>, Absence, bool);
+
 /// Something a check looks for, found.
 #[derive(Debug, Clone)]
 pub struct Fact {
@@ -247,8 +252,8 @@ impl DeclaredTracker {
         let key = &rules.keys[l.key];
         let mut value = [0u64; MAX_PARTS];
         let mut unset = false;
-        for i in 0..b.nparts as usize {
-            let Some(v) = hit.get(b.parts[i]) else {
+        for (i, slot) in b.parts.iter().take(b.nparts as usize).enumerate() {
+            let Some(v) = hit.get(*slot) else {
                 return;
             };
             value[i] = v;
@@ -303,8 +308,7 @@ impl DeclaredTracker {
             name: self.arena.push(&name),
             role: Role::Open,
         });
-        let mut facts: Vec<(u16, Vec<Kept>, Vec<(&'static str, String)>, Absence, bool)> =
-            Vec::new();
+        let mut facts: Vec<Found> = Vec::new();
         let check = |k: CheckKind| -> Option<u16> {
             l.checks.iter().position(|c| c.kind == k).map(|i| i as u16)
         };

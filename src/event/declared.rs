@@ -254,9 +254,8 @@ pub fn key_values(rules: &Rules, event: Option<u16>, text: &[u8]) -> Vec<KeyValu
                 && (def.fields.iter().any(|n| n[..] == *f.name)
                     || ev
                         .is_some_and(|e| e.aliases.iter().any(|a| a.1 == k && a.0[..] == *f.name)));
-            let v = if named {
-                def.format.parse(f.value)
-            } else if def.any && (def.format != Format::Pointer || pointer_shaped(f.value)) {
+            let any = def.any && (def.format != Format::Pointer || pointer_shaped(f.value));
+            let v = if named || any {
                 def.format.parse(f.value)
             } else {
                 None

@@ -216,7 +216,7 @@ pub fn unsigned_number(v: &[u8]) -> Option<u64> {
         return hex_number(v);
     }
     match crate::fields::dec_u64(v) {
-        Ok((rest, n)) if rest.is_empty() => Some(n),
+        Ok((b"", n)) => Some(n),
         _ => None,
     }
 }

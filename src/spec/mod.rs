@@ -141,7 +141,7 @@ impl Format {
             Format::Dec | Format::Hex => match v {
                 [b'0', b'x' | b'X', h @ ..] => hex(h),
                 _ => match dec_u64(v) {
-                    Ok((r, n)) if r.is_empty() => Some(n),
+                    Ok((b"", n)) => Some(n),
                     _ => None,
                 },
             },

@@ -134,6 +134,10 @@ const WINDOW_AFTER: usize = 3;
 /// How far back a `called from` line is looked for.
 const CALLED_FROM_LOOKBACK: usize = 64;
 
+/// A task's last kept trace line: the targets it was kept for, its
+/// function and its line number (for continuations).
+type Kept = (Vec<usize>, Vec<u8>, u64);
+
 struct Collector<'t> {
     targets: &'t [u64],
     keys: &'t [Target],
@@ -144,7 +148,7 @@ struct Collector<'t> {
     /// Entries about key targets, with the target's index.
     key_entries: Vec<(usize, Entry)>,
     /// Per (boot, pid): the last kept trace line's targets, function and line.
-    last_kept: FxHashMap<(u32, u32), (Vec<usize>, Vec<u8>, u64)>,
+    last_kept: FxHashMap<(u32, u32), Kept>,
     /// `called from` lines waiting for their `before release`, per (boot, pid).
     called_from: Vec<(u32, u32, Evidence)>,
 }
