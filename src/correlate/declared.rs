@@ -114,6 +114,11 @@ pub enum Absence {
 /// seen.
 type Found = (u16, Vec<Kept>, Vec<(&'static str, String)>, Absence, bool);
 
+/// A fact of check `c` resting on two lines, nothing lost between them.
+fn pair(c: u16, a: Kept, b: Kept) -> Found {
+    (c, vec![a, b], vec![], Absence::Between(0, 1), false)
+}
+
 /// Something a check looks for, found.
 #[derive(Debug, Clone)]
 pub struct Fact {
@@ -322,7 +327,7 @@ impl DeclaredTracker {
             Role::Open => {
                 if state.open {
                     if let (Some(c), Some(prev)) = (check(CheckKind::DoubleOpen), state.opened) {
-                        facts.push((c, vec![prev, this], vec![], Absence::Between(0, 1), false));
+                        facts.push(pair(c, prev, this));
                     }
                 }
                 open(state, this, l, &b, hit);
@@ -332,13 +337,7 @@ impl DeclaredTracker {
                     match state.closed {
                         Some(prev) => {
                             if let Some(c) = check(CheckKind::UseAfterClose) {
-                                facts.push((
-                                    c,
-                                    vec![prev, this],
-                                    vec![],
-                                    Absence::Between(0, 1),
-                                    false,
-                                ));
+                                facts.push(pair(c, prev, this));
                             }
                         }
                         None => {
@@ -360,13 +359,7 @@ impl DeclaredTracker {
                 if !state.open {
                     if let Some(prev) = state.closed.take() {
                         if let Some(c) = check(CheckKind::UseAfterClose) {
-                            facts.push((
-                                c,
-                                vec![prev, this],
-                                vec![],
-                                Absence::Between(0, 1),
-                                false,
-                            ));
+                            facts.push(pair(c, prev, this));
                         }
                     }
                     // Open since before the trace (or since the report above).

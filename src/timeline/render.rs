@@ -229,6 +229,45 @@ fn kind_name(e: &Entry) -> &str {
     }
 }
 
+/// The columns of a timeline's lines.
+fn column_header(w: &mut dyn Write, style: &Style) -> io::Result<()> {
+    writeln!(
+        w,
+        "{}",
+        style.dim(&format!(
+            "  {:<22} {:>17} {:>17} {:>8} {:>4}  {:<16} {:<15} {}",
+            "where",
+            "console",
+            "trace",
+            style.glyph("Δµs", "delta_us"),
+            "cpu",
+            "task",
+            "event",
+            "detail"
+        ))
+    )
+}
+
+/// The first six cells of an entry's line: where, console time, trace
+/// time, delta to the previous entry, CPU, task.
+fn cells(e: &Entry, prev: Option<&Entry>, results: &[InputResult]) -> [String; 6] {
+    let name = results
+        .get(e.ev.pos.input as usize)
+        .map_or("?", |r| short_name(&r.name));
+    let task = match (e.ev.comm.is_empty(), e.ev.pid) {
+        (_, Some(p)) => format!("{}-{p}", String::from_utf8_lossy(e.ev.comm.as_bytes())),
+        _ => "-".into(),
+    };
+    [
+        format!("{}:{}", for_terminal(name.as_bytes()), e.ev.pos.line),
+        e.ev.console_ns.map_or("-".to_string(), fmt_secs),
+        crate::output::fmt_ts(e.ev.trace_ts),
+        delta_us(prev, e).map_or(String::new(), |d| format!("{d:+}")),
+        e.ev.cpu.map_or("-".to_string(), |c| c.to_string()),
+        for_terminal(task.as_bytes()).into_owned(),
+    ]
+}
+
 /// A key timeline's title: `daddr=0x851c80`, `ptr=ffff888114e14400 ptr=ffff888110f2a000`.
 fn key_label(t: &KeyTimeline) -> String {
     t.targets
@@ -283,38 +322,13 @@ fn write_key_text(
         if t.entries.is_empty() {
             continue;
         }
-        writeln!(
-            w,
-            "{}",
-            style.dim(&format!(
-                "  {:<22} {:>17} {:>17} {:>8} {:>4}  {:<16} {:<15} {}",
-                "where",
-                "console",
-                "trace",
-                style.glyph("Δµs", "delta_us"),
-                "cpu",
-                "task",
-                "event",
-                "detail"
-            ))
-        )?;
+        column_header(w, style)?;
         let mut prev: Option<&Entry> = None;
         for e in &t.entries {
             if prev.is_some_and(|p| p.ev.pos.input != e.ev.pos.input) {
                 prev = None;
             }
-            let name = results
-                .get(e.ev.pos.input as usize)
-                .map_or("?", |r| short_name(&r.name));
-            let whr = format!("{}:{}", for_terminal(name.as_bytes()), e.ev.pos.line);
-            let console = e.ev.console_ns.map_or("-".to_string(), fmt_secs);
-            let trace = crate::output::fmt_ts(e.ev.trace_ts);
-            let delta = delta_us(prev, e).map_or(String::new(), |d| format!("{d:+}"));
-            let cpu = e.ev.cpu.map_or("-".to_string(), |c| c.to_string());
-            let task = match (e.ev.comm.is_empty(), e.ev.pid) {
-                (_, Some(p)) => format!("{}-{p}", String::from_utf8_lossy(e.ev.comm.as_bytes())),
-                _ => "-".into(),
-            };
+            let [whr, console, trace, delta, cpu, task] = cells(e, prev, results);
             let cited = key_cited_by(t, e);
             let flag = if cited.is_empty() {
                 String::new()
@@ -329,7 +343,7 @@ fn write_key_text(
                 trace,
                 delta,
                 cpu,
-                for_terminal(task.as_bytes()),
+                task,
                 for_terminal(kind_name(e).as_bytes()),
                 for_terminal(e.detail.as_bytes()),
                 style.error(&flag)
@@ -433,21 +447,7 @@ pub fn write_text(
         if t.entries.is_empty() {
             continue;
         }
-        writeln!(
-            w,
-            "{}",
-            style.dim(&format!(
-                "  {:<22} {:>17} {:>17} {:>8} {:>4}  {:<16} {:<15} {}",
-                "where",
-                "console",
-                "trace",
-                style.glyph("Δµs", "delta_us"),
-                "cpu",
-                "task",
-                "event",
-                "detail"
-            ))
-        )?;
+        column_header(w, style)?;
         let mut prev: Option<&Entry> = None;
         let mut last_input = None;
         for e in &t.entries {
@@ -461,18 +461,7 @@ pub fn write_text(
                 let rule = style.glyph("──", "--");
                 writeln!(w, "  {}", style.bold(&format!("{rule} {b} {rule}")))?;
             }
-            let name = results
-                .get(e.ev.pos.input as usize)
-                .map_or("?", |r| short_name(&r.name));
-            let whr = format!("{}:{}", for_terminal(name.as_bytes()), e.ev.pos.line);
-            let console = e.ev.console_ns.map_or("-".to_string(), fmt_secs);
-            let trace = crate::output::fmt_ts(e.ev.trace_ts);
-            let delta = delta_us(prev, e).map_or(String::new(), |d| format!("{d:+}"));
-            let cpu = e.ev.cpu.map_or("-".to_string(), |c| c.to_string());
-            let task = match (e.ev.comm.is_empty(), e.ev.pid) {
-                (_, Some(p)) => format!("{}-{p}", String::from_utf8_lossy(e.ev.comm.as_bytes())),
-                _ => "-".into(),
-            };
+            let [whr, console, trace, delta, cpu, task] = cells(e, prev, results);
             let mut detail = e.detail.clone();
             let note = note_with_race(e, &lts, &disc);
             if !note.is_empty() {
@@ -503,7 +492,7 @@ pub fn write_text(
                 trace,
                 delta,
                 cpu,
-                for_terminal(task.as_bytes()),
+                task,
                 kind_name(e),
                 for_terminal(detail.as_bytes()),
                 style.error(&flag)

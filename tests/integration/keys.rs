@@ -66,28 +66,15 @@ fn every_pack_fixture_matches_its_expectation() {
         .collect();
     inputs.sort();
     assert!(inputs.len() >= 7, "the pack fixtures in {}", dir.display());
-    let update = std::env::var_os("TRACESIFT_UPDATE").is_some();
-    let mut failures = Vec::new();
-    for input in inputs {
-        let (v, code) = report(&input);
+    let failures = crate::util::expectation_failures(&inputs, |input| {
+        let (v, code) = report(input);
         let mut got = format!("exit {code}\n");
         for l in declared_lines(&v) {
             got.push_str(&l);
             got.push('\n');
         }
-        let path = input.with_extension("expect");
-        if update {
-            std::fs::write(&path, &got).expect("write expectation");
-            continue;
-        }
-        let want = std::fs::read_to_string(&path).unwrap_or_default();
-        if got != want {
-            failures.push(format!(
-                "{}:\n--- want\n{want}--- got\n{got}",
-                input.display()
-            ));
-        }
-    }
+        got
+    });
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
