@@ -248,6 +248,34 @@ fn column_header(w: &mut dyn Write, style: &Style) -> io::Result<()> {
     )
 }
 
+/// One line of a timeline: its cells, its detail, the rules citing it.
+fn write_row(
+    w: &mut dyn Write,
+    c: &[String; 7],
+    detail: &str,
+    cited: &[&str],
+    style: &Style,
+) -> io::Result<()> {
+    let flag = if cited.is_empty() {
+        String::new()
+    } else {
+        format!("  {} {}", style.glyph("◀", "<-"), cited.join(", "))
+    };
+    writeln!(
+        w,
+        "  {:<22} {:>17} {:>17} {:>8} {:>4}  {:<16} {:<15} {}{}",
+        c[0],
+        c[1],
+        c[2],
+        c[3],
+        c[4],
+        c[5],
+        c[6],
+        for_terminal(detail.as_bytes()),
+        style.error(&flag)
+    )
+}
+
 /// The first six cells of an entry's line: where, console time, trace
 /// time, delta to the previous entry, CPU, task.
 fn cells(e: &Entry, prev: Option<&Entry>, results: &[InputResult]) -> [String; 6] {
@@ -329,25 +357,9 @@ fn write_key_text(
                 prev = None;
             }
             let [whr, console, trace, delta, cpu, task] = cells(e, prev, results);
-            let cited = key_cited_by(t, e);
-            let flag = if cited.is_empty() {
-                String::new()
-            } else {
-                format!("  {} {}", style.glyph("◀", "<-"), cited.join(", "))
-            };
-            writeln!(
-                w,
-                "  {:<22} {:>17} {:>17} {:>8} {:>4}  {:<16} {:<15} {}{}",
-                whr,
-                console,
-                trace,
-                delta,
-                cpu,
-                task,
-                for_terminal(kind_name(e).as_bytes()),
-                for_terminal(e.detail.as_bytes()),
-                style.error(&flag)
-            )?;
+            let kind = for_terminal(kind_name(e).as_bytes()).into_owned();
+            let c = [whr, console, trace, delta, cpu, task, kind];
+            write_row(w, &c, &e.detail, &key_cited_by(t, e), style)?;
             prev = Some(e);
         }
         write_findings(w, &t.findings, style)?;
@@ -478,25 +490,16 @@ pub fn write_text(
                     .collect::<Vec<_>>()
                     .join(" ");
             }
-            let cited = cited_by(t, e);
-            let flag = if cited.is_empty() {
-                String::new()
-            } else {
-                format!("  {} {}", style.glyph("◀", "<-"), cited.join(", "))
-            };
-            writeln!(
-                w,
-                "  {:<22} {:>17} {:>17} {:>8} {:>4}  {:<16} {:<15} {}{}",
+            let c = [
                 whr,
                 console,
                 trace,
                 delta,
                 cpu,
                 task,
-                kind_name(e),
-                for_terminal(detail.as_bytes()),
-                style.error(&flag)
-            )?;
+                kind_name(e).to_string(),
+            ];
+            write_row(w, &c, &detail, &cited_by(t, e), style)?;
             prev = Some(e);
         }
         write_findings(w, &t.findings, style)?;

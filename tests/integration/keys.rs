@@ -132,30 +132,40 @@ fn findings_of_declared_rules_carry_subject_and_namespaced_rule() {
     assert_eq!(roles, ["close", "use"]);
 }
 
+/// `timeline --json ARGS FILE`: the entries of its first key timeline, their
+/// line numbers, and the exit status.
+fn key_entries(args: &[&str], file: &str) -> (Vec<serde_json::Value>, Vec<u64>, i32) {
+    let mut all = vec!["timeline", "--json"];
+    all.extend_from_slice(args);
+    let (out, _, code) = run(&all, &[&fixture(file)]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let entries = v["keys"][0]["entries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let lines = entries
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    (entries, lines, code)
+}
+
 /// `timeline --key` reproduces the by-hand reductions of the issue.
 #[test]
 fn timeline_key_reproduces_the_reductions_by_hand() {
     // The device pointer and its fs_info across mount, umount and udev:
     // the 13 trace_printk lines of Nikolay Borisov's mail.
-    let (out, _, code) = run(
+    let (entries, lines, code) = key_entries(
         &[
-            "timeline",
-            "--json",
             "--merge",
             "--key",
             "ptr=ffff888114e14400",
             "--key",
             "ptr=ffff888110f2a000",
         ],
-        &[&fixture("keys/nikolay-pointers.txt")],
+        "keys/nikolay-pointers.txt",
     );
     assert_eq!(code, 0);
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let entries = v["keys"][0]["entries"].as_array().unwrap();
-    let lines: Vec<u64> = entries
-        .iter()
-        .map(|e| e["line"].as_u64().unwrap())
-        .collect();
     assert_eq!(lines, (1..=13).collect::<Vec<_>>());
     let continued = entries.iter().filter(|e| e["kind"] == "continued").count();
     assert_eq!(
@@ -163,27 +173,18 @@ fn timeline_key_reproduces_the_reductions_by_hand() {
         "the 'device: dm-0' lines continue their task's line"
     );
     // One pointer alone: its own lines and their continuations.
-    let (out, _, _) = run(
-        &["timeline", "--json", "--key", "ptr=0xffff888114e14400"],
-        &[&fixture("keys/nikolay-pointers.txt")],
+    let (_, lines, _) = key_entries(
+        &["--key", "ptr=0xffff888114e14400"],
+        "keys/nikolay-pointers.txt",
     );
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["keys"][0]["entries"].as_array().unwrap().len(), 12);
+    assert_eq!(lines.len(), 12);
 
     // The daddr in Dave Chinner's capture: the dmesg lines that name it
     // (decimal, `block 0x...`, `at daddr 0x...`) and the trace-cmd events,
     // and not the inode of the same number.
-    let (out, _, code) = run(
-        &["timeline", "--json", "--key", "daddr=0x851c80"],
-        &[&fixture("keys/chinner-daddr.txt")],
-    );
+    let (entries, lines, code) =
+        key_entries(&["--key", "daddr=0x851c80"], "keys/chinner-daddr.txt");
     assert_eq!(code, 0);
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let entries = v["keys"][0]["entries"].as_array().unwrap();
-    let lines: Vec<u64> = entries
-        .iter()
-        .map(|e| e["line"].as_u64().unwrap())
-        .collect();
     assert_eq!(lines, [3, 4, 15, 22, 26, 30, 33, 34]);
     assert!(entries
         .iter()
@@ -193,12 +194,8 @@ fn timeline_key_reproduces_the_reductions_by_hand() {
     assert!(entries[3]["trace_ts_ns"].as_u64().is_some());
     assert!(entries[0].get("trace_ts_ns").is_none());
     // The same in decimal.
-    let (out2, _, _) = run(
-        &["timeline", "--json", "--key", "daddr=8723584"],
-        &[&fixture("keys/chinner-daddr.txt")],
-    );
-    let v2: serde_json::Value = serde_json::from_str(&out2).unwrap();
-    assert_eq!(v2["keys"][0]["entries"], v["keys"][0]["entries"]);
+    let (decimal, _, _) = key_entries(&["--key", "daddr=8723584"], "keys/chinner-daddr.txt");
+    assert_eq!(decimal, entries);
     // Nothing names this one: exit 1, as grep.
     let (_, _, code) = run(
         &["timeline", "--key", "daddr=0x851c81"],
