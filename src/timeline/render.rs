@@ -229,6 +229,21 @@ fn kind_name(e: &Entry) -> &str {
     }
 }
 
+/// ` in FILE, FILE` for the inputs a timeline's entries are in.
+fn in_inputs(entries: &[Entry], results: &[InputResult]) -> String {
+    let inputs: std::collections::BTreeSet<u32> = entries.iter().map(|e| e.ev.pos.input).collect();
+    let names: Vec<String> = inputs
+        .iter()
+        .filter_map(|&i| results.get(i as usize))
+        .map(|r| for_terminal(short_name(&r.name).as_bytes()).into_owned())
+        .collect();
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!(" in {}", names.join(", "))
+    }
+}
+
 /// The columns of a timeline's lines.
 fn column_header(w: &mut dyn Write, style: &Style) -> io::Result<()> {
     writeln!(
@@ -328,24 +343,13 @@ fn write_key_text(
         if k > 0 || !tl.ebs.is_empty() {
             writeln!(w)?;
         }
-        let inputs: std::collections::BTreeSet<u32> =
-            t.entries.iter().map(|e| e.ev.pos.input).collect();
-        let names: Vec<String> = inputs
-            .iter()
-            .filter_map(|&i| results.get(i as usize))
-            .map(|r| for_terminal(short_name(&r.name).as_bytes()).into_owned())
-            .collect();
         writeln!(
             w,
             "{}: {} line{}{}",
             style.bold(&for_terminal(key_label(t).as_bytes())),
             t.entries.len(),
             if t.entries.len() == 1 { "" } else { "s" },
-            if names.is_empty() {
-                String::new()
-            } else {
-                format!(" in {}", names.join(", "))
-            },
+            in_inputs(&t.entries, results),
         )?;
         if t.entries.is_empty() {
             continue;
@@ -434,13 +438,6 @@ pub fn write_text(
         }
         let lts = lifetimes(t);
         let disc = discards(t);
-        let inputs: std::collections::BTreeSet<u32> =
-            t.entries.iter().map(|e| e.ev.pos.input).collect();
-        let names: Vec<String> = inputs
-            .iter()
-            .filter_map(|&i| results.get(i as usize))
-            .map(|r| for_terminal(short_name(&r.name).as_bytes()).into_owned())
-            .collect();
         writeln!(
             w,
             "{} ({:#x}): {} line{}{}, {} lifetime{}",
@@ -448,11 +445,7 @@ pub fn write_text(
             t.eb,
             t.entries.len(),
             if t.entries.len() == 1 { "" } else { "s" },
-            if names.is_empty() {
-                String::new()
-            } else {
-                format!(" in {}", names.join(", "))
-            },
+            in_inputs(&t.entries, results),
             lts.len(),
             if lts.len() == 1 { "" } else { "s" }
         )?;
