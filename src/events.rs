@@ -3,7 +3,6 @@
 #![doc = include_str!("../doc/schema/events.md")]
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use crate::config::Config;
@@ -120,7 +119,7 @@ struct Fields<'a> {
     /// The generic fields of a trace payload or a declared event's text
     /// (`name=value`, `name: value`, `name value`).
     #[serde(flatten)]
-    parsed: BTreeMap<String, serde_json::Value>,
+    parsed: Parsed<'a>,
 }
 
 /// Names the typed fields use: a parsed field of the same name is left out.
@@ -152,32 +151,44 @@ const TYPED: [&str; 25] = [
     "payload",
 ];
 
-/// The generic fields of `text` as JSON: decimal numbers as numbers, the
-/// rest as printed; the first of a repeated name wins.
-fn parsed_fields(text: &[u8]) -> BTreeMap<String, serde_json::Value> {
-    let mut m = BTreeMap::new();
-    for f in crate::event::fields::fields(text) {
-        if f.name.is_empty() {
-            continue;
+/// The generic fields of a text as JSON, written straight from the
+/// borrowed fields ([`crate::event::fields`]) in the order printed:
+/// decimal numbers as numbers, the rest as printed; the first of a repeated
+/// name wins, and names the typed fields use are left out.
+#[derive(Default)]
+struct Parsed<'a>(&'a [u8]);
+
+impl Serialize for Parsed<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        let mut seen: Vec<&[u8]> = Vec::new();
+        for f in crate::event::fields::fields(self.0) {
+            if f.name.is_empty() || seen.contains(&f.name) {
+                continue;
+            }
+            let name = lossy(f.name);
+            if TYPED.contains(&name.as_ref()) {
+                continue;
+            }
+            seen.push(f.name);
+            let v = f.value;
+            let digits = v.strip_prefix(b"-").unwrap_or(v);
+            let number = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
+            let signed = (number && v.first() == Some(&b'-'))
+                .then(|| crate::event::fields::signed_number(v))
+                .flatten();
+            let unsigned = (number && signed.is_none())
+                .then(|| crate::event::fields::unsigned_number(v))
+                .flatten();
+            match (signed, unsigned) {
+                (Some(n), _) => m.serialize_entry(&name, &n)?,
+                (_, Some(n)) => m.serialize_entry(&name, &n)?,
+                _ => m.serialize_entry(&name, &lossy(v))?,
+            }
         }
-        let name = lossy(f.name).into_owned();
-        if TYPED.contains(&name.as_str()) || m.contains_key(&name) {
-            continue;
-        }
-        let v = &f.value;
-        let num = if v.first() == Some(&b'-') {
-            crate::event::fields::signed_number(v).map(serde_json::Value::from)
-        } else if v.iter().all(u8::is_ascii_digit) {
-            crate::event::fields::unsigned_number(v).map(serde_json::Value::from)
-        } else {
-            None
-        };
-        m.insert(
-            name,
-            num.unwrap_or_else(|| serde_json::Value::from(lossy(v).into_owned())),
-        );
+        m.end()
     }
-    m
 }
 
 /// The fields of an oops line that is an event ([`OopsLine::is_event`]).
@@ -290,12 +301,12 @@ fn fields<'a>(e: &Event<'a>) -> Option<Fields<'a>> {
         },
         EventKind::Trace => Fields {
             payload: e.payload.map(lossy),
-            parsed: parsed_fields(e.payload.unwrap_or_default()),
+            parsed: Parsed(e.payload.unwrap_or_default()),
             ..Fields::default()
         },
         EventKind::Declared(_) => Fields {
             payload: e.payload.map(lossy),
-            parsed: parsed_fields(text_of(e)),
+            parsed: Parsed(text_of(e)),
             ..Fields::default()
         },
     })

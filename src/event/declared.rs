@@ -244,26 +244,32 @@ pub fn key_values(rules: &Rules, event: Option<u16>, text: &[u8]) -> Vec<KeyValu
             }
         }
     }
-    let all: Vec<Field<'_>> = fields::fields(text).collect();
-    for f in &all {
-        for (k, def) in rules.keys.iter().enumerate() {
-            if !def.parts.is_empty() {
+    let aliases = ev.map_or(&[][..], |e| &e.aliases[..]);
+    let mut all: Option<Vec<Field<'_>>> = None;
+    for f in fields::fields(text) {
+        let named = if f.name.is_empty() {
+            &[][..]
+        } else {
+            rules.keys_of_field(f.name)
+        };
+        let aliased = aliases.iter().filter(|a| a.0[..] == *f.name).map(|a| a.1);
+        let any = rules
+            .any_field_keys()
+            .iter()
+            .copied()
+            .filter(|&k| rules.keys[k].format != Format::Pointer || pointer_shaped(f.value));
+        for k in named.iter().copied().chain(aliased).chain(any) {
+            let def = &rules.keys[k];
+            let Some(v) = def.format.parse(f.value) else {
                 continue;
-            }
-            let named = !f.name.is_empty()
-                && (def.fields.iter().any(|n| n[..] == *f.name)
-                    || ev
-                        .is_some_and(|e| e.aliases.iter().any(|a| a.1 == k && a.0[..] == *f.name)));
-            let any = def.any && (def.format != Format::Pointer || pointer_shaped(f.value));
-            let v = if named || any {
-                def.format.parse(f.value)
+            };
+            let len = if def.is_range() {
+                let all = all.get_or_insert_with(|| fields::fields(text).collect());
+                range_len(def, all)
             } else {
                 None
             };
-            if let Some(v) = v {
-                let len = range_len(def, &all);
-                push(k, v, len, &mut out);
-            }
+            push(k, v, len, &mut out);
         }
     }
     // Composite keys: the first value of each part.

@@ -641,6 +641,10 @@ pub struct Rules {
     first: Vec<u128>,
     /// A glob that no first byte rejects (`*_x`, `*x*`, `*`) exists.
     open_globs: bool,
+    /// Field name → the plain keys it carries (by the keys' `fields`).
+    field_keys: FxHashMap<Vec<u8>, Vec<usize>>,
+    /// The plain keys any field of their format carries.
+    any_keys: Vec<usize>,
 }
 
 // ---------------------------------------------------------------------------
@@ -1499,6 +1503,19 @@ impl Rules {
 
     /// Build the recognition index and each event's capture groups.
     fn index(&mut self) {
+        self.field_keys.clear();
+        self.any_keys.clear();
+        for (k, def) in self.keys.iter().enumerate() {
+            if !def.parts.is_empty() {
+                continue;
+            }
+            for f in &def.fields {
+                self.field_keys.entry(f.clone()).or_default().push(k);
+            }
+            if def.any {
+                self.any_keys.push(k);
+            }
+        }
         self.first = vec![0; 256];
         for (i, e) in self.events.iter_mut().enumerate() {
             let id = i as u16;
@@ -1550,6 +1567,16 @@ impl Rules {
                 let m = self.first.get(c as usize).copied().unwrap_or(0);
                 m & (1u128 << 64 | 1u128 << (name.len() % 64)) != 0
             })
+    }
+
+    /// The plain keys a field called `name` carries (by the keys' `fields`).
+    pub fn keys_of_field(&self, name: &[u8]) -> &[usize] {
+        self.field_keys.get(name).map_or(&[], |v| &v[..])
+    }
+
+    /// The plain keys any field of their format carries (`fields = ["*"]`).
+    pub fn any_field_keys(&self) -> &[usize] {
+        &self.any_keys
     }
 
     /// The declared events with exactly this trace name, in load order.
