@@ -13,6 +13,8 @@ mod cli;
 mod corpus;
 #[path = "integration/docs.rs"]
 mod docs;
+#[path = "integration/duckdb.rs"]
+mod duckdb;
 #[path = "integration/fastlane.rs"]
 mod fastlane;
 #[path = "integration/fixtures.rs"]
