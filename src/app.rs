@@ -17,9 +17,16 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
     let mut bar = ProgressHook::default().ascii(!cfg.style.unicode);
     let hook: &mut dyn ReaderHook = if cfg.progress { &mut bar } else { &mut NoHook };
     match &cfg.command {
-        CommandConfig::Report { format, max_live } => {
-            crate::report::command(cfg, *format, *max_live, hook, out, err)
-        }
+        CommandConfig::Report {
+            format,
+            max_live,
+            each: Some(walk),
+        } => crate::report::each::command(cfg, *format, *max_live, *walk, out, err),
+        CommandConfig::Report {
+            format,
+            max_live,
+            each: None,
+        } => crate::report::command(cfg, *format, *max_live, hook, out, err),
         CommandConfig::Timeline { ebs, json } => {
             crate::timeline::command(cfg, ebs, *json, hook, out, err)
         }

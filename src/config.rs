@@ -39,6 +39,8 @@ pub enum CommandConfig {
         format: ReportFormat,
         /// Bound on tracked ebs.
         max_live: usize,
+        /// `--each`: every input analysed on its own, directories walked.
+        each: Option<Walk>,
     },
     /// `timeline`.
     Timeline {
@@ -57,6 +59,15 @@ pub enum CommandConfig {
         /// `--json`.
         json: bool,
     },
+}
+
+/// How `report --each` walks directories (as ripgrep and fd do by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Walk {
+    /// `--hidden`: hidden files and directories too.
+    pub hidden: bool,
+    /// `--no-ignore`: `.gitignore`, `.ignore` and `.rgignore` files are not honoured.
+    pub no_ignore: bool,
 }
 
 /// `report` output formats.
@@ -222,10 +233,21 @@ impl Config {
                     (_, cli::Format::Text) => ReportFormat::Text,
                 };
                 let plain = format != ReportFormat::Text;
+                let each = a.each.then_some(Walk {
+                    hidden: a.hidden,
+                    no_ignore: a.no_ignore,
+                });
+                if each.is_some() && format == ReportFormat::Markdown {
+                    return Err(UsageError(
+                        "--each writes a text summary or, with --json, one JSON document per input; not markdown"
+                            .into(),
+                    ));
+                }
                 (
                     CommandConfig::Report {
                         format,
                         max_live: a.max_live_ebs,
+                        each,
                     },
                     a.files,
                     plain,

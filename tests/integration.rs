@@ -15,6 +15,8 @@ mod corpus;
 mod docs;
 #[path = "integration/duckdb.rs"]
 mod duckdb;
+#[path = "integration/each.rs"]
+mod each;
 #[path = "integration/fastlane.rs"]
 mod fastlane;
 #[path = "integration/fixtures.rs"]

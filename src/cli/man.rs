@@ -355,6 +355,7 @@ fn json_output() -> Roff {
     )]);
     for (title, doc) in [
         ("report --json", crate::output::schema::REPORT),
+        ("report --each --json", crate::output::schema::REPORT_EACH),
         ("timeline --json", crate::output::schema::TIMELINE),
         ("stats --json", crate::output::schema::STATS),
     ] {

@@ -228,6 +228,29 @@ unverifiable."
     )]
     pub max_live_ebs: usize,
 
+    /// Analyse each input on its own, in parallel; directories are walked
+    #[arg(
+        long,
+        long_help = "Analyse each input on its own instead of together, in parallel across inputs \
+(-j threads, each reading its input on one thread), and print one summary that groups the \
+findings of all inputs by signature (rule, and splat title or extent buffer): 'kernel-splat: \
+kernel BUG in btrfs_check_eb_owner: 37 captures'. With --json, one report document per input \
+as NDJSON, in input order, each with its 'path'. A directory is walked as ripgrep and fd walk \
+one: .gitignore (inside a git repository), .ignore and .rgignore rules are honoured, hidden \
+files and directories are skipped, symbolic links are not followed; files named on the command \
+line are always read. Exit status 2 if an input could not be read, else 1 if any input has \
+findings at or above --fail-on."
+    )]
+    pub each: bool,
+
+    /// With --each: walk hidden files and directories too
+    #[arg(long, requires = "each")]
+    pub hidden: bool,
+
+    /// With --each: do not honour .gitignore, .ignore and .rgignore files
+    #[arg(long, requires = "each")]
+    pub no_ignore: bool,
+
     /// Capture files ('-' for standard input; compressed files are detected)
     #[arg(value_name = "FILE")]
     pub files: Vec<OsString>,

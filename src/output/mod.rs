@@ -58,6 +58,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub mod schema {
     /// `report --json`.
     pub const REPORT: &str = include_str!("../../doc/schema/report.md");
+    /// `report --each --json` (NDJSON).
+    pub const REPORT_EACH: &str = include_str!("../../doc/schema/report-each.md");
     /// `timeline --json`.
     pub const TIMELINE: &str = include_str!("../../doc/schema/timeline.md");
     /// `stats --json`.
