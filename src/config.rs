@@ -59,6 +59,37 @@ pub enum CommandConfig {
         /// `--json`.
         json: bool,
     },
+    /// `export`.
+    Export {
+        /// What to write.
+        format: ExportFormat,
+        /// Which trace lines.
+        select: ExportSelect,
+        /// `-o FILE` (`None`: standard output); `{}` in it: one file per trace.
+        output: Option<std::path::PathBuf>,
+    },
+}
+
+/// What `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// tracefs `trace` text.
+    Tracefs,
+    /// Trace Event Format JSON.
+    Perfetto,
+}
+
+/// Which trace lines `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportSelect {
+    /// Every dump, each a trace of its own; all trace lines when there is no dump.
+    Dumps,
+    /// One dump, by its index.
+    Dump(u32),
+    /// Every trace line of one boot, by its index.
+    Boot(u32),
+    /// Every trace line.
+    All,
 }
 
 /// How `report --each` walks directories (as ripgrep and fd do by default).
@@ -218,6 +249,38 @@ impl Config {
                 return Err(UsageError(
                     "this command prints a file and reads no inputs".into(),
                 ))
+            }
+            Command::Export(a) => {
+                let format = match a.format {
+                    cli::ExportFormatArg::Tracefs => ExportFormat::Tracefs,
+                    cli::ExportFormatArg::Perfetto => ExportFormat::Perfetto,
+                };
+                let select = match (a.dump, a.boot, a.all) {
+                    (Some(n), _, _) => ExportSelect::Dump(n),
+                    (_, Some(n), _) => ExportSelect::Boot(n),
+                    (_, _, true) => ExportSelect::All,
+                    _ => ExportSelect::Dumps,
+                };
+                let pattern = a
+                    .output
+                    .as_ref()
+                    .is_some_and(|o| o.to_string_lossy().contains("{}"));
+                if pattern && format == ExportFormat::Perfetto {
+                    return Err(UsageError(
+                        "--format perfetto writes one document: '{}' in -o is for --format tracefs"
+                            .into(),
+                    ));
+                }
+                let output = a.output.filter(|o| o.as_os_str() != "-");
+                (
+                    CommandConfig::Export {
+                        format,
+                        select,
+                        output,
+                    },
+                    a.files,
+                    true,
+                )
             }
             Command::Events(a) => (
                 CommandConfig::Events {

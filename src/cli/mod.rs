@@ -143,6 +143,22 @@ number of lines), the trace formats and console prefixes detected, per-CPU cover
 lost events, the ftrace dumps found (empty or not), and samples of unrecognised lines."
     )]
     Stats(StatsArgs),
+    /// Write the trace inside captures as clean tracefs text or Perfetto JSON
+    #[command(
+        long_about = "Write the trace inside captures for other tools. --format tracefs (the \
+default) writes each ftrace dump as a clean tracefs 'trace' file: the '# tracer:' header with \
+entries-in-buffer/entries-written and #P:, then one event per line in the normal (not latency) \
+format, with console prefixes, paste damage and interleaved kernel messages removed and \
+'CPU:N [LOST M EVENTS]' markers kept where they were, in the dump's order; perfetto's systrace \
+importer, trace-cmd-based tools, LISA and trappy read it, and so does tracesift. --format \
+perfetto writes one JSON document in the Chrome/Perfetto Trace Event Format: each extent \
+buffer lifetime an async slice from its alloc to its final release, reads, lost events and \
+findings as instant events, one track per CPU and one process per dump; open it in the \
+Perfetto UI (ui.perfetto.dev) or chrome://tracing. By default every dump is written (or, when \
+the capture holds none, all its trace lines); --dump, --boot and --all choose otherwise. Exits \
+1 when there was no trace line to write."
+    )]
+    Export(ExportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     #[command(
         long_about = "Print a completion script for SHELL on standard output. For example: \
@@ -282,6 +298,70 @@ pub struct EventsArgs {
     /// Capture files ('-' for standard input; compressed files are detected)
     #[arg(value_name = "FILE")]
     pub files: Vec<OsString>,
+}
+
+/// `tracesift export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Output format
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t = ExportFormatArg::Tracefs,
+        long_help = "Output format: 'tracefs' (a tracefs 'trace' file per dump, normal line format) \
+or 'perfetto' (one JSON document in the Trace Event Format, for the Perfetto UI and chrome://tracing)."
+    )]
+    pub format: ExportFormatArg,
+
+    /// Only this dump (0 is the first, as in report's coverage.dumps)
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with_all = ["boot", "all"],
+        long_help = "Write only dump N of the capture: 0 is the first 'Dumping ftrace buffer:', \
+in the order of report --json's coverage.dumps (stats lists them too)."
+    )]
+    pub dump: Option<u32>,
+
+    /// Every trace line of boot N (0 is the first, as in report's boots)
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "all",
+        long_help = "Write every trace line of boot N, in or out of dumps, as one trace: 0 is the \
+first boot, in the order of report --json's boots."
+    )]
+    pub boot: Option<u32>,
+
+    /// Every trace line of the inputs, as one trace
+    #[arg(long)]
+    pub all: bool,
+
+    /// Write to FILE instead of standard output; '{}' in it makes one file per dump
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "FILE",
+        long_help = "Write to FILE instead of standard output. With --format tracefs, a '{}' in \
+FILE makes one file per trace written, '{}' replaced by the dump's number ('dump-{}.trace' gives \
+dump-0.trace, dump-1.trace), the boot's number with --boot, or 'all'; without one, several dumps \
+follow each other in one stream, each with its own header."
+    )]
+    pub output: Option<std::path::PathBuf>,
+
+    /// Capture files ('-' for standard input; compressed files are detected)
+    #[arg(value_name = "FILE")]
+    pub files: Vec<OsString>,
+}
+
+/// `export --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormatArg {
+    /// tracefs `trace` text.
+    Tracefs,
+    /// Trace Event Format JSON for Perfetto and chrome://tracing.
+    Perfetto,
 }
 
 /// `--format`.
