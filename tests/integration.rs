@@ -17,6 +17,8 @@ mod docs;
 mod duckdb;
 #[path = "integration/each.rs"]
 mod each;
+#[path = "integration/export.rs"]
+mod export;
 #[path = "integration/fastlane.rs"]
 mod fastlane;
 #[path = "integration/fixtures.rs"]
