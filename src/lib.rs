@@ -36,7 +36,6 @@
 //! | 13 | `config` | the command line resolved against the environment |
 //! | 14 | `report` `timeline` `events` `stats` `export` `progress` | one module per command (and the progress bar), none importing another |
 //! | 15 | `app` | runs the command a [`config::Config`] names |
-//! | 16 | `synth` | (leaving the library) |
 //!
 //! # Invariants
 //!
@@ -69,6 +68,5 @@ pub mod repair;
 pub mod report;
 pub mod rules;
 pub mod stats;
-pub mod synth;
 pub mod timeline;
 pub mod units;

@@ -35,8 +35,12 @@ mod mail;
 mod props;
 #[path = "integration/repair.rs"]
 mod repair;
+#[path = "integration/splats.rs"]
+mod splats;
 #[path = "integration/synth.rs"]
 mod synth;
+#[path = "integration/syzkaller.rs"]
+mod syzkaller;
 #[path = "integration/timeline.rs"]
 mod timeline;
 #[path = "integration/util.rs"]

@@ -251,6 +251,14 @@ impl Recognizer {
             .unwrap_or(EventKind::Trace)
     }
 
+    /// Whether a trace line's sink needs its whole record rather than its
+    /// place in a run of trace lines (the reader's `TraceRun`): a tracefs
+    /// `console:` event, whose kernel message the splat tracker and the boot
+    /// finder read like any other.
+    pub fn whole(&self, t: &TraceLine<'_>) -> bool {
+        t.body.name == b"console"
+    }
+
     /// The event of a trace line when it is more than a plain trace event
     /// or a tracepoint ([`EventKind::is_plain_trace`]): what a run of trace
     /// lines carries besides its counts.
@@ -392,12 +400,17 @@ fn eb_dump_in_order(eb: u64, r: &[u8]) -> Option<EbDump> {
 /// dmesg line, with or without the message's own printk time:
 /// `godown-213341 [008]  6398.022871: console:              [ 6397.915392] XFS (pmem1): User initiated shutdown received.`
 fn console_event<'a>(t: &TraceLine<'a>) -> Option<EventKind<'a>> {
+    console_message(t).and_then(kernel_kind)
+}
+
+/// The kernel message a tracefs `console:` event carries, without its own
+/// printk time when it has one; `None` for any other trace event.
+pub fn console_message<'a>(t: &TraceLine<'a>) -> Option<&'a [u8]> {
     if t.body.name != b"console" {
         return None;
     }
     let p = crate::fields::trim_start(t.body.payload);
-    let msg = crate::prefix::printk_msg(p).map_or(p, |(_, m)| m);
-    kernel_kind(msg)
+    Some(crate::prefix::printk_msg(p).map_or(p, |(_, m)| m))
 }
 
 /// Kernel messages: btrfs corruption reports and aborts, oops lines.

@@ -1,5 +1,6 @@
 #![doc = include_str!("../../doc/schema/report.md")]
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -12,7 +13,7 @@ use crate::output::docs::{
 };
 use crate::output::{Tool, SCHEMA_VERSION};
 use crate::reader::driver::InputResult;
-use crate::rules::{Counts, Finding};
+use crate::rules::{self, Counts, Finding};
 
 #[derive(Serialize)]
 struct Doc<'a> {
@@ -33,6 +34,10 @@ struct Summary<'a> {
     findings: Counts,
     lifetimes: &'a LifetimeStats,
     largest_insert_race: Option<RaceDoc>,
+    /// Findings not kept to bound memory, per rule id.
+    not_kept: BTreeMap<&'static str, u64>,
+    /// Splats counted on their finding but not listed in `splats`.
+    splats_not_listed: u64,
 }
 
 #[derive(Serialize)]
@@ -48,7 +53,12 @@ struct RaceDoc {
 #[derive(Serialize)]
 struct SplatDoc<'a> {
     kind: &'static str,
+    #[serde(rename = "type")]
+    report: &'static str,
     title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    frame: Option<&'a str>,
+    corrupted: bool,
     input: u32,
     line: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,6 +66,7 @@ struct SplatDoc<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     die: Option<u32>,
     panicked: bool,
+    boot: u32,
 }
 
 #[derive(Serialize)]
@@ -121,20 +132,29 @@ fn doc<'a>(an: &'a Analysis, findings: &'a [Finding], results: &'a [InputResult]
             findings: Counts::of(findings),
             lifetimes: &an.ebs.stats,
             largest_insert_race: race,
+            not_kept: rules::not_kept(an)
+                .into_iter()
+                .map(|(r, n)| (r.id(), n))
+                .collect(),
+            splats_not_listed: an.splats.not_kept().0,
         },
         findings: findings.iter().map(finding_doc).collect(),
         splats: an
             .splats
-            .splats
+            .splats()
             .iter()
             .map(|s| SplatDoc {
                 kind: s.kind.name(),
+                report: s.report.name(),
                 title: &s.title,
+                frame: s.frame.as_deref(),
+                corrupted: s.corrupted,
                 input: s.evidence.pos.input,
                 line: s.evidence.pos.line,
                 location: s.location.as_deref(),
                 die: s.die,
                 panicked: s.panicked,
+                boot: s.evidence.boot,
             })
             .collect(),
         coverage: CoverageDoc {

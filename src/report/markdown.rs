@@ -129,6 +129,9 @@ pub fn write(
             ),
         );
         para(w, &s, "", "")?;
+        if let Some(note) = crate::report::text::not_kept_note(an) {
+            para(w, &note, "", "")?;
+        }
         if st.evicted > 0 {
             para(w, &crate::report::text::evicted_note(st.evicted), "", "")?;
         }

@@ -103,6 +103,24 @@ pub(crate) fn boot_note(an: &Analysis, f: &Finding) -> String {
     }
 }
 
+/// What was not kept to bound memory, if anything: `Not kept to bound
+/// memory: 990000 read-without-alloc findings (...)`.
+pub(crate) fn not_kept_note(an: &Analysis) -> Option<String> {
+    let n = crate::rules::not_kept(an);
+    if n.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = n
+        .iter()
+        .map(|(r, k)| format!("{k} {} findings", r.id()))
+        .collect();
+    Some(format!(
+        "Not kept to bound memory: {} (at most {} extent-buffer findings are kept in full; repeats for one eb in one boot are counted on its finding).",
+        list.join(", "),
+        crate::correlate::ebs::MAX_FACTS
+    ))
+}
+
 /// Write the text report.
 pub fn write(
     w: &mut dyn Write,
@@ -230,6 +248,9 @@ pub fn write(
         if st.evicted > 0 {
             writeln!(w, "{}", evicted_note(st.evicted))?;
         }
+    }
+    if let Some(note) = not_kept_note(an) {
+        writeln!(w, "{note}")?;
     }
     if findings.is_empty() {
         if results.iter().any(|r| r.error.is_some()) {

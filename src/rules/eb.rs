@@ -5,7 +5,7 @@ use super::finding::{Confidence, Extra, Finding, RuleId, RuleInfo, Severity, Sub
 use super::release::Standing;
 use super::verdict::{could_hide, cpu_list, delta, near_trace_start, place, ts_raw, Placement};
 use super::READ_RACE_FIX;
-use crate::correlate::ebs::EbFact;
+use crate::correlate::ebs::{Again, EbFact};
 use crate::correlate::evidence::Evidence;
 use crate::correlate::reports::{Report, Tie};
 use crate::correlate::Analysis;
@@ -50,6 +50,15 @@ pub const INCONSISTENT_READ: RuleId = RuleId(&RuleInfo {
     advice: "the buffer changed between two reads of one allocation: a second read overwrote it (see race-signature)",
 });
 
+/// `; the same after 3 more allocations of it` when a fact repeated for its
+/// eb in its boot (counted on the fact kept, not kept itself).
+fn again_note(again: &Again, what: &str) -> String {
+    match again.times {
+        0 => String::new(),
+        n => format!("; the same in {n} more {what} of it in this boot"),
+    }
+}
+
 /// What `race-signature` says, given the kernel that printed the capture.
 fn race_message(eb: u64, kernel: Option<&(String, Standing)>) -> String {
     let fix = format!(
@@ -74,6 +83,14 @@ fn race_message(eb: u64, kernel: Option<&(String, Standing)>) -> String {
     }
 }
 
+/// Eb facts not kept past [`crate::correlate::ebs::MAX_FACTS`].
+pub(super) fn not_kept(an: &Analysis, out: &mut Vec<(RuleId, u64)>) {
+    let n = an.ebs.not_kept();
+    out.push((DUPLICATE_READ_COMPLETION, n.duplicate_reads));
+    out.push((READ_AFTER_RELEASE, n.reads_after_release));
+    out.push((READ_WITHOUT_ALLOC, n.reads_without_alloc));
+}
+
 pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
     for fact in &an.ebs.facts {
         match fact {
@@ -88,6 +105,7 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                 implicit,
                 ambiguous,
                 ended,
+                again,
             } => {
                 let (Some(r1), Some(r2)) = (reads.first(), reads.get(1)) else {
                     continue;
@@ -107,8 +125,9 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                     format!("for one allocation of eb {eb}")
                 };
                 let msg = format!(
-                    "{read_count} read completions {subject} ({}{apart})",
-                    cpu_list(reads)
+                    "{read_count} read completions {subject} ({}{apart}){}",
+                    cpu_list(reads),
+                    again_note(again, "allocations")
                 );
                 let mut evidence: Vec<Evidence> = alloc.iter().cloned().collect();
                 evidence.extend(reads.iter().cloned());
@@ -120,7 +139,7 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                         msg,
                         evidence.clone(),
                     )
-                    .counted(*read_count as u64),
+                    .counted(u64::from(*read_count) + again.reads),
                 );
                 // inconsistent-read: the reads disagree on the header.
                 let level_differs = headers
@@ -219,6 +238,7 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                 release,
                 release_ambiguous,
                 read,
+                again,
             } => {
                 let conf = if could_hide(an, Some(release), read) {
                     Confidence::Unverifiable
@@ -228,22 +248,27 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                     Confidence::Certain
                 };
                 let msg = format!(
-                    "read completion for eb {eb} after its final release (line {}), with no alloc between",
-                    release.pos.line
+                    "read completion for eb {eb} after its final release (line {}), with no alloc between{}",
+                    release.pos.line,
+                    again_note(again, "releases")
                 );
-                out.push(Finding::new(
-                    READ_AFTER_RELEASE,
-                    conf,
-                    Some(Subject::Eb(*eb)),
-                    msg,
-                    vec![release.clone(), read.clone()],
-                ));
+                out.push(
+                    Finding::new(
+                        READ_AFTER_RELEASE,
+                        conf,
+                        Some(Subject::Eb(*eb)),
+                        msg,
+                        vec![release.clone(), read.clone()],
+                    )
+                    .counted(1 + again.times),
+                );
             }
             EbFact::ReadWithoutAlloc {
                 eb,
                 read,
                 after_eviction,
                 discarded_alloc,
+                again,
             } => {
                 let hidden = could_hide(an, None, read);
                 let conf = if hidden || *after_eviction || near_trace_start(an, read) {
@@ -284,13 +309,17 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                         vec![read.clone()],
                     ),
                 };
-                out.push(Finding::new(
-                    READ_WITHOUT_ALLOC,
-                    conf,
-                    Some(Subject::Eb(*eb)),
-                    msg,
-                    evidence,
-                ));
+                let msg = format!("{msg}{}", again_note(again, "reads"));
+                out.push(
+                    Finding::new(
+                        READ_WITHOUT_ALLOC,
+                        conf,
+                        Some(Subject::Eb(*eb)),
+                        msg,
+                        evidence,
+                    )
+                    .counted(1 + again.times),
+                );
             }
         }
     }

@@ -99,9 +99,9 @@ fn the_duckdb_recipe_answers_what_report_says() {
         .collect();
     inputs.sort();
     inputs.push(fixture("thread-excerpt.txt"));
-    let mut cfg = tracesift::synth::Config::new(7, 2 << 20, tracesift::synth::Format::Console);
+    let mut cfg = tracesift_synth::Config::new(7, 2 << 20, tracesift_synth::Format::Console);
     cfg.cpus = 8;
-    let (capture, _) = tracesift::synth::generate_vec(&cfg);
+    let (capture, _) = tracesift_synth::generate_vec(&cfg);
     let synth = dir.path().join("synth.txt");
     std::fs::write(&synth, capture).expect("write capture");
     inputs.push(synth);

@@ -95,8 +95,8 @@ fn dump_captures(dir: &Path) -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|x| x == "txt"))
         .collect();
     v.sort();
-    let cfg = tracesift::synth::Config::new(11, 3 << 20, tracesift::synth::Format::Console);
-    let (capture, _) = tracesift::synth::generate_vec(&cfg);
+    let cfg = tracesift_synth::Config::new(11, 3 << 20, tracesift_synth::Format::Console);
+    let (capture, _) = tracesift_synth::generate_vec(&cfg);
     let synth = dir.join("synth-console.txt");
     std::fs::write(&synth, capture).expect("write capture");
     v.push(synth);
@@ -191,8 +191,8 @@ fn exported_dumps_give_the_same_events_and_coverage() {
 fn exported_trace_files_give_the_same_events() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut inputs = Vec::new();
-    let cfg = tracesift::synth::Config::new(5, 1 << 20, tracesift::synth::Format::Tracefs);
-    let (capture, _) = tracesift::synth::generate_vec(&cfg);
+    let cfg = tracesift_synth::Config::new(5, 1 << 20, tracesift_synth::Format::Tracefs);
+    let (capture, _) = tracesift_synth::generate_vec(&cfg);
     let synth = dir.path().join("synth-tracefs.txt");
     std::fs::write(&synth, capture).expect("write capture");
     inputs.push(synth);
@@ -355,8 +355,8 @@ fn check_trace_event_format(doc: &Value) -> Vec<Value> {
 #[test]
 fn perfetto_export_follows_the_trace_event_format() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = tracesift::synth::Config::new(3, 2 << 20, tracesift::synth::Format::Console);
-    let (capture, generated) = tracesift::synth::generate_vec(&cfg);
+    let cfg = tracesift_synth::Config::new(3, 2 << 20, tracesift_synth::Format::Console);
+    let (capture, generated) = tracesift_synth::generate_vec(&cfg);
     let synth = dir.path().join("synth.txt");
     std::fs::write(&synth, capture).expect("write capture");
     for input in [synth.as_path(), &fixture("thread-excerpt.txt")] {

@@ -63,6 +63,8 @@ struct Summary {
     findings: Counts,
     lifetimes: Lifetimes,
     largest_insert_race: Option<Race>,
+    not_kept: std::collections::BTreeMap<String, u64>,
+    splats_not_listed: u64,
 }
 
 #[derive(Deserialize)]
@@ -159,12 +161,17 @@ pub(crate) struct Evidence {
 #[serde(deny_unknown_fields)]
 struct Splat {
     kind: String,
+    #[serde(rename = "type")]
+    report: String,
     title: String,
+    frame: Option<String>,
+    corrupted: bool,
     input: u32,
     line: u64,
     location: Option<String>,
     die: Option<u32>,
     panicked: bool,
+    boot: u32,
 }
 
 #[derive(Deserialize)]
@@ -292,6 +299,10 @@ fn report_documents_match_schema_1() {
                 f.rule
             );
         }
+        for (rule, n) in &r.summary.not_kept {
+            assert!(tracesift::rules::RuleId::from_id(rule).is_some(), "{rule}");
+            assert!(*n > 0);
+        }
         let sum = r.summary.findings.error + r.summary.findings.warning + r.summary.findings.info;
         assert_eq!(sum as usize, r.findings.len());
         // Boots are numbered in order and cover the inputs from the first line on.
@@ -311,6 +322,31 @@ fn report_documents_match_schema_1() {
         for e in r.findings.iter().flat_map(|f| &f.evidence) {
             assert!((e.boot as usize) < r.boots.len());
         }
+        for s in &r.splats {
+            assert!(
+                tracesift::correlate::splat::ReportType::ALL
+                    .iter()
+                    .any(|t| t.name() == s.report),
+                "unknown splat type {}",
+                s.report
+            );
+            if let Some(frame) = &s.frame {
+                assert!(s.title.ends_with(&format!(" in {frame}")), "{}", s.title);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_splat_type_is_documented() {
+    let doc = std::fs::read_to_string(crate::util::root().join("doc/schema/report.md"))
+        .expect("doc/schema/report.md");
+    for t in tracesift::correlate::splat::ReportType::ALL {
+        assert!(
+            doc.contains(t.name()),
+            "{} missing from report.md",
+            t.name()
+        );
     }
 }
 
