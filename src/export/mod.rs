@@ -706,7 +706,7 @@ impl RecordSink for Exporter<'_> {
     }
 
     fn record(&mut self, r: &Record<'_>, kind: Option<EventKind<'_>>) -> SinkResult {
-        self.an.observe(r);
+        let note = self.an.record_noted(r, kind);
         let boot = self.an.boots.current();
         let dump = self.an.coverage.current_dump(r.pos.input);
         let unit = self.unit_of(dump, boot);
@@ -715,10 +715,6 @@ impl RecordSink for Exporter<'_> {
             boot,
             ..event::assemble(r, k)
         });
-        let note = match &e {
-            Some(e) if !e.kind.is_plain_trace() => self.an.event(e),
-            _ => Note::None,
-        };
         if let Some(u) = unit {
             match self.format {
                 ExportFormat::Tracefs => self.tracefs_line(u, r)?,
@@ -729,8 +725,7 @@ impl RecordSink for Exporter<'_> {
     }
 
     fn end_input(&mut self, input: u32) -> SinkResult {
-        self.an.coverage.end_input(input);
-        Ok(Flow::Continue)
+        self.an.end_input(input)
     }
 }
 

@@ -122,7 +122,8 @@ fn exported_dumps_give_the_same_events_and_coverage() {
             .iter()
             .enumerate()
         {
-            if d["empty"] == true {
+            // Nothing to export: an empty dump, or one cut before its first line.
+            if d["empty"] == true || (d["events"] == 0 && d["lost_markers"] == 0) {
                 continue;
             }
             let (first, last) = (
