@@ -154,9 +154,9 @@ importer, trace-cmd-based tools, LISA and trappy read it, and so does tracesift.
 perfetto writes one JSON document in the Chrome/Perfetto Trace Event Format: each extent \
 buffer lifetime an async slice from its alloc to its final release, reads, lost events and \
 findings as instant events, one track per CPU and one process per dump; open it in the \
-Perfetto UI (ui.perfetto.dev) or chrome://tracing. By default every dump is written (or, when \
-the capture holds none, all its trace lines); --dump, --boot and --all choose otherwise. Exits \
-1 when there was no trace line to write."
+Perfetto UI (ui.perfetto.dev) or chrome://tracing. By default every dump is written, and the \
+trace lines outside every dump (all of a tracefs or trace-cmd file) as one more trace; --dump, \
+--boot and --all choose otherwise. Exits 1 when there was no trace line to write."
     )]
     Export(ExportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
@@ -345,8 +345,9 @@ first boot, in the order of report --json's boots."
         value_name = "FILE",
         long_help = "Write to FILE instead of standard output. With --format tracefs, a '{}' in \
 FILE makes one file per trace written, '{}' replaced by the dump's number ('dump-{}.trace' gives \
-dump-0.trace, dump-1.trace), the boot's number with --boot, or 'all'; without one, several dumps \
-follow each other in one stream, each with its own header."
+dump-0.trace, dump-1.trace), 'rest' for the lines outside dumps ('all' when there is no dump \
+or with --all), or the boot's number with --boot; without one, several traces follow each other \
+in one stream, each with its own header."
     )]
     pub output: Option<std::path::PathBuf>,
 
