@@ -445,6 +445,14 @@ impl<'o> Exporter<'o> {
             e.pid.map_or_else(|| "?".into(), |p| p.to_string())
         );
         let mut evs = Vec::new();
+        // An instant for what happened to the eb besides lifetimes and reads.
+        let mark_eb = |what: &str, n: Option<u32>| {
+            let mut args = json!({"eb": eb, "task": task});
+            if let (Some(n), Some(m)) = (n, args.as_object_mut()) {
+                m.insert("lifetime".into(), json!(n));
+            }
+            Ev::instant(format!("{what} eb {eb}"), "eb", ts, pid, t, args)
+        };
         let begin =
             |evs: &mut Vec<Ev>, args: serde_json::Value, slices: &mut HashMap<u64, Slice>| {
                 if let Some(old) = slices.remove(&eb) {
@@ -494,38 +502,10 @@ impl<'o> Exporter<'o> {
                     ));
                 }
             }
-            Note::Contender { n } => evs.push(Ev::instant(
-                format!("contending alloc eb {eb}"),
-                "eb",
-                ts,
-                pid,
-                t,
-                json!({"eb": eb, "lifetime": n, "task": task}),
-            )),
-            Note::Discard { n } => evs.push(Ev::instant(
-                format!("discard eb {eb}"),
-                "eb",
-                ts,
-                pid,
-                t,
-                json!({"eb": eb, "lifetime": n, "task": task}),
-            )),
-            Note::Clone => evs.push(Ev::instant(
-                format!("clone eb {eb}"),
-                "eb",
-                ts,
-                pid,
-                t,
-                json!({"eb": eb, "task": task}),
-            )),
-            Note::CloneRelease => evs.push(Ev::instant(
-                format!("clone release eb {eb}"),
-                "eb",
-                ts,
-                pid,
-                t,
-                json!({"eb": eb, "task": task}),
-            )),
+            Note::Contender { n } => evs.push(mark_eb("contending alloc", Some(n))),
+            Note::Discard { n } => evs.push(mark_eb("discard", n)),
+            Note::Clone => evs.push(mark_eb("clone", None)),
+            Note::CloneRelease => evs.push(mark_eb("clone release", None)),
             Note::None => {}
         }
         let w = &mut *self.out.writer("")?;

@@ -7,12 +7,12 @@
 //! DuckDB comes from its Python package (`.ci/run` installs it with pip).
 //! Without it the test says that it skipped; under CI it fails instead.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command as Process;
 
 use serde_json::Value;
 
-use crate::util::{bin, ci, corpus, fixture, note, root};
+use crate::util::{bin, ci, fixture, fixture_cases, generated, note, root, typescript};
 
 /// Loads each NDJSON file given on the command line with the recipe's
 /// `load.sql` and prints one JSON line per file: the two queries' rows.
@@ -91,26 +91,12 @@ fn the_duckdb_recipe_answers_what_report_says() {
     // The fixtures, the thread's excerpt, a generated capture with injected
     // duplicate reads, insert races, clones and lost events, and the real
     // typescript when the corpus is there.
-    let mut inputs: Vec<PathBuf> = std::fs::read_dir(fixture("cases"))
-        .expect("fixtures/cases")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .collect();
-    inputs.sort();
+    let mut inputs = fixture_cases();
     inputs.push(fixture("thread-excerpt.txt"));
     let mut cfg = tracesift_synth::Config::new(7, 2 << 20, tracesift_synth::Format::Console);
     cfg.cpus = 8;
-    let (capture, _) = tracesift_synth::generate_vec(&cfg);
-    let synth = dir.path().join("synth.txt");
-    std::fs::write(&synth, capture).expect("write capture");
-    inputs.push(synth);
-    if let Some(c) = corpus() {
-        let ts = c.join("linux-btrfs-ml/typescript-2.txt");
-        if ts.is_file() {
-            inputs.push(ts);
-        }
-    }
+    inputs.push(generated(dir.path(), "synth.txt", cfg).0);
+    inputs.extend(typescript());
     let mut ndjson = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         let out = bin().arg("events").arg(input).output().expect("run events");

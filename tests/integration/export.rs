@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::util::{bin, corpus, fixture, report_json, run};
+use crate::util::{bin, corpus, fixture, fixture_cases, generated, report_json, run, typescript};
 
 /// What must survive an export, per event.
 const KEYS: [&str; 10] = [
@@ -88,24 +88,10 @@ fn export(args: &[&str], input: &Path, dir: &Path, name: &str) -> PathBuf {
 /// generated 48-CPU capture with lost events, insert races and clones, and
 /// the real typescript when the corpus is there.
 fn dump_captures(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(fixture("cases"))
-        .expect("fixtures/cases")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .collect();
-    v.sort();
+    let mut v = fixture_cases();
     let cfg = tracesift_synth::Config::new(11, 3 << 20, tracesift_synth::Format::Console);
-    let (capture, _) = tracesift_synth::generate_vec(&cfg);
-    let synth = dir.join("synth-console.txt");
-    std::fs::write(&synth, capture).expect("write capture");
-    v.push(synth);
-    if let Some(c) = corpus() {
-        let ts = c.join("linux-btrfs-ml/typescript-2.txt");
-        if ts.is_file() {
-            v.push(ts);
-        }
-    }
+    v.push(generated(dir, "synth-console.txt", cfg).0);
+    v.extend(typescript());
     v
 }
 
@@ -191,12 +177,8 @@ fn exported_dumps_give_the_same_events_and_coverage() {
 #[test]
 fn exported_trace_files_give_the_same_events() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut inputs = Vec::new();
     let cfg = tracesift_synth::Config::new(5, 1 << 20, tracesift_synth::Format::Tracefs);
-    let (capture, _) = tracesift_synth::generate_vec(&cfg);
-    let synth = dir.path().join("synth-tracefs.txt");
-    std::fs::write(&synth, capture).expect("write capture");
-    inputs.push(synth);
+    let mut inputs = vec![generated(dir.path(), "synth-tracefs.txt", cfg).0];
     inputs.push(fixture("thread-excerpt.txt"));
     inputs.push(fixture("repair/quoted-wrapped-excerpt.txt"));
     if let Some(c) = corpus() {
@@ -357,9 +339,7 @@ fn check_trace_event_format(doc: &Value) -> Vec<Value> {
 fn perfetto_export_follows_the_trace_event_format() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = tracesift_synth::Config::new(3, 2 << 20, tracesift_synth::Format::Console);
-    let (capture, generated) = tracesift_synth::generate_vec(&cfg);
-    let synth = dir.path().join("synth.txt");
-    std::fs::write(&synth, capture).expect("write capture");
+    let (synth, facts) = generated(dir.path(), "synth.txt", cfg);
     for input in [synth.as_path(), &fixture("thread-excerpt.txt")] {
         let (out, err, code) = run(&["export", "--format", "perfetto"], &[input]);
         assert_eq!(code, 0, "{err}");
@@ -425,5 +405,5 @@ fn perfetto_export_follows_the_trace_event_format() {
         .iter()
         .filter(|e| e["cat"] == "lost")
         .count();
-    assert_eq!(lost, generated.counts.lost_markers as usize);
+    assert_eq!(lost, facts.counts.lost_markers as usize);
 }
