@@ -272,24 +272,48 @@ impl<'o> Exporter<'o> {
                     w.flush()?;
                 }
             }
-            ExportFormat::Perfetto => {
-                let ts = o.last_ts.unwrap_or(0.0);
-                let ending: Vec<u64> = self
-                    .slices
-                    .iter()
-                    .filter(|(_, s)| s.pid == o.pid)
-                    .map(|(&eb, _)| eb)
-                    .collect();
-                let mut ending = ending;
-                ending.sort_unstable();
-                for eb in ending {
-                    if let Some(s) = self.slices.remove(&eb) {
-                        let w = &mut *self.out.writer("")?;
-                        let ev = Ev::slice("e", eb, ts, s.pid, s.tid, json!({"released": false}));
-                        self.doc.event(w, &ev)?;
-                    }
-                }
+            ExportFormat::Perfetto => self.close_slices(o.pid, o.last_ts.unwrap_or(0.0))?,
+        }
+        Ok(())
+    }
+
+    /// End the open lifetime slices of process `pid` at `ts`, unreleased
+    /// (the trace or the boot ended), in eb order.
+    fn close_slices(&mut self, pid: u32, ts: f64) -> io::Result<()> {
+        let mut ending: Vec<u64> = self
+            .slices
+            .iter()
+            .filter(|(_, s)| s.pid == pid)
+            .map(|(&eb, _)| eb)
+            .collect();
+        ending.sort_unstable();
+        for eb in ending {
+            if let Some(s) = self.slices.remove(&eb) {
+                let w = &mut *self.out.writer("")?;
+                let ev = Ev::slice("e", eb, ts, s.pid, s.tid, json!({"released": false}));
+                self.doc.event(w, &ev)?;
             }
+        }
+        Ok(())
+    }
+
+    /// A new boot began: no lifetime lives across it, and its trace clock
+    /// starts again, so the slices still open end where their trace last
+    /// had a time.
+    fn new_boot(&mut self) -> io::Result<()> {
+        let open: Vec<(u32, f64)> = [self.open.as_ref(), self.rest.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|o| (o.pid, o.last_ts.unwrap_or(0.0)))
+            .collect();
+        for (pid, ts) in open {
+            self.close_slices(pid, ts)?;
+        }
+        for o in [self.open.as_mut(), self.rest.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            o.last_ts = None;
         }
         Ok(())
     }
@@ -686,8 +710,12 @@ impl RecordSink for Exporter<'_> {
     }
 
     fn record(&mut self, r: &Record<'_>, kind: Option<EventKind<'_>>) -> SinkResult {
+        let before = self.an.boots.current();
         let note = self.an.record_noted(r, kind);
         let boot = self.an.boots.current();
+        if boot != before && self.format == ExportFormat::Perfetto {
+            self.new_boot()?;
+        }
         let dump = self.an.coverage.current_dump(r.pos.input);
         let unit = self.unit_of(dump, boot);
         self.switch(unit)?;

@@ -396,6 +396,43 @@ fn perfetto_export_follows_the_trace_event_format() {
             report["findings"].as_array().map(Vec::len)
         );
     }
+    // Every fixture, also as one trace over two boots (--all: the slices
+    // still open end with their boot), keeps to the format.
+    for input in fixture_cases().iter().chain(typescript().iter()) {
+        for args in [
+            &["export", "--format", "perfetto"][..],
+            &["export", "--format", "perfetto", "--all"],
+        ] {
+            let (out, _, _) = run(args, &[input]);
+            let doc: Value = serde_json::from_str(&out).expect("one JSON document");
+            check_trace_event_format(&doc);
+        }
+    }
+    // A lifetime open when its boot ends ends there, on that boot's clock.
+    let (out, _, _) = run(
+        &["export", "--format", "perfetto", "--all"],
+        &[&fixture("cases/neg-reboot-reread.txt")],
+    );
+    let doc: Value = serde_json::from_str(&out).expect("JSON");
+    let spans: Vec<(String, f64)> = doc["traceEvents"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["ph"] == "b" || e["ph"] == "e")
+        .map(|e| {
+            (
+                e["ph"].as_str().unwrap_or("").to_string(),
+                e["ts"].as_f64().unwrap_or(-1.0),
+            )
+        })
+        .collect();
+    let want = [
+        ("b", 170000100.0),
+        ("e", 170000300.0),
+        ("b", 120000300.0),
+        ("e", 120000300.0),
+    ];
+    assert_eq!(spans, want.map(|(p, t)| (p.to_string(), t)));
     // The generator's lost-event markers became instants on their CPUs.
     let (out, _, _) = run(&["export", "--format", "perfetto"], &[&synth]);
     let doc: Value = serde_json::from_str(&out).expect("JSON");
