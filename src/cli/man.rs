@@ -377,6 +377,10 @@ fn json_output() -> Roff {
         ("report --each --json", crate::output::schema::REPORT_EACH),
         ("timeline --json", crate::output::schema::TIMELINE),
         ("stats --json", crate::output::schema::STATS),
+        (
+            "export --format perfetto",
+            crate::output::schema::EXPORT_PERFETTO,
+        ),
     ] {
         r.control("SS", [title]);
         markdown(&mut r, doc);

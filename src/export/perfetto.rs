@@ -22,7 +22,8 @@
 //!   value for a counter clock. Trace and console clocks are never mixed.
 //!
 //! Events are written as they are read; only the open slices (one per live
-//! eb) are remembered until the trace ends.
+//! eb) are remembered until the trace ends. The document:
+#![doc = include_str!("../../doc/schema/export-perfetto.md")]
 
 use std::io::{self, Write};
 

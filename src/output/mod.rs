@@ -64,6 +64,8 @@ pub mod schema {
     pub const TIMELINE: &str = include_str!("../../doc/schema/timeline.md");
     /// `stats --json`.
     pub const STATS: &str = include_str!("../../doc/schema/stats.md");
+    /// `export --format perfetto`.
+    pub const EXPORT_PERFETTO: &str = include_str!("../../doc/schema/export-perfetto.md");
     /// `events` (NDJSON).
     pub const EVENTS: &str = include_str!("../../doc/schema/events.md");
 }
