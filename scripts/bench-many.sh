@@ -5,16 +5,17 @@
 #
 # What it does:
 #   1. builds the release binaries (tracesift, examples/gen_capture);
-#   2. generates $MANY_N console captures of 8 to 60 KiB (seeds 1..N; each
-#      with an ftrace dump and injected anomalies) into $MANY_DATA/captures,
-#      reused when already there (deterministic);
+#   2. generates $MANY_N console captures of 19 to 123 KB, 49 KB on average
+#      (seeds 1..N; each with boots, splats, an ftrace dump and injected
+#      anomalies) into $MANY_DATA/many-N, reused when already there
+#      (deterministic);
 #   3. warms the page cache, then times, interleaved over $MANY_ROUNDS rounds:
 #        find DIR -type f | xargs grep -c eb=
 #        tracesift report --each DIR              (text summary, -j all cores)
 #        tracesift report --each --json DIR       (NDJSON, one document per capture)
 #        tracesift report --each -j 1 DIR         (one thread)
 #   4. prints each one's median, captures per second, and its time relative
-#      to grep's in the same run;
+#      to grep's in the same run, then the peak RSS of `report --each`;
 #   5. checks that --json wrote one line per capture, and exits 1 if not.
 #
 # Environment (all optional):
@@ -48,7 +49,7 @@ if [[ ${MANY_REGEN:-0} == 1 || ! -f $DIR/.complete ]]; then
     mkdir -p "$DIR"
     say "generating $N captures into $DIR"
     for ((i = 1; i <= N; i++)); do
-        # 8 to 60 KiB: the generator's size target, in steps of 8 KiB.
+        # The generator's size target, 24 to 192 KiB in eight steps.
         size=$(( (i % 8 + 1) * 24 ))K
         sub=$DIR/$(printf '%03d' $((i / 100)))
         mkdir -p "$sub"
@@ -105,6 +106,11 @@ for name in "${NAMES[@]}"; do
     awk -v l="$(label "$name")" -v us="$us" -v n="$FILES" -v g="$GREP_US" 'BEGIN {
         printf "| %-52s | %7.3f s | %12.0f | %9.2f |\n", "`" l "`", us / 1e6, n / (us / 1e6), us / g }'
 done
+
+if [[ -x /usr/bin/time ]]; then
+    rss=$( { /usr/bin/time -f '%M' "$TS" report --each --fail-on never "$DIR" >/dev/null; } 2>&1 | tail -n 1)
+    printf '\npeak RSS of `tracesift report --each DIR`: %s KiB\n' "$rss"
+fi
 
 lines=$("$TS" report --each --json --fail-on never "$DIR" | wc -l)
 if [[ $lines -ne $FILES ]]; then
