@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use crate::config::Config;
+use crate::correlate::boots::Boots;
 use crate::output::{self, Status};
 use crate::reader::driver::{self, ReaderHook};
 
@@ -27,6 +28,7 @@ fn lossy(b: &[u8]) -> Cow<'_, str> {
 struct EventDoc<'a> {
     input: u32,
     line: u64,
+    boot: u32,
     #[serde(skip_serializing_if = "is_one")]
     lines: u32,
     kind: &'static str,
@@ -49,6 +51,8 @@ struct EventDoc<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     declared: Option<&'a str>,
     fields: Fields<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    args: Option<Args<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     keys: Vec<KeyDoc>,
 }
@@ -58,6 +62,72 @@ struct EventDoc<'a> {
 struct KeyDoc {
     key: String,
     value: String,
+}
+
+/// Most `key=value` pairs of one payload put into `args`.
+const MAX_ARGS: usize = 64;
+
+/// The `key=value` pairs of a trace payload ([`crate::fields::key_values`])
+/// as one JSON object, in the order printed: a decimal integer as a number,
+/// anything else as a string; a key printed twice keeps its first value.
+struct Args<'a>(&'a [u8]);
+
+impl<'a> Args<'a> {
+    fn of(payload: Option<&'a [u8]>) -> Option<Args<'a>> {
+        payload
+            .filter(|p| crate::fields::key_values(p).next().is_some())
+            .map(Args)
+    }
+}
+
+impl Serialize for Args<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut seen: Vec<&[u8]> = Vec::new();
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in crate::fields::key_values(self.0) {
+            if seen.len() == MAX_ARGS {
+                break;
+            }
+            if seen.contains(&k) {
+                continue;
+            }
+            seen.push(k);
+            let key = lossy(k);
+            match integer(v) {
+                Some(Int::U(n)) => m.serialize_entry(&key, &n)?,
+                Some(Int::I(n)) => m.serialize_entry(&key, &n)?,
+                None => m.serialize_entry(&key, &lossy(v))?,
+            }
+        }
+        m.end()
+    }
+}
+
+enum Int {
+    U(u64),
+    I(i64),
+}
+
+/// A decimal integer as printed by `%d`/`%llu` (`0`, `16384`, `-5`), not
+/// one with leading zeros (`0001` is a flag word, kept as text).
+fn integer(v: &[u8]) -> Option<Int> {
+    let (neg, digits) = match v.strip_prefix(b"-") {
+        Some(d) => (true, d),
+        None => (false, v),
+    };
+    let plain = !digits.is_empty()
+        && digits.iter().all(u8::is_ascii_digit)
+        && (digits.len() == 1 || digits[0] != b'0');
+    if !plain {
+        return None;
+    }
+    let text = std::str::from_utf8(v).ok()?;
+    if neg {
+        text.parse().ok().map(Int::I)
+    } else {
+        text.parse().ok().map(Int::U)
+    }
 }
 
 fn is_one(n: &u32) -> bool {
@@ -116,79 +186,6 @@ struct Fields<'a> {
     count: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     payload: Option<Cow<'a, str>>,
-    /// The generic fields of a trace payload or a declared event's text
-    /// (`name=value`, `name: value`, `name value`).
-    #[serde(flatten)]
-    parsed: Parsed<'a>,
-}
-
-/// Names the typed fields use: a parsed field of the same name is left out.
-const TYPED: [&str; 25] = [
-    "len",
-    "via",
-    "page_refs",
-    "level",
-    "fsid",
-    "func",
-    "blocks",
-    "node",
-    "root",
-    "block",
-    "block_trusted",
-    "slot",
-    "owner_have",
-    "expect",
-    "reason",
-    "check",
-    "mirror",
-    "have",
-    "errno",
-    "line",
-    "function",
-    "location",
-    "text",
-    "count",
-    "payload",
-];
-
-/// The generic fields of a text as JSON, written straight from the
-/// borrowed fields ([`crate::event::fields`]) in the order printed:
-/// decimal numbers as numbers, the rest as printed; the first of a repeated
-/// name wins, and names the typed fields use are left out.
-#[derive(Default)]
-struct Parsed<'a>(&'a [u8]);
-
-impl Serialize for Parsed<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(None)?;
-        let mut seen: Vec<&[u8]> = Vec::new();
-        for f in crate::event::fields::fields(self.0) {
-            if f.name.is_empty() || seen.contains(&f.name) {
-                continue;
-            }
-            let name = lossy(f.name);
-            if TYPED.contains(&name.as_ref()) {
-                continue;
-            }
-            seen.push(f.name);
-            let v = f.value;
-            let digits = v.strip_prefix(b"-").unwrap_or(v);
-            let number = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
-            let signed = (number && v.first() == Some(&b'-'))
-                .then(|| crate::event::fields::signed_number(v))
-                .flatten();
-            let unsigned = (number && signed.is_none())
-                .then(|| crate::event::fields::unsigned_number(v))
-                .flatten();
-            match (signed, unsigned) {
-                (Some(n), _) => m.serialize_entry(&name, &n)?,
-                (_, Some(n)) => m.serialize_entry(&name, &n)?,
-                _ => m.serialize_entry(&name, &lossy(v))?,
-            }
-        }
-        m.end()
-    }
 }
 
 /// The fields of an oops line that is an event ([`OopsLine::is_event`]).
@@ -301,12 +298,10 @@ fn fields<'a>(e: &Event<'a>) -> Option<Fields<'a>> {
         },
         EventKind::Trace => Fields {
             payload: e.payload.map(lossy),
-            parsed: Parsed(e.payload.unwrap_or_default()),
             ..Fields::default()
         },
         EventKind::Declared(_) => Fields {
             payload: e.payload.map(lossy),
-            parsed: Parsed(text_of(e)),
             ..Fields::default()
         },
     })
@@ -336,14 +331,20 @@ pub fn event_json_with(e: &Event<'_>, rules: Option<&Rules>) -> Option<Vec<u8>> 
         EventKind::TreeCheck(t) => t.eb.or(t.block.filter(|_| t.block_trusted)),
         k => k.eb(),
     };
+    // A lost-events marker's CPU is the one it names.
+    let cpu = match e.kind {
+        EventKind::Lost { cpu, .. } => Some(cpu),
+        _ => e.cpu,
+    };
     let doc = EventDoc {
         input: e.pos.input,
         line: e.pos.line,
+        boot: e.boot,
         lines: e.lines,
         kind: e.kind.name(),
         eb,
         event: e.name.filter(|n| !n.is_empty()).map(lossy),
-        cpu: e.cpu,
+        cpu,
         pid: e.pid,
         comm: (!e.comm.is_empty()).then(|| lossy(e.comm)),
         trace_ts_ns: ns,
@@ -357,6 +358,7 @@ pub fn event_json_with(e: &Event<'_>, rules: Option<&Rules>) -> Option<Vec<u8>> 
         },
         fields,
         keys: rules.map_or_else(Vec::new, |r| key_docs(r, e)),
+        args: Args::of(e.payload),
     };
     serde_json::to_vec(&doc).ok()
 }
@@ -407,6 +409,8 @@ pub struct EventWriter<W: Write> {
     out: W,
     line_buffered: bool,
     recognizer: Recognizer,
+    /// The boots so far: every event carries the index of its boot.
+    boots: Boots,
     /// Events written.
     pub written: u64,
 }
@@ -419,6 +423,7 @@ impl<W: Write> EventWriter<W> {
             out,
             line_buffered,
             recognizer,
+            boots: Boots::default(),
             written: 0,
         }
     }
@@ -444,8 +449,13 @@ impl<W: Write> RecordSink for EventWriter<W> {
     }
 
     fn record(&mut self, r: &Record<'_>, kind: Option<EventKind<'_>>) -> SinkResult {
+        self.boots.record(r);
         if let Some(k) = kind {
-            self.write_event(&event::assemble(r, k))?;
+            let e = Event {
+                boot: self.boots.current(),
+                ..event::assemble(r, k)
+            };
+            self.write_event(&e)?;
         }
         Ok(Flow::Continue)
     }

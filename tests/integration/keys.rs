@@ -393,8 +393,6 @@ fn events_carry_parsed_fields_and_keys() {
         .expect("the trylock line");
     assert_eq!(trylock["kind"], "declared");
     assert_eq!(trylock["declared"], "xfs_buf_trylock");
-    assert_eq!(trylock["fields"]["hold"], 16);
-    assert_eq!(trylock["fields"]["daddr"], "0x851c80");
     let keys = trylock["keys"].as_array().unwrap();
     assert!(keys
         .iter()
