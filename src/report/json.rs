@@ -8,13 +8,14 @@ use serde::Serialize;
 use crate::correlate::boots::{BootStart, Boots};
 use crate::correlate::ebs::LifetimeStats;
 use crate::correlate::evidence::Evidence;
+use crate::correlate::reports::Occurrence;
 use crate::correlate::Analysis;
 use crate::grammar::TraceTs;
 use crate::reader::driver::InputResult;
 use crate::report::sanitize;
 use crate::report::stats::{cpu_docs, dump_docs, CpuDoc, DumpDoc};
 use crate::report::{Tool, SCHEMA_VERSION};
-use crate::rules::{Confidence, Counts, Finding, Fix, RuleId, Severity};
+use crate::rules::{Confidence, Counts, Finding, Fix, RuleId, Severity, SuspectValue};
 
 #[derive(Serialize)]
 struct Doc<'a> {
@@ -102,6 +103,18 @@ struct Summary<'a> {
     findings: Counts,
     lifetimes: &'a LifetimeStats,
     largest_insert_race: Option<RaceDoc>,
+    reports: ReportsDoc,
+}
+
+/// The bounds on grouped btrfs reports, and what they left out.
+#[derive(Serialize)]
+struct ReportsDoc {
+    groups: u64,
+    max_groups: u64,
+    first_kept: u32,
+    evidence_budget_bytes: u64,
+    evidence_omitted: u64,
+    not_kept: u64,
 }
 
 #[derive(Serialize)]
@@ -130,7 +143,92 @@ pub(crate) struct FindingDoc<'a> {
     cpu: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<&'a Fix>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<ValueDoc<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phase: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mirrors: Option<&'a [u32]>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    every_mirror: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    boots: Option<&'a [u32]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first: Option<OccurrenceDoc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last: Option<OccurrenceDoc>,
+    #[serde(skip_serializing_if = "is_zero")]
+    evidence_omitted: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    not_kept: u64,
     evidence: Vec<EvidenceDoc<'a>>,
+}
+
+/// The value a forensic finding rests on.
+#[derive(Serialize)]
+pub(crate) struct ValueDoc<'a> {
+    field: &'a str,
+    found: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'a str>,
+}
+
+/// Where and when a grouped report was first or last printed.
+#[derive(Serialize)]
+pub(crate) struct OccurrenceDoc {
+    input: u32,
+    line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    console_ts_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_ts_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_ts_counter: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wall_s: Option<u64>,
+    boot: u32,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn occurrence_doc(o: &Occurrence) -> OccurrenceDoc {
+    let (ns, counter) = trace_ts(o.trace_ts);
+    OccurrenceDoc {
+        input: o.pos.input,
+        line: o.pos.line,
+        console_ts_ns: o.console_ns,
+        trace_ts_ns: ns,
+        trace_ts_counter: counter,
+        wall_s: o.wall_s,
+        boot: o.boot,
+    }
+}
+
+fn value_doc(v: &SuspectValue) -> ValueDoc<'_> {
+    ValueDoc {
+        field: v.field,
+        found: v.found,
+        expected: v.expected,
+        bit: v.bit,
+        region: v.region,
+    }
+}
+
+/// A trace time as (`trace_ts_ns`, `trace_ts_counter`).
+fn trace_ts(t: Option<TraceTs>) -> (Option<u64>, Option<u64>) {
+    match t {
+        Some(TraceTs::Counter(c)) => (None, Some(c)),
+        Some(t) => (t.ns(), None),
+        None => (None, None),
+    }
 }
 
 /// One evidence line as serialised.
@@ -185,11 +283,7 @@ struct CoverageDoc<'a> {
 /// Serialise one evidence line.
 pub(crate) fn evidence_doc(e: &Evidence) -> EvidenceDoc<'_> {
     let (text, lossy) = sanitize::for_json(&e.text);
-    let (ns, counter) = match e.trace_ts {
-        Some(TraceTs::Counter(c)) => (None, Some(c)),
-        Some(t) => (t.ns(), None),
-        None => (None, None),
-    };
+    let (ns, counter) = trace_ts(e.trace_ts);
     EvidenceDoc {
         input: e.pos.input,
         line: e.pos.line,
@@ -209,6 +303,7 @@ pub(crate) fn evidence_doc(e: &Evidence) -> EvidenceDoc<'_> {
 
 /// Serialise one finding.
 pub(crate) fn finding_doc(f: &Finding) -> FindingDoc<'_> {
+    let o = f.occurrences.as_deref();
     FindingDoc {
         rule: f.rule,
         severity: f.severity,
@@ -219,6 +314,16 @@ pub(crate) fn finding_doc(f: &Finding) -> FindingDoc<'_> {
         title: f.title(),
         cpu: f.cpu(),
         fix: f.fix(),
+        value: f.value().map(value_doc),
+        device: o.and_then(|o| o.device.as_deref()),
+        phase: o.and_then(|o| o.phase).map(|p| p.name()),
+        mirrors: o.map(|o| o.mirrors.as_slice()).filter(|m| !m.is_empty()),
+        every_mirror: o.is_some_and(|o| o.every_mirror),
+        boots: o.map(|o| o.boots.as_slice()),
+        first: o.map(|o| occurrence_doc(&o.first)),
+        last: o.map(|o| occurrence_doc(&o.last)),
+        evidence_omitted: o.map_or(0, |o| o.evidence_omitted),
+        not_kept: o.map_or(0, |o| o.not_kept),
         evidence: f.evidence.iter().map(evidence_doc).collect(),
     }
 }
@@ -251,6 +356,14 @@ pub fn write(
             findings: Counts::of(findings),
             lifetimes: &an.ebs.stats,
             largest_insert_race: race,
+            reports: ReportsDoc {
+                groups: (an.reports.reports.len() + an.reports.aborts.len()) as u64,
+                max_groups: crate::correlate::reports::MAX_GROUPS as u64,
+                first_kept: crate::correlate::reports::FIRST_KEPT,
+                evidence_budget_bytes: crate::correlate::reports::EVIDENCE_BUDGET as u64,
+                evidence_omitted: an.reports.evidence_omitted(),
+                not_kept: an.reports.not_kept(),
+            },
         },
         findings: findings.iter().map(finding_doc).collect(),
         splats: an

@@ -64,6 +64,34 @@ pub(crate) fn evicted_note(evicted: u64) -> String {
     )
 }
 
+/// What to say when a grouped report's lines are not all cited: the cap
+/// on the evidence kept per finding.
+pub(crate) fn omitted_note(f: &Finding) -> Option<String> {
+    let omitted = f.occurrences.as_ref().map_or(0, |o| o.evidence_omitted);
+    if omitted > 0 {
+        return Some(format!(
+            "({} occurrences in all; {omitted} lines not shown: the lines of the first {} and of the last are kept)",
+            f.count,
+            crate::correlate::reports::FIRST_KEPT
+        ));
+    }
+    (f.count as usize > f.evidence.len() && f.count > 1)
+        .then(|| format!("({} occurrences in all)", f.count))
+}
+
+/// What to say when btrfs reports were counted but not grouped, to stay
+/// under the bound on distinct corruptions.
+pub(crate) fn not_kept_note(an: &Analysis) -> Option<String> {
+    let n = an.reports.not_kept();
+    (n > 0).then(|| {
+        format!(
+            "Memory bound hit: {n} btrfs reports beyond the first {} distinct corruptions (or aborts) \
+             were counted, not grouped; their findings cite the first of them.",
+            crate::correlate::reports::MAX_GROUPS
+        )
+    })
+}
+
 /// One line per boot: where it is and the kernel it ran (`boot 2:
 /// capture.txt:8647-17292, Linux 6.8.0-rc7 (banner)`).
 pub(crate) fn boot_lines(an: &Analysis, names: &[String]) -> Vec<String> {
@@ -236,6 +264,9 @@ pub fn write(
             writeln!(w, "{}", evicted_note(st.evicted))?;
         }
     }
+    if let Some(note) = not_kept_note(an) {
+        writeln!(w, "{note}")?;
+    }
     if findings.is_empty() {
         writeln!(w, "\nNo findings.")?;
         return Ok(());
@@ -272,12 +303,8 @@ pub fn write(
                 }
             }
         }
-        if f.count as usize > f.evidence.len() && f.count > 1 {
-            writeln!(
-                w,
-                "    {}",
-                style.dim(&format!("({} occurrences in all)", f.count))
-            )?;
+        if let Some(note) = omitted_note(f) {
+            writeln!(w, "    {}", style.dim(&note))?;
         }
     }
     let info: Vec<_> = findings
