@@ -258,7 +258,7 @@ impl Mirrors {
     /// failed read the kernel tries every copy in turn
     /// (`btrfs_read_extent_buffer()`), so these are all the copies there are.
     pub fn every(&self) -> Option<u32> {
-        if self.more || self.mask & 1 != 0 {
+        if self.more || self.mask & 1 != 0 || self.mask == 0 {
             return None;
         }
         let k = 63 - self.mask.leading_zeros();

@@ -64,19 +64,41 @@ pub(crate) fn evicted_note(evicted: u64) -> String {
     )
 }
 
-/// What to say when a grouped report's lines are not all cited: the cap
-/// on the evidence kept per finding.
+/// What to say under a finding's evidence about how often and when it
+/// came: `(9 occurrences, from 40675.013231 to 65972.802812; 8 lines not
+/// shown: ...)`, for a grouped btrfs report; `(N occurrences in all)` for
+/// another finding that cites fewer lines than it counts.
 pub(crate) fn omitted_note(f: &Finding) -> Option<String> {
-    let omitted = f.occurrences.as_ref().map_or(0, |o| o.evidence_omitted);
-    if omitted > 0 {
-        return Some(format!(
-            "({} occurrences in all; {omitted} lines not shown: the lines of the first {} and of the last are kept)",
-            f.count,
+    let Some(o) = f.occurrences.as_deref() else {
+        return (f.count as usize > f.evidence.len() && f.count > 1)
+            .then(|| format!("({} occurrences in all)", f.count));
+    };
+    let mut parts = Vec::new();
+    if f.count > 1 {
+        let mut when = format!("{} occurrences", f.count);
+        if let (Some(a), Some(b)) = (o.first.console_ns, o.last.console_ns) {
+            if a != b {
+                when.push_str(&format!(", from {} to {}", console(a), console(b)));
+            }
+        }
+        if o.boots.len() > 1 {
+            when.push_str(&format!(", in {} boots", o.boots.len()));
+        }
+        parts.push(when);
+    }
+    if o.evidence_omitted > 0 {
+        parts.push(format!(
+            "{} lines not shown: the lines of the first {} and of the last are kept",
+            o.evidence_omitted,
             crate::correlate::reports::FIRST_KEPT
         ));
     }
-    (f.count as usize > f.evidence.len() && f.count > 1)
-        .then(|| format!("({} occurrences in all)", f.count))
+    (!parts.is_empty()).then(|| format!("({})", parts.join("; ")))
+}
+
+/// A console time as the kernel prints it: `40675.013231`.
+fn console(ns: u64) -> String {
+    format!("{}.{:06}", ns / 1_000_000_000, ns % 1_000_000_000 / 1000)
 }
 
 /// What to say when btrfs reports were counted but not grouped, to stay

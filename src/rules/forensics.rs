@@ -8,7 +8,7 @@
 use super::finding::{
     Confidence, Extra, Finding, RuleId, RuleInfo, Severity, Subject, SuspectValue,
 };
-use super::reports::{occurrences, span};
+use super::reports::occurrences;
 use crate::correlate::evidence::Evidence;
 use crate::correlate::reports::{Field, Report, ReportKind, Suspect};
 use crate::correlate::Analysis;
@@ -47,21 +47,21 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                 continue;
             };
             let msg = format!(
-                "{} {of} is {} ({}), one bit (bit {bit}) away from the expected {}: a bit flip; suspect bad RAM",
+                "{} {of} is {}, one bit (bit {bit}) away from the expected {}: a bit flip; suspect bad RAM ({})",
                 field_name(s.field),
                 show(s.found),
-                what_of(r),
                 show(expected),
+                what_of(r),
             );
             out.push(suspect_finding(BIT_FLIP, r, s, msg));
         }
         if let Some(s) = &r.pointer {
             let msg = format!(
-                "{} {of} is {} ({}), a kernel address (in {}) where an on-disk value belongs: memory holding kernel data became the tree block; suspect a use-after-free or stray write in the kernel, or bad RAM",
+                "{} {of} is {}, a kernel address (in {}) where an on-disk value belongs: memory holding kernel data became the tree block; suspect a use-after-free or stray write in the kernel, or bad RAM ({})",
                 field_name(s.field),
                 show(s.found),
-                what_of(r),
                 s.region.unwrap_or("the kernel half"),
+                what_of(r),
             );
             out.push(suspect_finding(POINTER_IN_DISK_FIELD, r, s, msg));
         }
@@ -74,11 +74,8 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                 .map(|m| m.to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
-            let mut when = vec![format!("{} times", r.group.count)];
-            when.extend(span(&r.group));
             let msg = format!(
-                "{what} is reported corrupt the same way on every mirror ({mirrors}; {}): the same bad content is on disk in every copy, so it was written that way (damaged in memory before the write, or a kernel bug), not lost to a failing device; scrub cannot repair it",
-                when.join(", ")
+                "{what} is reported corrupt the same way on every mirror ({mirrors}): the same bad content is on disk in every copy, so it was written that way (damaged in memory before the write, or a kernel bug), not lost to a failing device; scrub cannot repair it"
             );
             out.push(
                 Finding::new(

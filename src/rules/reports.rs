@@ -79,7 +79,7 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                             Confidence::Likely
                         };
                         let msg = format!(
-                            "tree-checker rejected {what} eb {eb}{at}: {reason}{times}{means}"
+                            "tree-checker rejected {what} eb {eb}{at}{times}: {reason}{means}"
                         );
                         out.push(found(TREE_CHECK_FAILURE, conf, Some(eb), msg));
                     }
@@ -90,7 +90,7 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                             .map(|b| format!(" whose header block={b} is not a real address"))
                             .unwrap_or_default();
                         let msg = format!(
-                            "tree-checker rejected a {what}{which}{at}: {reason}{times}{means}"
+                            "tree-checker rejected a {what}{which}{at}{times}: {reason}{means}"
                         );
                         out.push(found(TREE_CHECK_FAILURE, Confidence::Certain, None, msg));
                     }
@@ -213,66 +213,23 @@ fn validation_means(r: &Report, kind: ValidationKind) -> &'static str {
     }
 }
 
-/// `(N times, mirrors 1, 2, 3, every copy, from 40675.013231 to
-/// 65972.802812, in 2 boots)`: what the group adds to one message, or
-/// nothing for one occurrence with nothing more to say. A single mirror
-/// reads ` on mirror 2`.
+/// The mirrors a report was read from, for its message: ` on mirror 2`,
+/// ` on mirrors 1, 2, 3 (every copy)`, or nothing. How often and when are
+/// not in the message (they are the finding's `count`, `first`, `last` and
+/// `boots`), so that one corruption reads the same however often it came.
 fn times(r: &Report) -> String {
-    let g = &r.group;
-    let mut parts = Vec::new();
-    if g.count > 1 {
-        parts.push(format!("{} times", g.count));
-    }
     let mirrors = r.mirrors.list();
-    let single = match mirrors.as_slice() {
-        [m] if g.count == 1 => format!(" on mirror {m}"),
-        _ => String::new(),
-    };
-    if single.is_empty() && !mirrors.is_empty() {
-        let list = mirrors
-            .iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let s = if mirrors.len() == 1 {
-            format!("mirror {list}")
-        } else {
-            format!("mirrors {list}")
-        };
-        parts.push(match r.mirrors.every() {
-            Some(_) => format!("{s}, every copy"),
-            None => s,
-        });
+    let list = mirrors
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    match (mirrors.len(), r.mirrors.every()) {
+        (0, _) => String::new(),
+        (1, _) => format!(" on mirror {list}"),
+        (_, Some(_)) => format!(" on mirrors {list} (every copy)"),
+        _ => format!(" on mirrors {list}"),
     }
-    parts.extend(span(g));
-    if single.is_empty() && parts.is_empty() {
-        return String::new();
-    }
-    if parts.is_empty() {
-        return single;
-    }
-    format!("{single} ({})", parts.join(", "))
-}
-
-/// `from 40675.013231 to 65972.802812` (console time) and `in 2 boots`.
-pub(super) fn span(g: &Group) -> Vec<String> {
-    let mut parts = Vec::new();
-    let (a, b) = (g.first_at, g.last_at);
-    if let (Some(x), Some(y)) = (a.console_ns, b.console_ns) {
-        if x != y && g.count > 1 {
-            parts.push(format!("from {} to {}", console(x), console(y)));
-        }
-    }
-    if g.boots.len() > 1 || g.more_boots {
-        let more = if g.more_boots { " or more" } else { "" };
-        parts.push(format!("in {} boots{more}", g.boots.len()));
-    }
-    parts
-}
-
-/// A console time as the kernel prints it: `40675.013231`.
-fn console(ns: u64) -> String {
-    format!("{}.{:06}", ns / 1_000_000_000, ns % 1_000_000_000 / 1000)
 }
 
 /// `implausible-header-value`: the header-derived values that cannot be
@@ -352,17 +309,7 @@ fn abort_finding(a: &AbortReport) -> Finding {
         .map(|s| format!(" in {s}"))
         .unwrap_or_default();
     let g = &a.group;
-    let mut parts = Vec::new();
-    if g.count > 1 {
-        parts.push(format!("{} times", g.count));
-    }
-    parts.extend(span(g));
-    let times = if parts.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", parts.join(", "))
-    };
-    let msg = format!("transaction aborted (error {}{name}){site}{times}", a.errno);
+    let msg = format!("transaction aborted (error {}{name}){site}", a.errno);
     Finding::new(
         TRANSACTION_ABORT,
         Confidence::Certain,
