@@ -1,7 +1,7 @@
 //! Grammar throughput over representative lines: the latency (dump) and
 //! normal (tracefs) trace grammars, console prefix peeling, the whole
 //! per-line classification and its fast lane for console dump lines. Lines come from generated captures
-//! (`tracesift::synth`), so the mix is the one of a real debug-patch trace.
+//! (the `tracesift-synth` crate), so the mix is the one of a real debug-patch trace.
 //!
 //! `cargo bench --bench grammar`
 
@@ -10,7 +10,7 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tracesift::grammar::{self, trace};
 use tracesift::prefix;
-use tracesift::synth::{self, Config, Format};
+use tracesift_synth::{self as synth, Config, Format};
 
 /// The first `n` lines of a generated capture that `keep` accepts.
 fn sample(format: Format, n: usize, keep: impl Fn(&[u8]) -> bool) -> Vec<Vec<u8>> {

@@ -16,6 +16,12 @@
 #   ebs-1M-small     the same with --max-live-ebs 10000
 #   one-eb-1M-allocs one eb allocated a million times by different tasks,
 #                    no read ever completing (contending allocs pile up)
+#   oops-20k ... oops-160k
+#                    20,000 to 160,000 oops headers (`Oops: 0000 [#N]`), each
+#                    its own splat: the time must grow linearly (issue #19:
+#                    160,000 took 69 s when each header scanned every splat),
+#                    and the memory with the splats reported (about 1 KiB each,
+#                    a splat and its finding), under OOPS_BOUND_MIB (default 250)
 #
 # Prints a table (case, exit status, peak RSS) and the memory per live eb
 # derived from the two million-eb runs. Exits 1 when a status is not 0/1 or a
@@ -31,6 +37,7 @@ cd "$(dirname "$0")/.."
 
 BOUND_MIB=${BOUND_MIB:-100}
 EBS_BOUND_MIB=${EBS_BOUND_MIB:-150}
+OOPS_BOUND_MIB=${OOPS_BOUND_MIB:-250}
 scale=1
 if [ "${1:-}" = --quick ]; then
     scale=16
@@ -58,6 +65,18 @@ gen_ebs() {
                 1000 + i / 1000000, i % 1000000, 1000 + i % 977, i % 48, 680000000 + i, 30408704 + i * 16384
     }'
 }
+
+# Oops headers, one per line, each die counter new: $1 of them.
+gen_oops() {
+    awk -v n="$(($1 / scale))" 'BEGIN {
+        for (i = 0; i < n; i++)
+            printf "[%6d.%06d] Oops: 0000 [#%d] PREEMPT SMP NOPTI\n", 100 + i / 1000, i % 1000000, i + 1
+    }'
+}
+gen_oops_20k() { gen_oops 20000; }
+gen_oops_40k() { gen_oops 40000; }
+gen_oops_80k() { gen_oops 80000; }
+gen_oops_160k() { gen_oops 160000; }
 
 # One eb, allocated over and over, never read.
 gen_one_eb() {
@@ -100,8 +119,11 @@ run() {
         fail=1
     fi
     rm -f "$tmp.err"
-    results+=("$(printf '%-16s %6s %10s %10s %8.1f  %s' "$name" "$status" "$rss" "$mib" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" "$verdict")")
+    local secs
+    secs=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
+    results+=("$(printf '%-16s %6s %10s %10s %8.2f  %s' "$name" "$status" "$rss" "$mib" "$secs" "$verdict")")
     eval "rss_$(echo "$name" | tr -c 'a-zA-Z0-9\n' _)=$rss"
+    eval "secs_$(echo "$name" | tr -c 'a-zA-Z0-9\n' _)=$secs"
 }
 
 run one-line-1GiB "$BOUND_MIB" gen_line
@@ -111,12 +133,25 @@ run cr-flood "$BOUND_MIB" gen_cr
 run ebs-1M-default "$EBS_BOUND_MIB" gen_ebs
 run ebs-1M-small "$BOUND_MIB" gen_ebs --max-live-ebs 10000
 run one-eb-1M-allocs "$BOUND_MIB" gen_one_eb
+run oops-20k "$OOPS_BOUND_MIB" gen_oops_20k
+run oops-40k "$OOPS_BOUND_MIB" gen_oops_40k
+run oops-80k "$OOPS_BOUND_MIB" gen_oops_80k
+run oops-160k "$OOPS_BOUND_MIB" gen_oops_160k
 
 printf '%-16s %6s %10s %10s %8s  %s\n' case status "rss_KiB" "rss_MiB" "secs" verdict
 for r in "${results[@]}"; do echo "$r"; done
 live_default=$((n_ebs < 100000 ? n_ebs : 100000))
 per_eb=$(( (rss_ebs_1M_default - rss_ebs_1M_small) * 1024 / (live_default - 10000) ))
 echo "memory per live eb: about $per_eb bytes ((default - small) / ($live_default - 10000) live ebs)"
+per_splat=$(( (rss_oops_160k - rss_oops_20k) * 1024 / (140000 / scale) ))
+echo "memory per splat: about $per_splat bytes ((oops-160k - oops-20k) / $((140000 / scale)) splats)"
+# Eight times the headers must take well under 8 x 8 times the time: linear, not quadratic.
+growth=$(awk -v a="$secs_oops_20k" -v b="$secs_oops_160k" 'BEGIN { printf "%.1f", b / (a > 0.01 ? a : 0.01) }')
+echo "oops headers: 8x the lines took ${growth}x the time (linear: about 8)"
+if awk -v g="$growth" 'BEGIN { exit !(g > 24) }'; then
+    echo "hostile.sh: oops headers grow faster than linearly" >&2
+    fail=1
+fi
 if [ "$fail" -ne 0 ]; then
     echo "hostile.sh: FAILED" >&2
     exit 1

@@ -7,8 +7,8 @@ use std::io::IsTerminal;
 
 use crate::cli::{self, Cli, ColorWhen, Command};
 use crate::input::InputSpec;
+use crate::output::Style;
 use crate::reader::ReadOptions;
-use crate::report::Style;
 
 /// What the user asked for, resolved.
 #[derive(Debug, Clone)]

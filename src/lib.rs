@@ -1,5 +1,5 @@
 //! tracesift: sift kernel trace captures for extent-buffer lifetime
-//! anomalies and kernel splats.
+//! anomalies, btrfs corruption reports and kernel splats.
 //!
 //! # The pipeline
 //!
@@ -7,29 +7,43 @@
 //! "owned" as it moves right.
 //!
 //! ```text
-//! input ──▶ lines ──▶ repair ──▶ prefix ──▶ grammar ──▶ event ──▶ correlate ──▶ rules ──▶ report
-//! bytes     physical   logical    console    Record<'a>  Event     lifetimes,    Finding   text, JSON,
-//! (gz/zst/  lines,     records    layers     (borrowed)  (owned    coverage                markdown,
-//!  xz)      cleaned                                      numbers)                          NDJSON
+//! input ──▶ repair ──▶ prefix ──▶ grammar ──▶ event ──▶ correlate ──▶ rules ──▶ report, timeline,
+//! bytes     logical    console    Record<'a>  Event     boots,        Finding   events, stats
+//! (gz/zst/  records    layers     (borrowed)  (owned    lifetimes,              (text, JSON,
+//!  xz)                                        numbers)  coverage                markdown, NDJSON)
+//!           └──────────── reader: drives them, on worker threads ───┘
 //! ```
 //!
-//! * [`input`]: files and stdin, decompression by magic bytes, one reusable
-//!   line buffer with `memchr`, a line cap, console clean-up.
-//! * [`repair`]: undo what mail clients and terminals did to a paste.
-//! * [`prefix`]: peel syslog / journal / dmesg / kmsg / printk prefixes.
-//! * [`grammar`]: nom grammars for ftrace lines (normal, latency/dump,
-//!   function_graph, trace-cmd), framing, headers, kernel messages.
-//! * [`record`]: drives the stages above for one input into a [`record::RecordSink`].
-//! * [`stats`]: the `stats` sink; [`correlate::coverage`]: per-CPU windows and dumps.
-//! * [`report`]: reporters and the JSON schemas; [`progress`]: the progress bar.
-//! * [`synth`]: not a stage: a generator of large synthetic captures with
-//!   known anomalies, for tests and benchmarks (`examples/gen_capture.rs`).
+//! # Layers
+//!
+//! A module may import only the modules of the layers above its own row
+//! (`tests/integration/layers.rs` checks it, outside `#[cfg(test)]` code):
+//!
+//! | layer | modules | what they do |
+//! |---|---|---|
+//! | 1 | `fields` `units` | byte scanners for numbers and names; addresses and times as users write them |
+//! | 2 | `input` | files and stdin, decompression by magic bytes, line splitting with `memchr`, a line cap |
+//! | 3 | `prefix` | syslog / journal / dmesg / kmsg / printk prefixes peeled |
+//! | 4 | `grammar` | nom grammars: ftrace lines, framing, headers, kernel and btrfs messages |
+//! | 5 | `repair` | what mail clients and terminals did to a paste, undone |
+//! | 6 | `record` | the [`record::Record`] type alone |
+//! | 7 | `event` | a [`event::Recognizer`] turns a record into at most one [`event::Event`] |
+//! | 8 | `reader` | drives layers 2–7 for each input into a [`reader::RecordSink`], in parallel when it pays |
+//! | 9 | `correlate` | boots, eb lifetimes, splats, corruption reports, coverage ([`correlate::Analysis`]) |
+//! | 10 | `rules` | findings with stable ids, judged on a finished analysis |
+//! | 11 | `output` | exit statuses, styling, escaping, the JSON pieces documents share |
+//! | 12 | `cli` | the command line (the only module with clap, besides `main.rs`) |
+//! | 13 | `config` | the command line resolved against the environment |
+//! | 14 | `report` `timeline` `events` `stats` `progress` | one module per command (and the progress bar), none importing another |
+//! | 15 | `app` | runs the command a [`config::Config`] names |
 //!
 //! # Invariants
 //!
 //! * The top level never fails on input: every line is counted under a
 //!   class; an unrecognised line is counted and sampled, never dropped.
 //! * No allocation per line on the hot path: records borrow the read buffer.
+//! * Memory is bounded by the live keys (extent buffers, splats waiting for
+//!   their function), never by the size of the input.
 //! * No `unsafe` code.
 
 #![forbid(unsafe_code)]
@@ -40,9 +54,11 @@ pub mod cli;
 pub mod config;
 pub mod correlate;
 pub mod event;
+pub mod events;
 pub mod fields;
 pub mod grammar;
 pub mod input;
+pub mod output;
 pub mod prefix;
 pub mod progress;
 pub mod reader;
@@ -51,6 +67,5 @@ pub mod repair;
 pub mod report;
 pub mod rules;
 pub mod stats;
-pub mod synth;
 pub mod timeline;
 pub mod units;

@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::output::sanitize;
 use crate::reader::driver::ReaderHook;
-use crate::report::sanitize;
 
 /// Inputs smaller than this get no bar (64 MiB: about a quarter of a second).
 pub const LARGE_INPUT: u64 = 64 << 20;
@@ -54,7 +54,7 @@ impl ProgressHook {
     }
 
     /// Draw with ASCII characters only (the terminal or the locale cannot
-    /// show others; see [`crate::report::Style::unicode`]).
+    /// show others; see [`crate::output::Style::unicode`]).
     pub fn ascii(self, ascii: bool) -> ProgressHook {
         ProgressHook { ascii, ..self }
     }

@@ -21,17 +21,25 @@ mod fixtures;
 mod hostile;
 #[path = "integration/json_schema.rs"]
 mod json_schema;
+#[path = "integration/layers.rs"]
+mod layers;
 #[path = "integration/mail.rs"]
 mod mail;
 #[path = "integration/props.rs"]
 mod props;
 #[path = "integration/repair.rs"]
 mod repair;
+#[path = "integration/splats.rs"]
+mod splats;
 #[path = "integration/synth.rs"]
 mod synth;
+#[path = "integration/syzkaller.rs"]
+mod syzkaller;
 #[path = "integration/timeline.rs"]
 mod timeline;
 #[path = "integration/util.rs"]
 mod util;
+#[path = "integration/verdicts.rs"]
+mod verdicts;
 #[path = "integration/worker.rs"]
 mod worker;

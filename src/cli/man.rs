@@ -14,7 +14,6 @@ use clap::{Arg, ArgAction, Command, CommandFactory};
 use roff::{bold, italic, line_break, roman, Inline, Roff};
 
 use super::Cli;
-use crate::report;
 use crate::rules::Confidence;
 
 /// How to get a capture worth analysing: `(what, commands)` steps. The
@@ -401,15 +400,15 @@ fn json_output() -> Roff {
          not part of the output.",
     )]);
     for (title, doc) in [
-        ("report --json", report::schema::REPORT),
-        ("timeline --json", report::schema::TIMELINE),
-        ("stats --json", report::schema::STATS),
+        ("report --json", crate::output::schema::REPORT),
+        ("timeline --json", crate::output::schema::TIMELINE),
+        ("stats --json", crate::output::schema::STATS),
     ] {
         r.control("SS", [title]);
         markdown(&mut r, doc);
     }
     r.control("SH", ["EVENTS OUTPUT"]);
-    markdown(&mut r, report::schema::EVENTS);
+    markdown(&mut r, crate::output::schema::EVENTS);
     r
 }
 

@@ -18,12 +18,17 @@
 //!   runs, and their printk times say nothing a kernel message would not);
 //! * a new `Dumping ftrace buffer:` after a reboot line (`Rebooting in 5
 //!   seconds..`, `reboot: Restarting system`) with neither of the above in
-//!   between, for captures without printk times.
+//!   between, for captures without printk times;
+//! * a trace file's header (`# tracer: nop`, trace-cmd's `cpus=8`) after
+//!   trace output: another `trace` file, whose clock starts afresh (the
+//!   files of several boots concatenated, or two snapshots of one buffer,
+//!   which would otherwise repeat its events);
+//! * journalctl's `-- Boot 5d3c... --` and `-- Reboot --` markers.
 //!
 //! Input boundaries are not boot boundaries: a dmesg and a trace file of one
 //! boot, or one capture split in two, are one boot.
 
-use crate::grammar::{Body, Framing};
+use crate::grammar::{Body, Framing, Header};
 use crate::input::Pos;
 use crate::record::Record;
 
@@ -50,6 +55,10 @@ pub enum BootStart {
     ClockReset,
     /// A new ftrace dump after a reboot line.
     DumpAfterReboot,
+    /// A trace file's header after trace output.
+    TraceHeader,
+    /// journalctl's boot marker.
+    Journal,
 }
 
 /// One boot of the machine, as far as the capture shows it.
@@ -102,7 +111,11 @@ impl Boots {
                 false
             }
         };
-        self.observe(r, at);
+        let last = Pos {
+            line: r.pos.line + u64::from(r.lines.max(1)) - 1,
+            ..at
+        };
+        self.observe(r, last);
         new
     }
 
@@ -141,18 +154,27 @@ impl Boots {
                 return Some(BootStart::ClockReset);
             }
         }
-        if self.rebooting && matches!(r.body, Body::Framing(Framing::DumpStart { .. })) {
-            return Some(BootStart::DumpAfterReboot);
+        match r.body {
+            Body::Framing(Framing::DumpStart { .. }) if self.rebooting => {
+                Some(BootStart::DumpAfterReboot)
+            }
+            Body::Header(Header::Tracer(_) | Header::TraceCmdVersion(_)) if self.has_output => {
+                Some(BootStart::TraceHeader)
+            }
+            Body::Header(Header::Journal) if self.has_output && journal_boot(r.msg) => {
+                Some(BootStart::Journal)
+            }
+            _ => None,
         }
-        None
     }
 
-    /// What `r` tells about the current boot.
-    fn observe(&mut self, r: &Record<'_>, at: Pos) {
+    /// Note what `r`, whose last physical line is at `last`, tells about the
+    /// current boot.
+    fn observe(&mut self, r: &Record<'_>, last: Pos) {
         let Some(b) = self.boots.last_mut() else {
             return;
         };
-        b.last = at;
+        b.last = last;
         if let Some(release) = banner(r) {
             b.release = Some(release);
             self.has_banner = true;
@@ -195,10 +217,7 @@ impl Boots {
 fn kernel_text<'a>(r: &Record<'a>) -> Option<&'a [u8]> {
     match &r.body {
         Body::Kernel(text) => Some(text),
-        Body::Trace(t) if t.body.name == b"console" => {
-            let p = t.body.payload;
-            Some(crate::prefix::printk_msg(p).map_or(p, |(_, m)| m))
-        }
+        Body::Trace(t) => crate::event::console_message(t),
         _ => None,
     }
 }
@@ -244,6 +263,13 @@ fn oops_release(text: &[u8]) -> Option<String> {
         &flags[at + 1..]
     };
     release_token(crate::fields::trim_start(after))
+}
+
+/// journalctl's marker between boots: `-- Boot 5d3c2d7e... --` (with
+/// `--list-boots`/`-b all`) or `-- Reboot --` (older journalctl).
+fn journal_boot(msg: &[u8]) -> bool {
+    let t = crate::fields::trim_start(msg);
+    t.starts_with(b"-- Boot ") || t.starts_with(b"-- Reboot --")
 }
 
 /// A line the kernel prints on its way to a reboot.
@@ -323,6 +349,27 @@ mod tests {
         );
         assert_eq!(starts, [4]);
         assert_eq!(b[1].start, BootStart::DumpAfterReboot);
+    }
+
+    #[test]
+    fn trace_file_headers_and_journal_markers() {
+        let (b, starts) = boots(
+            "# tracer: nop\n\
+             #\n\
+             \x20         <idle>-0       [001] d..1.   100.000001: sched_switch: prev_comm=a\n\
+             # tracer: nop\n\
+             \x20         <idle>-0       [001] d..1.     5.000001: sched_switch: prev_comm=a\n",
+        );
+        assert_eq!(starts, [4]);
+        assert_eq!(b[1].start, BootStart::TraceHeader);
+        let (b, starts) = boots(
+            "-- Journal begins at Mon 2024-03-11 10:00:00 EDT, ends at Wed 2024-03-13 18:00:00 EDT. --\n\
+             Mar 13 17:00:00 tachyon kernel: BTRFS info (device dm-0): first mount\n\
+             -- Boot 5d3c2d7e3f8a4b1c9e0f1a2b3c4d5e6f --\n\
+             Mar 13 17:40:00 tachyon kernel: BTRFS info (device dm-0): first mount\n",
+        );
+        assert_eq!(starts, [3], "{b:?}");
+        assert_eq!(b[1].start, BootStart::Journal);
     }
 
     #[test]

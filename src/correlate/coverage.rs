@@ -177,7 +177,8 @@ pub struct Coverage {
     cpus: Windows,
     dumps: Vec<Dump>,
     open_dump: Option<usize>,
-    headers: BTreeMap<u32, InputHeader>,
+    /// Header facts per (boot, input).
+    headers: BTreeMap<(u32, u32), InputHeader>,
     /// The current boot.
     boot: u32,
 }
@@ -377,10 +378,12 @@ impl Coverage {
     /// The header facts of `input`, begun in the current boot.
     fn header_mut(&mut self, input: u32) -> &mut InputHeader {
         let boot = self.boot;
-        self.headers.entry(input).or_insert_with(|| InputHeader {
-            boot,
-            ..InputHeader::default()
-        })
+        self.headers
+            .entry((boot, input))
+            .or_insert_with(|| InputHeader {
+                boot,
+                ..InputHeader::default()
+            })
     }
 
     /// A header record.
@@ -426,12 +429,15 @@ impl Coverage {
 
     /// Header facts of an input.
     pub fn header_of(&self, input: u32) -> Option<&InputHeader> {
-        self.headers.get(&input)
+        self.headers
+            .iter()
+            .find(|((_, i), _)| *i == input)
+            .map(|(_, h)| h)
     }
 
-    /// Header facts of every input.
+    /// Header facts of every input, per boot (boot, then input order).
     pub fn headers(&self) -> impl Iterator<Item = (u32, &InputHeader)> {
-        self.headers.iter().map(|(i, h)| (*i, h))
+        self.headers.iter().map(|((_, i), h)| (*i, h))
     }
 
     /// Whether events of `boot` with raw trace time in `(from, to)` could be

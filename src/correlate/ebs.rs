@@ -53,6 +53,11 @@ const MAX_ORPHAN_CLONES: usize = 16;
 /// over with no read completing would grow a lifetime without bound.
 const MAX_CONTENDERS: usize = 256;
 
+/// Facts kept in full per run: more of them are counted, per kind, in
+/// [`EbTracker::not_kept`]. A fact about an eb that already has one of its
+/// kind in its boot is counted on that one (`again`) instead.
+pub const MAX_FACTS: usize = 10_000;
+
 /// Default bound on tracked ebs.
 pub const DEFAULT_MAX_LIVE: usize = 100_000;
 
@@ -138,6 +143,9 @@ pub enum EbFact {
         /// The event that ended the lifetime (the eb's next alloc or its final
         /// release), if seen: where the allocation stops in trace time.
         ended: Option<Evidence>,
+        /// Later lifetimes of the eb in its boot with two or more reads too,
+        /// and their reads (counted, not kept).
+        again: Again,
     },
     /// A read completion after the eb's final release, with no alloc between.
     ReadAfterRelease {
@@ -149,6 +157,8 @@ pub enum EbFact {
         release_ambiguous: bool,
         /// The read.
         read: Evidence,
+        /// The same again for the eb in its boot (counted, not kept).
+        again: Again,
     },
     /// A read completion with no alloc before it.
     ReadWithoutAlloc {
@@ -158,7 +168,103 @@ pub enum EbFact {
         read: Evidence,
         /// Ebs had been evicted before this read.
         after_eviction: bool,
+        /// The only alloc of the lifetime in the trace: a private copy that
+        /// lost the insert race and was discarded (the winner's alloc is
+        /// not in the trace).
+        discarded_alloc: Option<Evidence>,
+        /// The same again for the eb in its boot (counted, not kept).
+        again: Again,
     },
+}
+
+impl EbFact {
+    /// Its count of repeats.
+    fn again_mut(&mut self) -> &mut Again {
+        match self {
+            EbFact::DuplicateRead { again, .. }
+            | EbFact::ReadAfterRelease { again, .. }
+            | EbFact::ReadWithoutAlloc { again, .. } => again,
+        }
+    }
+}
+
+/// How often a fact happened again for the same eb in the same boot after
+/// the one kept: memory stays bounded however often a bug repeats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Again {
+    /// Further occurrences (lifetimes, or reads for a read without alloc).
+    pub times: u64,
+    /// The read completions they had (duplicate reads only).
+    pub reads: u64,
+}
+
+/// Facts not kept because [`MAX_FACTS`] were kept already, per kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NotKept {
+    /// Duplicate read completions.
+    pub duplicate_reads: u64,
+    /// Reads after a final release.
+    pub reads_after_release: u64,
+    /// Reads without an alloc.
+    pub reads_without_alloc: u64,
+}
+
+/// The kinds of [`EbFact`], for grouping one eb's facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum FactKind {
+    DuplicateRead,
+    ReadAfterRelease,
+    ReadWithoutAlloc,
+}
+
+/// Where each kept fact is, by (boot, eb, kind), and what was not kept.
+#[derive(Debug, Default)]
+struct FactIndex {
+    of: FxHashMap<(u32, u64, FactKind), usize>,
+    not_kept: NotKept,
+}
+
+/// Keep the fact `make` builds about `eb` in `boot`, unless one of its kind
+/// is kept already (then it is counted there) or [`MAX_FACTS`] are (then it
+/// is counted as not kept). A free function over the tracker's fields, so
+/// that a lifetime of the eb table can be read while it runs.
+fn add_fact(
+    facts: &mut Vec<EbFact>,
+    index: &mut FactIndex,
+    arena: &TextArena,
+    (boot, eb, kind): (u32, u64, FactKind),
+    make: impl FnOnce(&TextArena) -> EbFact,
+) -> DupRef {
+    if let Some(&i) = index.of.get(&(boot, eb, kind)) {
+        if let Some(again) = facts.get_mut(i).map(EbFact::again_mut) {
+            again.times += 1;
+        }
+        return DupRef::Counted(i);
+    }
+    if facts.len() >= MAX_FACTS {
+        let n = &mut index.not_kept;
+        *match kind {
+            FactKind::DuplicateRead => &mut n.duplicate_reads,
+            FactKind::ReadAfterRelease => &mut n.reads_after_release,
+            FactKind::ReadWithoutAlloc => &mut n.reads_without_alloc,
+        } += 1;
+        return DupRef::Dropped;
+    }
+    let i = facts.len();
+    facts.push(make(arena));
+    index.of.insert((boot, eb, kind), i);
+    DupRef::Own(i)
+}
+
+/// Where the facts of a lifetime with a duplicate read go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DupRef {
+    /// Its own fact, at this index.
+    Own(usize),
+    /// Counted on an earlier lifetime's fact, at this index.
+    Counted(usize),
+    /// Not kept (the bound was reached).
+    Dropped,
 }
 
 /// What the tracker made of one event (for `timeline`).
@@ -235,10 +341,11 @@ struct Lifetime {
     first_read: Option<(Light, Header)>,
     read_count: u32,
     implicit: bool,
-    /// The alloc seen was a loser's; the winner's alloc is not in the trace.
-    winner_unseen: bool,
+    /// The alloc seen was a loser's; the winner's alloc is not in the
+    /// trace. The loser's alloc line, kept to say so.
+    winner_unseen: Option<Light>,
     ambiguous: bool,
-    dup_fact: Option<usize>,
+    dup_fact: Option<DupRef>,
 }
 
 impl Lifetime {
@@ -254,7 +361,7 @@ impl Lifetime {
             clones: Vec::new(),
             first_read: None,
             read_count: 0,
-            winner_unseen: false,
+            winner_unseen: None,
             ambiguous: false,
             dup_fact: None,
         }
@@ -263,6 +370,9 @@ impl Lifetime {
     /// Give the lifetime's texts back to the arena.
     fn release_texts(&self, arena: &mut TextArena) {
         if let Some(a) = &self.alloc {
+            arena.release(a.text);
+        }
+        if let Some(a) = &self.winner_unseen {
             arena.release(a.text);
         }
         if let Some((r, _)) = &self.first_read {
@@ -293,15 +403,21 @@ impl Held for EbState {
     }
 
     fn text_ids(&mut self) -> impl Iterator<Item = &mut TextId> {
-        let (alloc, read) = match self.open.as_mut() {
-            Some(l) => (
-                l.alloc.as_mut().map(|a| &mut a.text),
-                l.first_read.as_mut().map(|r| &mut r.0.text),
+        let (alloc, lost, read) = match self.open.as_deref_mut() {
+            Some(Lifetime {
+                alloc,
+                winner_unseen,
+                first_read,
+                ..
+            }) => (
+                alloc.as_mut().map(|a| &mut a.text),
+                winner_unseen.as_mut().map(|a| &mut a.text),
+                first_read.as_mut().map(|r| &mut r.0.text),
             ),
-            None => (None, None),
+            None => (None, None, None),
         };
         let rel = self.released.as_mut().map(|r| &mut r.0.text);
-        alloc.into_iter().chain(read).chain(rel)
+        alloc.into_iter().chain(lost).chain(read).chain(rel)
     }
 }
 
@@ -317,6 +433,8 @@ pub struct EbTracker {
     pub facts: Vec<EbFact>,
     /// Facts before this one know their eb's lifetimes ([`EbTracker::seal`]).
     sealed: usize,
+    /// Where each kept fact is, and what was not kept.
+    index: FactIndex,
     /// The largest insert race.
     pub largest_race: Option<Race>,
 }
@@ -341,6 +459,7 @@ impl EbTracker {
             stats: LifetimeStats::default(),
             facts: Vec::new(),
             sealed: 0,
+            index: FactIndex::default(),
             largest_race: None,
         }
     }
@@ -360,6 +479,7 @@ impl Tracker for EbTracker {
         self.seal();
         self.ebs.clear(&mut self.arena);
         self.called_from.clear();
+        self.index.of.clear();
     }
 
     fn finish(&mut self) {
@@ -403,6 +523,11 @@ impl EbTracker {
             }
         }
         self.sealed = self.facts.len();
+    }
+
+    /// Facts not kept because [`MAX_FACTS`] were kept already.
+    pub fn not_kept(&self) -> NotKept {
+        self.index.not_kept
     }
 
     /// Make sure `eb` is tracked (evicting another eb if need be) and mark
@@ -490,8 +615,11 @@ impl EbTracker {
         e: &Event<'_>,
         role: &'static str,
     ) {
-        if let Some(EbFact::DuplicateRead { ended, .. }) = l.dup_fact.and_then(|i| facts.get_mut(i))
-        {
+        let own = match l.dup_fact {
+            Some(DupRef::Own(i)) => Some(i),
+            _ => None,
+        };
+        if let Some(EbFact::DuplicateRead { ended, .. }) = own.and_then(|i| facts.get_mut(i)) {
             *ended = Some(Evidence::from_event(e, role));
         }
         orphan_clones.append(&mut l.clones);
@@ -606,11 +734,8 @@ impl EbTracker {
                 // The only alloc seen lost the insert: the winner's alloc is not
                 // in the trace, so the lifetime's reads have no alloc.
                 l.owner = None;
-                if let Some(a) = l.alloc.take() {
-                    self.arena.release(a.text);
-                }
                 l.implicit = true;
-                l.winner_unseen = true;
+                l.winner_unseen = l.alloc.take();
                 self.stats.discards += 1;
                 return Note::Discard { n };
             }
@@ -650,44 +775,73 @@ impl EbTracker {
             l.read_count += 1;
             let k = l.read_count;
             if k == 1 {
-                if l.winner_unseen {
-                    self.stats.reads_without_alloc += 1;
-                    self.facts.push(EbFact::ReadWithoutAlloc {
-                        eb: d.eb,
-                        read: Evidence::from_event(e, "read-done"),
-                        after_eviction: evicted,
-                    });
-                }
+                let lost = l.winner_unseen;
+                let n = l.n;
                 l.first_read = Some((self.arena.light(e), header));
-                return Note::Read { n: l.n, k };
+                if let Some(lost) = lost {
+                    self.stats.reads_without_alloc += 1;
+                    add_fact(
+                        &mut self.facts,
+                        &mut self.index,
+                        &self.arena,
+                        (e.boot, d.eb, FactKind::ReadWithoutAlloc),
+                        |arena| EbFact::ReadWithoutAlloc {
+                            eb: d.eb,
+                            read: Evidence::from_event(e, "read-done"),
+                            after_eviction: evicted,
+                            discarded_alloc: Some(arena.evidence(&lost, "discarded-alloc")),
+                            again: Again::default(),
+                        },
+                    );
+                }
+                return Note::Read { n, k };
             }
-            let ev = Evidence::from_event(e, "read-done");
+            let n = l.n;
             match l.dup_fact {
                 None => {
                     self.stats.duplicate_reads += 1;
-                    l.dup_fact = Some(self.facts.len());
-                    let mut reads = Vec::with_capacity(2);
-                    let mut headers = Vec::with_capacity(2);
-                    if let Some((r, h)) = &l.first_read {
-                        reads.push(self.arena.evidence(r, "read-done"));
-                        headers.push(*h);
+                    let l: &Lifetime = l;
+                    let made = |arena: &TextArena| {
+                        let mut reads = Vec::with_capacity(2);
+                        let mut headers = Vec::with_capacity(2);
+                        if let Some((r, h)) = &l.first_read {
+                            reads.push(arena.evidence(r, "read-done"));
+                            headers.push(*h);
+                        }
+                        reads.push(Evidence::from_event(e, "read-done"));
+                        headers.push(header);
+                        EbFact::DuplicateRead {
+                            eb: d.eb,
+                            lifetime: l.n,
+                            lifetimes: None,
+                            alloc: l.alloc.as_ref().map(|a| arena.evidence(a, "alloc")),
+                            reads,
+                            headers,
+                            read_count: k,
+                            implicit: l.implicit,
+                            ambiguous: l.ambiguous,
+                            ended: None,
+                            again: Again::default(),
+                        }
+                    };
+                    let r = add_fact(
+                        &mut self.facts,
+                        &mut self.index,
+                        &self.arena,
+                        (e.boot, d.eb, FactKind::DuplicateRead),
+                        made,
+                    );
+                    if let DupRef::Counted(i) = r {
+                        // Both reads of this lifetime count on the kept fact.
+                        if let Some(again) = self.facts.get_mut(i).map(EbFact::again_mut) {
+                            again.reads += 2;
+                        }
                     }
-                    reads.push(ev);
-                    headers.push(header);
-                    self.facts.push(EbFact::DuplicateRead {
-                        eb: d.eb,
-                        lifetime: l.n,
-                        lifetimes: None,
-                        alloc: l.alloc.as_ref().map(|a| self.arena.evidence(a, "alloc")),
-                        reads,
-                        headers,
-                        read_count: k,
-                        implicit: l.implicit,
-                        ambiguous: l.ambiguous,
-                        ended: None,
-                    });
+                    if let Some(l) = self.ebs.get_mut(&d.eb).and_then(|st| st.open.as_mut()) {
+                        l.dup_fact = Some(r);
+                    }
                 }
-                Some(i) => {
+                Some(DupRef::Own(i)) => {
                     if let Some(EbFact::DuplicateRead {
                         reads,
                         headers,
@@ -697,13 +851,19 @@ impl EbTracker {
                     {
                         *read_count = k;
                         if reads.len() < MAX_READS_KEPT {
-                            reads.push(ev);
+                            reads.push(Evidence::from_event(e, "read-done"));
                             headers.push(header);
                         }
                     }
                 }
+                Some(DupRef::Counted(i)) => {
+                    if let Some(again) = self.facts.get_mut(i).map(EbFact::again_mut) {
+                        again.reads += 1;
+                    }
+                }
+                Some(DupRef::Dropped) => {}
             }
-            return Note::Read { n: l.n, k };
+            return Note::Read { n, k };
         }
         // No lifetime open: after a final release, or the alloc is not in the trace.
         st.lifetimes += 1;
@@ -711,18 +871,27 @@ impl EbTracker {
         let mut l = Lifetime::new(n, None, None, raw(e.trace_ts));
         l.read_count = 1;
         l.first_read = Some((self.arena.light(e), header));
-        let ev = Evidence::from_event(e, "read-done");
-        let note = match st.released.take().map(|b| *b) {
+        let released = st.released.take().map(|b| *b);
+        st.open = Some(Box::new(l));
+        match released {
             Some((rel, ambiguous)) => {
-                l.ambiguous = ambiguous;
-                let release = self.arena.evidence(&rel, "release");
+                if let Some(l) = st.open.as_mut() {
+                    l.ambiguous = ambiguous;
+                }
+                add_fact(
+                    &mut self.facts,
+                    &mut self.index,
+                    &self.arena,
+                    (e.boot, d.eb, FactKind::ReadAfterRelease),
+                    |arena| EbFact::ReadAfterRelease {
+                        eb: d.eb,
+                        release: arena.evidence(&rel, "release"),
+                        release_ambiguous: ambiguous,
+                        read: Evidence::from_event(e, "read-done"),
+                        again: Again::default(),
+                    },
+                );
                 self.arena.release(rel.text);
-                self.facts.push(EbFact::ReadAfterRelease {
-                    eb: d.eb,
-                    release,
-                    release_ambiguous: ambiguous,
-                    read: ev,
-                });
                 Note::ReadOrphan {
                     n,
                     after_release: true,
@@ -730,19 +899,25 @@ impl EbTracker {
             }
             None => {
                 self.stats.reads_without_alloc += 1;
-                self.facts.push(EbFact::ReadWithoutAlloc {
-                    eb: d.eb,
-                    read: ev,
-                    after_eviction: evicted,
-                });
+                add_fact(
+                    &mut self.facts,
+                    &mut self.index,
+                    &self.arena,
+                    (e.boot, d.eb, FactKind::ReadWithoutAlloc),
+                    |_| EbFact::ReadWithoutAlloc {
+                        eb: d.eb,
+                        read: Evidence::from_event(e, "read-done"),
+                        after_eviction: evicted,
+                        discarded_alloc: None,
+                        again: Again::default(),
+                    },
+                );
                 Note::ReadOrphan {
                     n,
                     after_release: false,
                 }
             }
-        };
-        st.open = Some(Box::new(l));
-        note
+        }
     }
 }
 

@@ -94,10 +94,8 @@ impl Analysis {
             ..*e
         };
         match e.kind {
-            EventKind::Oops(_) => {
-                self.splats.event(e);
-                ebs::Note::None
-            }
+            // Splats are fed whole records (`RecordSink::record`).
+            EventKind::Oops(_) => ebs::Note::None,
             EventKind::TreeCheck(_)
             | EventKind::Validation(_)
             | EventKind::ValidationFailed { .. }
@@ -122,12 +120,13 @@ impl Analysis {
 impl Tracker for splat::SplatTracker {
     type Note = ();
 
-    fn event(&mut self, e: &Event<'_>) {
-        splat::SplatTracker::event(self, e);
-    }
+    /// Splats are fed whole records ([`splat::SplatTracker::record`]): the
+    /// lines of a report that are no event (registers, `Call Trace:`,
+    /// lockdep's `at:` lines) title it too.
+    fn event(&mut self, _e: &Event<'_>) {}
 
     fn end_boot(&mut self) {
-        splat::SplatTracker::finish(self);
+        splat::SplatTracker::end_boot(self);
     }
 
     fn finish(&mut self) {
@@ -181,6 +180,7 @@ impl RecordSink for Analysis {
             self.unrecognized += r.lines as u64;
         }
         self.observe(r);
+        self.splats.record(r, self.boots.current());
         match kind {
             // Counted, nothing more: most trace lines.
             Some(EventKind::Trace | EventKind::Tracepoint { .. }) => self.events += 1,

@@ -251,11 +251,19 @@ impl Recognizer {
             .unwrap_or(EventKind::Trace)
     }
 
+    /// Whether a trace line's sink needs its whole record rather than its
+    /// place in a run of trace lines (the reader's `TraceRun`): a tracefs
+    /// `console:` event, whose kernel message the splat tracker and the boot
+    /// finder read like any other.
+    pub fn whole(&self, t: &TraceLine<'_>) -> bool {
+        t.body.name == b"console"
+    }
+
     /// The event of a trace line when it is more than a plain trace event
     /// or a tracepoint ([`EventKind::is_plain_trace`]): what a run of trace
     /// lines carries besides its counts.
     pub fn notable_trace<'a>(&self, t: &TraceLine<'a>) -> Option<EventKind<'a>> {
-        debug_patch(t.body.name, t.body.payload)
+        debug_patch(t.body.name, t.body.payload).or_else(|| console_event(t))
     }
 }
 
@@ -388,6 +396,23 @@ fn eb_dump_in_order(eb: u64, r: &[u8]) -> Option<EbDump> {
     })
 }
 
+/// The kernel message a tracefs `console:` event carries, recognised like a
+/// dmesg line, with or without the message's own printk time:
+/// `godown-213341 [008]  6398.022871: console:              [ 6397.915392] XFS (pmem1): User initiated shutdown received.`
+fn console_event<'a>(t: &TraceLine<'a>) -> Option<EventKind<'a>> {
+    console_message(t).and_then(kernel_kind)
+}
+
+/// The kernel message a tracefs `console:` event carries, without its own
+/// printk time when it has one; `None` for any other trace event.
+pub fn console_message<'a>(t: &TraceLine<'a>) -> Option<&'a [u8]> {
+    if t.body.name != b"console" {
+        return None;
+    }
+    let p = crate::fields::trim_start(t.body.payload);
+    Some(crate::prefix::printk_msg(p).map_or(p, |(_, m)| m))
+}
+
 /// Kernel messages: btrfs corruption reports and aborts, oops lines.
 fn kernel_kind(text: &[u8]) -> Option<EventKind<'_>> {
     let t = crate::fields::trim_start(text);
@@ -498,6 +523,23 @@ mod tests {
         assert_eq!(
             debug_patch(b"sched_switch", b"prev_comm=a prev_pid=1"),
             None
+        );
+    }
+
+    #[test]
+    fn console_events_carry_kernel_messages() {
+        // With its own printk time the prefix stage peels the event's
+        // header; without one, the trace line carries the message.
+        let text = "   btrfs-transacti-412   [003] d..1. 12301.559421: console: [12301.559018] BTRFS critical (device dm-0): corrupt leaf: root=5 block=30408704 slot=3 ino=257, invalid mode: has 0 expect valid S_IF* bit(s)\n\
+                    \x20  btrfs-transacti-412   [003] d..1. 12301.559421: console: BTRFS critical (device dm-0): corrupt leaf: root=5 block=30408704 slot=3 ino=257, invalid mode: has 0 expect valid S_IF* bit(s)\n\
+                    \x20         godown-213341 [008]  6398.022871: console:              XFS (pmem1): User initiated shutdown received.\n";
+        let rec = Recognizer::builtin();
+        let mut kinds = Vec::new();
+        let mut sink = |r: &Record<'_>| kinds.push(rec.kind(r).map(|k| k.name()));
+        crate::reader::read_input(0, text.as_bytes(), &Default::default(), &mut sink);
+        assert_eq!(
+            kinds,
+            [Some("tree-check"), Some("tree-check"), Some("trace")]
         );
     }
 }

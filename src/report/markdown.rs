@@ -14,10 +14,10 @@
 use std::io::{self, Write};
 
 use crate::correlate::Analysis;
+use crate::output::sanitize::{for_terminal, terminal_lines};
+use crate::output::{count, short_name};
 use crate::reader::driver::InputResult;
-use crate::report::count;
-use crate::report::sanitize::{for_terminal, terminal_lines};
-use crate::report::text::{short_name, where_};
+use crate::report::text::where_;
 use crate::rules::{Counts, Finding, Severity};
 
 /// The mail column limit.
@@ -106,7 +106,7 @@ pub fn write(
         );
         para(w, &s, "", "")?;
     }
-    for note in results.iter().filter_map(crate::report::input_error_note) {
+    for note in results.iter().filter_map(crate::output::input_error_note) {
         para(w, &format!("Input error: {note}."), "", "")?;
     }
     writeln!(

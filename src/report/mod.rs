@@ -1,165 +1,57 @@
-//! Stage 7 of the pipeline: reporters.
-//!
-//! Every reporter writes to a `&mut dyn Write` handed in by the caller (a
-//! locked, buffered stdout in the binary), never with `println!`, so a closed
-//! pipe surfaces as an `io::Error` the binary turns into a quiet exit.
+//! `tracesift report`: the full analysis of the inputs (findings with their
+//! evidence, splats, boots, coverage) as a text report for a terminal
+//! ([`text`]), one JSON document ([`json`]) or a mail-ready excerpt
+//! ([`markdown`]).
 
 pub mod json;
 pub mod markdown;
-pub mod ndjson;
-pub mod sanitize;
-pub mod stats;
 pub mod text;
-pub mod timeline;
 
-use comfy_table::{presets, ContentArrangement, Table};
-use serde::Serialize;
+use std::io::{self, Write};
 
-/// The JSON schema version of every document tracesift writes.
-pub const SCHEMA_VERSION: u32 = 1;
+use crate::config::{Config, ReportFormat};
+use crate::correlate::Analysis;
+use crate::output::{self, Status};
+use crate::reader::driver::{self, ReaderHook};
+use crate::rules::{self, Counts};
 
-/// The JSON schema documents (`doc/schema/*.md`), shared by the rustdoc of
-/// the reporters, the manual page and the README.
-pub mod schema {
-    /// `report --json`.
-    pub const REPORT: &str = include_str!("../../doc/schema/report.md");
-    /// `timeline --json`.
-    pub const TIMELINE: &str = include_str!("../../doc/schema/timeline.md");
-    /// `stats --json`.
-    pub const STATS: &str = include_str!("../../doc/schema/stats.md");
-    /// `events` (NDJSON).
-    pub const EVENTS: &str = include_str!("../../doc/schema/events.md");
-}
-
-/// `{"name": "tracesift", "version": "0.1.0"}`.
-#[derive(Debug, Clone, Serialize)]
-pub struct Tool {
-    /// Always `tracesift`.
-    pub name: &'static str,
-    /// The crate version.
-    pub version: &'static str,
-}
-
-impl Tool {
-    /// This build.
-    pub fn current() -> Tool {
-        Tool {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
+/// Run `report` in `format`, tracking at most `max_live` ebs.
+pub fn command(
+    cfg: &Config,
+    format: ReportFormat,
+    max_live: usize,
+    hook: &mut dyn ReaderHook,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Status> {
+    let mut an = Analysis::new(max_live);
+    let outcome = driver::run_inputs(&cfg.inputs, &cfg.read, &mut an, hook);
+    let results = &outcome.inputs[..];
+    let failed = output::input_errors(results, err);
+    an.finish();
+    let findings = rules::evaluate(&an);
+    // With no input read at all, a human report would only say
+    // "No findings." about nothing: the errors on stderr say it all.
+    let nothing_read = results
+        .iter()
+        .all(|r| r.error.is_some() && r.summary.bytes == 0);
+    let human = format != ReportFormat::Json;
+    if !cfg.quiet && (!nothing_read || !human) {
+        match format {
+            ReportFormat::Json => json::write(out, &an, &findings, results)?,
+            ReportFormat::Markdown => markdown::write(out, &an, &findings, results)?,
+            ReportFormat::Text => text::write(out, &an, &findings, results, &cfg.style)?,
         }
     }
-}
-
-/// Output styling decided once per run (colour on or off, the character
-/// set of decorations, table width).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Style {
-    /// Emit ANSI colours.
-    pub color: bool,
-    /// Draw tables with box-drawing characters and use other non-ASCII
-    /// decorations (`──`, `◀`, `×`, `…`, `Δµs`); otherwise ASCII only.
-    /// Text from the inputs is shown as it is either way.
-    pub unicode: bool,
-    /// Table width in columns.
-    pub width: u16,
-}
-
-impl Default for Style {
-    fn default() -> Self {
-        Style {
-            color: false,
-            unicode: true,
-            width: 100,
-        }
-    }
-}
-
-const RESET: &str = "\x1b[0m";
-
-impl Style {
-    fn paint(&self, code: &str, s: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{s}{RESET}")
-        } else {
-            s.to_string()
-        }
-    }
-
-    /// Bold text.
-    pub fn bold(&self, s: &str) -> String {
-        self.paint("1", s)
-    }
-
-    /// Error severity (red).
-    pub fn error(&self, s: &str) -> String {
-        self.paint("1;31", s)
-    }
-
-    /// Warning severity (yellow).
-    pub fn warning(&self, s: &str) -> String {
-        self.paint("1;33", s)
-    }
-
-    /// Info severity (cyan).
-    pub fn info(&self, s: &str) -> String {
-        self.paint("36", s)
-    }
-
-    /// Secondary text (dim).
-    pub fn dim(&self, s: &str) -> String {
-        self.paint("2", s)
-    }
-
-    /// A decoration: `unicode` when the terminal and locale can show it,
-    /// else its ASCII stand-in.
-    pub fn glyph<'a>(&self, unicode: &'a str, ascii: &'a str) -> &'a str {
-        if self.unicode {
-            unicode
-        } else {
-            ascii
-        }
-    }
-}
-
-/// What a report says of an input that failed: the error (escaped for a
-/// terminal), and whether what was read before it is in the analysis.
-pub fn input_error_note(r: &crate::reader::driver::InputResult) -> Option<String> {
-    let e = r.error.as_ref()?;
-    let message = e.to_string();
-    let text = sanitize::for_terminal(message.as_bytes());
-    Some(if r.summary.bytes > 0 {
-        format!("{text}; what was read before it is analysed")
+    out.flush()?;
+    let hit = cfg
+        .fail_on
+        .is_some_and(|t| Counts::of(&findings).any_at_least(t));
+    Ok(if failed {
+        Status::Trouble
+    } else if hit {
+        Status::Findings
     } else {
-        format!("{text}; nothing read from it")
+        Status::Clean
     })
-}
-
-/// `1 dump`, `2 dumps`: a count with its noun, singular or plural.
-pub fn count(n: u64, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
-
-/// A table in the house style: box-drawing borders (ASCII ones when the
-/// style says so), fixed width, no TTY probing.
-pub fn table(style: &Style, header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_style(if style.unicode {
-        presets::UTF8_FULL_CONDENSED
-    } else {
-        presets::ASCII_FULL_CONDENSED
-    })
-    .set_truncation_indicator(style.glyph("…", "..."))
-    .set_content_arrangement(ContentArrangement::Dynamic)
-    .set_width(style.width)
-    .set_header(header.to_vec());
-    if style.color {
-        t.enforce_styling();
-    } else {
-        t.force_no_tty();
-    }
-    t
 }

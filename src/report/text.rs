@@ -6,9 +6,9 @@ use std::io::{self, Write};
 
 use crate::correlate::evidence::Evidence;
 use crate::correlate::Analysis;
+use crate::output::sanitize::{for_terminal, terminal_lines};
+use crate::output::{count, short_name, table, Style};
 use crate::reader::driver::InputResult;
-use crate::report::sanitize::{for_terminal, terminal_lines};
-use crate::report::{count, table, Style};
 use crate::rules::{Counts, Finding, Severity};
 
 /// Characters of an evidence line shown in text output.
@@ -30,11 +30,6 @@ pub(crate) fn where_(e: &Evidence, results: &[InputResult]) -> String {
     } else {
         format!("{}:{}", for_terminal(name.as_bytes()), e.pos.line)
     }
-}
-
-/// The file name without its directories (citations stay short).
-pub(crate) fn short_name(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
 }
 
 fn cut(style: &Style, s: &str, n: usize) -> String {
@@ -101,19 +96,6 @@ fn console(ns: u64) -> String {
     format!("{}.{:06}", ns / 1_000_000_000, ns % 1_000_000_000 / 1000)
 }
 
-/// What to say when btrfs reports were counted but not grouped, to stay
-/// under the bound on distinct corruptions.
-pub(crate) fn not_kept_note(an: &Analysis) -> Option<String> {
-    let n = an.reports.not_kept();
-    (n > 0).then(|| {
-        format!(
-            "Memory bound hit: {n} btrfs reports beyond the first {} distinct corruptions (or aborts) \
-             were counted, not grouped; their findings cite the first of them.",
-            crate::correlate::reports::MAX_GROUPS
-        )
-    })
-}
-
 /// One line per boot: where it is and the kernel it ran (`boot 2:
 /// capture.txt:8647-17292, Linux 6.8.0-rc7 (banner)`).
 pub(crate) fn boot_lines(an: &Analysis, names: &[String]) -> Vec<String> {
@@ -156,6 +138,42 @@ pub(crate) fn boot_note(an: &Analysis, f: &Finding) -> String {
         Some(e) if an.boots.all().len() > 1 => format!(" boot {}", e.boot + 1),
         _ => String::new(),
     }
+}
+
+/// What was not kept to bound memory, if anything: `Not kept to bound
+/// memory: 990000 read-without-alloc findings (...)`.
+pub(crate) fn not_kept_note(an: &Analysis) -> Option<String> {
+    let n = crate::rules::not_kept(an);
+    if n.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = n
+        .iter()
+        .map(|(r, k)| format!("{k} {} findings", r.id()))
+        .collect();
+    let reports = [
+        crate::rules::reports::TREE_CHECK_FAILURE,
+        crate::rules::reports::VALIDATION_FAILED,
+        crate::rules::reports::TRANSACTION_ABORT,
+    ];
+    let mut bounds = Vec::new();
+    if n.iter().any(|(r, _)| !reports.contains(r)) {
+        bounds.push(format!(
+            "at most {} extent-buffer findings are kept in full; repeats for one eb in one boot are counted on its finding",
+            crate::correlate::ebs::MAX_FACTS
+        ));
+    }
+    if n.iter().any(|(r, _)| reports.contains(r)) {
+        bounds.push(format!(
+            "at most {} distinct corruptions and as many distinct aborts are kept, the other reports are counted in one finding per rule",
+            crate::correlate::reports::MAX_GROUPS
+        ));
+    }
+    Some(format!(
+        "Not kept to bound memory: {} ({}).",
+        list.join(", "),
+        bounds.join("; ")
+    ))
 }
 
 /// Write the text report.
@@ -205,7 +223,7 @@ pub fn write(
             writeln!(w, "{line}")?;
         }
     }
-    for note in results.iter().filter_map(crate::report::input_error_note) {
+    for note in results.iter().filter_map(crate::output::input_error_note) {
         // Also on stderr; repeated here so a pasted report says its input was incomplete.
         writeln!(w, "{} {note}", style.warning("input error:"))?;
     }
@@ -290,7 +308,11 @@ pub fn write(
         writeln!(w, "{note}")?;
     }
     if findings.is_empty() {
-        writeln!(w, "\nNo findings.")?;
+        if results.iter().any(|r| r.error.is_some()) {
+            writeln!(w, "\nNo findings in what could be read.")?;
+        } else {
+            writeln!(w, "\nNo findings.")?;
+        }
         return Ok(());
     }
     writeln!(w)?;

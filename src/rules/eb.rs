@@ -2,9 +2,10 @@
 //! judged once coverage is complete.
 
 use super::finding::{Confidence, Extra, Finding, RuleId, RuleInfo, Severity, Subject};
+use super::release::Standing;
 use super::verdict::{could_hide, cpu_list, delta, near_trace_start, place, ts_raw, Placement};
 use super::READ_RACE_FIX;
-use crate::correlate::ebs::EbFact;
+use crate::correlate::ebs::{Again, EbFact};
 use crate::correlate::evidence::Evidence;
 use crate::correlate::reports::{Report, Tie};
 use crate::correlate::Analysis;
@@ -49,6 +50,47 @@ pub const INCONSISTENT_READ: RuleId = RuleId(&RuleInfo {
     advice: "the buffer changed between two reads of one allocation: a second read overwrote it (see race-signature)",
 });
 
+/// `; the same after 3 more allocations of it` when a fact repeated for its
+/// eb in its boot (counted on the fact kept, not kept itself).
+fn again_note(again: &Again, what: &str) -> String {
+    match again.times {
+        0 => String::new(),
+        n => format!("; the same in {n} more {what} of it in this boot"),
+    }
+}
+
+/// What `race-signature` says, given the kernel that printed the capture.
+fn race_message(eb: u64, kernel: Option<&(String, Standing)>) -> String {
+    let fix = format!(
+        "ef1e68236b91 (\"{}\", {})",
+        READ_RACE_FIX.title, READ_RACE_FIX.release
+    );
+    let ranges = "6.5 to 6.6.23, 6.7 to 6.7.11, 6.8 to 6.8.2";
+    let seen = format!("eb {eb} was read twice in one allocation and reported corrupt");
+    match kernel {
+        Some((r, Standing::Fixed)) => format!(
+            "{seen}, the signature of the read_extent_buffer_pages() race, but kernel {r} already carries its fix {fix}: this is another bug with the same signature"
+        ),
+        Some((r, Standing::Predates)) => format!(
+            "{seen}, the signature of the read_extent_buffer_pages() race, but kernel {r} predates the change that introduced it (v6.5): this is another bug with the same signature"
+        ),
+        Some((r, Standing::Affected)) => format!(
+            "{seen}: the read_extent_buffer_pages() race, fixed by {fix}; kernel {r} is in the affected range by its version ({ranges}; a distribution kernel may carry a backport)"
+        ),
+        Some((_, Standing::Unknown)) | None => format!(
+            "{seen}: the read_extent_buffer_pages() race, fixed by {fix}; affected kernels: {ranges}"
+        ),
+    }
+}
+
+/// Eb facts not kept past [`crate::correlate::ebs::MAX_FACTS`].
+pub(super) fn not_kept(an: &Analysis, out: &mut Vec<(RuleId, u64)>) {
+    let n = an.ebs.not_kept();
+    out.push((DUPLICATE_READ_COMPLETION, n.duplicate_reads));
+    out.push((READ_AFTER_RELEASE, n.reads_after_release));
+    out.push((READ_WITHOUT_ALLOC, n.reads_without_alloc));
+}
+
 pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
     for fact in &an.ebs.facts {
         match fact {
@@ -63,6 +105,7 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                 implicit,
                 ambiguous,
                 ended,
+                again,
             } => {
                 let (Some(r1), Some(r2)) = (reads.first(), reads.get(1)) else {
                     continue;
@@ -82,8 +125,9 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                     format!("for one allocation of eb {eb}")
                 };
                 let msg = format!(
-                    "{read_count} read completions {subject} ({}{apart})",
-                    cpu_list(reads)
+                    "{read_count} read completions {subject} ({}{apart}){}",
+                    cpu_list(reads),
+                    again_note(again, "allocations")
                 );
                 let mut evidence: Vec<Evidence> = alloc.iter().cloned().collect();
                 evidence.extend(reads.iter().cloned());
@@ -95,7 +139,7 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                         msg,
                         evidence.clone(),
                     )
-                    .counted(*read_count as u64),
+                    .counted(u64::from(*read_count) + again.reads),
                 );
                 // inconsistent-read: the reads disagree on the header.
                 let level_differs = headers
@@ -169,13 +213,23 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                             .unwrap_or(&r.group.first)
                             .clone()
                     }));
-                    let msg = format!(
-                        "eb {eb} was read twice in one allocation and reported corrupt: the read_extent_buffer_pages() race, fixed by ef1e68236b91 (\"{}\", {}); affected kernels: 6.5 to 6.6.23, 6.7 to 6.7.11, 6.8 to 6.8.2",
-                        READ_RACE_FIX.title, READ_RACE_FIX.release
-                    );
+                    let kernel = an
+                        .boots
+                        .all()
+                        .get(boot as usize)
+                        .and_then(|b| b.release.clone())
+                        .map(|r| {
+                            let standing = READ_RACE_FIX.range.standing(&r);
+                            (r, standing)
+                        });
+                    let msg = race_message(*eb, kernel.as_ref());
                     out.push(
-                        Finding::new(RACE_SIGNATURE, conf, Some(Subject::Eb(*eb)), msg, ev)
-                            .with(Extra::Race { fix: READ_RACE_FIX }),
+                        Finding::new(RACE_SIGNATURE, conf, Some(Subject::Eb(*eb)), msg, ev).with(
+                            Extra::Race {
+                                fix: READ_RACE_FIX,
+                                kernel,
+                            },
+                        ),
                     );
                 }
             }
@@ -184,6 +238,7 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                 release,
                 release_ambiguous,
                 read,
+                again,
             } => {
                 let conf = if could_hide(an, Some(release), read) {
                     Confidence::Unverifiable
@@ -193,21 +248,27 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                     Confidence::Certain
                 };
                 let msg = format!(
-                    "read completion for eb {eb} after its final release (line {}), with no alloc between",
-                    release.pos.line
+                    "read completion for eb {eb} after its final release (line {}), with no alloc between{}",
+                    release.pos.line,
+                    again_note(again, "releases")
                 );
-                out.push(Finding::new(
-                    READ_AFTER_RELEASE,
-                    conf,
-                    Some(Subject::Eb(*eb)),
-                    msg,
-                    vec![release.clone(), read.clone()],
-                ));
+                out.push(
+                    Finding::new(
+                        READ_AFTER_RELEASE,
+                        conf,
+                        Some(Subject::Eb(*eb)),
+                        msg,
+                        vec![release.clone(), read.clone()],
+                    )
+                    .counted(1 + again.times),
+                );
             }
             EbFact::ReadWithoutAlloc {
                 eb,
                 read,
                 after_eviction,
+                discarded_alloc,
+                again,
             } => {
                 let hidden = could_hide(an, None, read);
                 let conf = if hidden || *after_eviction || near_trace_start(an, read) {
@@ -234,16 +295,31 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                 } else {
                     String::new()
                 };
-                let msg = format!(
-                    "read completion for eb {eb} with no alloc before it in the trace{why}"
+                let (msg, evidence) = match discarded_alloc {
+                    // The trace has an alloc, but it lost the insert race: the
+                    // read is of the winner's buffer, whose alloc is missing.
+                    Some(lost) => (
+                        format!(
+                            "read completion for eb {eb} whose only alloc in the trace lost the insert race and was discarded: the winning alloc is not in the trace{why}"
+                        ),
+                        vec![lost.clone(), read.clone()],
+                    ),
+                    None => (
+                        format!("read completion for eb {eb} with no alloc before it in the trace{why}"),
+                        vec![read.clone()],
+                    ),
+                };
+                let msg = format!("{msg}{}", again_note(again, "reads"));
+                out.push(
+                    Finding::new(
+                        READ_WITHOUT_ALLOC,
+                        conf,
+                        Some(Subject::Eb(*eb)),
+                        msg,
+                        evidence,
+                    )
+                    .counted(1 + again.times),
                 );
-                out.push(Finding::new(
-                    READ_WITHOUT_ALLOC,
-                    conf,
-                    Some(Subject::Eb(*eb)),
-                    msg,
-                    vec![read.clone()],
-                ));
             }
         }
     }

@@ -177,6 +177,9 @@ pub struct Fix {
     pub affected: &'static [&'static str],
     /// CVE id.
     pub cve: &'static str,
+    /// The affected ranges, to place a kernel release.
+    #[serde(skip)]
+    pub range: super::release::Range,
 }
 
 /// What a finding is about, when it is about one object.
@@ -201,10 +204,13 @@ pub enum Extra {
         /// The CPU.
         cpu: u32,
     },
-    /// `race-signature`: the upstream fix.
+    /// `race-signature`: the upstream fix, and where the kernel that
+    /// printed the capture stands against it, when its release is known.
     Race {
         /// The fix.
         fix: Fix,
+        /// The kernel's release and its standing.
+        kernel: Option<(String, super::release::Standing)>,
     },
     /// `bit-flip`, `pointer-in-disk-field`: the value that tells.
     Value(SuspectValue),
@@ -345,7 +351,15 @@ impl Finding {
     /// The upstream fix (`race-signature`).
     pub fn fix(&self) -> Option<&Fix> {
         match &self.extra {
-            Extra::Race { fix } => Some(fix),
+            Extra::Race { fix, .. } => Some(fix),
+            _ => None,
+        }
+    }
+
+    /// The kernel's release and its standing against the fix (`race-signature`).
+    pub fn kernel(&self) -> Option<&(String, super::release::Standing)> {
+        match &self.extra {
+            Extra::Race { kernel, .. } => kernel.as_ref(),
             _ => None,
         }
     }

@@ -18,6 +18,7 @@ pub mod eb;
 mod finding;
 pub mod forensics;
 pub mod lost;
+pub mod release;
 pub mod reports;
 pub mod splat;
 mod verdict;
@@ -48,16 +49,38 @@ pub const BUILTIN: [RuleId; 14] = [
     lost::LOST_EVENTS,
 ];
 
-/// A rule family: judges the facts of a finished analysis.
-type Family = fn(&Analysis, &mut Vec<Finding>);
+/// A rule family: judges the facts of a finished analysis, and says how many
+/// findings of each of its rules were not kept to bound memory.
+struct Family {
+    evaluate: fn(&Analysis, &mut Vec<Finding>),
+    not_kept: fn(&Analysis, &mut Vec<(RuleId, u64)>),
+}
+
+/// A family that keeps every finding.
+fn keeps_all(_: &Analysis, _: &mut Vec<(RuleId, u64)>) {}
 
 /// The rule families, in the order they run.
 const FAMILIES: [Family; 5] = [
-    eb::evaluate,
-    reports::evaluate,
-    forensics::evaluate,
-    splat::evaluate,
-    lost::evaluate,
+    Family {
+        evaluate: eb::evaluate,
+        not_kept: eb::not_kept,
+    },
+    Family {
+        evaluate: reports::evaluate,
+        not_kept: reports::not_kept,
+    },
+    Family {
+        evaluate: forensics::evaluate,
+        not_kept: keeps_all,
+    },
+    Family {
+        evaluate: splat::evaluate,
+        not_kept: keeps_all,
+    },
+    Family {
+        evaluate: lost::evaluate,
+        not_kept: keeps_all,
+    },
 ];
 
 /// The read_extent_buffer_pages() race fix (kernel-formats.md E.2).
@@ -67,6 +90,13 @@ pub const READ_RACE_FIX: Fix = Fix {
     release: "v6.9",
     affected: &[">=6.5 <6.6.24", ">=6.7 <6.7.12", ">=6.8 <6.8.3"],
     cve: "CVE-2024-35798",
+    range: release::Range {
+        introduced: (6, 5),
+        stable_fixed: &[(6, 6, 24), (6, 7, 12), (6, 8, 3)],
+        mainline: (6, 9),
+        // Merged for v6.9-rc2 (kernel-formats.md E.2).
+        mainline_rc: 2,
+    },
 };
 
 /// Run every rule over a finished analysis ([`Analysis::finish`]).
@@ -74,9 +104,22 @@ pub const READ_RACE_FIX: Fix = Fix {
 /// deterministic.
 pub fn evaluate(an: &Analysis) -> Vec<Finding> {
     let mut out = Vec::new();
-    for family in FAMILIES {
-        family(an, &mut out);
+    for family in &FAMILIES {
+        (family.evaluate)(an, &mut out);
     }
     out.sort_by_key(|f| f.key());
+    out
+}
+
+/// Findings not kept, per rule (only rules with some), in registry order:
+/// memory is bounded by the live keys, so past a bound repeated or
+/// numerous facts are counted rather than kept. The reporters say so.
+pub fn not_kept(an: &Analysis) -> Vec<(RuleId, u64)> {
+    let mut out = Vec::new();
+    for family in &FAMILIES {
+        (family.not_kept)(an, &mut out);
+    }
+    out.retain(|(_, n)| *n > 0);
+    out.sort_by_key(|(r, _)| *r);
     out
 }

@@ -138,10 +138,19 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
         ),
         (TRANSACTION_ABORT, &an.reports.aborts_not_kept, "aborts"),
     ] {
-        if let Some(f) = not_kept(rule, n, what) {
+        if let Some(f) = not_kept_finding(rule, n, what) {
             out.push(f);
         }
     }
+}
+
+/// Reports counted but not grouped past [`MAX_GROUPS`] distinct ones (or
+/// the evidence budget), per rule; each rule's finding for them says so too.
+pub(super) fn not_kept(an: &Analysis, out: &mut Vec<(RuleId, u64)>) {
+    let r = &an.reports;
+    out.push((TREE_CHECK_FAILURE, r.tree_checks_not_kept.count));
+    out.push((VALIDATION_FAILED, r.validations_not_kept.count));
+    out.push((TRANSACTION_ABORT, r.aborts_not_kept.count));
 }
 
 /// How often and where a grouped report was printed.
@@ -323,7 +332,7 @@ fn abort_finding(a: &AbortReport) -> Finding {
 
 /// The finding that stands for the reports of one rule counted beyond the
 /// distinct ones kept.
-fn not_kept(rule: RuleId, n: &NotKept, what: &str) -> Option<Finding> {
+fn not_kept_finding(rule: RuleId, n: &NotKept, what: &str) -> Option<Finding> {
     let first = n.first.as_ref().filter(|_| n.count > 0)?;
     let at = Occurrence {
         pos: first.pos,

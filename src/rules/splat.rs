@@ -10,7 +10,7 @@ use crate::correlate::Analysis;
 pub const KERNEL_SPLAT: RuleId = RuleId(&RuleInfo {
     id: "kernel-splat",
     severity: Severity::Error,
-    meaning: "a WARNING, BUG, Oops, KASAN report, hung task or panic; the finding carries a syzkaller-style title",
+    meaning: "a kernel report (WARNING, BUG, Oops, KASAN/KMSAN/KCSAN/KFENCE/UBSAN, lockdep, hung task, RCU stall, lockup, memory leak, panic); the finding carries a syzkaller-style title",
     advice: "read the splat's call trace; search the title on lore.kernel.org and syzbot",
 });
 
@@ -44,7 +44,7 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                 vec![sp.evidence.clone()],
             )
             .with(Extra::Splat {
-                title: sp.title.clone(),
+                title: sp.title.to_string(),
             }),
         );
     }

@@ -275,9 +275,20 @@ fn close_early(args: &[&str], input: &Path, keep: usize) -> (Option<i32>, String
 fn a_reader_closing_the_pipe_early_ends_the_run_quietly() {
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.txt");
-    // ~4 MB of capture: its events are far more than a pipe buffer holds.
-    let text = std::fs::read(fixture("thread-excerpt.txt")).unwrap();
-    std::fs::write(&big, text.repeat(6000)).unwrap();
+    // ~4 MB of capture: its events, and its findings (a duplicate read of
+    // another eb in each copy), are far more than a pipe buffer holds.
+    let text = std::fs::read_to_string(fixture("thread-excerpt.txt")).unwrap();
+    let copies: String = (0..6000u64)
+        .map(|i| {
+            let eb = if i == 0 {
+                15302115328
+            } else {
+                15302115328 + i * 16384
+            };
+            text.replace("15302115328", &eb.to_string())
+        })
+        .collect();
+    std::fs::write(&big, copies).unwrap();
     for args in [
         &["events"][..],
         &["events", "--line-buffered"],

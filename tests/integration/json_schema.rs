@@ -64,6 +64,7 @@ struct Summary {
     lifetimes: Lifetimes,
     largest_insert_race: Option<Race>,
     reports: ReportsBounds,
+    not_kept: std::collections::BTreeMap<String, u64>,
 }
 
 #[derive(Deserialize)]
@@ -74,7 +75,6 @@ struct ReportsBounds {
     first_kept: u32,
     evidence_budget_bytes: u64,
     evidence_omitted: u64,
-    not_kept: u64,
 }
 
 #[derive(Deserialize)]
@@ -138,6 +138,7 @@ pub(crate) struct Finding {
     last: Option<Occurrence>,
     evidence_omitted: Option<u64>,
     not_kept: Option<u64>,
+    kernel: Option<Kernel>,
     evidence: Vec<Evidence>,
 }
 
@@ -161,6 +162,13 @@ struct Occurrence {
     trace_ts_counter: Option<u64>,
     wall_s: Option<u64>,
     boot: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Kernel {
+    release: String,
+    standing: String,
 }
 
 #[derive(Deserialize)]
@@ -195,7 +203,11 @@ pub(crate) struct Evidence {
 #[serde(deny_unknown_fields)]
 struct Splat {
     kind: String,
+    #[serde(rename = "type")]
+    report: String,
     title: String,
+    frame: Option<String>,
+    corrupted: bool,
     input: u32,
     line: u64,
     location: Option<String>,
@@ -316,6 +328,10 @@ fn report_documents_match_schema_1() {
         assert_eq!(r.schema_version, 1);
         assert_eq!(r.tool.name, "tracesift");
         for f in &r.findings {
+            if let Some(k) = &f.kernel {
+                assert!(!k.release.is_empty());
+                assert!(["predates", "affected", "fixed", "unknown"].contains(&k.standing.as_str()));
+            }
             assert!(["error", "warning", "info"].contains(&f.severity.as_str()));
             assert!(["certain", "likely", "unverifiable"].contains(&f.confidence.as_str()));
             assert!(
@@ -323,6 +339,10 @@ fn report_documents_match_schema_1() {
                 "unknown rule {}",
                 f.rule
             );
+        }
+        for (rule, n) in &r.summary.not_kept {
+            assert!(tracesift::rules::RuleId::from_id(rule).is_some(), "{rule}");
+            assert!(*n > 0);
         }
         let sum = r.summary.findings.error + r.summary.findings.warning + r.summary.findings.info;
         assert_eq!(sum as usize, r.findings.len());
@@ -359,6 +379,31 @@ fn report_documents_match_schema_1() {
             }
         }
         assert!(r.summary.reports.groups <= 2 * r.summary.reports.max_groups);
+        for s in &r.splats {
+            assert!(
+                tracesift::correlate::splat::ReportType::ALL
+                    .iter()
+                    .any(|t| t.name() == s.report),
+                "unknown splat type {}",
+                s.report
+            );
+            if let Some(frame) = &s.frame {
+                assert!(s.title.ends_with(&format!(" in {frame}")), "{}", s.title);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_splat_type_is_documented() {
+    let doc = std::fs::read_to_string(crate::util::root().join("doc/schema/report.md"))
+        .expect("doc/schema/report.md");
+    for t in tracesift::correlate::splat::ReportType::ALL {
+        assert!(
+            doc.contains(t.name()),
+            "{} missing from report.md",
+            t.name()
+        );
     }
 }
 

@@ -200,7 +200,9 @@ impl<'a> Parser<'a, '_> {
     /// is a record too only when the debug patch wrote it.
     pub(super) fn plain(&mut self, pos: Pos, text: &'a [u8]) {
         if let Some(rec) = self.rec.filter(|_| self.light) {
-            if let Some((prefixes, msg, t)) = grammar::console_trace(text) {
+            if let Some((prefixes, msg, t)) =
+                grammar::console_trace(text).filter(|(_, _, t)| !rec.whole(t))
+            {
                 let events = self.out.in_run.len();
                 self.run
                     .add(&mut self.spans, events, pos, 1, true, t.cpu, t.ts);
@@ -226,7 +228,7 @@ impl<'a> Parser<'a, '_> {
                 let kind = rec.trace_kind(t);
                 // A trace line joins the run; only an event that is more
                 // than a plain one also goes as a record.
-                if self.light && prefixes.dropped.is_none() {
+                if self.light && prefixes.dropped.is_none() && !rec.whole(t) {
                     let prefixed = prefixes.layers != 0;
                     let events = self.out.in_run.len();
                     self.run.add(

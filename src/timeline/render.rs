@@ -7,11 +7,11 @@ use serde::Serialize;
 
 use crate::correlate::ebs::Note;
 use crate::grammar::TraceTs;
+use crate::output::docs::{finding_doc, FindingDoc, InputDoc};
+use crate::output::sanitize::{for_json, for_terminal, terminal_lines};
+use crate::output::short_name;
+use crate::output::{Style, Tool, SCHEMA_VERSION};
 use crate::reader::driver::InputResult;
-use crate::report::json::{finding_doc, FindingDoc, InputDoc};
-use crate::report::sanitize::{for_json, for_terminal, terminal_lines};
-use crate::report::text::short_name;
-use crate::report::{Style, Tool, SCHEMA_VERSION};
 use crate::rules::Severity;
 use crate::timeline::{EbTimeline, Entry, EntryKind, Timeline};
 use crate::units::fmt_secs;
@@ -64,13 +64,15 @@ fn note_with_race(e: &Entry, lts: &[Lifetime], discarded: &[(u32, u32, Option<u3
         _ => return note_text(e),
     };
     let raced = lts.iter().any(|l| l.n == n && l.contenders > 0);
-    if !raced {
-        return note_text(e);
-    }
-    if discarded.contains(&(n, e.ev.pos.input, e.ev.pid)) {
-        format!("insert race in lifetime {n}: this copy loses and is discarded")
-    } else {
-        format!("insert race in lifetime {n}: this alloc wins")
+    let lost = discarded.contains(&(n, e.ev.pos.input, e.ev.pid));
+    match (raced, lost) {
+        (false, false) => note_text(e),
+        // The only alloc seen lost: the winner's is not in the trace.
+        (false, true) => format!(
+            "lifetime {n}: this copy loses an insert race and is discarded; the winning alloc is not in the trace"
+        ),
+        (true, true) => format!("insert race in lifetime {n}: this copy loses and is discarded"),
+        (true, false) => format!("insert race in lifetime {n}: this alloc wins"),
     }
 }
 
@@ -323,7 +325,7 @@ pub fn write_text(
                 .map_or("?", |r| short_name(&r.name));
             let whr = format!("{}:{}", for_terminal(name.as_bytes()), e.ev.pos.line);
             let console = e.ev.console_ns.map_or("-".to_string(), fmt_secs);
-            let trace = crate::report::stats::fmt_ts(e.ev.trace_ts);
+            let trace = crate::output::fmt_ts(e.ev.trace_ts);
             let delta = delta_us(prev, e).map_or(String::new(), |d| format!("{d:+}"));
             let cpu = e.ev.cpu.map_or("-".to_string(), |c| c.to_string());
             let task = match (e.ev.comm.is_empty(), e.ev.pid) {

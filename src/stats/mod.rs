@@ -6,17 +6,51 @@
 //! keeps a few unrecognised lines as samples, and feeds [`Coverage`] for the
 //! per-CPU windows and the dumps.
 
-use std::collections::BTreeMap;
+pub mod render;
 
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use crate::config::Config;
 use crate::correlate::boots::Boots;
 use crate::correlate::coverage::Coverage;
 use crate::event::EventKind;
 use crate::grammar::{Body, LineClass};
 use crate::input::clean_flags;
+use crate::output::{self, Status};
 use crate::prefix::layer;
+use crate::reader::driver::{self, ReaderHook};
 use crate::reader::{Flow, RecordSink, SinkResult};
 use crate::record::Record;
 use crate::repair::kinds;
+
+/// Run `stats`, as text or JSON.
+pub fn command(
+    cfg: &Config,
+    json: bool,
+    hook: &mut dyn ReaderHook,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Status> {
+    let mut st = StatsCollector::default();
+    let outcome = driver::run_inputs(&cfg.inputs, &cfg.read, &mut st, hook);
+    st.finish();
+    let results = &outcome.inputs[..];
+    let failed = output::input_errors(results, err);
+    if !cfg.quiet {
+        if json {
+            render::write_json(out, &st, results)?;
+        } else {
+            render::write_text(out, &st, results, &cfg.style)?;
+        }
+    }
+    out.flush()?;
+    Ok(if failed {
+        Status::Trouble
+    } else {
+        Status::Clean
+    })
+}
 
 /// Unrecognised lines kept as samples per input.
 pub const SAMPLES_PER_INPUT: usize = 5;

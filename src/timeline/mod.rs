@@ -9,14 +9,19 @@
 //! into records. Lines that name an eb feed the same correlator and rules as
 //! `report`, restricted to those ebs.
 
+pub mod render;
+
+use std::io::{self, Write};
 use std::sync::Arc;
 
+use crate::config::Config;
 use crate::correlate::ebs::Note;
 use crate::correlate::evidence::{Comm, Evidence};
 use crate::correlate::Analysis;
 use crate::event::{self, EventKind, Recognizer};
 use crate::grammar::{Body, TraceTs};
 use crate::input::InputSpec;
+use crate::output::{self, Status};
 use crate::reader::driver::{self, Outcome, ReaderHook};
 use crate::reader::{Caps, Flow, Prefilter, ReadOptions, RecordSink, SinkResult};
 use crate::record::Record;
@@ -283,6 +288,36 @@ fn prefilter(targets: &[u64]) -> Prefilter {
     )
 }
 
+/// Run `timeline` for `ebs`, as text or JSON: exit status 1 when no line
+/// matched.
+pub fn command(
+    cfg: &Config,
+    ebs: &[u64],
+    json: bool,
+    hook: &mut dyn ReaderHook,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Status> {
+    let (tl, outcome) = run(&cfg.inputs, ebs, &cfg.read, hook);
+    let results = &outcome.inputs[..];
+    let failed = output::input_errors(results, err);
+    if !cfg.quiet {
+        if json {
+            render::write_json(out, &tl, results)?;
+        } else {
+            render::write_text(out, &tl, results, &cfg.style)?;
+        }
+    }
+    out.flush()?;
+    Ok(if failed {
+        Status::Trouble
+    } else if tl.matched() {
+        Status::Clean
+    } else {
+        Status::Findings
+    })
+}
+
 /// Run the timeline over `specs` for `targets`.
 pub fn run(
     specs: &[InputSpec],
@@ -406,8 +441,8 @@ mod tests {
         );
         assert_eq!(tl.ebs[0].entries.len(), 2);
         let mut out = Vec::new();
-        crate::report::timeline::write_text(&mut out, &tl, &[], &Default::default()).unwrap();
-        crate::report::timeline::write_json(&mut out, &tl, &[]).unwrap();
+        render::write_text(&mut out, &tl, &[], &Default::default()).unwrap();
+        render::write_json(&mut out, &tl, &[]).unwrap();
     }
 
     #[test]

@@ -1,7 +1,13 @@
-#![doc = include_str!("../../doc/schema/events.md")]
+//! `tracesift events`: every recognised event as one JSON object per line
+//! (NDJSON), for jq, DuckDB or ClickHouse. The schema:
+#![doc = include_str!("../doc/schema/events.md")]
 
 use std::borrow::Cow;
 use std::io::{self, Write};
+
+use crate::config::Config;
+use crate::output::{self, Status};
+use crate::reader::driver::{self, ReaderHook};
 
 use serde::Serialize;
 
@@ -241,6 +247,28 @@ pub fn event_json(e: &Event<'_>) -> Option<Vec<u8>> {
         fields,
     };
     serde_json::to_vec(&doc).ok()
+}
+
+/// Run `events`, flushing after each event when `line_buffered`.
+pub fn command(
+    cfg: &Config,
+    line_buffered: bool,
+    hook: &mut dyn ReaderHook,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Status> {
+    let mut sink = EventWriter::new(&mut *out, line_buffered, Recognizer::builtin());
+    let outcome = driver::run_inputs(&cfg.inputs, &cfg.read, &mut sink, hook);
+    let failed = output::input_errors(&outcome.inputs, err);
+    if let Some(e) = outcome.sink_error {
+        return Err(e);
+    }
+    out.flush()?;
+    Ok(if failed {
+        Status::Trouble
+    } else {
+        Status::Clean
+    })
 }
 
 /// A [`RecordSink`] writing each recognised event as one NDJSON line.

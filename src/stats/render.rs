@@ -6,12 +6,12 @@ use std::io::{self, Write};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::grammar::{LineClass, TraceTs};
+use crate::grammar::LineClass;
+use crate::output::docs::{cpu_docs, dump_docs, CpuDoc, DumpDoc};
+use crate::output::sanitize;
+use crate::output::{fmt_ts, table, Style, Tool, SCHEMA_VERSION};
 use crate::reader::driver::InputResult;
-use crate::report::sanitize;
-use crate::report::{table, Style, Tool, SCHEMA_VERSION};
 use crate::stats::StatsCollector;
-use crate::units::fmt_secs;
 
 /// Class counts serialised as an object in [`LineClass::ALL`] order.
 struct Classes([u64; LineClass::ALL.len()]);
@@ -71,92 +71,12 @@ struct Repaired<'a> {
 
 /// One CPU window, as serialised in `stats` and `report`.
 #[derive(Serialize)]
-pub(crate) struct CpuDoc {
-    boot: u32,
-    pub input: u32,
-    pub cpu: u32,
-    pub events: u64,
-    pub lost_events: u64,
-    pub lost_markers: u32,
-    pub lost_unknown: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_trace_ts_ns: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_trace_ts_ns: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_trace_ts_counter: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_trace_ts_counter: Option<u64>,
-}
-
-/// One dump, as serialised in `stats` and `report`.
-#[derive(Serialize)]
-pub(crate) struct DumpDoc<'a> {
-    boot: u32,
-    pub input: u32,
-    pub line: u64,
-    pub end_line: Option<u64>,
-    pub events: u64,
-    pub empty: bool,
-    pub lost_markers: u32,
-    pub instance: Option<&'a str>,
-}
-
-#[derive(Serialize)]
 struct SampleDoc<'a> {
     input: u32,
     line: u64,
     text: std::borrow::Cow<'a, str>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     lossy: bool,
-}
-
-fn split_ts(ts: Option<TraceTs>) -> (Option<u64>, Option<u64>) {
-    match ts {
-        Some(TraceTs::Counter(c)) => (None, Some(c)),
-        Some(t) => (t.ns(), None),
-        None => (None, None),
-    }
-}
-
-/// Coverage windows as JSON documents.
-pub(crate) fn cpu_docs(cov: &crate::correlate::coverage::Coverage) -> Vec<CpuDoc> {
-    cov.cpus()
-        .map(|w| {
-            let (f_ns, f_c) = split_ts(w.first_ts);
-            let (l_ns, l_c) = split_ts(w.last_ts);
-            CpuDoc {
-                boot: w.boot,
-                input: w.input,
-                cpu: w.cpu,
-                events: w.events,
-                lost_events: w.lost_events,
-                lost_markers: w.lost_markers,
-                lost_unknown: w.lost_unknown,
-                first_trace_ts_ns: f_ns,
-                last_trace_ts_ns: l_ns,
-                first_trace_ts_counter: f_c,
-                last_trace_ts_counter: l_c,
-            }
-        })
-        .collect()
-}
-
-/// Dumps as JSON documents.
-pub(crate) fn dump_docs(cov: &crate::correlate::coverage::Coverage) -> Vec<DumpDoc<'_>> {
-    cov.dumps()
-        .iter()
-        .map(|d| DumpDoc {
-            boot: d.boot,
-            input: d.input,
-            line: d.line,
-            end_line: d.end_line,
-            events: d.events,
-            empty: d.empty,
-            lost_markers: d.lost_markers,
-            instance: d.instance.as_deref(),
-        })
-        .collect()
 }
 
 /// Write the stats JSON document.
@@ -342,13 +262,4 @@ pub fn write_text(
         }
     }
     Ok(())
-}
-
-/// A trace timestamp for humans: seconds with 6 decimals, or a raw counter.
-pub fn fmt_ts(ts: Option<TraceTs>) -> String {
-    match ts {
-        Some(TraceTs::Counter(c)) => c.to_string(),
-        Some(t) => t.ns().map_or_else(String::new, fmt_secs),
-        None => "-".into(),
-    }
 }
