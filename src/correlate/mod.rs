@@ -81,8 +81,12 @@ impl Analysis {
     }
 
     /// Feed one recognised event; returns the lifetime note (for `timeline`).
+    /// The summary counts it when `events` would print it (an oops line
+    /// that is only a line of its report is no event of its own).
     pub fn event(&mut self, e: &Event<'_>) -> ebs::Note {
-        self.events += 1;
+        if !matches!(e.kind, EventKind::Oops(l) if !l.is_event()) {
+            self.events += 1;
+        }
         self.note(e)
     }
 

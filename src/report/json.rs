@@ -38,6 +38,8 @@ struct Summary<'a> {
     not_kept: BTreeMap<&'static str, u64>,
     /// Grouped btrfs reports and their bounds.
     reports: ReportsDoc,
+    /// Splats counted on their finding but not listed in `splats`.
+    splats_not_listed: u64,
 }
 
 /// The bounds on grouped btrfs reports, and what they left out (the
@@ -77,6 +79,7 @@ struct SplatDoc<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     die: Option<u32>,
     panicked: bool,
+    boot: u32,
 }
 
 #[derive(Serialize)]
@@ -124,11 +127,12 @@ pub fn write(
                 evidence_budget_bytes: crate::correlate::reports::EVIDENCE_BUDGET as u64,
                 evidence_omitted: an.reports.evidence_omitted(),
             },
+            splats_not_listed: an.splats.not_kept().0,
         },
         findings: findings.iter().map(finding_doc).collect(),
         splats: an
             .splats
-            .splats
+            .splats()
             .iter()
             .map(|s| SplatDoc {
                 kind: s.kind.name(),
@@ -141,6 +145,7 @@ pub fn write(
                 location: s.location.as_deref(),
                 die: s.die,
                 panicked: s.panicked,
+                boot: s.evidence.boot,
             })
             .collect(),
         coverage: CoverageDoc {

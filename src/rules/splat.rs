@@ -14,37 +14,53 @@ pub const KERNEL_SPLAT: RuleId = RuleId(&RuleInfo {
     advice: "read the splat's call trace; search the title on lore.kernel.org and syzbot",
 });
 
+/// Splats whose title's group was not kept to bound memory.
+pub(super) fn not_kept(an: &Analysis, out: &mut Vec<(RuleId, u64)>) {
+    out.push((KERNEL_SPLAT, an.splats.not_kept().1));
+}
+
+/// One finding per title and boot: a flood of one WARNING is one finding
+/// with a count, its first occurrences as evidence.
 pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
-    for sp in &an.splats.splats {
-        if sp.end_bbio_meta_read {
+    for g in an.splats.groups() {
+        let times = if g.count > 1 {
+            format!(" ({} times)", g.count)
+        } else {
+            String::new()
+        };
+        if g.end_bbio_meta_read {
             let msg = format!(
-                "the kernel's own duplicate-read check fired ({}): an extent buffer was read again while already up to date",
-                sp.title
+                "the kernel's own duplicate-read check fired ({}){times}: an extent buffer was read again while already up to date",
+                g.title
             );
-            out.push(Finding::new(
-                DUPLICATE_READ_COMPLETION,
-                Confidence::Certain,
-                None,
-                msg,
-                vec![sp.evidence.clone()],
-            ));
+            out.push(
+                Finding::new(
+                    DUPLICATE_READ_COMPLETION,
+                    Confidence::Certain,
+                    None,
+                    msg,
+                    g.evidence.clone(),
+                )
+                .counted(g.count),
+            );
         }
-        let panicked = if sp.panicked {
+        let panicked = if g.panicked {
             " (the kernel panicked)"
         } else {
             ""
         };
-        let msg = format!("{}{panicked}", sp.title);
+        let msg = format!("{}{times}{panicked}", g.title);
         out.push(
             Finding::new(
                 KERNEL_SPLAT,
                 Confidence::Certain,
                 None,
                 msg,
-                vec![sp.evidence.clone()],
+                g.evidence.clone(),
             )
+            .counted(g.count)
             .with(Extra::Splat {
-                title: sp.title.to_string(),
+                title: g.title.to_string(),
             }),
         );
     }

@@ -65,6 +65,7 @@ struct Summary {
     largest_insert_race: Option<Race>,
     reports: ReportsBounds,
     not_kept: std::collections::BTreeMap<String, u64>,
+    splats_not_listed: u64,
 }
 
 #[derive(Deserialize)]
@@ -213,6 +214,7 @@ struct Splat {
     location: Option<String>,
     die: Option<u32>,
     panicked: bool,
+    boot: u32,
 }
 
 #[derive(Deserialize)]
