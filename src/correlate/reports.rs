@@ -1347,7 +1347,7 @@ fn primary_obs<'a>(p: &'a Pending, v: Option<&Validation>) -> Obs<'a> {
         Some(ReasonValue::HaveExpect { found, expected }) => Some(Check {
             field: Field::Item,
             found,
-            expected: Some(expected),
+            expected,
             min_bit: 8,
             pointer: true,
         }),

@@ -303,12 +303,14 @@ fn reason_of(rest: &[u8]) -> &[u8] {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReasonValue {
     /// `have N expect M`, `has N expect M`, `has=N expect=M` (C.5): the
-    /// field as found in the item, and what it should have been.
+    /// field as found in the item, and what it should have been when that
+    /// is one number (not a range, a set or words: `expect aligned to
+    /// 4096`, `should be aligned to 4096`).
     HaveExpect {
         /// The value found (`have`, `has`).
         found: u64,
-        /// The value expected.
-        expected: u64,
+        /// The value expected, when it is one number.
+        expected: Option<u64>,
     },
     /// `bad key order, prev (A B C) current (D E F)` (leaf) or
     /// `bad key order, current (A B C) next (D E F)` (node): two keys that
@@ -328,8 +330,9 @@ pub enum ReasonValue {
 ///
 /// Examples: `invalid location key offset:has 9223372036854775808 expect 0`
 /// (Olsson, linux-btrfs 2020-04), `bad key order, prev (256 1 0) current
-/// (256 1 0)`, `invalid objectid: has=2 expect=1`. Not
-/// `invalid inode transid: has 45277 expect [0, 45276]` (a range).
+/// (256 1 0)`, `invalid objectid: has=2 expect=1`; with no one expected
+/// value, `invalid extent length, have 18446619972284938920 expect aligned
+/// to 4096` and `invalid inode transid: has 45277 expect [0, 45276]`.
 pub fn reason_value(reason: &[u8]) -> Option<ReasonValue> {
     if let Some(r) = reason.strip_prefix(b"bad key order, ") {
         let (r, first) = r
@@ -345,27 +348,25 @@ pub fn reason_value(reason: &[u8]) -> Option<ReasonValue> {
             after: second,
         });
     }
-    // The last `has`/`have` of the reason, then its `expect`.
-    let mut at = None;
-    for word in [&b"has "[..], b"have ", b"has=", b":has "] {
-        if let Some(p) = memchr::memmem::rfind(reason, word) {
-            let start = p + word.len();
-            let word_start = p == 0 || !reason[p - 1].is_ascii_alphanumeric() || word[0] == b':';
-            if word_start && at.is_none_or(|a| start > a) {
-                at = Some(start);
-            }
-        }
-    }
-    let (r, found) = number(&reason[at?..])?;
+    // The last `has`/`have` word of the reason, then its `expect`.
+    let at = memchr::memrchr_iter(b'h', reason).find_map(|p| {
+        let word_start = p == 0 || !reason[p - 1].is_ascii_alphanumeric();
+        let r = &reason[p..];
+        let n = [&b"has "[..], b"have ", b"has="]
+            .iter()
+            .find(|w| r.starts_with(w))?
+            .len();
+        word_start.then_some(p + n)
+    })?;
+    let (r, found) = number(&reason[at..])?;
     let r = r.strip_prefix(b",").unwrap_or(r);
-    let r = r
+    // One expected value: a number, then the end or words.
+    let expected = r
         .strip_prefix(b" expect ")
-        .or_else(|| r.strip_prefix(b" expect="))?;
-    let (r, expected) = number(r)?;
-    // A single value: nothing but the end, or words, may follow.
-    if !matches!(r.first(), None | Some(b' ')) {
-        return None;
-    }
+        .or_else(|| r.strip_prefix(b" expect="))
+        .and_then(number)
+        .filter(|(r, _)| matches!(r.first(), None | Some(b' ')))
+        .map(|x| x.1);
     Some(ReasonValue::HaveExpect { found, expected })
 }
 
@@ -660,33 +661,36 @@ mod tests {
     #[test]
     fn reason_values() {
         let v = |s: &str| reason_value(s.as_bytes());
+        let he = |found, expected| Some(ReasonValue::HaveExpect { found, expected });
         assert_eq!(
             v("invalid location key offset:has 9223372036854775808 expect 0"),
-            Some(ReasonValue::HaveExpect {
-                found: 1 << 63,
-                expected: 0
-            })
+            he(1 << 63, Some(0))
         );
         assert_eq!(
             v("invalid previous key objectid, have 256 expect 257"),
-            Some(ReasonValue::HaveExpect {
-                found: 256,
-                expected: 257
-            })
+            he(256, Some(257))
         );
-        assert_eq!(
-            v("invalid objectid: has=2 expect=1"),
-            Some(ReasonValue::HaveExpect {
-                found: 2,
-                expected: 1
-            })
-        );
+        assert_eq!(v("invalid objectid: has=2 expect=1"), he(2, Some(1)));
         assert_eq!(
             v("name hash mismatch with key, have 0x000000006e5f1b8c expect 0x000000002e5f1b8c"),
-            Some(ReasonValue::HaveExpect {
-                found: 0x6e5f1b8c,
-                expected: 0x2e5f1b8c
-            })
+            he(0x6e5f1b8c, Some(0x2e5f1b8c))
+        );
+        // One value found, and no one value expected.
+        assert_eq!(
+            v("invalid extent length, have 18446619972284938920 expect aligned to 4096"),
+            he(18446619972284938920, None)
+        );
+        assert_eq!(
+            v("invalid inode transid: has 45277 expect [0, 45276]"),
+            he(45277, None)
+        );
+        assert_eq!(
+            v("invalid root generation, have 45277 expect (0, 45275]"),
+            he(45277, None)
+        );
+        assert_eq!(
+            v("unaligned pointer, have 64012238993 should be aligned to 4096"),
+            he(64012238993, None)
         );
         assert_eq!(
             v("bad key order, prev (256 108 4096) current (256 108 0)"),
@@ -702,21 +706,17 @@ mod tests {
                 after: (4, 1, 0)
             })
         );
-        // Ranges, sets and words are not single values.
         assert_eq!(
-            v("invalid inode transid: has 45277 expect [0, 45276]"),
-            None
-        );
-        assert_eq!(
-            v("invalid root generation, have 45277 expect (0, 45275]"),
-            None
-        );
-        assert_eq!(v("invalid dir item type, have 33 expect (0, 9)"), None);
-        assert_eq!(
-            v("unaligned pointer, have 64012238993 should be aligned to 4096"),
-            None
+            v("invalid dir item type, have 33 expect (0, 9)"),
+            he(33, None)
         );
         assert_eq!(v("invalid data ref objectid value 65241"), None);
+        assert_eq!(
+            v("invalid mode: has 00 expect valid S_IF* bit(s)"),
+            he(0, None)
+        );
+        // `has`/`have` as part of a word is not the word.
+        assert_eq!(v("xhas 5 expect 4"), None);
         assert_eq!(v("owner mismatch"), None);
     }
 

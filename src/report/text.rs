@@ -60,8 +60,8 @@ pub(crate) fn evicted_note(evicted: u64) -> String {
 }
 
 /// What to say under a finding's evidence about how often and when it
-/// came: `(9 occurrences, from 40675.013231 to 65972.802812; 8 lines not
-/// shown: ...)`, for a grouped btrfs report; `(N occurrences in all)` for
+/// came: `(9 occurrences, first at 40675.013231, last at 65972.802812; 8
+/// lines not shown: ...)`, for a grouped btrfs report; `(N occurrences in all)` for
 /// another finding that cites fewer lines than it counts.
 pub(crate) fn omitted_note(f: &Finding) -> Option<String> {
     let Some(o) = f.occurrences.as_deref() else {
@@ -73,7 +73,11 @@ pub(crate) fn omitted_note(f: &Finding) -> Option<String> {
         let mut when = format!("{} occurrences", f.count);
         if let (Some(a), Some(b)) = (o.first.console_ns, o.last.console_ns) {
             if a != b {
-                when.push_str(&format!(", from {} to {}", console(a), console(b)));
+                when.push_str(&format!(
+                    ", first at {}, last at {}",
+                    console(a),
+                    console(b)
+                ));
             }
         }
         if o.boots.len() > 1 {
