@@ -101,9 +101,6 @@ gen_leaf() {
         }
     }'
 }
-gen_leaf_1x() { gen_leaf 62500; }
-gen_leaf_4x() { gen_leaf 250000; }
-gen_leaf_16x() { gen_leaf 1000000; }
 
 # Distinct abort sites, as in issue #19: $1 of them.
 gen_abort() {
@@ -112,9 +109,11 @@ gen_abort() {
             printf "BTRFS: error (device sda) in fn%d:%d: errno=-5 IO failure\n", i, i
     }'
 }
-gen_abort_1x() { gen_abort 15625; }
-gen_abort_4x() { gen_abort 62500; }
-gen_abort_16x() { gen_abort 250000; }
+# gen_leaf_1x ... gen_abort_16x: 1, 4 and 16 times the base sizes.
+for k in 1 4 16; do
+    eval "gen_leaf_${k}x() { gen_leaf $((62500 * k)); }"
+    eval "gen_abort_${k}x() { gen_abort $((15625 * k)); }"
+done
 
 # One eb, allocated over and over, never read.
 gen_one_eb() {

@@ -45,7 +45,7 @@ use rustc_hash::{FxHashMap, FxHasher};
 
 use crate::correlate::evidence::{Comm, Evidence};
 use crate::event::{Abort, Event, EventKind, Expect, TreeCheck, Validation, ValidationKind};
-use crate::grammar::btrfs::{reason_value, Phase, ReasonValue};
+use crate::grammar::btrfs::{reason_value, Key as BtrfsKey, Phase, ReasonValue};
 use crate::grammar::TraceTs;
 use crate::input::Pos;
 
@@ -769,6 +769,19 @@ fn device_of(msg: &[u8]) -> &[u8] {
         .map_or(b"", |x| x.0)
 }
 
+/// A free slot for a line waiting for its companion: an inactive one, or a
+/// new one while there are fewer than [`MAX_PENDING`]; `None` when all are
+/// taken.
+fn free_slot<T: Default>(slots: &mut Vec<T>, active: impl Fn(&T) -> bool) -> Option<usize> {
+    if let Some(i) = slots.iter().position(|p| !active(p)) {
+        return Some(i);
+    }
+    (slots.len() < MAX_PENDING).then(|| {
+        slots.push(T::default());
+        slots.len() - 1
+    })
+}
+
 /// At most [`MAX_KEY_BYTES`] of an identity's text.
 fn capped(b: &[u8]) -> &[u8] {
     &b[..b.len().min(MAX_KEY_BYTES)]
@@ -862,12 +875,8 @@ impl Reports {
         reason: &[u8],
         role: &'static str,
     ) {
-        let i = match self.pending.iter().position(|p| !p.active) {
+        let i = match free_slot(&mut self.pending, |p| p.active) {
             Some(i) => i,
-            None if self.pending.len() < MAX_PENDING => {
-                self.pending.push(Pending::default());
-                self.pending.len() - 1
-            }
             None => {
                 // Too many devices waiting: the oldest gets no companion.
                 let oldest = (0..self.pending.len())
@@ -1121,12 +1130,8 @@ impl Reports {
             if let Some(i) = waiting {
                 self.abort_alone(i);
             }
-            let i = match self.pending_aborts.iter().position(|p| !p.active) {
+            let i = match free_slot(&mut self.pending_aborts, |p| p.active) {
                 Some(i) => i,
-                None if self.pending_aborts.len() < MAX_PENDING => {
-                    self.pending_aborts.push(PendingAbort::default());
-                    self.pending_aborts.len() - 1
-                }
                 None => {
                     self.abort_alone(0);
                     0
@@ -1383,7 +1388,7 @@ fn primary_obs<'a>(p: &'a Pending, v: Option<&Validation>) -> Obs<'a> {
 
 /// Two keys out of order that differ in one part only: that part, to test
 /// for one flipped bit.
-fn key_check(before: (u64, u64, u64), after: (u64, u64, u64)) -> Option<Check> {
+fn key_check(before: BtrfsKey, after: BtrfsKey) -> Option<Check> {
     let parts = [
         (before.0, after.0),
         (before.1, after.1),

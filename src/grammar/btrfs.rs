@@ -317,11 +317,14 @@ pub enum ReasonValue {
     /// should be in order, as `(objectid, type, offset)`.
     KeyOrder {
         /// The earlier key (`prev`, or `current` of a node).
-        before: (u64, u64, u64),
+        before: Key,
         /// The later key (`current`, or `next` of a node).
-        after: (u64, u64, u64),
+        after: Key,
     },
 }
+
+/// A btrfs key as printed: `(objectid type offset)`.
+pub type Key = (u64, u64, u64);
 
 /// The numbers a tree-checker reason compares, if it compares two single
 /// values: the grammar elements `have_expect` (`... have N expect M`,
@@ -371,7 +374,7 @@ pub fn reason_value(reason: &[u8]) -> Option<ReasonValue> {
 }
 
 /// `(%llu %u %llu)`: a btrfs key.
-fn key_triple(r: &[u8]) -> Option<(&[u8], (u64, u64, u64))> {
+fn key_triple(r: &[u8]) -> Option<(&[u8], Key)> {
     let r = r.strip_prefix(b"(")?;
     let (r, a) = dec_u64(r).ok()?;
     let (r, b) = dec_u64(r.strip_prefix(b" ")?).ok()?;
