@@ -754,10 +754,16 @@ struct PendingAbort {
 }
 
 /// The device a btrfs message names: `dm-0` in `BTRFS critical (device
-/// dm-0): ...` and `sda` in `BTRFS: error (device sda: state A) in ...`;
-/// empty when none is printed.
+/// dm-0): ...` and `sda` in `BTRFS: error (device sda: state A) in ...`,
+/// also as the payload of a tracefs `console:` event; empty when none is
+/// printed.
 fn device_of(msg: &[u8]) -> &[u8] {
-    let Some(m) = crate::grammar::kernel::btrfs_msg(msg) else {
+    use crate::grammar::kernel::btrfs_msg;
+    let m = btrfs_msg(msg).or_else(|| {
+        let at = memchr::memmem::find(msg, b"BTRFS")?;
+        btrfs_msg(&msg[at..])
+    });
+    let Some(m) = m else {
         return b"";
     };
     if let Some(d) = m.device {
@@ -1469,6 +1475,27 @@ mod tests {
         assert_eq!(of(&[2, 3]).every(), None);
         assert_eq!(of(&[]).every(), None);
         assert_eq!(of(&[1, 2, 3]).list(), [1, 2, 3]);
+    }
+
+    #[test]
+    fn devices() {
+        assert_eq!(
+            device_of(b"BTRFS critical (device dm-0): corrupt leaf: x"),
+            b"dm-0"
+        );
+        assert_eq!(
+            device_of(b"BTRFS error (device sdc: state A): Transaction aborted (error -5)"),
+            b"sdc"
+        );
+        assert_eq!(
+            device_of(b"BTRFS: error (device sda) in fn1:1: errno=-5 IO failure"),
+            b"sda"
+        );
+        assert_eq!(
+            device_of(b"  kworker/u16:3-322 [015] ..... 2649.295735: console: BTRFS error (device vda3): block=1 write time tree block corruption detected"),
+            b"vda3"
+        );
+        assert_eq!(device_of(b"BTRFS: Transaction aborted (error -17)"), b"");
     }
 
     #[test]

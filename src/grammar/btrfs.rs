@@ -373,7 +373,9 @@ pub fn reason_value(reason: &[u8]) -> Option<ReasonValue> {
     Some(ReasonValue::HaveExpect { found, expected })
 }
 
-/// `(%llu %u %llu)`: a btrfs key.
+/// `key_triple`, `(%llu %u %llu)`: a btrfs key, as `(693626798080 182
+/// 702129324032)` in `bad key order, prev (693626798080 182 702129324032)
+/// current (693626798080 182 701861986304)`.
 fn key_triple(r: &[u8]) -> Option<(&[u8], Key)> {
     let r = r.strip_prefix(b"(")?;
     let (r, a) = dec_u64(r).ok()?;
@@ -382,7 +384,9 @@ fn key_triple(r: &[u8]) -> Option<(&[u8], Key)> {
     Some((r.strip_prefix(b")")?, (a, b, c)))
 }
 
-/// A decimal or `0x` hex number.
+/// `number`: decimal (`9223372036854775808`) or `0x` hex
+/// (`0x00000000d8649173`, in `name hash mismatch with key, have
+/// 0x00000000d8649173 expect 0x00000000f88d2ac3`).
 fn number(r: &[u8]) -> Option<(&[u8], u64)> {
     if r.starts_with(b"0x") || r.starts_with(b"0X") {
         crate::fields::hex_u64(r).ok()
