@@ -49,19 +49,24 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
         } else {
             ""
         };
-        let msg = format!("{}{times}{panicked}", g.title);
+        // What the task that hit it did last, as the trace shows it.
+        let task = match (g.task, g.trail.last()) {
+            (Some(t), Some((eb, _))) => format!(
+                "; task {} (pid {}) last touched eb {eb} in the trace",
+                String::from_utf8_lossy(t.comm.as_bytes()),
+                t.pid
+            ),
+            _ => String::new(),
+        };
+        let msg = format!("{}{times}{panicked}{task}", g.title);
+        let mut evidence = g.evidence.clone();
+        evidence.extend(g.trail.iter().map(|(_, e)| e.clone()));
         out.push(
-            Finding::new(
-                KERNEL_SPLAT,
-                Confidence::Certain,
-                None,
-                msg,
-                g.evidence.clone(),
-            )
-            .counted(g.count)
-            .with(Extra::Splat {
-                title: g.title.to_string(),
-            }),
+            Finding::new(KERNEL_SPLAT, Confidence::Certain, None, msg, evidence)
+                .counted(g.count)
+                .with(Extra::Splat {
+                    title: g.title.to_string(),
+                }),
         );
     }
 }

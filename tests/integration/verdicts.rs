@@ -229,3 +229,35 @@ fn a_flood_of_one_splat_is_one_finding_with_a_count() {
     assert_eq!(v["splats"].as_array().map(Vec::len), Some(3001));
     assert_eq!(v["summary"]["splats_not_listed"], 0);
 }
+
+#[test]
+fn a_splat_names_what_its_task_did_last_in_the_trace() {
+    let root = crate::util::corpus_or_skip!();
+    let capture = root.join("linux-btrfs-ml/typescript-2.txt");
+    let (v, _) = report_json(&[&capture]);
+    let f = finding(&v, "kernel-splat");
+    let m = f["message"].as_str().unwrap_or_default();
+    assert!(
+        m.ends_with("; task iou-wrk-45116 (pid 45509) last touched eb 13531021312 in the trace"),
+        "{m}"
+    );
+    let trail: Vec<_> = f["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .filter(|e| e["role"] == "task-trail")
+        .map(|e| e["pid"].as_u64())
+        .collect();
+    assert_eq!(trail, [Some(45509); 3]);
+    // The timeline of that eb shows the splat its task hit.
+    let out = bin()
+        .args(["timeline", "--eb", "13531021312"])
+        .arg(&capture)
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("kernel BUG in btrfs_check_eb_owner: hit by iou-wrk-45116 (pid 45509), a task of this timeline"),
+        "{text}"
+    );
+}

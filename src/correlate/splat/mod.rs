@@ -24,7 +24,7 @@ pub mod title;
 
 use std::collections::VecDeque;
 
-use crate::correlate::evidence::Evidence;
+use crate::correlate::evidence::{Comm, Evidence};
 use crate::grammar::kernel::{oops_line, OopsLine};
 use crate::grammar::Body;
 use crate::prefix::{Caller, Prefixes};
@@ -112,10 +112,42 @@ pub struct Splat {
     /// `WARNING ... at fs/btrfs/extent_io.c:N end_bbio_meta_read`: the kernel's
     /// own duplicate-read check (6.10+).
     pub end_bbio_meta_read: bool,
+    /// The task that hit it, from its `CPU: 6 PID: 45509 Comm: iou-wrk-45116 ...` line.
+    pub task: Option<Task>,
     /// Hash of its first kernel instruction-pointer line (0: none yet).
     rip: u64,
     /// The earlier splat this one repeats (the same oops printed again).
     repeat_of: Option<usize>,
+}
+
+/// The task a report names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Task {
+    /// The CPU it ran on.
+    pub cpu: u32,
+    /// Its pid.
+    pub pid: u32,
+    /// Its name (cut to 16 bytes).
+    pub comm: Comm,
+}
+
+impl Task {
+    /// The task of a report's `CPU: 6 PID: 45509 Comm: iou-wrk-45116 Not tainted ...` line.
+    fn of_line(l: &[u8]) -> Option<Task> {
+        let t = crate::fields::trim_start(l).strip_prefix(b"CPU: ")?;
+        let (t, cpu) = crate::fields::dec_u32(t).ok()?;
+        let t = t.strip_prefix(b" PID: ")?;
+        let (t, pid) = crate::fields::dec_u32(t).ok()?;
+        let t = t.strip_prefix(b" Comm: ")?;
+        let end = memchr::memmem::find(t, b" Not tainted")
+            .or_else(|| memchr::memmem::find(t, b" Tainted:"))
+            .unwrap_or_else(|| t.iter().position(|&c| c == b' ').unwrap_or(t.len()));
+        Some(Task {
+            cpu,
+            pid,
+            comm: Comm::new(&t[..end]),
+        })
+    }
 }
 
 /// The printk context of a line: its caller id, or whether it had a console
@@ -251,6 +283,11 @@ pub struct SplatGroup {
     pub end_bbio_meta_read: bool,
     /// The first lines of the first [`GROUP_EVIDENCE`] of them.
     pub evidence: Vec<Evidence>,
+    /// The task that hit the first of them, when its report names it.
+    pub task: Option<Task>,
+    /// The task's last eb events in the trace, oldest first (see
+    /// [`SplatTracker::groups_mut`]).
+    pub trail: Vec<(u64, Evidence)>,
 }
 
 /// Groups console lines into titled splats.
@@ -363,6 +400,11 @@ impl SplatTracker {
         &self.groups
     }
 
+    /// The groups of boot `boot`, to add what other trackers know of them.
+    pub fn groups_mut(&mut self, boot: u32) -> impl Iterator<Item = &mut SplatGroup> {
+        self.groups.iter_mut().filter(move |g| g.boot == boot)
+    }
+
     /// Splats not listed in full, and splats whose title's group was not
     /// kept, to bound memory.
     pub fn not_kept(&self) -> (u64, u64) {
@@ -422,6 +464,8 @@ impl SplatTracker {
                     panicked: false,
                     end_bbio_meta_read: false,
                     evidence: Vec::new(),
+                    task: sp.task,
+                    trail: Vec::new(),
                 });
                 self.group_of.insert(key, self.groups.len() - 1);
                 Some(self.groups.len() - 1)
@@ -544,6 +588,7 @@ impl SplatTracker {
             die,
             panicked: false,
             end_bbio_meta_read: false,
+            task: None,
             rip: 0,
             repeat_of: None,
         });
@@ -683,6 +728,7 @@ impl SplatTracker {
         let lines = o.lines.slices();
         let v = title::verdict(&lines);
         let rip = first_rip(&lines);
+        let task = lines.iter().take(16).find_map(|l| Task::of_line(l));
         let header = lines.first().copied().unwrap_or(b"");
         let (location, line_func) = match oops_line(header) {
             Some(OopsLine::Warning { location, func }) => (location, func),
@@ -706,6 +752,7 @@ impl SplatTracker {
         sp.corrupted = v.corrupted;
         sp.location = location;
         sp.rip = rip;
+        sp.task = task;
         // One oops printed twice (a log and a report section, serial and
         // netconsole): the same die counter and instruction pointer.
         if let Some(j) = o.same_die {
@@ -807,6 +854,22 @@ mod tests {
                 ("kernel BUG in btrfs_check_eb_owner".to_string(), 9, false),
             ]
         );
+    }
+
+    #[test]
+    fn the_task_of_a_report() {
+        let t = Task::of_line(b"CPU: 6 PID: 45509 Comm: iou-wrk-45116 Not tainted 6.8.0-rc7-euclean+ #15 6731aa79f7b2")
+            .expect("a task");
+        assert_eq!(
+            (t.cpu, t.pid, t.comm.as_bytes()),
+            (6, 45509, &b"iou-wrk-45116"[..])
+        );
+        let t = Task::of_line(
+            b"CPU: 28 PID: 45502 Comm: iou-wrk-45118 Tainted: G      D            6.8.0-rc7 #15",
+        )
+        .expect("a task");
+        assert_eq!(t.comm.as_bytes(), b"iou-wrk-45118");
+        assert!(Task::of_line(b"CPU: 6 PID: x").is_none());
     }
 
     #[test]
