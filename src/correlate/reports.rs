@@ -184,19 +184,6 @@ impl Field {
             Field::Key => "key",
         }
     }
-
-    /// How the field is printed, for messages.
-    pub fn label(self) -> &'static str {
-        match self {
-            Field::Block => "block=",
-            Field::Owner => "owner ",
-            Field::Bytenr => "have=",
-            Field::Generation => "generation ",
-            Field::Level => "level ",
-            Field::Item => "item value ",
-            Field::Key => "key part ",
-        }
-    }
 }
 
 /// A header-derived value, with how often it was printed.
@@ -414,15 +401,11 @@ struct Line {
 impl Line {
     /// Copy `e` into this line's buffers (no allocation once they are large enough).
     fn set(&mut self, e: &Event<'_>, role: &'static str) {
-        self.set_from(e.text, role, e);
-    }
-
-    fn set_from(&mut self, text: &[u8], role: &'static str, e: &Event<'_>) {
         self.pos = e.pos;
         self.lines = e.lines;
         self.role = role;
         self.text.clear();
-        self.text.extend_from_slice(text);
+        self.text.extend_from_slice(e.text);
         self.cpu = e.cpu;
         self.pid = e.pid;
         self.comm = Comm::new(e.comm);
