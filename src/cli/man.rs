@@ -93,6 +93,25 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "Stream events as they are traced.",
     ),
     (
+        "tracesift export -o 'dump-{}.trace' typescript",
+        "Each ftrace dump of a console capture as a clean tracefs trace file (dump-0.trace, ...) for \
+         trace tools, perfetto's systrace importer, trappy or LISA.",
+    ),
+    (
+        "tracesift export --format perfetto typescript > typescript.json",
+        "The capture's trace as Trace Event Format JSON: open it in the Perfetto UI or \
+         chrome://tracing to see each extent buffer's lifetimes, reads and findings per CPU.",
+    ),
+    (
+        "tracesift report --each results/",
+        "Analyse every capture under a directory on its own, in parallel, and count the captures \
+         each signature (rule and splat title or eb) appears in.",
+    ),
+    (
+        "tracesift report --each --json results/ > reports.ndjson",
+        "One report document per capture, as NDJSON, for a database.",
+    ),
+    (
         "tracesift stats --json dmesg.txt",
         "How every line was read: classes, formats, per-CPU coverage, dumps.",
     ),
@@ -409,8 +428,13 @@ fn json_output() -> Roff {
     )]);
     for (title, doc) in [
         ("report --json", crate::output::schema::REPORT),
+        ("report --each --json", crate::output::schema::REPORT_EACH),
         ("timeline --json", crate::output::schema::TIMELINE),
         ("stats --json", crate::output::schema::STATS),
+        (
+            "export --format perfetto",
+            crate::output::schema::EXPORT_PERFETTO,
+        ),
     ] {
         r.control("SS", [title]);
         markdown(&mut r, doc);

@@ -289,10 +289,12 @@ impl Repairer {
 
     /// Note a line that the caller sent on itself, unrepaired, as one
     /// record: a per-line repairer ([`Repairer::per_line`]) would have done
-    /// just that with a line that starts with `[`, holds no other `[` that
-    /// starts a console record ([`next_record_start`]), no non-breaking
-    /// space and no byte that clean-up removes, and is not an elision. Keeps
-    /// the start of the last record, as sending it on does.
+    /// just that with a line that holds no non-breaking space, no byte that
+    /// clean-up removes, is not an elision, and either starts with `[` and
+    /// holds no other `[` that starts a console record
+    /// ([`next_record_start`]), or starts fresh ([`Repairer::starts_fresh`])
+    /// with something other than `[` after its blanks (a tracefs line).
+    /// Keeps the start of the last record, as sending it on does.
     pub fn passed_through(&mut self, text: &[u8]) {
         if self.enabled {
             remember(&mut self.head, text);
