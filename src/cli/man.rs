@@ -356,11 +356,23 @@ fn rules() -> Roff {
     }
     r.control("SS", ["Boots, and one finding per fact"]);
     r.text([roman(
-        "A capture may hold several boots (a console logged across kernel.panic reboots). A          boot starts at the kernel's 'Linux version' banner, where the printk clock goes back          to about zero, at a new ftrace dump after a reboot line, at a trace file's header          after trace output, or at journalctl's '-- Boot --' marker; input files are not          boots (a dmesg beside a trace file of one boot is one boot). Nothing lives across a          boot: eb lifetimes, per-CPU windows, lost events, dumps and splats belong to their          boot, and every finding says which. race-signature places the boot's kernel release          against the fix: affected, already fixed (then it is another bug), or older than the          regression.",
+        "A capture may hold several boots (a console logged across kernel.panic reboots). \
+         A boot starts at the kernel's 'Linux version' banner, where the printk clock \
+         goes back to about zero, at a new ftrace dump after a reboot line, at a trace \
+         file's header after trace output, or at journalctl's '-- Boot --' marker; input \
+         files are not boots (a dmesg beside a trace file of one boot is one boot). \
+         Nothing lives across a boot: eb lifetimes, per-CPU windows, lost events, dumps \
+         and splats belong to their boot, and every finding says which. race-signature \
+         places the boot's kernel release against the fix: affected, already fixed (then \
+         it is another bug), or older than the regression.",
     )]);
     r.control("PP", []);
     r.text([roman(
-        "The repeats of one rule about one extent buffer in one boot are one finding with a          count; the splats of one title in one boot are one kernel-splat finding, which also          names the extent buffer its task last touched in the trace. At most 10000 extent          buffer findings and 10000 splat titles are kept in full; the report says how many          more were counted.",
+        "The repeats of one rule about one extent buffer in one boot are one finding with \
+         a count; the splats of one title in one boot are one kernel-splat finding, which \
+         also names the extent buffer its task last touched in the trace. At most 10000 \
+         extent buffer findings and 10000 splat titles are kept in full; the report says \
+         how many more were counted.",
     )]);
     r
 }
