@@ -22,6 +22,17 @@
 #                    160,000 took 69 s when each header scanned every splat),
 #                    and the memory with the splats reported (about 1 KiB each,
 #                    a splat and its finding), under OOPS_BOUND_MIB (default 250)
+#   leaf-1x, leaf-4x, leaf-16x
+#                    62,500 to 1,000,000 distinct corrupt-leaf reports, each
+#                    with its `read time tree block corruption detected`
+#                    companion (issue #19: a million distinct corrupt-leaf
+#                    lines used 1.3 GiB): linear in time, flat in memory (only
+#                    the first 4096 distinct corruptions are kept)
+#   abort-1x, abort-4x, abort-16x
+#                    15,625 to 250,000 distinct `BTRFS: error (device sda) in
+#                    fnN:N: errno=-5 IO failure` lines (issue #19: 32,000 took
+#                    4 s, 250,000 did not finish in 9 minutes): linear in
+#                    time, flat in memory (both run with -j1, see below)
 #
 # Prints a table (case, exit status, peak RSS) and the memory per live eb
 # derived from the two million-eb runs. Exits 1 when a status is not 0/1 or a
@@ -77,6 +88,32 @@ gen_oops_20k() { gen_oops 20000; }
 gen_oops_40k() { gen_oops 40000; }
 gen_oops_80k() { gen_oops 80000; }
 gen_oops_160k() { gen_oops 160000; }
+
+# Distinct corrupt leaves, each a tree-checker report and its companion: $1 of them.
+gen_leaf() {
+    awk -v n="$(($1 / scale))" 'BEGIN {
+        for (i = 0; i < n; i++) {
+            b = 30408704 + i * 16384
+            printf "[%6d.%06d] BTRFS critical (device sda): corrupt leaf: root=5 block=%.0f slot=%d ino=%d, invalid inode transid: has %d expect [0, %d]\n",
+                1000 + i / 1000000, i % 1000000, b, i % 200, 257 + i, 45277 + i, 45276 + i
+            printf "[%6d.%06d] BTRFS error (device sda): read time tree block corruption detected on logical %.0f mirror %d\n",
+                1000 + i / 1000000, i % 1000000, b, 1 + i % 2
+        }
+    }'
+}
+
+# Distinct abort sites, as in issue #19: $1 of them.
+gen_abort() {
+    awk -v n="$(($1 / scale))" 'BEGIN {
+        for (i = 0; i < n; i++)
+            printf "BTRFS: error (device sda) in fn%d:%d: errno=-5 IO failure\n", i, i
+    }'
+}
+# gen_leaf_1x ... gen_abort_16x: 1, 4 and 16 times the base sizes.
+for k in 1 4 16; do
+    eval "gen_leaf_${k}x() { gen_leaf $((62500 * k)); }"
+    eval "gen_abort_${k}x() { gen_abort $((15625 * k)); }"
+done
 
 # One eb, allocated over and over, never read.
 gen_one_eb() {
@@ -137,6 +174,15 @@ run oops-20k "$OOPS_BOUND_MIB" gen_oops_20k
 run oops-40k "$OOPS_BOUND_MIB" gen_oops_40k
 run oops-80k "$OOPS_BOUND_MIB" gen_oops_80k
 run oops-160k "$OOPS_BOUND_MIB" gen_oops_160k
+# One thread: these measure the grouping of reports; with two, the memory
+# of the batches the parallel reader has in flight comes on top, and varies
+# from run to run with how far it gets ahead of the analysis.
+run leaf-1x "$BOUND_MIB" gen_leaf_1x -j1
+run leaf-4x "$BOUND_MIB" gen_leaf_4x -j1
+run leaf-16x "$BOUND_MIB" gen_leaf_16x -j1
+run abort-1x "$BOUND_MIB" gen_abort_1x -j1
+run abort-4x "$BOUND_MIB" gen_abort_4x -j1
+run abort-16x "$BOUND_MIB" gen_abort_16x -j1
 
 printf '%-16s %6s %10s %10s %8s  %s\n' case status "rss_KiB" "rss_MiB" "secs" verdict
 for r in "${results[@]}"; do echo "$r"; done
@@ -152,6 +198,23 @@ if awk -v g="$growth" 'BEGIN { exit !(g > 24) }'; then
     echo "hostile.sh: oops headers grow faster than linearly" >&2
     fail=1
 fi
+# Grouped btrfs reports: 16 times the lines in at most 3 x 16 times the
+# time, and at most FLAT_MIB (default 16) more memory.
+FLAT_MIB=${FLAT_MIB:-16}
+for c in leaf abort; do
+    eval "a=\$secs_${c}_1x b=\$secs_${c}_16x ra=\$rss_${c}_1x rb=\$rss_${c}_16x"
+    growth=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.1f", b / (a > 0.01 ? a : 0.01) }')
+    grew=$(( (rb - ra) / 1024 ))
+    echo "$c reports: 16x the lines took ${growth}x the time (linear: about 16) and ${grew} MiB more memory (flat: 0)"
+    if awk -v g="$growth" 'BEGIN { exit !(g > 48) }'; then
+        echo "hostile.sh: $c reports grow faster than linearly" >&2
+        fail=1
+    fi
+    if [ "$grew" -gt "$FLAT_MIB" ]; then
+        echo "hostile.sh: $c reports' memory grows with the input" >&2
+        fail=1
+    fi
+done
 if [ "$fail" -ne 0 ]; then
     echo "hostile.sh: FAILED" >&2
     exit 1
