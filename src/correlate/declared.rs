@@ -33,6 +33,9 @@ use crate::spec::{Binding, CheckKind, Role, Rules, MAX_PARTS};
 /// Facts kept per declared rule; more are counted, not kept.
 pub const MAX_FACTS_PER_RULE: usize = 1000;
 
+/// A fact's group: one finding per (lifecycle, check, key value, boot).
+type Group = (u16, u16, [u64; MAX_PARTS], u32);
+
 /// Open events waiting for their key, per task, at most.
 const MAX_PENDING: usize = 4096;
 
@@ -138,6 +141,10 @@ pub struct Fact {
     pub implicit: bool,
     /// Keys had been evicted to bound memory.
     pub after_eviction: bool,
+    /// The boot it happened in.
+    pub boot: u32,
+    /// The same again for the key in its boot (counted, not kept).
+    pub again: u64,
 }
 
 /// Follows every declared lifecycle.
@@ -157,6 +164,8 @@ pub struct DeclaredTracker {
     /// Per rule id, facts found beyond [`MAX_FACTS_PER_RULE`].
     pub suppressed: BTreeMap<String, u64>,
     kept_per_rule: FxHashMap<(u16, u16), usize>,
+    /// Where each kept fact is, by its group.
+    groups: FxHashMap<Group, usize>,
     /// Declared events seen.
     pub events: u64,
 }
@@ -174,6 +183,7 @@ impl DeclaredTracker {
             facts: Vec::new(),
             suppressed: BTreeMap::new(),
             kept_per_rule: FxHashMap::default(),
+            groups: FxHashMap::default(),
             events: 0,
         }
     }
@@ -206,8 +216,9 @@ impl DeclaredTracker {
         self.arena.evidence(&k.line, k.role.name())
     }
 
-    /// Note a fact of check `check` of lifecycle `lc`, unless that rule
-    /// already has its share.
+    /// Note a fact of check `check` of lifecycle `lc`: counted on the one
+    /// kept for the same key in the same boot, if any; else kept, unless
+    /// that rule already has its share (then counted as not kept).
     #[allow(clippy::too_many_arguments)]
     fn fact(
         &mut self,
@@ -219,6 +230,15 @@ impl DeclaredTracker {
         absence: Absence,
         implicit: bool,
     ) {
+        let boot = evidence.first().map_or(0, |e| e.boot);
+        if let Some(f) = self
+            .groups
+            .get(&(lc, check, value, boot))
+            .and_then(|&i| self.facts.get_mut(i))
+        {
+            f.again += 1;
+            return;
+        }
         let n = self.kept_per_rule.entry((lc, check)).or_insert(0);
         if *n >= MAX_FACTS_PER_RULE {
             let id = self.rules.lifecycles[lc as usize].checks[check as usize]
@@ -229,6 +249,8 @@ impl DeclaredTracker {
         }
         *n += 1;
         let after_eviction = self.table.evicted() > 0;
+        self.groups
+            .insert((lc, check, value, boot), self.facts.len());
         self.facts.push(Fact {
             lifecycle: lc,
             check,
@@ -238,6 +260,8 @@ impl DeclaredTracker {
             absence,
             implicit,
             after_eviction,
+            boot,
+            again: 0,
         });
     }
 

@@ -167,7 +167,13 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
             vars.retain(|(n, _)| *n != "event");
             vars.push(("event", e.name.clone()));
         }
-        let msg = fill(&c.message, &vars);
+        let mut msg = fill(&c.message, &vars);
+        if f.again > 0 {
+            msg.push_str(&format!(
+                "; the same {} more times for this {key} in this boot",
+                f.again
+            ));
+        }
         let mut finding = Finding::new(
             rule_of(c),
             confidence(an, c.kind, f),
@@ -177,7 +183,8 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
             }),
             msg,
             f.evidence.clone(),
-        );
+        )
+        .counted(1 + f.again);
         finding.severity = severity(c.level);
         out.push(finding);
     }

@@ -407,3 +407,73 @@ fn events_carry_parsed_fields_and_keys() {
         .iter()
         .any(|k| k["key"] == "daddr" && k["value"] == "0x851c80"));
 }
+
+/// An `xfs_buf_init`, `xfs_buf_free`, `xfs_buf_rele` round of buffer
+/// `daddr`: a use after free (lines 1–11 of the Maiolino trace, reshaped).
+fn use_after_free_round(out: &mut String, t: &mut u64, daddr: u64) {
+    for (ev, hold) in [
+        ("xfs_buf_init", 1),
+        ("xfs_buf_free", 0),
+        ("xfs_buf_rele", 0),
+    ] {
+        *t += 1;
+        out.push_str(&format!(
+            "           mount-1504  [009]   146.{t:06}: {ev}: dev 252:18 daddr {daddr:#x} bbcount 0x1 hold {hold} pincount 0 lock 0 flags NO_IOACCT|DONE|PAGES bufops 0x0 caller xfs_readsb+0xc6\n"
+        ));
+    }
+}
+
+/// A declared rule's facts are one finding per (rule, key value, boot),
+/// with a count; a later boot has its own.
+#[test]
+fn declared_findings_are_grouped_per_key_and_boot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    let mut t = 449_000;
+    for _ in 0..3 {
+        use_after_free_round(&mut text, &mut t, 0x10);
+    }
+    text.push_str("[    0.000000] Linux version 6.8.0-rc7-euclean+ (tavianator@tachyon) (gcc (GCC) 13.2.1 20230801, GNU ld (GNU Binutils) 2.42.0) #15 SMP PREEMPT_DYNAMIC Wed Mar 13 17:31:13 EDT 2024\n");
+    use_after_free_round(&mut text, &mut t, 0x10);
+    let input = dir.path().join("repeats.txt");
+    std::fs::write(&input, text).unwrap();
+    let (v, code) = crate::util::report_json(&[&input]);
+    assert_eq!(code, 1);
+    let found: Vec<(u64, u64, u64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "xfs-buf/use-after-free")
+        .map(|f| {
+            (
+                f["count"].as_u64().unwrap(),
+                f["evidence"][0]["boot"].as_u64().unwrap(),
+                f["evidence"][0]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(found, [(3, 0, 2), (1, 1, 12)]);
+}
+
+/// Past its share of distinct findings, a declared rule counts the rest
+/// in `summary.not_kept`, as the eb rules do.
+#[test]
+fn declared_findings_beyond_the_bound_are_counted_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    let mut t = 0;
+    for daddr in 0..1005u64 {
+        use_after_free_round(&mut text, &mut t, 0x100 + daddr * 8);
+    }
+    let input = dir.path().join("many.txt");
+    std::fs::write(&input, text).unwrap();
+    let (v, _) = crate::util::report_json(&[&input]);
+    let kept = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "xfs-buf/use-after-free")
+        .count();
+    assert_eq!(kept, 1000);
+    assert_eq!(v["summary"]["not_kept"]["xfs-buf/use-after-free"], 5);
+}
