@@ -39,6 +39,10 @@ type Group = (u16, u16, [u64; MAX_PARTS], u32);
 /// Open events waiting for their key, per task, at most.
 const MAX_PENDING: usize = 4096;
 
+/// Bytes of line text those open events may hold together (lines may be
+/// as long as the line cap).
+const MAX_PENDING_BYTES: usize = 16 << 20;
+
 /// A line kept with the name of its event.
 #[derive(Debug, Clone, Copy)]
 struct Kept {
@@ -156,6 +160,9 @@ pub struct DeclaredTracker {
     /// Open events waiting for their key, per (boot, pid, lifecycle), owned
     /// (the arena may be compacted meanwhile).
     pending: FxHashMap<(u32, u32, u16), (Evidence, Vec<u8>)>,
+    /// Bytes of text `pending` holds (an upper bound: replaced entries
+    /// are not subtracted until it is cleared).
+    pending_bytes: usize,
     /// Open ranges per lifecycle: (lifecycle, start) → end.
     ranges: BTreeMap<(u16, u64), u64>,
     max_live: usize,
@@ -178,6 +185,7 @@ impl DeclaredTracker {
             table: KeyTable::new(max_live),
             arena: TextArena::default(),
             pending: FxHashMap::default(),
+            pending_bytes: 0,
             ranges: BTreeMap::new(),
             max_live: max_live.max(16),
             facts: Vec::new(),
@@ -297,10 +305,15 @@ impl DeclaredTracker {
         let task = e.pid.map(|pid| (e.boot, pid, lc));
         if unset {
             if let (Role::Open, Some(t)) = (b.role, task) {
-                if self.pending.len() >= MAX_PENDING {
-                    self.pending.clear();
-                }
                 let ev = Evidence::from_event(e, b.role.name());
+                let bytes = ev.text.len();
+                if self.pending.len() >= MAX_PENDING
+                    || self.pending_bytes + bytes > MAX_PENDING_BYTES
+                {
+                    self.pending.clear();
+                    self.pending_bytes = 0;
+                }
+                self.pending_bytes += bytes;
                 self.pending.insert(t, (ev, name_of_event(rules, e)));
             }
             return;
@@ -636,6 +649,7 @@ impl Tracker for DeclaredTracker {
         self.seal();
         self.table.clear(&mut self.arena);
         self.pending.clear();
+        self.pending_bytes = 0;
         self.ranges.clear();
     }
 
@@ -643,6 +657,7 @@ impl Tracker for DeclaredTracker {
         self.seal();
         self.table.clear(&mut self.arena);
         self.pending.clear();
+        self.pending_bytes = 0;
         self.ranges.clear();
     }
 }
@@ -686,5 +701,24 @@ mod tests {
             "arena holds {} bytes",
             an.declared.arena_bytes()
         );
+    }
+
+    /// Open events waiting for their key hold at most
+    /// `MAX_PENDING_BYTES` of line text, however long their lines.
+    #[test]
+    fn opens_waiting_for_their_key_are_bounded_in_bytes() {
+        let mut text = String::new();
+        let tail = "x".repeat(100 << 10);
+        for pid in 0..300u32 {
+            text.push_str(&format!(
+                "  mount-{pid}  [009]   146.449458: xfs_buf_init: dev 252:18 daddr 0xffffffffffffffff bbcount 0x1 hold 1 pincount 0 lock 0 flags NO_IOACCT bufops 0x0 caller xfs_buf_get_uncached+0x5c {tail}\n"
+            ));
+        }
+        let rules = Arc::new(Rules::with_packs(&[], true).unwrap());
+        let mut an = Analysis::with_rules(1000, rules);
+        let (_, err) = crate::reader::read_input(0, text.as_bytes(), &Default::default(), &mut an);
+        assert!(err.is_none());
+        assert!(an.declared.pending_bytes <= super::MAX_PENDING_BYTES);
+        assert!(!an.declared.pending.is_empty());
     }
 }
