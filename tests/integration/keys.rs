@@ -91,6 +91,9 @@ fn each_pack_fires_on_its_fixture() {
         ("made-up-patch.txt", "oe/double-finish"),
         ("made-up-patch.txt", "oe/io-after-put"),
         ("made-up-patch.txt", "oe/never-put"),
+        ("made-up-dma.txt", "dma/double-map"),
+        ("made-up-dma.txt", "dma/unmap-without-map"),
+        ("made-up-dma.txt", "dma/still-mapped"),
     ] {
         let (v, _) = report(&fixture("keys").join(file));
         let lines = declared_lines(&v);
