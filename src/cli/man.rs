@@ -73,6 +73,25 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "Every line about one XFS buffer's disk address, whatever the line calls it (daddr 8723584, block 0x851c80), with both clocks.",
     ),
     (
+        "tracesift report xfs-trace.txt",
+        "With the xfs-buf pack: an XFS buffer released after its free, its hold count below zero, or \
+         still locked at the end of the trace (the lock a hung task waits for), by (dev, daddr).",
+    ),
+    (
+        "tracesift timeline --key pfn=0x206a78 trace.txt",
+        "With the page-ref pack: one page's page_ref_* events; report flags its count below zero and \
+         its mapping dropped while references remain.",
+    ),
+    (
+        "tracesift timeline --key bg=1104150528 dmesg.txt trace.txt",
+        "With the btrfs-bg pack: one block group in tracepoints (bytenr=) and in the relocation and \
+         reclaim messages (block group N, chunk N); report flags its use after removal.",
+    ),
+    (
+        "tracesift timeline --merge --key ptr=ffff888114e14400 --key ptr=ffff888110f2a000 trace.txt",
+        "With the kernel-pointer pack: every line naming either pointer, as one timeline.",
+    ),
+    (
         "tracesift report --rules my-patch.toml typescript",
         "Analyse a capture with the keys, events and lifecycle checks of your own debug patch (see RULES FILES).",
     ),
