@@ -127,6 +127,16 @@ pub struct Request {
     pub rules: Arc<Rules>,
 }
 
+impl Request {
+    /// Follow the extent buffers `targets` (`--eb`), nothing else.
+    pub fn ebs(targets: &[u64]) -> Request {
+        Request {
+            ebs: targets.to_vec(),
+            ..Request::default()
+        }
+    }
+}
+
 /// Lines around a match run through the record pipeline (for paste repair).
 const WINDOW_BEFORE: usize = 3;
 const WINDOW_AFTER: usize = 3;
@@ -569,10 +579,7 @@ pub fn run(
     opts: &ReadOptions,
     hook: &mut dyn ReaderHook,
 ) -> (Timeline, Outcome) {
-    let req = Request {
-        ebs: targets.to_vec(),
-        ..Request::default()
-    };
+    let req = Request::ebs(targets);
     run_request(specs, &req, opts, hook)
 }
 
@@ -601,10 +608,7 @@ pub fn run_bytes(
     opts: &ReadOptions,
     block: usize,
 ) -> (Timeline, Outcome) {
-    let req = Request {
-        ebs: targets.to_vec(),
-        ..Request::default()
-    };
+    let req = Request::ebs(targets);
     run_request_bytes(inputs, &req, opts, block)
 }
 
