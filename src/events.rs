@@ -67,16 +67,43 @@ struct KeyDoc {
 /// Most `key=value` pairs of one payload put into `args`.
 const MAX_ARGS: usize = 64;
 
-/// The `key=value` pairs of a trace payload ([`crate::fields::key_values`])
-/// as one JSON object, in the order printed: a decimal integer as a number,
-/// anything else as a string; a key printed twice keeps its first value.
-struct Args<'a>(&'a [u8]);
+/// The fields of an event's text as one JSON object, in the order printed:
+/// a decimal integer as a number, anything else as a string; a key printed
+/// twice keeps its first value.
+enum Args<'a> {
+    /// The `key=value` pairs of a trace payload ([`crate::fields::key_values`]).
+    Pairs(&'a [u8]),
+    /// Every named field ([`crate::event::fields`]: also `name value` and
+    /// `name: value`): for declared events, kernel messages among them, and
+    /// trace payloads without a `key=value` pair (`dev 259:1 daddr 0x851c80`).
+    Named(&'a [u8]),
+}
 
 impl<'a> Args<'a> {
-    fn of(payload: Option<&'a [u8]>) -> Option<Args<'a>> {
-        payload
-            .filter(|p| crate::fields::key_values(p).next().is_some())
-            .map(Args)
+    fn of(e: &Event<'a>) -> Option<Args<'a>> {
+        let named = |t: &'a [u8]| {
+            crate::event::fields::fields(t)
+                .any(|f| !f.name.is_empty())
+                .then_some(Args::Named(t))
+        };
+        match (e.payload, &e.kind) {
+            (Some(p), EventKind::Declared(_)) => named(p),
+            (Some(p), _) if crate::fields::key_values(p).next().is_some() => Some(Args::Pairs(p)),
+            (Some(p), EventKind::Trace) => named(p),
+            (None, EventKind::Declared(_)) => named(e.msg),
+            _ => None,
+        }
+    }
+
+    fn pairs(&self) -> Box<dyn Iterator<Item = (&'a [u8], &'a [u8])> + 'a> {
+        match *self {
+            Args::Pairs(t) => Box::new(crate::fields::key_values(t)),
+            Args::Named(t) => Box::new(
+                crate::event::fields::fields(t)
+                    .filter(|f| !f.name.is_empty())
+                    .map(|f| (f.name, f.value)),
+            ),
+        }
     }
 }
 
@@ -85,7 +112,7 @@ impl Serialize for Args<'_> {
         use serde::ser::SerializeMap;
         let mut seen: Vec<&[u8]> = Vec::new();
         let mut m = s.serialize_map(None)?;
-        for (k, v) in crate::fields::key_values(self.0) {
+        for (k, v) in self.pairs() {
             if seen.len() == MAX_ARGS {
                 break;
             }
@@ -358,7 +385,7 @@ pub fn event_json_with(e: &Event<'_>, rules: Option<&Rules>) -> Option<Vec<u8>> 
         },
         fields,
         keys: rules.map_or_else(Vec::new, |r| key_docs(r, e)),
-        args: Args::of(e.payload),
+        args: Args::of(e),
     };
     serde_json::to_vec(&doc).ok()
 }

@@ -396,6 +396,10 @@ fn events_carry_parsed_fields_and_keys() {
         .expect("the trylock line");
     assert_eq!(trylock["kind"], "declared");
     assert_eq!(trylock["declared"], "xfs_buf_trylock");
+    // Its `name value` fields, parsed.
+    assert_eq!(trylock["args"]["dev"], "259:1");
+    assert_eq!(trylock["args"]["daddr"], "0x851c80");
+    assert_eq!(trylock["args"]["hold"], 16);
     let keys = trylock["keys"].as_array().unwrap();
     assert!(keys
         .iter()
@@ -404,6 +408,9 @@ fn events_carry_parsed_fields_and_keys() {
         .iter()
         .find(|e| e["declared"] == "xfs-metadata-io-error")
         .expect("the I/O error message");
+    // A kernel message's fields.
+    assert_eq!(io["args"]["daddr"], "0x851c80");
+    assert_eq!(io["args"]["error"], 117);
     assert!(io["keys"]
         .as_array()
         .unwrap()
