@@ -653,12 +653,9 @@ impl Tracker for DeclaredTracker {
         self.ranges.clear();
     }
 
+    /// The end of the input ends its last boot.
     fn finish(&mut self) {
-        self.seal();
-        self.table.clear(&mut self.arena);
-        self.pending.clear();
-        self.pending_bytes = 0;
-        self.ranges.clear();
+        self.end_boot();
     }
 }
 
