@@ -61,6 +61,9 @@ pub fn trace_hit(rules: &Rules, name: &[u8], payload: &[u8]) -> Option<Hit> {
 
 /// The declared event a kernel message is, if any.
 pub fn message_hit(rules: &Rules, msg: &[u8]) -> Option<Hit> {
+    if !rules.may_read_message(msg) {
+        return None;
+    }
     for &id in rules.message_events() {
         let e = &rules.events[id as usize];
         let Matcher::Message { pattern, anchor } = &e.matcher else {

@@ -635,6 +635,9 @@ pub struct Rules {
     globs: Vec<u16>,
     /// Message events.
     messages: Vec<u16>,
+    /// The anchors of every message event, when each has one: a message
+    /// none of them is in is no declared event (one scan, not one per event).
+    message_anchors: Option<aho_corasick::AhoCorasick>,
     /// Per first byte of a trace name: a bit per length (mod 64) of the
     /// exact names starting with it, and bit 64 when a prefix glob does (a
     /// quick rejection of most names).
@@ -1556,6 +1559,26 @@ impl Rules {
                 })
                 .collect();
         }
+        let anchors: Option<Vec<&[u8]>> = self
+            .messages
+            .iter()
+            .map(|&id| match &self.events[id as usize].matcher {
+                Matcher::Message { anchor, .. } if !anchor.is_empty() => Some(&anchor[..]),
+                _ => None,
+            })
+            .collect();
+        self.message_anchors = anchors.and_then(|a| aho_corasick::AhoCorasick::new(a).ok());
+    }
+
+    /// Whether a kernel message may be a declared event: one that holds
+    /// no message event's anchor is rejected in one scan.
+    #[inline]
+    pub fn may_read_message(&self, msg: &[u8]) -> bool {
+        !self.messages.is_empty()
+            && self
+                .message_anchors
+                .as_ref()
+                .is_none_or(|ac| ac.is_match(msg))
     }
 
     /// Whether a trace event called `name` may be a declared event: most
