@@ -329,20 +329,12 @@ pub(crate) struct DumpDoc<'a> {
     pub instance: Option<&'a str>,
 }
 
-pub(crate) fn split_ts(ts: Option<TraceTs>) -> (Option<u64>, Option<u64>) {
-    match ts {
-        Some(TraceTs::Counter(c)) => (None, Some(c)),
-        Some(t) => (t.ns(), None),
-        None => (None, None),
-    }
-}
-
 /// Coverage windows as JSON documents.
 pub(crate) fn cpu_docs(cov: &Coverage) -> Vec<CpuDoc> {
     cov.cpus()
         .map(|w| {
-            let (f_ns, f_c) = split_ts(w.first_ts);
-            let (l_ns, l_c) = split_ts(w.last_ts);
+            let (f_ns, f_c) = trace_ts(w.first_ts);
+            let (l_ns, l_c) = trace_ts(w.last_ts);
             CpuDoc {
                 boot: w.boot,
                 input: w.input,
