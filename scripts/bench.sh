@@ -387,6 +387,6 @@ sys.exit(1 if diffs else 0)
 EOF
 done
 if ((status)); then
-    say "bench.sh: the findings differ from the generator's truth (expected until boot scoping, #14, lands)"
+    say "bench.sh: the findings differ from the generator's truth"
 fi
 exit $status

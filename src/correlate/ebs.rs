@@ -446,6 +446,15 @@ impl Held for Trail {
     }
 }
 
+/// One eb event of a task's trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The eb.
+    pub eb: u64,
+    /// The event's line (role `task-trail`).
+    pub line: Evidence,
+}
+
 /// Tracks eb lifetimes across all inputs of a run.
 #[derive(Debug)]
 pub struct EbTracker {
@@ -571,11 +580,14 @@ impl EbTracker {
 
     /// The last eb events of task `pid` in `boot` (oldest first), while the
     /// boot goes on: what the task did just before a splat it hit.
-    pub fn trail(&self, boot: u32, pid: u32) -> Vec<(u64, Evidence)> {
+    pub fn trail(&self, boot: u32, pid: u32) -> Vec<Step> {
         self.trails.get(&(boot, pid)).map_or_else(Vec::new, |t| {
             t.last
                 .iter()
-                .map(|(eb, l)| (*eb, self.arena.evidence(l, "task-trail")))
+                .map(|(eb, l)| Step {
+                    eb: *eb,
+                    line: self.arena.evidence(l, "task-trail"),
+                })
                 .collect()
         })
     }

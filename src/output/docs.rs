@@ -106,6 +106,8 @@ pub(crate) struct FindingDoc<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     value: Option<ValueDoc<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    candidate: Option<CandidateDoc<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     device: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     phase: Option<&'static str>,
@@ -144,6 +146,16 @@ pub(crate) struct ValueDoc<'a> {
     bit: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     region: Option<&'a str>,
+}
+
+/// The likely eb of a tree-checker report whose header names none.
+#[derive(Serialize)]
+pub(crate) struct CandidateDoc<'a> {
+    eb: u64,
+    confidence: Confidence,
+    pid: u32,
+    comm: &'a str,
+    splat: &'a str,
 }
 
 /// Where and when a grouped report was first or last printed.
@@ -277,6 +289,13 @@ pub(crate) fn finding_doc(f: &Finding) -> FindingDoc<'_> {
             standing: *standing,
         }),
         value: f.value().map(value_doc),
+        candidate: f.candidate().map(|c| CandidateDoc {
+            eb: c.eb,
+            confidence: Confidence::Likely,
+            pid: c.pid,
+            comm: &c.comm,
+            splat: &c.splat,
+        }),
         device: o.and_then(|o| o.device.as_deref()),
         phase: o.and_then(|o| o.phase).map(|p| p.name()),
         mirrors: o.map(|o| o.mirrors.as_slice()).filter(|m| !m.is_empty()),
@@ -322,20 +341,12 @@ pub(crate) struct DumpDoc<'a> {
     pub instance: Option<&'a str>,
 }
 
-pub(crate) fn split_ts(ts: Option<TraceTs>) -> (Option<u64>, Option<u64>) {
-    match ts {
-        Some(TraceTs::Counter(c)) => (None, Some(c)),
-        Some(t) => (t.ns(), None),
-        None => (None, None),
-    }
-}
-
 /// Coverage windows as JSON documents.
 pub(crate) fn cpu_docs(cov: &Coverage) -> Vec<CpuDoc> {
     cov.cpus()
         .map(|w| {
-            let (f_ns, f_c) = split_ts(w.first_ts);
-            let (l_ns, l_c) = split_ts(w.last_ts);
+            let (f_ns, f_c) = trace_ts(w.first_ts);
+            let (l_ns, l_c) = trace_ts(w.last_ts);
             CpuDoc {
                 boot: w.boot,
                 input: w.input,

@@ -222,6 +222,23 @@ pub enum Extra {
     },
     /// `bit-flip`, `pointer-in-disk-field`: the value that tells.
     Value(SuspectValue),
+    /// `tree-check-failure` whose `block=` is header garbage: the extent
+    /// buffer the task of the splat that followed last touched in the
+    /// trace, a likely candidate for the rejected block.
+    Candidate(Candidate),
+}
+
+/// The likely extent buffer of a report whose header names none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// The eb the task last touched in the trace.
+    pub eb: u64,
+    /// The task: its pid.
+    pub pid: u32,
+    /// The task: its name.
+    pub comm: String,
+    /// The title of the splat the task hit after the report.
+    pub splat: String,
 }
 
 /// A value read from a tree block that tells how the block was damaged.
@@ -347,6 +364,14 @@ impl Finding {
     pub fn key_subject(&self) -> Option<(&str, &str)> {
         match &self.subject {
             Some(Subject::Key { key, value }) => Some((key, value)),
+            _ => None,
+        }
+    }
+
+    /// The likely eb of a tree-checker report whose header names none.
+    pub fn candidate(&self) -> Option<&Candidate> {
+        match &self.extra {
+            Extra::Candidate(c) => Some(c),
             _ => None,
         }
     }

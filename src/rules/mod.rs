@@ -26,8 +26,8 @@ pub mod splat;
 mod verdict;
 
 pub use finding::{
-    Confidence, Counts, Extra, Finding, Fix, Occurrences, RuleId, RuleInfo, Severity, Subject,
-    SuspectValue,
+    Candidate, Confidence, Counts, Extra, Finding, Fix, Occurrences, RuleId, RuleInfo, Severity,
+    Subject, SuspectValue,
 };
 
 use crate::correlate::Analysis;

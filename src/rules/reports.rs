@@ -5,12 +5,15 @@
 //! mirrors, in which boots, and when (read or write time) the kernel
 //! caught it.
 
-use super::finding::{Confidence, Finding, Occurrences, RuleId, RuleInfo, Severity, Subject};
+use super::finding::{
+    Candidate, Confidence, Extra, Finding, Occurrences, RuleId, RuleInfo, Severity, Subject,
+};
 use crate::correlate::evidence::Evidence;
 use crate::correlate::reports::{
     plausible_owner, plausible_start, AbortReport, Field, Group, NotKept, Occurrence, Report,
     ReportKind, Tie, EVIDENCE_BUDGET, MAX_GROUPS, MAX_PLAUSIBLE_START,
 };
+use crate::correlate::splat::SplatGroup;
 use crate::correlate::Analysis;
 use crate::event::ValidationKind;
 use crate::grammar::btrfs::Phase;
@@ -27,7 +30,7 @@ pub const VALIDATION_FAILED: RuleId = RuleId(&RuleInfo {
 pub const TREE_CHECK_FAILURE: RuleId = RuleId(&RuleInfo {
     id: "tree-check-failure",
     severity: Severity::Error,
-    meaning: "a tree-checker message (corrupt leaf/node, corrupted leaf/node ... owner mismatch), with its companion line ('read time tree block corruption detected on logical N mirror M', 'block=N write time tree block corruption detected') as one finding; tied to an extent buffer by eb=, a trustworthy block=, or the companion's logical, and still an error without one when block= is header garbage; the phase says what it implies: at read time the block read from disk is bad, at write time the tree checker caught a corruption in memory before it reached disk; repeats of one (device, block, reason) are one finding, with the mirrors, boots and first and last time",
+    meaning: "a tree-checker message (corrupt leaf/node, corrupted leaf/node ... owner mismatch), with its companion line ('read time tree block corruption detected on logical N mirror M', 'block=N write time tree block corruption detected') as one finding; tied to an extent buffer by eb=, a trustworthy block=, or the companion's logical, and still an error without one when block= is header garbage (then the eb that the task of the splat right after it, within 5 s in its boot, last touched in the trace is named as a likely candidate); the phase says what it implies: at read time the block read from disk is bad, at write time the tree checker caught a corruption in memory before it reached disk; repeats of one (device, block, reason) are one finding, with the mirrors, boots and first and last time",
     advice: "read time: run 'btrfs check --readonly' and 'btrfs scrub'; if every mirror is bad, restore the tree from backup; write time: nothing bad reached the disk, test RAM (memtest86+) and report the kernel version; if values are garbage, suspect a read race or memory corruption, not the disk",
 });
 
@@ -92,7 +95,11 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                         let msg = format!(
                             "tree-checker rejected a {what}{which}{at}{times}: {reason}{means}"
                         );
-                        out.push(found(TREE_CHECK_FAILURE, Confidence::Certain, None, msg));
+                        let f = found(TREE_CHECK_FAILURE, Confidence::Certain, None, msg);
+                        out.push(match candidate(an, r) {
+                            Some(c) => c.name(f),
+                            None => f,
+                        });
                     }
                 }
             }
@@ -223,6 +230,76 @@ fn validation_means(r: &Report, kind: ValidationKind) -> &'static str {
 }
 
 /// The mirrors a report was read from, for its message: ` on mirror 2`,
+/// How long after a report whose header names no block the splat of the
+/// task that read it may come: the tree checker's BUG and the abort's
+/// WARNING follow within milliseconds.
+const CANDIDATE_WINDOW_NS: u64 = 5_000_000_000;
+
+/// The splat that followed a report, and the eb its task last touched.
+struct Followed<'a> {
+    splat: &'a SplatGroup,
+    eb: u64,
+    line: &'a Evidence,
+}
+
+impl Followed<'_> {
+    /// `f` naming the candidate: in its message, its evidence and its
+    /// `candidate`. The finding stays certain (the kernel did reject a
+    /// block); the candidate is only likely.
+    fn name(&self, mut f: Finding) -> Finding {
+        let Some(task) = self.splat.task else {
+            return f;
+        };
+        let comm = String::from_utf8_lossy(task.comm.as_bytes()).into_owned();
+        f.message.push_str(&format!(
+            "; likely eb {}: task {comm} (pid {}), which hit the {} that followed, last touched it in the trace",
+            self.eb, task.pid, self.splat.title
+        ));
+        f.evidence.extend(self.splat.evidence.first().cloned());
+        f.evidence.push(Evidence {
+            role: "candidate",
+            ..self.line.clone()
+        });
+        f.with(Extra::Candidate(Candidate {
+            eb: self.eb,
+            pid: task.pid,
+            comm,
+            splat: self.splat.title.to_string(),
+        }))
+    }
+}
+
+/// A report whose header names no real block still names its reader: the
+/// first splat after it in its boot (the tree checker's `kernel BUG`, or
+/// the WARNING of the abort it causes), when it comes within
+/// [`CANDIDATE_WINDOW_NS`] and its task's trail is in the trace, gives the
+/// eb that task last touched, the likely one it was reading.
+fn candidate<'a>(an: &'a Analysis, r: &Report) -> Option<Followed<'a>> {
+    let at = &r.group.first_at;
+    let (splat, first) = an
+        .splats
+        .groups()
+        .iter()
+        .filter(|g| g.boot == at.boot)
+        .filter_map(|g| g.evidence.first().map(|e| (g, e)))
+        .filter(|(_, e)| e.pos.input == at.pos.input && e.pos.line > at.pos.line)
+        .min_by_key(|(_, e)| e.pos.line)?;
+    if let (Some(a), Some(b)) = (at.console_ns, first.console_ns) {
+        if b.saturating_sub(a) > CANDIDATE_WINDOW_NS {
+            return None;
+        }
+    }
+    splat.task?;
+    // Even a `before release` names the eb it was on: a task that lost an
+    // insert race frees its copy and goes on with the winner's, same start.
+    let step = splat.trail.last()?;
+    Some(Followed {
+        splat,
+        eb: step.eb,
+        line: &step.line,
+    })
+}
+
 /// ` on mirrors 1, 2, 3 (every copy)`, or nothing. How often and when are
 /// not in the message (they are the finding's `count`, `first`, `last` and
 /// `boots`), so that one corruption reads the same however often it came.

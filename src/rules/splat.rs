@@ -51,7 +51,7 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
         };
         // What the task that hit it did last, as the trace shows it.
         let task = match (g.task, g.trail.last()) {
-            (Some(t), Some((eb, _))) => format!(
+            (Some(t), Some(crate::correlate::ebs::Step { eb, .. })) => format!(
                 "; task {} (pid {}) last touched eb {eb} in the trace",
                 String::from_utf8_lossy(t.comm.as_bytes()),
                 t.pid
@@ -60,7 +60,7 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
         };
         let msg = format!("{}{times}{panicked}{task}", g.title);
         let mut evidence = g.evidence.clone();
-        evidence.extend(g.trail.iter().map(|(_, e)| e.clone()));
+        evidence.extend(g.trail.iter().map(|s| s.line.clone()));
         out.push(
             Finding::new(KERNEL_SPLAT, Confidence::Certain, None, msg, evidence)
                 .counted(g.count)

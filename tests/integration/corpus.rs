@@ -219,7 +219,30 @@ fn typescript_report() {
         (&tc[0]["severity"], tc[0].get("eb"), &tc[0]["count"]),
         (&serde_json::json!("error"), None, &serde_json::json!(3))
     );
-    assert_eq!(tc[0]["evidence"].as_array().map(Vec::len), Some(3));
+    // Its block= names nothing, but the BUG right after it names the
+    // task, and the eb that task last touched in the trace is the likely
+    // one (#14): its splat line and its trace line join the evidence.
+    assert_eq!(
+        tc[0]["candidate"],
+        serde_json::json!({"eb": 13531021312u64, "confidence": "likely", "pid": 45509,
+            "comm": "iou-wrk-45116", "splat": "kernel BUG in btrfs_check_eb_owner"})
+    );
+    let roles: Vec<_> = tc[0]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["role"].as_str().unwrap(), e["line"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("tree-check", 1178),
+            ("tree-check", 1179),
+            ("tree-check", 1180),
+            ("splat", 1182),
+            ("candidate", 8411)
+        ]
+    );
     // The 272 insert-race discards are benign: no eb anomaly beyond read-without-alloc.
     let lt = &v["summary"]["lifetimes"];
     assert_eq!(

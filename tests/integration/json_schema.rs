@@ -131,6 +131,7 @@ pub(crate) struct Finding {
     cpu: Option<u32>,
     fix: Option<Fix>,
     value: Option<Value>,
+    candidate: Option<Candidate>,
     device: Option<String>,
     phase: Option<String>,
     mirrors: Option<Vec<u32>>,
@@ -150,6 +151,16 @@ pub(crate) struct Finding {
 struct Subject {
     key: String,
     value: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Candidate {
+    eb: u64,
+    confidence: String,
+    pid: u32,
+    comm: String,
+    splat: String,
 }
 
 #[derive(Deserialize)]
@@ -404,6 +415,12 @@ fn report_documents_match_schema_1() {
             assert_eq!(f.first.is_some(), f.boots.is_some());
             if let (Some(a), Some(b)) = (&f.first, &f.last) {
                 assert!((a.input, a.line) <= (b.input, b.line));
+            }
+            if let Some(c) = &f.candidate {
+                assert_eq!(f.rule, "tree-check-failure");
+                assert!(f.eb.is_none(), "a candidate stands in for a missing eb");
+                assert_eq!(c.confidence, "likely");
+                assert!(c.pid > 0 && c.eb > 0 && !c.comm.is_empty() && !c.splat.is_empty());
             }
             if f.every_mirror == Some(true) {
                 assert!(f.mirrors.as_ref().is_some_and(|m| m.len() >= 2));

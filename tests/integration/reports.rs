@@ -418,3 +418,71 @@ fn real_captures_named_in_the_issue() {
     assert_eq!(one(&v, "tree-check-failure", Some(350945280))["count"], 13);
     assert!(of(&v, "validation-failed").is_empty());
 }
+
+/// The tree-check-failure of a capture without an eb, and its candidate.
+fn garbage_candidate(text: &str) -> Option<Value> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("capture.txt");
+    std::fs::write(&path, text).expect("write");
+    let (v, code) = report_json(&[&path]);
+    assert_eq!(code, 1);
+    one(&v, "tree-check-failure", None)
+        .get("candidate")
+        .cloned()
+}
+
+#[test]
+fn a_garbage_block_names_the_eb_the_task_of_the_next_splat_last_touched() {
+    // typescript-2.txt in short: the rejection, the BUG of task
+    // iou-wrk-45116 (pid 45509) right after it, and the trace dump where
+    // that task allocated eb 14409695232, then eb 13531021312 (#14).
+    let path = case("tree-check-garbage-candidate.txt");
+    let (v, code) = report_json(&[&path]);
+    assert_eq!(code, 1);
+    let tc = one(&v, "tree-check-failure", None);
+    assert_eq!(tc["confidence"], "certain", "the rejection itself is sure");
+    assert_eq!(
+        tc["candidate"],
+        serde_json::json!({"eb": 13531021312u64, "confidence": "likely", "pid": 45509,
+            "comm": "iou-wrk-45116", "splat": "kernel BUG in btrfs_check_eb_owner"})
+    );
+    assert!(message(tc).contains("likely eb 13531021312: task iou-wrk-45116 (pid 45509)"));
+    assert_eq!(
+        cited(tc),
+        [
+            (2, 1, "tree-check".to_string()),
+            (3, 1, "tree-check".to_string()),
+            (4, 1, "tree-check".to_string()),
+            (6, 1, "splat".to_string()),
+            (62, 1, "candidate".to_string()),
+        ]
+    );
+    // The text report says it in the finding's message.
+    let (out, _, _) = run(&["report", "--color", "never"], &[&path]);
+    assert!(out.contains("likely eb 13531021312"), "{out}");
+
+    let text = std::fs::read_to_string(&path).expect("fixture");
+    // Another task's splat names another task: the trail follows the pid.
+    assert_eq!(
+        garbage_candidate(&text.replace("iou-wrk--45509", "iou-wrk--45508"))
+            .map(|c| c["eb"].clone()),
+        None,
+        "pid 45509 has no eb event in the trace"
+    );
+    // A splat long after the report is not the one its reader hit.
+    assert_eq!(
+        garbage_candidate(&text.replace("[  707.2992", "[  797.2992")),
+        None
+    );
+    // A splat before the report is not its reader's.
+    let mut lines: Vec<&str> = text.lines().collect();
+    let reports: Vec<&str> = lines.drain(1..4).collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("Dumping ftrace"))
+        .expect("dump");
+    for (i, l) in reports.into_iter().enumerate() {
+        lines.insert(at + i, l);
+    }
+    assert_eq!(garbage_candidate(&(lines.join("\n") + "\n")), None);
+}

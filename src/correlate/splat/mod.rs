@@ -287,7 +287,7 @@ pub struct SplatGroup {
     pub task: Option<Task>,
     /// The task's last eb events in the trace, oldest first (see
     /// [`SplatTracker::groups_mut`]).
-    pub trail: Vec<(u64, Evidence)>,
+    pub trail: Vec<crate::correlate::ebs::Step>,
 }
 
 /// Groups console lines into titled splats.
