@@ -21,8 +21,10 @@
 #   3. warms the page cache, then times, interleaved over $BENCH_ROUNDS
 #      rounds, for each form on the big capture:
 #        wc -l, grep -c eb=, report --json FILE, report --json < FILE,
-#        cat FILE | report --json, events, stats, timeline --eb ADDR,
-#        -j1 report --json, -j2 report --json;
+#        cat FILE | report --json, report --json --no-packs (the built-in
+#        rules packs off: their cost is the ratio to report --json, issue
+#        #16), events, stats, timeline --eb ADDR, -j1 report --json,
+#        -j2 report --json;
 #      for each compressed input: DECOMPRESSOR FILE | wc -l and report --json
 #      FILE; for linearity: wc -l and report --json on the small (and huge)
 #      console capture;
@@ -179,13 +181,14 @@ declare -A SNIP=(
     [report]="$M \"\$1\" report --json \"\$2\" >/dev/null"
     [stdin]="$M \"\$1\" report --json <\"\$2\" >/dev/null"
     [pipe]="cat \"\$2\" | $M \"\$1\" report --json >/dev/null"
+    [nopacks]="$M \"\$1\" report --json --no-packs \"\$2\" >/dev/null"
     [events]="$M \"\$1\" events \"\$2\" >/dev/null"
     [stats]="$M \"\$1\" stats \"\$2\" >/dev/null"
     [timeline]="$M \"\$1\" timeline --eb \"\$3\" \"\$2\" >/dev/null"
     [j1]="$M \"\$1\" -j1 report --json \"\$2\" >/dev/null"
     [j2]="$M \"\$1\" -j2 report --json \"\$2\" >/dev/null"
 )
-ROWS=(wc grep report stdin pipe events stats timeline j1 j2)
+ROWS=(wc grep report stdin pipe nopacks events stats timeline j1 j2)
 
 # A snippet as the command line it runs (without the RSS wrapper).
 display() { # snippet file
@@ -252,6 +255,7 @@ def facts(path):
 
 LABEL = {"wc": "wc -l FILE", "grep": "grep -c eb= FILE", "report": "report --json FILE",
          "stdin": "report --json < FILE", "pipe": "cat FILE | report --json",
+         "nopacks": "report --no-packs FILE",
          "events": "events FILE", "stats": "stats FILE", "timeline": "timeline --eb ADDR FILE",
          "j1": "-j1 report --json FILE", "j2": "-j2 report --json FILE"}
 # Issue #18's targets (times as multiples of wc -l; RSS in MiB).
@@ -291,6 +295,12 @@ for form in forms:
         if sp < 1.8:
             miss.append(f"{form} -j2 speed-up")
         print(f"-j1/-j2 speed-up of report: {sp:.2f}x  (target >= 1.8x: {'ok' if sp >= 1.8 else 'MISS'})")
+    np = med.get((f"{form}/nopacks", path))
+    if np:
+        pk = med[(f"{form}/report", path)] / np
+        if pk > 1.10:
+            miss.append(f"{form} packs cost")
+        print(f"report with the built-in packs vs --no-packs: {pk:.3f}x  (#16 target: <= 1.10x: {'ok' if pk <= 1.10 else 'MISS'})")
     g = med.get((f"{form}/grep", path))
     if g:
         print(f"report vs grep -c eb=: {med[(f'{form}/report', path)] / g:.2f}x  (spec §6 target: <= 2x)")

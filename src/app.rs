@@ -27,9 +27,13 @@ pub fn run(cfg: &Config, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
             max_live,
             each: None,
         } => crate::report::command(cfg, *format, *max_live, hook, out, err),
-        CommandConfig::Timeline { ebs, json } => {
-            crate::timeline::command(cfg, ebs, *json, hook, out, err)
-        }
+        CommandConfig::Timeline {
+            ebs,
+            keys,
+            merge,
+            json,
+        } => crate::timeline::command(cfg, ebs, keys, *merge, *json, hook, out, err),
+        CommandConfig::Rules { check } => crate::catalog::command(cfg, check.as_deref(), out, err),
         CommandConfig::Events { line_buffered } => {
             crate::events::command(cfg, *line_buffered, hook, out, err)
         }

@@ -5,10 +5,13 @@
 
 use std::io::IsTerminal;
 
-use crate::cli::{self, Cli, ColorWhen, Command};
+use std::sync::Arc;
+
+use crate::cli::{self, Cli, ColorWhen, Command, RulesArgs};
 use crate::input::InputSpec;
 use crate::output::Style;
 use crate::reader::ReadOptions;
+use crate::spec::{Rules, Target, Text};
 
 /// What the user asked for, resolved.
 #[derive(Debug, Clone)]
@@ -28,6 +31,9 @@ pub struct Config {
     /// Show a progress bar on stderr for large inputs (both stderr and stdout
     /// are terminals, text output, not `--quiet`).
     pub progress: bool,
+    /// The declared keys, events and lifecycles: the built-in packs (unless
+    /// `--no-packs`) and the `--rules` files.
+    pub rules: Arc<Rules>,
 }
 
 /// Per-command options.
@@ -46,8 +52,17 @@ pub enum CommandConfig {
     Timeline {
         /// The ebs, in request order, without duplicates.
         ebs: Vec<u64>,
+        /// The declared keys' values, in request order.
+        keys: Vec<Target>,
+        /// One timeline for all keys.
+        merge: bool,
         /// `--json`.
         json: bool,
+    },
+    /// `rules`.
+    Rules {
+        /// `--check FILE`: validate this file.
+        check: Option<String>,
     },
     /// `events`.
     Events {
@@ -211,6 +226,28 @@ fn inputs(files: &[std::ffi::OsString], env: &Env) -> Result<Vec<InputSpec>, Usa
     Ok(files.iter().map(|f| InputSpec::from_arg(f)).collect())
 }
 
+/// Read a rules file given on the command line.
+pub fn rules_text(path: &std::ffi::OsStr) -> Result<Text, UsageError> {
+    let name = path.to_string_lossy().into_owned();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("{name}: cannot read the rules file: {e}")))?;
+    Ok(Text {
+        name,
+        text,
+        builtin: false,
+    })
+}
+
+/// The rules of `--rules` and the packs (unless `--no-packs`).
+pub fn load_rules(a: &RulesArgs) -> Result<Rules, UsageError> {
+    let files = a
+        .rules
+        .iter()
+        .map(|p| rules_text(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    Rules::with_packs(&files, !a.no_packs).map_err(|e| UsageError(e.to_string()))
+}
+
 impl Config {
     /// Resolve parsed arguments against the environment.
     pub fn from_cli(cli: Cli, env: &Env) -> Result<Config, UsageError> {
@@ -230,20 +267,55 @@ impl Config {
             },
             ..ReadOptions::default()
         };
+        let mut rules = Rules::empty();
         let (command, files, json_like) = match cli.command {
             Command::Stats(a) => (CommandConfig::Stats { json: a.json }, a.files, a.json),
             Command::Timeline(a) => {
+                rules = load_rules(&a.rules)?;
                 let mut ebs = Vec::new();
                 for e in a.ebs {
                     if !ebs.contains(&e) {
                         ebs.push(e);
                     }
                 }
+                let mut keys: Vec<Target> = Vec::new();
+                for k in &a.keys {
+                    let t = rules
+                        .target(k)
+                        .map_err(|e| UsageError(format!("--key {k}: {e}")))?;
+                    if !keys.contains(&t) {
+                        keys.push(t);
+                    }
+                }
                 (
-                    CommandConfig::Timeline { ebs, json: a.json },
+                    CommandConfig::Timeline {
+                        ebs,
+                        keys,
+                        merge: a.merge,
+                        json: a.json,
+                    },
                     a.files,
                     a.json,
                 )
+            }
+            Command::Rules(a) => {
+                rules = load_rules(&a.rules)?;
+                let check = a.check.map(|c| c.to_string_lossy().into_owned());
+                let style = Style {
+                    color: use_color(g.color, env),
+                    unicode: use_unicode(env),
+                    ..Style::default()
+                };
+                return Ok(Config {
+                    command: CommandConfig::Rules { check },
+                    inputs: Vec::new(),
+                    read,
+                    style,
+                    fail_on,
+                    quiet: g.quiet,
+                    progress: false,
+                    rules: Arc::new(rules),
+                });
             }
             Command::Completions(_) | Command::GenerateMan => {
                 return Err(UsageError(
@@ -282,14 +354,18 @@ impl Config {
                     true,
                 )
             }
-            Command::Events(a) => (
-                CommandConfig::Events {
-                    line_buffered: a.line_buffered,
-                },
-                a.files,
-                true,
-            ),
+            Command::Events(a) => {
+                rules = load_rules(&a.rules)?;
+                (
+                    CommandConfig::Events {
+                        line_buffered: a.line_buffered,
+                    },
+                    a.files,
+                    true,
+                )
+            }
             Command::Report(a) => {
+                rules = load_rules(&a.rules)?;
                 let format = match (a.json, a.format) {
                     (true, _) | (_, cli::Format::Json) => ReportFormat::Json,
                     (_, cli::Format::Markdown) => ReportFormat::Markdown,
@@ -337,6 +413,7 @@ impl Config {
                 && env.stderr_tty
                 && env.stdout_tty
                 && !env.term_dumb,
+            rules: Arc::new(rules),
         })
     }
 }

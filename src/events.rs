@@ -17,6 +17,7 @@ use crate::grammar::kernel::OopsLine;
 use crate::grammar::TraceTs;
 use crate::reader::{Caps, Flow, RecordSink, SinkResult};
 use crate::record::Record;
+use crate::spec::Rules;
 
 fn lossy(b: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(b)
@@ -47,24 +48,62 @@ struct EventDoc<'a> {
     trace_ts_counter: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     console_ts_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    declared: Option<&'a str>,
     fields: Fields<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     args: Option<Args<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    keys: Vec<KeyDoc>,
+}
+
+/// A key value an event names (`{"key": "daddr", "value": "0x851c80"}`).
+#[derive(Serialize)]
+struct KeyDoc {
+    key: String,
+    value: String,
 }
 
 /// Most `key=value` pairs of one payload put into `args`.
 const MAX_ARGS: usize = 64;
 
-/// The `key=value` pairs of a trace payload ([`crate::fields::key_values`])
-/// as one JSON object, in the order printed: a decimal integer as a number,
-/// anything else as a string; a key printed twice keeps its first value.
-struct Args<'a>(&'a [u8]);
+/// The fields of an event's text as one JSON object, in the order printed:
+/// a decimal integer as a number, anything else as a string; a key printed
+/// twice keeps its first value.
+enum Args<'a> {
+    /// The `key=value` pairs of a trace payload ([`crate::fields::key_values`]).
+    Pairs(&'a [u8]),
+    /// Every named field ([`crate::event::fields`]: also `name value` and
+    /// `name: value`): for declared events, kernel messages among them, and
+    /// trace payloads without a `key=value` pair (`dev 259:1 daddr 0x851c80`).
+    Named(&'a [u8]),
+}
 
 impl<'a> Args<'a> {
-    fn of(payload: Option<&'a [u8]>) -> Option<Args<'a>> {
-        payload
-            .filter(|p| crate::fields::key_values(p).next().is_some())
-            .map(Args)
+    fn of(e: &Event<'a>) -> Option<Args<'a>> {
+        let named = |t: &'a [u8]| {
+            crate::event::fields::fields(t)
+                .any(|f| !f.name.is_empty())
+                .then_some(Args::Named(t))
+        };
+        match (e.payload, &e.kind) {
+            (Some(p), EventKind::Declared(_)) => named(p),
+            (Some(p), _) if crate::fields::key_values(p).next().is_some() => Some(Args::Pairs(p)),
+            (Some(p), EventKind::Trace) => named(p),
+            (None, EventKind::Declared(_)) => named(e.msg),
+            _ => None,
+        }
+    }
+
+    fn pairs(&self) -> Box<dyn Iterator<Item = (&'a [u8], &'a [u8])> + 'a> {
+        match *self {
+            Args::Pairs(t) => Box::new(crate::fields::key_values(t)),
+            Args::Named(t) => Box::new(
+                crate::event::fields::fields(t)
+                    .filter(|f| !f.name.is_empty())
+                    .map(|f| (f.name, f.value)),
+            ),
+        }
     }
 }
 
@@ -73,7 +112,7 @@ impl Serialize for Args<'_> {
         use serde::ser::SerializeMap;
         let mut seen: Vec<&[u8]> = Vec::new();
         let mut m = s.serialize_map(None)?;
-        for (k, v) in crate::fields::key_values(self.0) {
+        for (k, v) in self.pairs() {
             if seen.len() == MAX_ARGS {
                 break;
             }
@@ -288,12 +327,27 @@ fn fields<'a>(e: &Event<'a>) -> Option<Fields<'a>> {
             payload: e.payload.map(lossy),
             ..Fields::default()
         },
+        EventKind::Declared(_) => Fields {
+            payload: e.payload.map(lossy),
+            ..Fields::default()
+        },
     })
+}
+
+/// The text whose fields an event has: a trace event's payload, a kernel
+/// message's text.
+fn text_of<'a>(e: &Event<'a>) -> &'a [u8] {
+    e.payload.unwrap_or(e.msg)
 }
 
 /// Serialise one event as a JSON object (no newline); `None` for events
 /// that are not streamed (call-trace frames and other oops body lines).
 pub fn event_json(e: &Event<'_>) -> Option<Vec<u8>> {
+    event_json_with(e, None)
+}
+
+/// [`event_json`] with the keys `rules` declares (and declared events' names).
+pub fn event_json_with(e: &Event<'_>, rules: Option<&Rules>) -> Option<Vec<u8>> {
     let fields = fields(e)?;
     let (ns, counter) = match e.trace_ts {
         Some(TraceTs::Counter(c)) => (None, Some(c)),
@@ -323,10 +377,32 @@ pub fn event_json(e: &Event<'_>) -> Option<Vec<u8>> {
         trace_ts_ns: ns,
         trace_ts_counter: counter,
         console_ts_ns: e.console_ns,
+        declared: match (&e.kind, rules) {
+            (EventKind::Declared(h), Some(r)) => {
+                r.events.get(h.event as usize).map(|d| d.name.as_str())
+            }
+            _ => None,
+        },
         fields,
-        args: Args::of(e.payload),
+        keys: rules.map_or_else(Vec::new, |r| key_docs(r, e)),
+        args: Args::of(e),
     };
     serde_json::to_vec(&doc).ok()
+}
+
+/// The declared keys an event names.
+fn key_docs(rules: &Rules, e: &Event<'_>) -> Vec<KeyDoc> {
+    let event = match &e.kind {
+        EventKind::Declared(h) => Some(h.event),
+        _ => None,
+    };
+    crate::event::declared::key_values(rules, event, text_of(e))
+        .iter()
+        .map(|kv| KeyDoc {
+            key: rules.keys[kv.key].name.clone(),
+            value: kv.display(rules),
+        })
+        .collect()
 }
 
 /// Run `events`, flushing after each event when `line_buffered`.
@@ -337,7 +413,11 @@ pub fn command(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<Status> {
-    let mut sink = EventWriter::new(&mut *out, line_buffered, Recognizer::builtin());
+    let mut sink = EventWriter::new(
+        &mut *out,
+        line_buffered,
+        Recognizer::with_rules(cfg.rules.clone()),
+    );
     let outcome = driver::run_inputs(&cfg.inputs, &cfg.read, &mut sink, hook);
     let failed = output::input_errors(&outcome.inputs, err);
     if let Some(e) = outcome.sink_error {
@@ -376,7 +456,8 @@ impl<W: Write> EventWriter<W> {
     }
 
     fn write_event(&mut self, e: &Event<'_>) -> io::Result<()> {
-        let Some(mut json) = event_json(e) else {
+        let rules = self.recognizer.rules().map(|r| &**r);
+        let Some(mut json) = event_json_with(e, rules) else {
             return Ok(());
         };
         json.push(b'\n');

@@ -26,7 +26,7 @@
 //! | 3 | `prefix` | syslog / journal / dmesg / kmsg / printk prefixes peeled |
 //! | 4 | `grammar` | nom grammars: ftrace lines, framing, headers, kernel and btrfs messages |
 //! | 5 | `repair` | what mail clients and terminals did to a paste, undone |
-//! | 6 | `record` | the [`record::Record`] type alone |
+//! | 6 | `record` `spec` | the [`record::Record`] type alone; rules files (keys, events, lifecycles) parsed and compiled |
 //! | 7 | `event` | a [`event::Recognizer`] turns a record into at most one [`event::Event`] |
 //! | 8 | `reader` | drives layers 2–7 for each input into a [`reader::RecordSink`], in parallel when it pays |
 //! | 9 | `correlate` | boots, eb lifetimes, splats, corruption reports, coverage ([`correlate::Analysis`]) |
@@ -34,7 +34,7 @@
 //! | 11 | `output` | exit statuses, styling, escaping, the JSON pieces documents share |
 //! | 12 | `cli` | the command line (the only module with clap, besides `main.rs`) |
 //! | 13 | `config` | the command line resolved against the environment |
-//! | 14 | `report` `timeline` `events` `stats` `export` `progress` | one module per command (and the progress bar), none importing another |
+//! | 14 | `report` `timeline` `events` `stats` `export` `catalog` `progress` | one module per command (and the progress bar), none importing another |
 //! | 15 | `app` | runs the command a [`config::Config`] names |
 //!
 //! # Invariants
@@ -50,6 +50,7 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod correlate;
@@ -67,6 +68,7 @@ pub mod record;
 pub mod repair;
 pub mod report;
 pub mod rules;
+pub mod spec;
 pub mod stats;
 pub mod timeline;
 pub mod units;

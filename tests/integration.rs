@@ -27,6 +27,8 @@ mod fixtures;
 mod hostile;
 #[path = "integration/json_schema.rs"]
 mod json_schema;
+#[path = "integration/keys.rs"]
+mod keys;
 #[path = "integration/layers.rs"]
 mod layers;
 #[path = "integration/mail.rs"]

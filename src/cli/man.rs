@@ -69,6 +69,33 @@ pub const CAPTURE_RECIPE: &[(&str, &[&str])] = &[
 /// EXAMPLES: `(command, what it does)`.
 pub const EXAMPLES: &[(&str, &str)] = &[
     (
+        "tracesift timeline --key daddr=0x851c80 trace.txt",
+        "Every line about one XFS buffer's disk address, whatever the line calls it (daddr 8723584, block 0x851c80), with both clocks.",
+    ),
+    (
+        "tracesift report xfs-trace.txt",
+        "With the xfs-buf pack: an XFS buffer released after its free, its hold count below zero, or \
+         still locked at the end of the trace (the lock a hung task waits for), by (dev, daddr).",
+    ),
+    (
+        "tracesift timeline --key pfn=0x206a78 trace.txt",
+        "With the page-ref pack: one page's page_ref_* events; report flags its count below zero and \
+         its mapping dropped while references remain.",
+    ),
+    (
+        "tracesift timeline --key bg=1104150528 dmesg.txt trace.txt",
+        "With the btrfs-bg pack: one block group in tracepoints (bytenr=) and in the relocation and \
+         reclaim messages (block group N, chunk N); report flags its use after removal.",
+    ),
+    (
+        "tracesift timeline --merge --key ptr=ffff888114e14400 --key ptr=ffff888110f2a000 trace.txt",
+        "With the kernel-pointer pack: every line naming either pointer, as one timeline.",
+    ),
+    (
+        "tracesift report --rules my-patch.toml typescript",
+        "Analyse a capture with the keys, events and lifecycle checks of your own debug patch (see RULES FILES).",
+    ),
+    (
         "tracesift report typescript",
         "Analyse a serial-console typescript: a summary, then each finding with its evidence lines.",
     ),
@@ -154,6 +181,7 @@ pub fn render(out: &mut dyn Write) -> io::Result<()> {
     commands(&cmd).to_writer(out)?;
     man.render_options_section(out)?;
     rules().to_writer(out)?;
+    rules_files().to_writer(out)?;
     exit_status().to_writer(out)?;
     json_output().to_writer(out)?;
     environment().to_writer(out)?;
@@ -374,6 +402,38 @@ fn rules() -> Roff {
          extent buffer findings and 10000 splat titles are kept in full; the report says \
          how many more were counted.",
     )]);
+    r.control("PP", []);
+    r.text([roman(
+        "The rules of the built-in packs (see RULES FILES; ids are namespaced, and \
+         --no-packs leaves them out):",
+    )]);
+    if let Ok(packs) = crate::spec::Rules::with_packs(&[], true) {
+        for (l, c) in packs.checks() {
+            let id = crate::rules::lifecycle::rule_of(c);
+            r.control("TP", []);
+            r.text([bold(id.id()), roman(format!(" ({})", id.severity().name()))]);
+            r.text([roman(format!(
+                "{} (key {}): {}.",
+                capitalised(c.kind.name()),
+                packs.keys[l.key].name,
+                c.meaning
+            ))]);
+            if !c.advice.is_empty() {
+                r.control("br", []);
+                r.text([italic("What to do:"), roman(format!(" {}.", id.advice()))]);
+            }
+        }
+    }
+    r
+}
+
+/// The rules-file format (`doc/rules.md`).
+pub const RULES_FILES: &str = include_str!("../../doc/rules.md");
+
+fn rules_files() -> Roff {
+    let mut r = Roff::new();
+    r.control("SH", ["RULES FILES"]);
+    markdown(&mut r, RULES_FILES);
     r
 }
 
@@ -596,6 +656,7 @@ mod tests {
             ".SH COMMANDS",
             ".SH OPTIONS",
             ".SH \"FINDING RULES\"",
+            ".SH \"RULES FILES\"",
             ".SH \"EXIT STATUS\"",
             ".SH \"JSON OUTPUT\"",
             ".SH \"EVENTS OUTPUT\"",

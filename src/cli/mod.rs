@@ -143,6 +143,15 @@ number of lines), the trace formats and console prefixes detected, per-CPU cover
 lost events, the ftrace dumps found (empty or not), and samples of unrecognised lines."
     )]
     Stats(StatsArgs),
+    /// List the rules: built-in, from the packs, from rules files
+    #[command(
+        long_about = "List every rule: the built-in ones, those of the built-in packs (xfs-buf, \
+page-ref, btrfs-bg, kernel-pointer) and those of the rules files given with --rules, with their \
+keys and declared events. With --check FILE, validate one rules file and say what it declares \
+(exit 2 with file:line:column when it is wrong). See RULES FILES in the man page for the format."
+    )]
+    Rules(RulesCmdArgs),
+
     /// Write the trace inside captures as clean tracefs text or Perfetto JSON
     #[command(
         long_about = "Write the trace inside captures for other tools. --format tracefs (the \
@@ -170,6 +179,36 @@ trace lines outside every dump (all of a tracefs or trace-cmd file) as one more 
     /// Print the manual page (roff) on standard output
     #[command(hide = true)]
     GenerateMan,
+}
+
+/// Rules files and packs, for the commands that recognise events.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// A rules file (TOML) declaring keys, events and lifecycles; repeat for several
+    #[arg(
+        long = "rules",
+        value_name = "FILE",
+        long_help = "Load a rules file (TOML) declaring keys, events and lifecycle checks (see RULES \
+FILES in the man page); repeat for several. Its events are tried before the built-in packs'. An \
+error in it stops the run with status 2 and says file:line:column."
+    )]
+    pub rules: Vec<OsString>,
+
+    /// Leave out the built-in packs (xfs-buf, page-ref, btrfs-bg, kernel-pointer)
+    #[arg(long)]
+    pub no_packs: bool,
+}
+
+/// `tracesift rules`.
+#[derive(Debug, Args)]
+pub struct RulesCmdArgs {
+    /// Validate this rules file and say what it declares
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<OsString>,
+
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub rules: RulesArgs,
 }
 
 /// `tracesift completions`.
@@ -244,6 +283,10 @@ unverifiable."
     )]
     pub max_live_ebs: usize,
 
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub rules: RulesArgs,
+
     /// Analyse each input on its own, in parallel; directories are walked
     #[arg(
         long,
@@ -276,12 +319,37 @@ findings at or above --fail-on."
 #[derive(Debug, Args)]
 pub struct TimelineArgs {
     /// Extent buffer start (eb->start), decimal or 0x hex; repeat for several
-    #[arg(long = "eb", value_name = "ADDR", required = true, value_parser = crate::units::parse_addr)]
+    #[arg(
+        long = "eb",
+        value_name = "ADDR",
+        required_unless_present = "keys",
+        value_parser = crate::units::parse_addr
+    )]
     pub ebs: Vec<u64>,
+
+    /// A declared key and its value (daddr=0x851c80, ptr=ffff888114e14400); repeat for several
+    #[arg(
+        long = "key",
+        value_name = "NAME=VALUE",
+        long_help = "Every line naming this value of a declared key (see 'tracesift rules' for the \
+keys of the packs and your rules files): pfn=0x206a78, daddr=0x851c80, ptr=ffff888114e14400, \
+bg=1104150528, xfs-buf=252:18,0x2 (a composite key, parts separated by ','). The value is read \
+in the key's format (decimal, 0x hex, pointer, major:minor) and found however the capture spells \
+it. Repeat for several; --eb ADDR stays the shorthand for extent buffers."
+    )]
+    pub keys: Vec<String>,
+
+    /// With several --key: one timeline of every line about any of them
+    #[arg(long)]
+    pub merge: bool,
 
     /// Write one JSON document instead of text
     #[arg(long)]
     pub json: bool,
+
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub rules: RulesArgs,
 
     /// Capture files ('-' for standard input; compressed files are detected)
     #[arg(value_name = "FILE")]
@@ -294,6 +362,10 @@ pub struct EventsArgs {
     /// Flush after every event (for 'tail -f | tracesift events | jq')
     #[arg(long)]
     pub line_buffered: bool,
+
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub rules: RulesArgs,
 
     /// Capture files ('-' for standard input; compressed files are detected)
     #[arg(value_name = "FILE")]

@@ -138,6 +138,21 @@ impl TextArena {
         }
     }
 
+    /// Keep a line again from its owned evidence.
+    pub fn light_of(&mut self, ev: &Evidence) -> Light {
+        Light {
+            pos: ev.pos,
+            lines: ev.lines,
+            cpu: ev.cpu,
+            pid: ev.pid,
+            comm: ev.comm,
+            trace_ts: ev.trace_ts,
+            console_ns: ev.console_ns,
+            boot: ev.boot,
+            text: self.push(&ev.text),
+        }
+    }
+
     /// Turn a kept line into owned evidence.
     pub fn evidence(&self, l: &Light, role: &'static str) -> Evidence {
         Evidence {

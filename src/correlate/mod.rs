@@ -7,6 +7,7 @@
 pub mod arena;
 pub mod boots;
 pub mod coverage;
+pub mod declared;
 pub mod ebs;
 pub mod evidence;
 pub mod reports;
@@ -33,6 +34,8 @@ pub struct Analysis {
     pub splats: splat::SplatTracker,
     /// Corruption reports and aborts.
     pub reports: reports::Reports,
+    /// The lifecycles rules files declare.
+    pub declared: declared::DeclaredTracker,
     /// Physical lines per input.
     pub lines: Vec<u64>,
     /// Recognised events.
@@ -44,9 +47,17 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// An empty analysis tracking at most `max_live` ebs.
+    /// An empty analysis tracking at most `max_live` ebs, with no declared rules.
     pub fn new(max_live: usize) -> Analysis {
+        Analysis::with_rules(max_live, std::sync::Arc::new(crate::spec::Rules::empty()))
+    }
+
+    /// An empty analysis tracking at most `max_live` ebs and `max_live`
+    /// declared keys, finding the events and following the lifecycles of
+    /// `rules`.
+    pub fn with_rules(max_live: usize, rules: std::sync::Arc<crate::spec::Rules>) -> Analysis {
         Analysis {
+            declared: declared::DeclaredTracker::new(rules.clone(), max_live),
             boots: boots::Boots::default(),
             coverage: coverage::Coverage::default(),
             ebs: ebs::EbTracker::new(max_live),
@@ -55,7 +66,7 @@ impl Analysis {
             lines: Vec::new(),
             events: 0,
             unrecognized: 0,
-            recognizer: Recognizer::builtin(),
+            recognizer: Recognizer::with_rules(rules),
         }
     }
 
@@ -66,6 +77,7 @@ impl Analysis {
         self.end_boot(self.boots.current());
         self.ebs.finish();
         Tracker::finish(&mut self.splats);
+        Tracker::finish(&mut self.declared);
         self.reports.finish();
     }
 
@@ -80,6 +92,7 @@ impl Analysis {
             }
         }
         self.ebs.end_boot();
+        Tracker::end_boot(&mut self.declared);
     }
 
     /// Note a record for the boots, the coverage and the splats: a record
@@ -135,6 +148,14 @@ impl Analysis {
             boot: self.boots.current(),
             ..*e
         };
+        if let EventKind::Declared(h) = &e.kind {
+            self.declared.hit(e, h);
+            return ebs::Note::None;
+        }
+        // A line the built-in recogniser read may be a declared event too.
+        if let Some(h) = self.recognizer.declared_of(e) {
+            self.declared.hit(e, &h);
+        }
         match e.kind {
             // Splats are fed whole records (`RecordSink::record`).
             EventKind::Oops(_) => ebs::Note::None,

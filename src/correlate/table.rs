@@ -78,6 +78,14 @@ impl<K: Hash + Eq + Copy, S: Held + Default> KeyTable<K, S> {
         self.evicted
     }
 
+    /// Every tracked key and its state, in the clock ring's order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &S)> {
+        self.ring
+            .iter()
+            .flatten()
+            .filter_map(|k| self.map.get_key_value(k).map(|(k, e)| (k, &e.state)))
+    }
+
     /// The state of `key`, if tracked.
     pub fn get(&self, key: &K) -> Option<&S> {
         self.map.get(key).map(|e| &e.state)

@@ -12,6 +12,7 @@
 //!   ([`crate::grammar::btrfs`]);
 //! * oops / WARNING / BUG / panic lines (grouped into splats by the correlator);
 //! * lost-events markers and dump framing;
+//! * the events a rules file declares ([`declared`], [`EventKind::Declared`]);
 //! * any other trace event, as [`EventKind::Trace`] (for `events`).
 //!
 //! Events borrow the record; the correlator copies what it keeps.
@@ -19,7 +20,11 @@
 //! Recognition is a value, a [`Recognizer`], that a sink hands to the
 //! reader in its capabilities; the reader runs it on its worker threads.
 
+pub mod declared;
+pub mod fields;
 pub mod tracepoint;
+
+use std::sync::Arc;
 
 use crate::fields::{dec_i64, dec_u64, find_u64_after, uuid};
 use crate::grammar::btrfs;
@@ -122,6 +127,9 @@ pub enum EventKind<'a> {
         /// The count, when printed.
         count: Option<u64>,
     },
+    /// An event a rules file declares: which one, and the field values its
+    /// lifecycles read.
+    Declared(declared::Hit),
     /// Any other trace event.
     Trace,
 }
@@ -141,6 +149,7 @@ impl EventKind<'_> {
             EventKind::Abort(_) => "transaction-abort",
             EventKind::Oops(_) => "oops",
             EventKind::Lost { .. } => "lost-events",
+            EventKind::Declared(_) => "declared",
             EventKind::Trace => "trace",
         }
     }
@@ -207,14 +216,46 @@ pub struct Event<'a> {
 ///
 /// The built-in recogniser knows the debug patch of the March 2024 thread,
 /// the btrfs tracepoints that name tree blocks, btrfs corruption reports
-/// and aborts, oops lines and lost-event markers.
+/// and aborts, oops lines and lost-event markers; with rules
+/// ([`Recognizer::with_rules`]) it also finds the events they declare.
 #[derive(Debug, Clone, Default)]
-pub struct Recognizer {}
+pub struct Recognizer {
+    rules: Option<Arc<crate::spec::Rules>>,
+}
 
 impl Recognizer {
     /// The built-in recogniser.
     pub fn builtin() -> Recognizer {
         Recognizer::default()
+    }
+
+    /// The built-in recogniser and the events `rules` declare.
+    pub fn with_rules(rules: Arc<crate::spec::Rules>) -> Recognizer {
+        Recognizer {
+            rules: rules.has_events().then_some(rules),
+        }
+    }
+
+    /// The rules whose events it finds, if any.
+    pub fn rules(&self) -> Option<&Arc<crate::spec::Rules>> {
+        self.rules.as_ref()
+    }
+
+    /// The declared event a line the built-in recogniser already read is
+    /// too (a rules file may describe the debug patch's lines): run where
+    /// the event is consumed, for the events [`Recognizer::kind`] gave a
+    /// built-in kind.
+    pub fn declared_of(&self, e: &Event<'_>) -> Option<declared::Hit> {
+        let rules = self.rules.as_deref()?;
+        match (e.name, e.payload) {
+            (Some(n), Some(p)) if n != b"console" => declared::trace_hit(rules, n, p),
+            (Some(_), Some(p)) => {
+                let p = crate::fields::trim_start(p);
+                let msg = crate::prefix::printk_msg(p).map_or(p, |(_, m)| m);
+                declared::message_hit(rules, msg)
+            }
+            _ => declared::message_hit(rules, e.msg),
+        }
     }
 
     /// Recognise the event in a record, if any.
@@ -227,7 +268,10 @@ impl Recognizer {
     pub fn kind<'a>(&self, r: &Record<'a>) -> Option<EventKind<'a>> {
         match &r.body {
             Body::Trace(t) => Some(self.trace_kind(t)),
-            Body::Kernel(text) => kernel_kind(text),
+            Body::Kernel(text) => kernel_kind(text).or_else(|| {
+                let rules = self.rules.as_deref()?;
+                declared::message_hit(rules, text).map(EventKind::Declared)
+            }),
             Body::Framing(Framing::Lost { cpu, count }) => Some(EventKind::Lost {
                 cpu: *cpu,
                 count: *count,
@@ -263,7 +307,23 @@ impl Recognizer {
     /// or a tracepoint ([`EventKind::is_plain_trace`]): what a run of trace
     /// lines carries besides its counts.
     pub fn notable_trace<'a>(&self, t: &TraceLine<'a>) -> Option<EventKind<'a>> {
-        debug_patch(t.body.name, t.body.payload).or_else(|| console_event(t))
+        debug_patch(t.body.name, t.body.payload)
+            .or_else(|| self.console_event(t))
+            .or_else(|| {
+                let rules = self.rules.as_deref()?;
+                declared::trace_hit(rules, t.body.name, t.body.payload).map(EventKind::Declared)
+            })
+    }
+
+    /// The kernel message a tracefs `console:` event carries, recognised like a
+    /// dmesg line, with or without the message's own printk time:
+    /// `godown-213341 [008]  6398.022871: console:              [ 6397.915392] XFS (pmem1): User initiated shutdown received.`
+    fn console_event<'a>(&self, t: &TraceLine<'a>) -> Option<EventKind<'a>> {
+        let msg = console_message(t)?;
+        kernel_kind(msg).or_else(|| {
+            let rules = self.rules.as_deref()?;
+            declared::message_hit(rules, msg).map(EventKind::Declared)
+        })
     }
 }
 
@@ -394,13 +454,6 @@ fn eb_dump_in_order(eb: u64, r: &[u8]) -> Option<EbDump> {
         level: Some(level),
         fsid: Some(fsid),
     })
-}
-
-/// The kernel message a tracefs `console:` event carries, recognised like a
-/// dmesg line, with or without the message's own printk time:
-/// `godown-213341 [008]  6398.022871: console:              [ 6397.915392] XFS (pmem1): User initiated shutdown received.`
-fn console_event<'a>(t: &TraceLine<'a>) -> Option<EventKind<'a>> {
-    console_message(t).and_then(kernel_kind)
 }
 
 /// The kernel message a tracefs `console:` event carries, without its own

@@ -91,6 +91,8 @@ pub(crate) struct FindingDoc<'a> {
     confidence: Confidence,
     #[serde(skip_serializing_if = "Option::is_none")]
     eb: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<SubjectDoc<'a>>,
     message: &'a str,
     count: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -124,6 +126,13 @@ pub(crate) struct FindingDoc<'a> {
     #[serde(skip_serializing_if = "is_zero")]
     not_kept: u64,
     evidence: Vec<EvidenceDoc<'a>>,
+}
+
+/// The declared key and value a finding is about.
+#[derive(Serialize)]
+pub(crate) struct SubjectDoc<'a> {
+    key: &'a str,
+    value: &'a str,
 }
 
 /// The value a forensic finding rests on.
@@ -267,6 +276,9 @@ pub(crate) fn finding_doc(f: &Finding) -> FindingDoc<'_> {
         severity: f.severity,
         confidence: f.confidence,
         eb: f.eb(),
+        subject: f
+            .key_subject()
+            .map(|(key, value)| SubjectDoc { key, value }),
         message: &f.message,
         count: f.count,
         title: f.title(),

@@ -26,7 +26,7 @@ pub fn command(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<Status> {
-    let mut an = Analysis::new(max_live);
+    let mut an = Analysis::with_rules(max_live, cfg.rules.clone());
     let outcome = driver::run_inputs(&cfg.inputs, &cfg.read, &mut an, hook);
     let results = &outcome.inputs[..];
     let failed = output::input_errors(results, err);

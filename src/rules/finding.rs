@@ -183,10 +183,18 @@ pub struct Fix {
 }
 
 /// What a finding is about, when it is about one object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Subject {
     /// An extent buffer, by `eb->start`.
     Eb(u64),
+    /// A key a rules file declares, and its value as users write it
+    /// (`daddr`, `0x851c80`; `xfs-buf`, `252:18,0x2`).
+    Key {
+        /// The key's name.
+        key: String,
+        /// The value.
+        value: String,
+    },
 }
 
 /// What a finding of some rules carries besides its message.
@@ -346,7 +354,18 @@ impl Finding {
 
     /// The extent buffer it is about, if it is about one.
     pub fn eb(&self) -> Option<u64> {
-        self.subject.map(|Subject::Eb(eb)| eb)
+        match &self.subject {
+            Some(Subject::Eb(eb)) => Some(*eb),
+            _ => None,
+        }
+    }
+
+    /// The declared key and value it is about, if it is about one.
+    pub fn key_subject(&self) -> Option<(&str, &str)> {
+        match &self.subject {
+            Some(Subject::Key { key, value }) => Some((key, value)),
+            _ => None,
+        }
     }
 
     /// The likely eb of a tree-checker report whose header names none.
@@ -389,10 +408,13 @@ impl Finding {
         }
     }
 
-    /// Sort key: severity, then input, then line.
-    pub(super) fn key(&self) -> (Severity, u32, u64, RuleId, Option<Subject>) {
-        let pos = self.evidence.first().map(|e| e.pos).unwrap_or_default();
-        (self.severity, pos.input, pos.line, self.rule, self.subject)
+    /// Sort order: severity, then input, then line, rule and subject.
+    pub(super) fn order(&self, o: &Finding) -> std::cmp::Ordering {
+        let pos = |f: &Finding| f.evidence.first().map(|e| e.pos).unwrap_or_default();
+        let (a, b) = (pos(self), pos(o));
+        (self.severity, a.input, a.line, self.rule)
+            .cmp(&(o.severity, b.input, b.line, o.rule))
+            .then_with(|| self.subject.cmp(&o.subject))
     }
 }
 

@@ -8,8 +8,9 @@
 //! One file per family of rules, each declaring its rules' [`RuleInfo`]s
 //! beside the code that fires them: [`eb`] (extent-buffer lifetimes),
 //! [`reports`] (btrfs corruption reports and aborts), [`forensics`] (what
-//! the values of a corruption report tell), [`splat`] (kernel
-//! splats), [`lost`] (what the capture lost). The confidence logic they
+//! the values of a corruption report tell), [`splat`] (kernel splats),
+//! [`lost`] (what the capture lost), [`lifecycle`] (the checks rules files
+//! declare, with ids loaded at run time). The confidence logic they
 //! share is in `verdict.rs`. A new rule is its info and its code in its
 //! family's file, plus its line in [`BUILTIN`]; a new family is a file and
 //! its line in `FAMILIES`.
@@ -17,6 +18,7 @@
 pub mod eb;
 mod finding;
 pub mod forensics;
+pub mod lifecycle;
 pub mod lost;
 pub mod release;
 pub mod reports;
@@ -60,7 +62,7 @@ struct Family {
 fn keeps_all(_: &Analysis, _: &mut Vec<(RuleId, u64)>) {}
 
 /// The rule families, in the order they run.
-const FAMILIES: [Family; 5] = [
+const FAMILIES: [Family; 6] = [
     Family {
         evaluate: eb::evaluate,
         not_kept: eb::not_kept,
@@ -80,6 +82,10 @@ const FAMILIES: [Family; 5] = [
     Family {
         evaluate: lost::evaluate,
         not_kept: keeps_all,
+    },
+    Family {
+        evaluate: lifecycle::evaluate,
+        not_kept: lifecycle::not_kept,
     },
 ];
 
@@ -107,7 +113,7 @@ pub fn evaluate(an: &Analysis) -> Vec<Finding> {
     for family in &FAMILIES {
         (family.evaluate)(an, &mut out);
     }
-    out.sort_by_key(|f| f.key());
+    out.sort_by(Finding::order);
     out
 }
 

@@ -8,11 +8,22 @@
 //! paste repair) become records; the rest of the capture is never split
 //! into records. Lines that name an eb feed the same correlator and rules as
 //! `report`, restricted to those ebs.
+//!
+//! `--key NAME=VALUE` does the same for any key a rules file (or a built-in
+//! pack) declares: the prefilter takes the value's spellings in the key's
+//! format, and a line is kept when its fields ([`crate::event::fields`]),
+//! or its declared event's captures, give that key that value (a range key:
+//! a range that overlaps it). A line from the same task and function right
+//! after a kept one, naming no value of the key, is kept as its
+//! continuation (a `trace_printk` message split over two calls).
 
 pub mod render;
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use crate::config::Config;
 use crate::correlate::ebs::Note;
@@ -26,12 +37,16 @@ use crate::reader::driver::{self, Outcome, ReaderHook};
 use crate::reader::{Caps, Flow, Prefilter, ReadOptions, RecordSink, SinkResult};
 use crate::record::Record;
 use crate::rules::{self, Finding};
+use crate::spec::{Rules, Target};
 
 /// What a timeline entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryKind {
-    /// A recognised event naming the eb.
-    Event(&'static str),
+    /// A recognised event naming the eb (or, for a key, the line's trace
+    /// event or declared event name).
+    Event(Cow<'static, str>),
+    /// A line continuing a kept line of the same task and function.
+    Continued,
     /// The `called from` line before a `before release` line.
     CalledFrom,
     /// A line that names the eb but is no recognised event.
@@ -66,19 +81,59 @@ pub struct EbTimeline {
     pub findings: Vec<Finding>,
 }
 
+/// The timeline of some values of declared keys (one, or all of them
+/// merged).
+#[derive(Debug, Clone, Default)]
+pub struct KeyTimeline {
+    /// The keys and values it follows.
+    pub targets: Vec<Target>,
+    /// Its lines, in display order.
+    pub entries: Vec<Entry>,
+    /// Findings of declared rules that cite its lines.
+    pub findings: Vec<Finding>,
+}
+
 /// The result of a timeline run.
 #[derive(Debug, Default)]
 pub struct Timeline {
     /// One per requested eb, in request order.
     pub ebs: Vec<EbTimeline>,
+    /// One per requested key value (or one for all, merged).
+    pub keys: Vec<KeyTimeline>,
     /// Lines read per input.
     pub lines: Vec<u64>,
+    /// The rules the keys come from.
+    pub rules: Arc<Rules>,
 }
 
 impl Timeline {
     /// Whether any line matched.
     pub fn matched(&self) -> bool {
         self.ebs.iter().any(|t| !t.entries.is_empty())
+            || self.keys.iter().any(|t| !t.entries.is_empty())
+    }
+}
+
+/// What a timeline run follows.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Extent buffers.
+    pub ebs: Vec<u64>,
+    /// Values of declared keys.
+    pub keys: Vec<Target>,
+    /// One timeline for all keys.
+    pub merge: bool,
+    /// Where the keys are declared (and the events recognised).
+    pub rules: Arc<Rules>,
+}
+
+impl Request {
+    /// Follow the extent buffers `targets` (`--eb`), nothing else.
+    pub fn ebs(targets: &[u64]) -> Request {
+        Request {
+            ebs: targets.to_vec(),
+            ..Request::default()
+        }
     }
 }
 
@@ -89,11 +144,21 @@ const WINDOW_AFTER: usize = 3;
 /// How far back a `called from` line is looked for.
 const CALLED_FROM_LOOKBACK: usize = 64;
 
+/// A task's last kept trace line: the targets it was kept for, its
+/// function and its line number (for continuations).
+type Kept = (Vec<usize>, Vec<u8>, u64);
+
 struct Collector<'t> {
     targets: &'t [u64],
+    keys: &'t [Target],
+    rules: Arc<Rules>,
     an: Analysis,
     recognizer: Recognizer,
     entries: Vec<Entry>,
+    /// Entries about key targets, with the target's index.
+    key_entries: Vec<(usize, Entry)>,
+    /// Per (boot, pid): the last kept trace line's targets, function and line.
+    last_kept: FxHashMap<(u32, u32), Kept>,
     /// `called from` lines waiting for their `before release`, per (boot, pid).
     called_from: Vec<(u32, u32, Evidence)>,
 }
@@ -143,6 +208,23 @@ impl Collector<'_> {
 
     fn record(&mut self, r: &Record<'_>, kind: Option<EventKind<'_>>) {
         self.an.observe(r);
+        if !self.keys.is_empty() {
+            self.key_lines(r, kind.as_ref());
+        }
+        if self.targets.is_empty() {
+            // Keys only: the correlator still takes the events (for the
+            // declared rules), nothing else is about an eb.
+            if let Some(k) = kind {
+                let e = event::Event {
+                    boot: self.an.boots.current(),
+                    ..event::assemble(r, k)
+                };
+                if !matches!(e.kind, EventKind::Trace | EventKind::Tracepoint { .. }) {
+                    self.an.event(&e);
+                }
+            }
+            return;
+        }
         let Some(e) = kind.map(|k| event::Event {
             boot: self.an.boots.current(),
             ..event::assemble(r, k)
@@ -193,10 +275,123 @@ impl Collector<'_> {
         self.entries.push(Entry {
             eb,
             ev: Evidence::from_event(&e, e.kind.name()),
-            kind: EntryKind::Event(e.kind.name()),
+            kind: EntryKind::Event(Cow::Borrowed(e.kind.name())),
             note,
             detail: detail_of(&e.kind),
         });
+    }
+
+    /// Keep `r` for the key targets it names (or as the continuation of
+    /// the line before it from its task).
+    fn key_lines(&mut self, r: &Record<'_>, kind: Option<&EventKind<'_>>) {
+        let boot = self.an.boots.current();
+        let rules = &*self.rules;
+        let (text, name, trace) = match &r.body {
+            Body::Trace(t) => {
+                let p = t.body.payload;
+                if t.body.name == b"console" {
+                    let p = crate::fields::trim_start(p);
+                    (
+                        crate::prefix::printk_msg(p).map_or(p, |(_, m)| m),
+                        None,
+                        Some(t),
+                    )
+                } else {
+                    (p, Some(t.body.name), Some(t))
+                }
+            }
+            _ => (r.msg, None, None),
+        };
+        let event = match kind {
+            Some(EventKind::Declared(h)) => Some(h.event),
+            Some(k) if !matches!(k, EventKind::Trace | EventKind::Tracepoint { .. }) => {
+                let e = event::assemble(r, *k);
+                self.recognizer.declared_of(&e).map(|h| h.event)
+            }
+            _ => None,
+        };
+        let kvs = crate::event::declared::key_values(rules, event, text);
+        let hits: Vec<usize> = self
+            .keys
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| kvs.iter().any(|kv| target_matches(t, kv)))
+            .map(|(i, _)| i)
+            .collect();
+        let task = trace.and_then(|t| t.pid).map(|pid| (boot, pid));
+        let continued = match (hits.is_empty(), task, name) {
+            (true, Some(task), Some(n)) => self.last_kept.get(&task).and_then(|(ts, ln, line)| {
+                let same = ln[..] == *n && r.pos.line <= line + WINDOW_AFTER as u64;
+                let own = ts
+                    .iter()
+                    .any(|&i| kvs.iter().any(|kv| self.keys[i].keys.contains(&kv.key)));
+                (same && !own).then(|| ts.clone())
+            }),
+            _ => None,
+        };
+        let (targets, entry_kind) = match continued {
+            Some(ts) => (ts, EntryKind::Continued),
+            None if hits.is_empty() => {
+                if let Some(task) = task {
+                    // Another function of the task: no continuation past it.
+                    if self
+                        .last_kept
+                        .get(&task)
+                        .is_some_and(|(_, n, _)| Some(&n[..]) != name)
+                    {
+                        self.last_kept.remove(&task);
+                    }
+                }
+                return;
+            }
+            None => {
+                let label: Cow<'static, str> = match (event, name) {
+                    (Some(ev), _) if !rules.events[ev as usize].implicit => {
+                        Cow::Owned(rules.events[ev as usize].name.clone())
+                    }
+                    (_, Some(n)) => Cow::Owned(String::from_utf8_lossy(n).into_owned()),
+                    _ => Cow::Borrowed("message"),
+                };
+                (hits, EntryKind::Event(label))
+            }
+        };
+        if let (Some(task), Some(n)) = (task, name) {
+            self.last_kept
+                .insert(task, (targets.clone(), n.to_vec(), r.pos.line));
+        }
+        let mut ev = Evidence::from_record(r, boot, "key");
+        if let Some(t) = trace {
+            ev.cpu = t.cpu;
+            ev.pid = t.pid;
+            ev.comm = Comm::new(t.comm);
+            ev.trace_ts = t.ts;
+        }
+        let mut detail = String::new();
+        if let Some(ev_id) = event {
+            let roles: Vec<String> = rules.by_event[ev_id as usize]
+                .iter()
+                .map(|&(lc, b)| {
+                    let l = &rules.lifecycles[lc as usize];
+                    format!("{} {}", l.bindings[b as usize].role.name(), l.name)
+                })
+                .collect();
+            if !roles.is_empty() {
+                detail = format!("[{}] ", roles.join(", "));
+            }
+        }
+        detail.push_str(&String::from_utf8_lossy(crate::fields::trim(text)));
+        for t in targets {
+            self.key_entries.push((
+                t,
+                Entry {
+                    eb: 0,
+                    ev: ev.clone(),
+                    kind: entry_kind.clone(),
+                    note: Note::None,
+                    detail: detail.clone(),
+                },
+            ));
+        }
     }
 
     fn mention(&mut self, r: &Record<'_>) {
@@ -237,6 +432,34 @@ impl RecordSink for Collector<'_> {
     }
 }
 
+/// Whether key value `kv` found in a line is target `t`'s value (a range:
+/// overlaps it).
+fn target_matches(t: &Target, kv: &crate::event::declared::KeyValue) -> bool {
+    if !t.keys.contains(&kv.key) || usize::from(kv.n) != t.parts.len() {
+        return false;
+    }
+    match kv.len {
+        Some(len) if t.parts.len() == 1 => {
+            let (a, b) = (kv.parts[0], kv.parts[0].saturating_add(len.max(1)));
+            let (x, y) = (
+                t.parts[0],
+                t.parts[0].saturating_add(t.len.unwrap_or(1).max(1)),
+            );
+            a < y && x < b
+        }
+        _ => {
+            let at = t.parts[0];
+            match t.len {
+                // A target range: the line's start inside it.
+                Some(l) if t.parts.len() == 1 => {
+                    kv.parts[0] >= at && kv.parts[0] < at.saturating_add(l.max(1))
+                }
+                _ => t.parts.iter().zip(kv.parts).all(|(a, b)| *a == b),
+            }
+        }
+    }
+}
+
 /// A one-line description of an event for the timeline.
 fn detail_of(k: &EventKind<'_>) -> String {
     let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
@@ -273,8 +496,9 @@ fn detail_of(k: &EventKind<'_>) -> String {
 /// The prefilter for `targets`: lines that name one of their decimal
 /// spellings (with the `called from` lines just before them, for releases),
 /// and the markers coverage needs.
-fn prefilter(targets: &[u64]) -> Prefilter {
-    let keys: Vec<Vec<u8>> = targets.iter().map(|t| t.to_string().into_bytes()).collect();
+fn prefilter(targets: &[u64], extra: &[Vec<u8>]) -> Prefilter {
+    let mut keys: Vec<Vec<u8>> = targets.iter().map(|t| t.to_string().into_bytes()).collect();
+    keys.extend(extra.iter().cloned());
     Prefilter::new(
         &keys,
         &[
@@ -297,17 +521,26 @@ fn prefilter(targets: &[u64]) -> Prefilter {
     )
 }
 
-/// Run `timeline` for `ebs`, as text or JSON: exit status 1 when no line
-/// matched.
+/// Run `timeline` for `ebs` and `keys`, as text or JSON: exit status 1
+/// when no line matched.
+#[allow(clippy::too_many_arguments)]
 pub fn command(
     cfg: &Config,
     ebs: &[u64],
+    keys: &[Target],
+    merge: bool,
     json: bool,
     hook: &mut dyn ReaderHook,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<Status> {
-    let (tl, outcome) = run(&cfg.inputs, ebs, &cfg.read, hook);
+    let req = Request {
+        ebs: ebs.to_vec(),
+        keys: keys.to_vec(),
+        merge,
+        rules: cfg.rules.clone(),
+    };
+    let (tl, outcome) = run_request(&cfg.inputs, &req, &cfg.read, hook);
     let results = &outcome.inputs[..];
     let failed = output::input_errors(results, err);
     if !cfg.quiet {
@@ -327,6 +560,18 @@ pub fn command(
     })
 }
 
+/// The key spellings a request's prefilter looks for.
+fn key_spellings(req: &Request) -> Vec<Vec<u8>> {
+    let mut v: Vec<Vec<u8>> = req
+        .keys
+        .iter()
+        .flat_map(|t| req.rules.spellings(t))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
 /// Run the timeline over `specs` for `targets`.
 pub fn run(
     specs: &[InputSpec],
@@ -334,13 +579,24 @@ pub fn run(
     opts: &ReadOptions,
     hook: &mut dyn ReaderHook,
 ) -> (Timeline, Outcome) {
+    let req = Request::ebs(targets);
+    run_request(specs, &req, opts, hook)
+}
+
+/// Run the timeline over `specs` for what `req` asks.
+pub fn run_request(
+    specs: &[InputSpec],
+    req: &Request,
+    opts: &ReadOptions,
+    hook: &mut dyn ReaderHook,
+) -> (Timeline, Outcome) {
     let opts = ReadOptions {
-        prefilter: Some(Arc::new(prefilter(targets))),
+        prefilter: Some(Arc::new(prefilter(&req.ebs, &key_spellings(req)))),
         ..opts.clone()
     };
-    let mut col = Collector::new(targets);
+    let mut col = Collector::new(req);
     let outcome = driver::run_inputs(specs, &opts, &mut col, hook);
-    (col.finish(&outcome), outcome)
+    (col.finish(&outcome, req.merge), outcome)
 }
 
 /// Run the timeline over in-memory inputs (named `<input N>`) with an
@@ -352,22 +608,39 @@ pub fn run_bytes(
     opts: &ReadOptions,
     block: usize,
 ) -> (Timeline, Outcome) {
+    let req = Request::ebs(targets);
+    run_request_bytes(inputs, &req, opts, block)
+}
+
+/// [`run_bytes`] for what `req` asks.
+pub fn run_request_bytes(
+    inputs: &[&[u8]],
+    req: &Request,
+    opts: &ReadOptions,
+    block: usize,
+) -> (Timeline, Outcome) {
     let opts = ReadOptions {
-        prefilter: Some(Arc::new(prefilter(targets).with_block(block))),
+        prefilter: Some(Arc::new(
+            prefilter(&req.ebs, &key_spellings(req)).with_block(block),
+        )),
         ..opts.clone()
     };
-    let mut col = Collector::new(targets);
+    let mut col = Collector::new(req);
     let outcome = driver::run_bytes(inputs, &opts, &mut col);
-    (col.finish(&outcome), outcome)
+    (col.finish(&outcome, req.merge), outcome)
 }
 
 impl Collector<'_> {
-    fn new(targets: &[u64]) -> Collector<'_> {
+    fn new(req: &Request) -> Collector<'_> {
         Collector {
-            targets,
-            an: Analysis::new(crate::correlate::ebs::DEFAULT_MAX_LIVE),
-            recognizer: Recognizer::builtin(),
+            targets: &req.ebs,
+            keys: &req.keys,
+            rules: req.rules.clone(),
+            an: Analysis::with_rules(crate::correlate::ebs::DEFAULT_MAX_LIVE, req.rules.clone()),
+            recognizer: Recognizer::with_rules(req.rules.clone()),
             entries: Vec::new(),
+            key_entries: Vec::new(),
+            last_kept: FxHashMap::default(),
             called_from: Vec::new(),
         }
     }
@@ -401,8 +674,8 @@ impl Collector<'_> {
         }
     }
 
-    /// Evaluate the rules and split the entries per requested eb.
-    fn finish(mut self, outcome: &Outcome) -> Timeline {
+    /// Evaluate the rules and split the entries per requested eb and key.
+    fn finish(mut self, outcome: &Outcome, merge: bool) -> Timeline {
         self.an.finish();
         let findings = rules::evaluate(&self.an);
         // Inputs that could not be opened read no lines.
@@ -410,7 +683,9 @@ impl Collector<'_> {
         lines.resize(self.an.lines.len().max(lines.len()), 0);
         let mut tl = Timeline {
             ebs: Vec::new(),
+            keys: Vec::new(),
             lines,
+            rules: self.rules.clone(),
         };
         for &eb in self.targets {
             let mut entries: Vec<Entry> = self
@@ -429,6 +704,34 @@ impl Collector<'_> {
                     .filter(|f| f.eb() == Some(eb))
                     .cloned()
                     .collect(),
+            });
+        }
+        let groups: Vec<Vec<usize>> = if merge {
+            vec![(0..self.keys.len()).collect()]
+        } else {
+            (0..self.keys.len()).map(|i| vec![i]).collect()
+        };
+        for g in groups.into_iter().filter(|g| !g.is_empty()) {
+            let mut entries: Vec<Entry> = Vec::new();
+            for (t, e) in &self.key_entries {
+                let dup = entries
+                    .iter()
+                    .any(|x| x.ev.pos == e.ev.pos && x.ev.lines == e.ev.lines);
+                if g.contains(t) && !dup {
+                    entries.push(e.clone());
+                }
+            }
+            order(&mut entries);
+            let cites = |f: &Finding| {
+                f.key_subject().is_some()
+                    && f.evidence
+                        .iter()
+                        .any(|x| entries.iter().any(|e| e.ev.pos == x.pos))
+            };
+            tl.keys.push(KeyTimeline {
+                targets: g.iter().map(|&i| self.keys[i].clone()).collect(),
+                findings: findings.iter().filter(|f| cites(f)).cloned().collect(),
+                entries,
             });
         }
         tl
@@ -478,6 +781,7 @@ mod tests {
             &ReadOptions::default(),
             64,
         );
+        assert!(tl.keys.is_empty());
         assert_eq!(tl.ebs[0].entries.len(), 2);
         let mut out = Vec::new();
         render::write_text(&mut out, &tl, &[], &Default::default()).unwrap();

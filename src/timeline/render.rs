@@ -13,7 +13,7 @@ use crate::output::short_name;
 use crate::output::{Style, Tool, SCHEMA_VERSION};
 use crate::reader::driver::InputResult;
 use crate::rules::Severity;
-use crate::timeline::{EbTimeline, Entry, EntryKind, Timeline};
+use crate::timeline::{EbTimeline, Entry, EntryKind, KeyTimeline, Timeline};
 use crate::units::fmt_secs;
 
 /// Lifetime summary derived from the entries' notes.
@@ -219,13 +219,183 @@ fn delta_us(prev: Option<&Entry>, e: &Entry) -> Option<i64> {
     }
 }
 
-fn kind_name(e: &Entry) -> &'static str {
-    match e.kind {
+fn kind_name(e: &Entry) -> &str {
+    match &e.kind {
         EntryKind::Event(k) => k,
+        EntryKind::Continued => "continued",
         EntryKind::CalledFrom => "called-from",
         EntryKind::Mention => "mention",
         EntryKind::Splat => "splat",
     }
+}
+
+/// ` in FILE, FILE` for the inputs a timeline's entries are in.
+fn in_inputs(entries: &[Entry], results: &[InputResult]) -> String {
+    let inputs: std::collections::BTreeSet<u32> = entries.iter().map(|e| e.ev.pos.input).collect();
+    let names: Vec<String> = inputs
+        .iter()
+        .filter_map(|&i| results.get(i as usize))
+        .map(|r| for_terminal(short_name(&r.name).as_bytes()).into_owned())
+        .collect();
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!(" in {}", names.join(", "))
+    }
+}
+
+/// The columns of a timeline's lines.
+fn column_header(w: &mut dyn Write, style: &Style) -> io::Result<()> {
+    writeln!(
+        w,
+        "{}",
+        style.dim(&format!(
+            "  {:<22} {:>17} {:>17} {:>8} {:>4}  {:<16} {:<15} {}",
+            "where",
+            "console",
+            "trace",
+            style.glyph("Δµs", "delta_us"),
+            "cpu",
+            "task",
+            "event",
+            "detail"
+        ))
+    )
+}
+
+/// One line of a timeline: its cells, its detail, the rules citing it.
+fn write_row(
+    w: &mut dyn Write,
+    c: &[String; 7],
+    detail: &str,
+    cited: &[&str],
+    style: &Style,
+) -> io::Result<()> {
+    let flag = if cited.is_empty() {
+        String::new()
+    } else {
+        format!("  {} {}", style.glyph("◀", "<-"), cited.join(", "))
+    };
+    writeln!(
+        w,
+        "  {:<22} {:>17} {:>17} {:>8} {:>4}  {:<16} {:<15} {}{}",
+        c[0],
+        c[1],
+        c[2],
+        c[3],
+        c[4],
+        c[5],
+        c[6],
+        for_terminal(detail.as_bytes()),
+        style.error(&flag)
+    )
+}
+
+/// The first six cells of an entry's line: where, console time, trace
+/// time, delta to the previous entry, CPU, task.
+fn cells(e: &Entry, prev: Option<&Entry>, results: &[InputResult]) -> [String; 6] {
+    let name = results
+        .get(e.ev.pos.input as usize)
+        .map_or("?", |r| short_name(&r.name));
+    let task = match (e.ev.comm.is_empty(), e.ev.pid) {
+        (_, Some(p)) => format!("{}-{p}", String::from_utf8_lossy(e.ev.comm.as_bytes())),
+        _ => "-".into(),
+    };
+    [
+        format!("{}:{}", for_terminal(name.as_bytes()), e.ev.pos.line),
+        e.ev.console_ns.map_or("-".to_string(), fmt_secs),
+        crate::output::fmt_ts(e.ev.trace_ts),
+        delta_us(prev, e).map_or(String::new(), |d| format!("{d:+}")),
+        e.ev.cpu.map_or("-".to_string(), |c| c.to_string()),
+        for_terminal(task.as_bytes()).into_owned(),
+    ]
+}
+
+/// A key timeline's title: `daddr=0x851c80`, `ptr=ffff888114e14400 ptr=ffff888110f2a000`.
+fn key_label(t: &KeyTimeline) -> String {
+    t.targets
+        .iter()
+        .map(|x| format!("{}={}", x.name, x.text))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Rules whose evidence cites this line (key timelines).
+fn key_cited_by(t: &KeyTimeline, e: &Entry) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = t
+        .findings
+        .iter()
+        .filter(|f| f.evidence.iter().any(|x| x.pos == e.ev.pos))
+        .map(|f| f.rule.id())
+        .collect();
+    v.dedup();
+    v
+}
+
+/// The key timelines as text, after the eb ones.
+fn write_key_text(
+    w: &mut dyn Write,
+    tl: &Timeline,
+    results: &[InputResult],
+    style: &Style,
+) -> io::Result<()> {
+    for (k, t) in tl.keys.iter().enumerate() {
+        if k > 0 || !tl.ebs.is_empty() {
+            writeln!(w)?;
+        }
+        writeln!(
+            w,
+            "{}: {} line{}{}",
+            style.bold(&for_terminal(key_label(t).as_bytes())),
+            t.entries.len(),
+            if t.entries.len() == 1 { "" } else { "s" },
+            in_inputs(&t.entries, results),
+        )?;
+        if t.entries.is_empty() {
+            continue;
+        }
+        column_header(w, style)?;
+        let mut prev: Option<&Entry> = None;
+        for e in &t.entries {
+            if prev.is_some_and(|p| p.ev.pos.input != e.ev.pos.input) {
+                prev = None;
+            }
+            let [whr, console, trace, delta, cpu, task] = cells(e, prev, results);
+            let kind = for_terminal(kind_name(e).as_bytes()).into_owned();
+            let c = [whr, console, trace, delta, cpu, task, kind];
+            write_row(w, &c, &e.detail, &key_cited_by(t, e), style)?;
+            prev = Some(e);
+        }
+        write_findings(w, &t.findings, style)?;
+    }
+    Ok(())
+}
+
+/// A section's findings.
+fn write_findings(
+    w: &mut dyn Write,
+    findings: &[crate::rules::Finding],
+    style: &Style,
+) -> io::Result<()> {
+    if findings.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "  {}", style.bold("findings:"))?;
+    for f in findings {
+        let sev = match f.severity {
+            Severity::Error => style.error(f.severity.name()),
+            Severity::Warning => style.warning(f.severity.name()),
+            Severity::Info => style.info(f.severity.name()),
+        };
+        writeln!(
+            w,
+            "    {sev} {} [{}]: {}",
+            f.rule.id(),
+            f.confidence.name(),
+            for_terminal(f.message.as_bytes())
+        )?;
+    }
+    Ok(())
 }
 
 fn lifetime_banner(e: &Entry, lts: &[Lifetime]) -> Option<String> {
@@ -268,13 +438,6 @@ pub fn write_text(
         }
         let lts = lifetimes(t);
         let disc = discards(t);
-        let inputs: std::collections::BTreeSet<u32> =
-            t.entries.iter().map(|e| e.ev.pos.input).collect();
-        let names: Vec<String> = inputs
-            .iter()
-            .filter_map(|&i| results.get(i as usize))
-            .map(|r| for_terminal(short_name(&r.name).as_bytes()).into_owned())
-            .collect();
         writeln!(
             w,
             "{} ({:#x}): {} line{}{}, {} lifetime{}",
@@ -282,32 +445,14 @@ pub fn write_text(
             t.eb,
             t.entries.len(),
             if t.entries.len() == 1 { "" } else { "s" },
-            if names.is_empty() {
-                String::new()
-            } else {
-                format!(" in {}", names.join(", "))
-            },
+            in_inputs(&t.entries, results),
             lts.len(),
             if lts.len() == 1 { "" } else { "s" }
         )?;
         if t.entries.is_empty() {
             continue;
         }
-        writeln!(
-            w,
-            "{}",
-            style.dim(&format!(
-                "  {:<22} {:>17} {:>17} {:>8} {:>4}  {:<16} {:<15} {}",
-                "where",
-                "console",
-                "trace",
-                style.glyph("Δµs", "delta_us"),
-                "cpu",
-                "task",
-                "event",
-                "detail"
-            ))
-        )?;
+        column_header(w, style)?;
         let mut prev: Option<&Entry> = None;
         let mut last_input = None;
         for e in &t.entries {
@@ -321,18 +466,7 @@ pub fn write_text(
                 let rule = style.glyph("──", "--");
                 writeln!(w, "  {}", style.bold(&format!("{rule} {b} {rule}")))?;
             }
-            let name = results
-                .get(e.ev.pos.input as usize)
-                .map_or("?", |r| short_name(&r.name));
-            let whr = format!("{}:{}", for_terminal(name.as_bytes()), e.ev.pos.line);
-            let console = e.ev.console_ns.map_or("-".to_string(), fmt_secs);
-            let trace = crate::output::fmt_ts(e.ev.trace_ts);
-            let delta = delta_us(prev, e).map_or(String::new(), |d| format!("{d:+}"));
-            let cpu = e.ev.cpu.map_or("-".to_string(), |c| c.to_string());
-            let task = match (e.ev.comm.is_empty(), e.ev.pid) {
-                (_, Some(p)) => format!("{}-{p}", String::from_utf8_lossy(e.ev.comm.as_bytes())),
-                _ => "-".into(),
-            };
+            let [whr, console, trace, delta, cpu, task] = cells(e, prev, results);
             let mut detail = e.detail.clone();
             let note = note_with_race(e, &lts, &disc);
             if !note.is_empty() {
@@ -349,46 +483,21 @@ pub fn write_text(
                     .collect::<Vec<_>>()
                     .join(" ");
             }
-            let cited = cited_by(t, e);
-            let flag = if cited.is_empty() {
-                String::new()
-            } else {
-                format!("  {} {}", style.glyph("◀", "<-"), cited.join(", "))
-            };
-            writeln!(
-                w,
-                "  {:<22} {:>17} {:>17} {:>8} {:>4}  {:<16} {:<15} {}{}",
+            let c = [
                 whr,
                 console,
                 trace,
                 delta,
                 cpu,
-                for_terminal(task.as_bytes()),
-                kind_name(e),
-                for_terminal(detail.as_bytes()),
-                style.error(&flag)
-            )?;
+                task,
+                kind_name(e).to_string(),
+            ];
+            write_row(w, &c, &detail, &cited_by(t, e), style)?;
             prev = Some(e);
         }
-        if !t.findings.is_empty() {
-            writeln!(w, "  {}", style.bold("findings:"))?;
-            for f in &t.findings {
-                let sev = match f.severity {
-                    Severity::Error => style.error(f.severity.name()),
-                    Severity::Warning => style.warning(f.severity.name()),
-                    Severity::Info => style.info(f.severity.name()),
-                };
-                writeln!(
-                    w,
-                    "    {sev} {} [{}]: {}",
-                    f.rule.id(),
-                    f.confidence.name(),
-                    for_terminal(f.message.as_bytes())
-                )?;
-            }
-        }
+        write_findings(w, &t.findings, style)?;
     }
-    Ok(())
+    write_key_text(w, tl, results, style)
 }
 
 #[derive(Serialize)]
@@ -397,6 +506,21 @@ struct Doc<'a> {
     tool: Tool,
     inputs: Vec<InputDoc<'a>>,
     ebs: Vec<EbDoc<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    keys: Vec<KeyDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct KeyDoc<'a> {
+    targets: Vec<TargetDoc<'a>>,
+    entries: Vec<EntryDoc<'a>>,
+    findings: Vec<FindingDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct TargetDoc<'a> {
+    key: &'a str,
+    value: &'a str,
 }
 
 #[derive(Serialize)]
@@ -413,7 +537,7 @@ struct EntryDoc<'a> {
     input: u32,
     line: u64,
     lines: u32,
-    kind: &'static str,
+    kind: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     lifetime: Option<u32>,
     note: String,
@@ -438,6 +562,42 @@ struct EntryDoc<'a> {
     findings: Vec<&'static str>,
 }
 
+/// One entry as serialised.
+fn entry_doc<'a>(
+    e: &'a Entry,
+    prev: Option<&Entry>,
+    note: String,
+    lifetime: Option<u32>,
+    findings: Vec<&'static str>,
+) -> EntryDoc<'a> {
+    let (text, lossy) = for_json(&e.ev.text);
+    let (ns, counter) = match e.ev.trace_ts {
+        Some(TraceTs::Counter(c)) => (None, Some(c)),
+        Some(x) => (x.ns(), None),
+        None => (None, None),
+    };
+    EntryDoc {
+        input: e.ev.pos.input,
+        line: e.ev.pos.line,
+        lines: e.ev.lines,
+        kind: kind_name(e),
+        lifetime,
+        note,
+        detail: &e.detail,
+        cpu: e.ev.cpu,
+        pid: e.ev.pid,
+        comm: (!e.ev.comm.is_empty())
+            .then(|| String::from_utf8_lossy(e.ev.comm.as_bytes()).into_owned()),
+        trace_ts_ns: ns,
+        trace_ts_counter: counter,
+        console_ts_ns: e.ev.console_ns,
+        delta_us: delta_us(prev, e),
+        text,
+        lossy,
+        findings,
+    }
+}
+
 /// Write the timeline as one JSON document.
 pub fn write_json(w: &mut dyn Write, tl: &Timeline, results: &[InputResult]) -> io::Result<()> {
     let inputs = InputDoc::list(results, &tl.lines);
@@ -452,32 +612,13 @@ pub fn write_json(w: &mut dyn Write, tl: &Timeline, results: &[InputResult]) -> 
                 .entries
                 .iter()
                 .map(|e| {
-                    let (text, lossy) = for_json(&e.ev.text);
-                    let (ns, counter) = match e.ev.trace_ts {
-                        Some(TraceTs::Counter(c)) => (None, Some(c)),
-                        Some(x) => (x.ns(), None),
-                        None => (None, None),
-                    };
-                    let d = EntryDoc {
-                        input: e.ev.pos.input,
-                        line: e.ev.pos.line,
-                        lines: e.ev.lines,
-                        kind: kind_name(e),
-                        lifetime: lifetime_of(&e.note),
-                        note: note_with_race(e, &lts, &disc),
-                        detail: &e.detail,
-                        cpu: e.ev.cpu,
-                        pid: e.ev.pid,
-                        comm: (!e.ev.comm.is_empty())
-                            .then(|| String::from_utf8_lossy(e.ev.comm.as_bytes()).into_owned()),
-                        trace_ts_ns: ns,
-                        trace_ts_counter: counter,
-                        console_ts_ns: e.ev.console_ns,
-                        delta_us: delta_us(prev, e),
-                        text,
-                        lossy,
-                        findings: cited_by(t, e),
-                    };
+                    let d = entry_doc(
+                        e,
+                        prev,
+                        note_with_race(e, &lts, &disc),
+                        lifetime_of(&e.note),
+                        cited_by(t, e),
+                    );
                     prev = Some(e);
                     d
                 })
@@ -491,11 +632,40 @@ pub fn write_json(w: &mut dyn Write, tl: &Timeline, results: &[InputResult]) -> 
             }
         })
         .collect();
+    let keys = tl
+        .keys
+        .iter()
+        .map(|t| {
+            let mut prev: Option<&Entry> = None;
+            let entries = t
+                .entries
+                .iter()
+                .map(|e| {
+                    let d = entry_doc(e, prev, String::new(), None, key_cited_by(t, e));
+                    prev = Some(e);
+                    d
+                })
+                .collect();
+            KeyDoc {
+                targets: t
+                    .targets
+                    .iter()
+                    .map(|x| TargetDoc {
+                        key: &x.name,
+                        value: &x.text,
+                    })
+                    .collect(),
+                entries,
+                findings: t.findings.iter().map(finding_doc).collect(),
+            }
+        })
+        .collect();
     let doc = Doc {
         schema_version: SCHEMA_VERSION,
         tool: Tool::current(),
         inputs,
         ebs,
+        keys,
     };
     serde_json::to_writer_pretty(&mut *w, &doc)?;
     writeln!(w)

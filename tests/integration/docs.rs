@@ -206,7 +206,7 @@ fn completions_generate_for_each_shell() {
         assert!(out.status.success(), "{shell}");
         let s = String::from_utf8_lossy(&out.stdout);
         assert!(s.contains(marker), "{shell} completion lacks {marker}");
-        for sub in ["report", "timeline", "events", "stats", "export"] {
+        for sub in ["report", "timeline", "events", "stats", "export", "rules"] {
             assert!(s.contains(sub), "{shell} completion lacks {sub}");
         }
         assert!(

@@ -31,23 +31,7 @@ fn every_case_matches_its_expectation() {
         "expected the rule fixtures in {}",
         dir.display()
     );
-    let update = std::env::var_os("TRACESIFT_UPDATE").is_some();
-    let mut failures = Vec::new();
-    for input in inputs {
-        let expect_path = input.with_extension("expect");
-        let got = expectation(&input);
-        if update {
-            std::fs::write(&expect_path, &got).expect("write expectation");
-            continue;
-        }
-        let want = std::fs::read_to_string(&expect_path).unwrap_or_default();
-        if got != want {
-            failures.push(format!(
-                "{}:\n--- want\n{want}--- got\n{got}",
-                input.display()
-            ));
-        }
-    }
+    let failures = crate::util::expectation_failures(&inputs, expectation);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

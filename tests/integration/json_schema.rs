@@ -124,6 +124,7 @@ pub(crate) struct Finding {
     severity: String,
     confidence: String,
     eb: Option<u64>,
+    subject: Option<Subject>,
     message: String,
     count: u64,
     title: Option<String>,
@@ -142,6 +143,14 @@ pub(crate) struct Finding {
     not_kept: Option<u64>,
     kernel: Option<Kernel>,
     evidence: Vec<Evidence>,
+}
+
+/// The declared key and value a finding of a declared rule is about.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Subject {
+    key: String,
+    value: String,
 }
 
 #[derive(Deserialize)]
@@ -328,12 +337,24 @@ fn all_fixtures() -> Vec<std::path::PathBuf> {
         .filter(|p| p.extension().is_some_and(|x| x == "txt"))
         .collect();
     v.push(fixture("thread-excerpt.txt"));
+    v.extend(
+        std::fs::read_dir(fixture("keys"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "txt")),
+    );
     v.sort();
     v
 }
 
 #[test]
 fn report_documents_match_schema_1() {
+    let packs = tracesift::spec::Rules::with_packs(&[], true).unwrap();
+    let declared: Vec<String> = tracesift::rules::lifecycle::declared_rules(&packs)
+        .iter()
+        .map(|r| r.id().to_string())
+        .collect();
     for f in all_fixtures() {
         let (v, _) = report_json(&[&f]);
         let r: Report =
@@ -347,11 +368,19 @@ fn report_documents_match_schema_1() {
             }
             assert!(["error", "warning", "info"].contains(&f.severity.as_str()));
             assert!(["certain", "likely", "unverifiable"].contains(&f.confidence.as_str()));
-            assert!(
-                tracesift::rules::RuleId::from_id(&f.rule).is_some(),
-                "unknown rule {}",
-                f.rule
-            );
+            match &f.subject {
+                // A declared rule: namespaced, from a pack.
+                Some(s) => {
+                    assert!(declared.contains(&f.rule), "unknown rule {}", f.rule);
+                    assert!(!s.key.is_empty() && !s.value.is_empty());
+                    assert!(f.eb.is_none());
+                }
+                None => assert!(
+                    tracesift::rules::RuleId::from_id(&f.rule).is_some(),
+                    "unknown rule {}",
+                    f.rule
+                ),
+            }
         }
         for (rule, n) in &r.summary.not_kept {
             assert!(tracesift::rules::RuleId::from_id(rule).is_some(), "{rule}");
@@ -444,4 +473,44 @@ fn stats_documents_match_schema_1() {
             assert!(s.classes.contains_key(c), "missing class {c}");
         }
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyTimeline {
+    targets: Vec<Subject>,
+    entries: Vec<serde_json::Value>,
+    findings: Vec<Finding>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimelineDoc {
+    schema_version: u32,
+    tool: Tool,
+    inputs: Vec<ReportInput>,
+    ebs: Vec<serde_json::Value>,
+    keys: Option<Vec<KeyTimeline>>,
+}
+
+#[test]
+fn timeline_key_documents_match_schema_1() {
+    let (out, _, code) = crate::util::run(
+        &["timeline", "--json", "--key", "daddr=0x851c80"],
+        &[&fixture("keys/chinner-daddr.txt")],
+    );
+    assert_eq!(code, 0);
+    let t: TimelineDoc = serde_json::from_str(&out).unwrap();
+    assert_eq!(t.schema_version, 1);
+    let keys = t.keys.expect("keys");
+    assert_eq!(keys[0].targets[0].key, "daddr");
+    assert_eq!(keys[0].targets[0].value, "0x851c80");
+    assert!(!keys[0].findings.is_empty());
+    // Without --key, no `keys` member: eb timelines are unchanged.
+    let (out, _, _) = crate::util::run(
+        &["timeline", "--json", "--eb", "15302115328"],
+        &[&fixture("thread-excerpt.txt")],
+    );
+    let t: TimelineDoc = serde_json::from_str(&out).unwrap();
+    assert!(t.keys.is_none());
 }

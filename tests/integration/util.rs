@@ -228,6 +228,33 @@ pub fn tokens(text: &str) -> std::collections::BTreeSet<&str> {
     text.split(['\n', ' ']).filter(|t| !t.is_empty()).collect()
 }
 
+/// Compare what `got` makes of each input with its `.expect` file beside
+/// it (rewritten instead with `TRACESIFT_UPDATE=1`); the differences, one
+/// per failing input.
+pub fn expectation_failures(
+    inputs: &[std::path::PathBuf],
+    got: impl Fn(&Path) -> String,
+) -> Vec<String> {
+    let update = std::env::var_os("TRACESIFT_UPDATE").is_some();
+    let mut failures = Vec::new();
+    for input in inputs {
+        let expect_path = input.with_extension("expect");
+        let got = got(input);
+        if update {
+            std::fs::write(&expect_path, &got).expect("write expectation");
+            continue;
+        }
+        let want = std::fs::read_to_string(&expect_path).unwrap_or_default();
+        if got != want {
+            failures.push(format!(
+                "{}:\n--- want\n{want}--- got\n{got}",
+                input.display()
+            ));
+        }
+    }
+    failures
+}
+
 /// The fixture cases (`fixtures/cases/*.txt`), sorted.
 pub fn fixture_cases() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(fixture("cases"))
