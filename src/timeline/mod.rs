@@ -11,6 +11,7 @@
 
 pub mod render;
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::sync::Arc;
 
@@ -80,6 +81,35 @@ impl Timeline {
     }
 }
 
+/// `called from` lines kept waiting for their `before release` at most
+/// (the oldest go first): tasks with a release in flight at one moment.
+const MAX_CALLED_FROM: usize = 4096;
+
+/// The `called from` lines waiting for a `before release` from the same
+/// task, at most [`MAX_CALLED_FROM`] of them: a look-up per line, whatever
+/// the number of tasks in the capture.
+#[derive(Default)]
+struct CalledFrom {
+    map: HashMap<(u32, u32), (u64, Evidence)>,
+    seq: u64,
+}
+
+impl CalledFrom {
+    fn insert(&mut self, key: (u32, u32), ev: Evidence) {
+        self.seq += 1;
+        self.map.insert(key, (self.seq, ev));
+        if self.map.len() > MAX_CALLED_FROM {
+            // Forget the older half at once: amortised constant time.
+            let keep_after = self.seq - (MAX_CALLED_FROM / 2) as u64;
+            self.map.retain(|_, (s, _)| *s > keep_after);
+        }
+    }
+
+    fn take(&mut self, key: &(u32, u32)) -> Option<Evidence> {
+        self.map.remove(key).map(|(_, ev)| ev)
+    }
+}
+
 /// Lines around a match run through the record pipeline (for paste repair).
 const WINDOW_BEFORE: usize = 3;
 const WINDOW_AFTER: usize = 3;
@@ -92,8 +122,9 @@ struct Collector<'t> {
     an: Analysis,
     recognizer: Recognizer,
     entries: Vec<Entry>,
-    /// `called from` lines waiting for their `before release`, per (boot, pid).
-    called_from: Vec<(u32, u32, Evidence)>,
+    /// `called from` lines waiting for their `before release`, per (boot,
+    /// pid), with the order they came in ([`CalledFrom`]).
+    called_from: CalledFrom,
 }
 
 fn is_token_at(hay: &[u8], at: usize, len: usize) -> bool {
@@ -150,9 +181,8 @@ impl Collector<'_> {
         };
         if let EventKind::CalledFrom { .. } = e.kind {
             if let Some(pid) = e.pid {
-                self.called_from.retain(|c| (c.0, c.1) != (e.boot, pid));
                 self.called_from
-                    .push((e.boot, pid, Evidence::from_event(&e, "called-from")));
+                    .insert((e.boot, pid), Evidence::from_event(&e, "called-from"));
             }
             self.an.event(&e);
             return;
@@ -165,12 +195,7 @@ impl Collector<'_> {
         };
         if let EventKind::BeforeRelease(_) = e.kind {
             if let Some(pid) = e.pid {
-                if let Some(i) = self
-                    .called_from
-                    .iter()
-                    .position(|c| (c.0, c.1) == (e.boot, pid))
-                {
-                    let (_, _, ev) = self.called_from.swap_remove(i);
+                if let Some(ev) = self.called_from.take(&(e.boot, pid)) {
                     let func = ev
                         .text
                         .rsplit(|&c| c == b' ')
@@ -359,7 +384,7 @@ impl Collector<'_> {
             an: Analysis::new(crate::correlate::ebs::DEFAULT_MAX_LIVE),
             recognizer: Recognizer::builtin(),
             entries: Vec::new(),
-            called_from: Vec::new(),
+            called_from: CalledFrom::default(),
         }
     }
 
@@ -374,14 +399,25 @@ impl Collector<'_> {
             ebs: Vec::new(),
             lines,
         };
+        // Each entry moves to its eb's timeline once (no copy of a long
+        // timeline); an eb asked for twice gets a copy of the first.
+        let mut per_eb: HashMap<u64, Vec<Entry>> = HashMap::new();
+        for e in std::mem::take(&mut self.entries) {
+            per_eb.entry(e.eb).or_default().push(e);
+        }
         for &eb in self.targets {
-            let mut entries: Vec<Entry> = self
-                .entries
-                .iter()
-                .filter(|e| e.eb == eb)
-                .cloned()
-                .collect();
-            order(&mut entries);
+            let entries = match per_eb.remove(&eb) {
+                Some(mut entries) => {
+                    order(&mut entries);
+                    entries
+                }
+                None => tl
+                    .ebs
+                    .iter()
+                    .find(|t| t.eb == eb)
+                    .map(|t| t.entries.clone())
+                    .unwrap_or_default(),
+            };
             tl.ebs.push(EbTimeline {
                 eb,
                 entries,

@@ -73,7 +73,7 @@ use worker::{work, Job, Parsed, Spare, Work};
 /// block fills a batch.
 const BLOCK_BYTES_PER_RECORD: usize = BATCH_BYTES / super::BATCH_RECORDS;
 /// Batches out per worker (queued, being parsed, or parsed and waiting).
-const IN_FLIGHT_PER_WORKER: usize = 24;
+const IN_FLIGHT_PER_WORKER: usize = 4;
 
 struct Worker {
     /// Batches sent to it and not yet taken back.
