@@ -17,6 +17,8 @@ mod docs;
 mod fastlane;
 #[path = "integration/fixtures.rs"]
 mod fixtures;
+#[path = "integration/fuzz_corpus.rs"]
+mod fuzz_corpus;
 #[path = "integration/hostile.rs"]
 mod hostile;
 #[path = "integration/json_schema.rs"]
