@@ -258,7 +258,12 @@ pub fn command(
     err: &mut dyn Write,
 ) -> io::Result<Status> {
     let mut sink = EventWriter::new(&mut *out, line_buffered, Recognizer::builtin());
-    let outcome = driver::run_inputs(&cfg.inputs, &cfg.read, &mut sink, hook);
+    // A live input's events come out as they arrive, whatever the buffering.
+    let opts = crate::reader::ReadOptions {
+        live: Some(crate::input::readahead::LiveTimes::default()),
+        ..cfg.read.clone()
+    };
+    let outcome = driver::run_inputs(&cfg.inputs, &opts, &mut sink, hook);
     let failed = output::input_errors(&outcome.inputs, err);
     if let Some(e) = outcome.sink_error {
         return Err(e);
@@ -315,6 +320,12 @@ impl<W: Write> RecordSink for EventWriter<W> {
         if let Some(k) = kind {
             self.write_event(&event::assemble(r, k))?;
         }
+        Ok(Flow::Continue)
+    }
+
+    /// A live input waits for its writer: what was written so far goes out.
+    fn idle(&mut self) -> SinkResult {
+        self.out.flush()?;
         Ok(Flow::Continue)
     }
 }

@@ -25,6 +25,8 @@ mod hostile;
 mod json_schema;
 #[path = "integration/layers.rs"]
 mod layers;
+#[path = "integration/live.rs"]
+mod live;
 #[path = "integration/mail.rs"]
 mod mail;
 #[path = "integration/props.rs"]

@@ -564,6 +564,19 @@ impl Pipeline {
         true
     }
 
+    /// A live input has nothing ready: send the batch being filled and
+    /// feed the sink everything out. A raw batch after this one may start
+    /// at a line that continues the last, so it gets the exact repairer
+    /// state the workers leave (as after any hand-off).
+    pub fn idle(&mut self, cont: &mut Continuation, feed: &mut Feed<'_>) {
+        if self.phys.is_some() {
+            self.send_phys(true, cont, feed);
+        } else {
+            self.send(cont, feed);
+        }
+        while self.take(true, cont, feed) {}
+    }
+
     /// Send what is left and feed everything to the sink. Returns the
     /// number and offset of the next line if the workers were still reading
     /// at positions, and why a worker failed, if one did.
