@@ -106,8 +106,11 @@ struct Fields<'a> {
     payload: Option<Cow<'a, str>>,
 }
 
-/// Which oops lines are events (splat starts and RIP), with their names.
+/// The fields of an oops line that is an event ([`OopsLine::is_event`]).
 fn oops_fields(l: &OopsLine<'_>) -> Option<Fields<'static>> {
+    if !l.is_event() {
+        return None;
+    }
     let own = |b: &[u8]| Some(Cow::Owned(String::from_utf8_lossy(b).into_owned()));
     let f = |line: &'static str| Fields {
         line: Some(Cow::Borrowed(line)),

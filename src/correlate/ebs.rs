@@ -421,6 +421,31 @@ impl Held for EbState {
     }
 }
 
+/// Eb events a task's trail keeps: its last few.
+pub const TRAIL: usize = 3;
+
+/// Tasks whose trails are kept at once (the least recently seen go first).
+const MAX_TASKS: usize = 4096;
+
+/// The last eb events of one task (see [`EbTracker::trail`]).
+#[derive(Debug, Default)]
+struct Trail {
+    /// (eb, event line), oldest first.
+    last: Vec<(u64, Light)>,
+}
+
+impl Held for Trail {
+    fn release_texts(&self, arena: &mut TextArena) {
+        for (_, l) in &self.last {
+            arena.release(l.text);
+        }
+    }
+
+    fn text_ids(&mut self) -> impl Iterator<Item = &mut TextId> {
+        self.last.iter_mut().map(|(_, l)| &mut l.text)
+    }
+}
+
 /// Tracks eb lifetimes across all inputs of a run.
 #[derive(Debug)]
 pub struct EbTracker {
@@ -435,6 +460,8 @@ pub struct EbTracker {
     sealed: usize,
     /// Where each kept fact is, and what was not kept.
     index: FactIndex,
+    /// The last eb events of each task, for the splat it may hit.
+    trails: KeyTable<TaskKey, Trail>,
     /// The largest insert race.
     pub largest_race: Option<Race>,
 }
@@ -460,6 +487,7 @@ impl EbTracker {
             facts: Vec::new(),
             sealed: 0,
             index: FactIndex::default(),
+            trails: KeyTable::new(MAX_TASKS),
             largest_race: None,
         }
     }
@@ -478,6 +506,7 @@ impl Tracker for EbTracker {
     fn end_boot(&mut self) {
         self.seal();
         self.ebs.clear(&mut self.arena);
+        self.trails.clear(&mut self.arena);
         self.called_from.clear();
         self.index.of.clear();
     }
@@ -489,6 +518,9 @@ impl Tracker for EbTracker {
     /// Feed one event; returns what it meant for the eb's lifetime.
     fn event(&mut self, e: &Event<'_>) -> Note {
         let key = (e.boot, e.pid.unwrap_or(u32::MAX));
+        if let (Some(eb), Some(_)) = (e.kind.eb(), e.pid) {
+            self.follow(key, eb, e);
+        }
         match e.kind {
             EventKind::CalledFrom { func } => {
                 let path = match func {
@@ -523,6 +555,28 @@ impl EbTracker {
             }
         }
         self.sealed = self.facts.len();
+    }
+
+    /// Note an eb event in its task's trail.
+    fn follow(&mut self, task: TaskKey, eb: u64, e: &Event<'_>) {
+        let light = self.arena.light(e);
+        let (trail, _) = self.trails.touch(task, &mut self.arena);
+        if trail.last.len() >= TRAIL {
+            let (_, old) = trail.last.remove(0);
+            self.arena.release(old.text);
+        }
+        trail.last.push((eb, light));
+    }
+
+    /// The last eb events of task `pid` in `boot` (oldest first), while the
+    /// boot goes on: what the task did just before a splat it hit.
+    pub fn trail(&self, boot: u32, pid: u32) -> Vec<(u64, Evidence)> {
+        self.trails.get(&(boot, pid)).map_or_else(Vec::new, |t| {
+            t.last
+                .iter()
+                .map(|(eb, l)| (*eb, self.arena.evidence(l, "task-trail")))
+                .collect()
+        })
     }
 
     /// Facts not kept because [`MAX_FACTS`] were kept already.

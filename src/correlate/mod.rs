@@ -63,26 +63,44 @@ impl Analysis {
     /// looking for their function). Rules read a finished analysis.
     pub fn finish(&mut self) {
         self.coverage.finish();
+        self.end_boot(self.boots.current());
         self.ebs.finish();
         Tracker::finish(&mut self.splats);
         self.reports.finish();
     }
 
-    /// Note a record for the boots and the coverage: a record that starts
-    /// a new boot first closes what the old one left open.
+    /// Boot `boot` ended: its splats are settled and learn what their task
+    /// did last, then its lifetimes close.
+    fn end_boot(&mut self, boot: u32) {
+        Tracker::end_boot(&mut self.splats);
+        let ebs = &self.ebs;
+        for g in self.splats.groups_mut(boot) {
+            if let (Some(t), true) = (g.task, g.trail.is_empty()) {
+                g.trail = ebs.trail(boot, t.pid);
+            }
+        }
+        self.ebs.end_boot();
+    }
+
+    /// Note a record for the boots, the coverage and the splats: a record
+    /// that starts a new boot first closes what the old one left open.
     pub fn observe(&mut self, r: &Record<'_>) {
         if self.boots.record(r) {
             let boot = self.boots.current();
+            self.end_boot(boot.saturating_sub(1));
             self.coverage.begin_boot(boot);
-            self.ebs.end_boot();
-            Tracker::end_boot(&mut self.splats);
         }
         self.coverage.record(r);
+        self.splats.record(r, self.boots.current());
     }
 
     /// Feed one recognised event; returns the lifetime note (for `timeline`).
+    /// The summary counts it when `events` would print it (an oops line
+    /// that is only a line of its report is no event of its own).
     pub fn event(&mut self, e: &Event<'_>) -> ebs::Note {
-        self.events += 1;
+        if !matches!(e.kind, EventKind::Oops(l) if !l.is_event()) {
+            self.events += 1;
+        }
         self.note(e)
     }
 
@@ -180,7 +198,6 @@ impl RecordSink for Analysis {
             self.unrecognized += r.lines as u64;
         }
         self.observe(r);
-        self.splats.record(r, self.boots.current());
         match kind {
             // Counted, nothing more: most trace lines.
             Some(EventKind::Trace | EventKind::Tracepoint { .. }) => self.events += 1,

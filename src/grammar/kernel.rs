@@ -180,6 +180,29 @@ pub enum OopsLine<'a> {
     Body,
 }
 
+impl OopsLine<'_> {
+    /// Whether the line is an event of its own (`tracesift events` prints
+    /// it, and the summary counts it): a report's start, its instruction
+    /// pointer, a panic. Frames, markers and register dumps are only lines
+    /// of a report.
+    pub fn is_event(&self) -> bool {
+        matches!(
+            self,
+            OopsLine::Warning { .. }
+                | OopsLine::WarningText(_)
+                | OopsLine::KernelBug { .. }
+                | OopsLine::Kasan { .. }
+                | OopsLine::Bug(_)
+                | OopsLine::OopsHeader { .. }
+                | OopsLine::Panic(_)
+                | OopsLine::Hung
+                | OopsLine::RcuStall
+                | OopsLine::Lockdep(_)
+                | OopsLine::Rip { func: Some(_) }
+        )
+    }
+}
+
 /// Recognise an oops-block line.
 pub fn oops_line(text: &[u8]) -> Option<OopsLine<'_>> {
     let t = trim_start(text);

@@ -36,6 +36,8 @@ struct Summary<'a> {
     largest_insert_race: Option<RaceDoc>,
     /// Findings not kept to bound memory, per rule id.
     not_kept: BTreeMap<&'static str, u64>,
+    /// Splats counted on their finding but not listed in `splats`.
+    splats_not_listed: u64,
 }
 
 #[derive(Serialize)]
@@ -64,6 +66,7 @@ struct SplatDoc<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     die: Option<u32>,
     panicked: bool,
+    boot: u32,
 }
 
 #[derive(Serialize)]
@@ -104,11 +107,12 @@ pub fn write(
                 .into_iter()
                 .map(|(r, n)| (r.id(), n))
                 .collect(),
+            splats_not_listed: an.splats.not_kept().0,
         },
         findings: findings.iter().map(finding_doc).collect(),
         splats: an
             .splats
-            .splats
+            .splats()
             .iter()
             .map(|s| SplatDoc {
                 kind: s.kind.name(),
@@ -121,6 +125,7 @@ pub fn write(
                 location: s.location.as_deref(),
                 die: s.die,
                 panicked: s.panicked,
+                boot: s.evidence.boot,
             })
             .collect(),
         coverage: CoverageDoc {

@@ -63,7 +63,7 @@ const FAMILIES: [Family; 4] = [
     },
     Family {
         evaluate: splat::evaluate,
-        not_kept: keeps_all,
+        not_kept: splat::not_kept,
     },
     Family {
         evaluate: lost::evaluate,

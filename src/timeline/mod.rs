@@ -37,6 +37,8 @@ pub enum EntryKind {
     CalledFrom,
     /// A line that names the eb but is no recognised event.
     Mention,
+    /// The first line of a splat hit by a task of the timeline.
+    Splat,
 }
 
 /// One line of a timeline.
@@ -306,6 +308,13 @@ fn prefilter(targets: &[u64]) -> Prefilter {
             b"EVENTS DROPPED",
             b"entries-in-buffer",
             b"printk messages dropped",
+            // The splats and the tasks that hit them.
+            b"kernel BUG at ",
+            b"WARNING: ",
+            b"BUG: ",
+            b"Oops: ",
+            b"RIP: ",
+            b" PID: ",
         ],
         &[b"called from "],
         CALLED_FROM_LOOKBACK,
@@ -388,6 +397,35 @@ impl Collector<'_> {
         }
     }
 
+    /// The splats hit by a task that has lines in the timeline of `eb`, as
+    /// entries: what the task was doing with the eb just before it.
+    fn splats_of_tasks(&self, eb: u64, entries: &mut Vec<Entry>) {
+        let tasks: std::collections::BTreeSet<(u32, u32)> = entries
+            .iter()
+            .filter_map(|e| e.ev.pid.map(|p| (e.ev.boot, p)))
+            .collect();
+        for sp in self.an.splats.splats() {
+            let Some(t) = sp
+                .task
+                .filter(|t| tasks.contains(&(sp.evidence.boot, t.pid)))
+            else {
+                continue;
+            };
+            entries.push(Entry {
+                eb,
+                ev: sp.evidence.clone(),
+                kind: EntryKind::Splat,
+                note: Note::None,
+                detail: format!(
+                    "{}: hit by {} (pid {}), a task of this timeline",
+                    sp.title,
+                    String::from_utf8_lossy(t.comm.as_bytes()),
+                    t.pid
+                ),
+            });
+        }
+    }
+
     /// Evaluate the rules and split the entries per requested eb.
     fn finish(mut self, outcome: &Outcome) -> Timeline {
         self.an.finish();
@@ -408,6 +446,7 @@ impl Collector<'_> {
         for &eb in self.targets {
             let entries = match per_eb.remove(&eb) {
                 Some(mut entries) => {
+                    self.splats_of_tasks(eb, &mut entries);
                     order(&mut entries);
                     entries
                 }

@@ -243,6 +243,7 @@ fn kind_name(e: &Entry) -> &'static str {
         EntryKind::Event(k) => k,
         EntryKind::CalledFrom => "called-from",
         EntryKind::Mention => "mention",
+        EntryKind::Splat => "splat",
     }
 }
 

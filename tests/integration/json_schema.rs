@@ -64,6 +64,7 @@ struct Summary {
     lifetimes: Lifetimes,
     largest_insert_race: Option<Race>,
     not_kept: std::collections::BTreeMap<String, u64>,
+    splats_not_listed: u64,
 }
 
 #[derive(Deserialize)]
@@ -170,6 +171,7 @@ struct Splat {
     location: Option<String>,
     die: Option<u32>,
     panicked: bool,
+    boot: u32,
 }
 
 #[derive(Deserialize)]

@@ -157,3 +157,107 @@ fn a_bug_that_repeats_is_one_finding_and_memory_stays_bounded() {
         &text[..text.len().min(2000)]
     );
 }
+
+#[test]
+fn the_summary_counts_the_events_that_events_prints() {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(fixture("cases"))
+        .expect("fixtures")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    if let Some(root) = crate::util::corpus() {
+        files.push(root.join("linux-btrfs-ml/typescript-2.txt"));
+        files.push(root.join("syzkaller/linux-report-704"));
+    }
+    for f in files {
+        let out = bin().arg("events").arg(&f).output().expect("run");
+        let printed = out.stdout.iter().filter(|&&c| c == b'\n').count() as u64;
+        let (v, _) = report_json(&[&f]);
+        assert_eq!(v["summary"]["events"], printed, "{}", f.display());
+    }
+}
+
+#[test]
+fn a_flood_of_one_splat_is_one_finding_with_a_count() {
+    let block = |i: u64, func: &str| {
+        format!(
+            "[{t:5}.000000] ------------[ cut here ]------------\n\
+             [{t:5}.000001] WARNING: CPU: 2 PID: 5191 at fs/btrfs/inode.c:6450 {func}+0xa46/0xa70 [btrfs]\n\
+             [{t:5}.000002] RIP: 0010:{func}+0xa46/0xa70 [btrfs]\n\
+             [{t:5}.000003] Call Trace:\n\
+             [{t:5}.000004]  <TASK>\n\
+             [{t:5}.000005]  btrfs_create_common+0xd6/0x130 [btrfs]\n\
+             [{t:5}.000006]  </TASK>\n\
+             [{t:5}.000007] ---[ end trace 0000000000000000 ]---\n",
+            t = 100 + i
+        )
+    };
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str(&block(i, "btrfs_create_new_inode"));
+    }
+    text.push_str(&block(3000, "btrfs_mark_buffer_dirty"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("flood.txt");
+    std::fs::write(&path, &text).expect("write");
+    let (v, _) = report_json(&[&path]);
+    let f: Vec<_> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["title"].as_str().unwrap_or("?").to_string(),
+                f["count"].as_u64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        f,
+        [
+            ("WARNING in btrfs_create_new_inode".to_string(), Some(3000)),
+            ("WARNING in btrfs_mark_buffer_dirty".to_string(), Some(1)),
+        ]
+    );
+    let first = &v["findings"][0];
+    assert_eq!(
+        first["message"],
+        "WARNING in btrfs_create_new_inode (3000 times)"
+    );
+    assert_eq!(first["evidence"].as_array().map(Vec::len), Some(8));
+    // The list of splats keeps them all here (under its bound).
+    assert_eq!(v["splats"].as_array().map(Vec::len), Some(3001));
+    assert_eq!(v["summary"]["splats_not_listed"], 0);
+}
+
+#[test]
+fn a_splat_names_what_its_task_did_last_in_the_trace() {
+    let root = crate::util::corpus_or_skip!();
+    let capture = root.join("linux-btrfs-ml/typescript-2.txt");
+    let (v, _) = report_json(&[&capture]);
+    let f = finding(&v, "kernel-splat");
+    let m = f["message"].as_str().unwrap_or_default();
+    assert!(
+        m.ends_with("; task iou-wrk-45116 (pid 45509) last touched eb 13531021312 in the trace"),
+        "{m}"
+    );
+    let trail: Vec<_> = f["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .filter(|e| e["role"] == "task-trail")
+        .map(|e| e["pid"].as_u64())
+        .collect();
+    assert_eq!(trail, [Some(45509); 3]);
+    // The timeline of that eb shows the splat its task hit.
+    let out = bin()
+        .args(["timeline", "--eb", "13531021312"])
+        .arg(&capture)
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("kernel BUG in btrfs_check_eb_owner: hit by iou-wrk-45116 (pid 45509), a task of this timeline"),
+        "{text}"
+    );
+}

@@ -24,7 +24,7 @@ pub mod title;
 
 use std::collections::VecDeque;
 
-use crate::correlate::evidence::Evidence;
+use crate::correlate::evidence::{Comm, Evidence};
 use crate::grammar::kernel::{oops_line, OopsLine};
 use crate::grammar::Body;
 use crate::prefix::{Caller, Prefixes};
@@ -112,10 +112,42 @@ pub struct Splat {
     /// `WARNING ... at fs/btrfs/extent_io.c:N end_bbio_meta_read`: the kernel's
     /// own duplicate-read check (6.10+).
     pub end_bbio_meta_read: bool,
+    /// The task that hit it, from its `CPU: 6 PID: 45509 Comm: iou-wrk-45116 ...` line.
+    pub task: Option<Task>,
     /// Hash of its first kernel instruction-pointer line (0: none yet).
     rip: u64,
     /// The earlier splat this one repeats (the same oops printed again).
-    repeat_of: Option<u32>,
+    repeat_of: Option<usize>,
+}
+
+/// The task a report names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Task {
+    /// The CPU it ran on.
+    pub cpu: u32,
+    /// Its pid.
+    pub pid: u32,
+    /// Its name (cut to 16 bytes).
+    pub comm: Comm,
+}
+
+impl Task {
+    /// The task of a report's `CPU: 6 PID: 45509 Comm: iou-wrk-45116 Not tainted ...` line.
+    fn of_line(l: &[u8]) -> Option<Task> {
+        let t = crate::fields::trim_start(l).strip_prefix(b"CPU: ")?;
+        let (t, cpu) = crate::fields::dec_u32(t).ok()?;
+        let t = t.strip_prefix(b" PID: ")?;
+        let (t, pid) = crate::fields::dec_u32(t).ok()?;
+        let t = t.strip_prefix(b" Comm: ")?;
+        let end = memchr::memmem::find(t, b" Not tainted")
+            .or_else(|| memchr::memmem::find(t, b" Tainted:"))
+            .unwrap_or_else(|| t.iter().position(|&c| c == b' ').unwrap_or(t.len()));
+        Some(Task {
+            cpu,
+            pid,
+            comm: Comm::new(&t[..end]),
+        })
+    }
 }
 
 /// The printk context of a line: its caller id, or whether it had a console
@@ -226,11 +258,59 @@ impl Open {
     }
 }
 
+/// Splats kept in full (for the report's list of splats): more are counted
+/// on their title's group only.
+pub const MAX_SPLATS_KEPT: usize = 10_000;
+
+/// Titles (per boot) kept as groups: more are counted as not kept.
+pub const MAX_GROUPS: usize = 10_000;
+
+/// Evidence lines kept per group: its first occurrences.
+pub const GROUP_EVIDENCE: usize = 8;
+
+/// The splats of one title in one boot: a flood of one WARNING is one group.
+#[derive(Debug, Clone)]
+pub struct SplatGroup {
+    /// The boot.
+    pub boot: u32,
+    /// The title they share.
+    pub title: Box<str>,
+    /// Splats in the group.
+    pub count: u64,
+    /// One of them was followed by a panic.
+    pub panicked: bool,
+    /// They are the kernel's own duplicate-read check (see [`Splat`]).
+    pub end_bbio_meta_read: bool,
+    /// The first lines of the first [`GROUP_EVIDENCE`] of them.
+    pub evidence: Vec<Evidence>,
+    /// The task that hit the first of them, when its report names it.
+    pub task: Option<Task>,
+    /// The task's last eb events in the trace, oldest first (see
+    /// [`SplatTracker::groups_mut`]).
+    pub trail: Vec<(u64, Evidence)>,
+}
+
 /// Groups console lines into titled splats.
+///
+/// Memory is bounded: the splats still referenced (reports being
+/// collected, reports waiting for their oops header, recent die counters)
+/// are live; once nothing can change a splat it is retired into its title's
+/// [`SplatGroup`], and kept in full only while fewer than
+/// [`MAX_SPLATS_KEPT`] are.
 #[derive(Debug, Default)]
 pub struct SplatTracker {
-    /// The splats found, in order of their first line.
-    pub splats: Vec<Splat>,
+    /// Splats that may still change; `live[0]` has the global index `base`.
+    live: VecDeque<Splat>,
+    base: usize,
+    /// Retired splats kept in full, in order of their first line.
+    kept: Vec<Splat>,
+    /// Groups by title and boot, in order of their first splat.
+    groups: Vec<SplatGroup>,
+    group_of: rustc_hash::FxHashMap<(u32, Box<str>), usize>,
+    /// Retired splats not kept in full (past [`MAX_SPLATS_KEPT`]).
+    not_listed: u64,
+    /// Splats whose group was not kept (past [`MAX_GROUPS`] titles).
+    not_grouped: u64,
     open: Vec<Open>,
     /// Reports whose oops header (`[#N]`) is still to come, oldest first,
     /// with the printk context of their first line.
@@ -300,13 +380,114 @@ impl SplatTracker {
         self.awaiting.clear();
         self.dies.clear();
         self.last_die = None;
+        self.retire(true);
     }
 
-    /// The splats, every report titled and repeats merged into their first printing.
-    pub fn finish(&mut self) -> &[Splat] {
+    /// Every report titled, repeats merged into their first printing, and
+    /// every splat retired into its group.
+    pub fn finish(&mut self) {
         self.end_boot();
-        self.splats.retain(|s| s.repeat_of.is_none());
-        &self.splats
+    }
+
+    /// The splats kept in full, in order of their first line (after
+    /// [`SplatTracker::finish`]).
+    pub fn splats(&self) -> &[Splat] {
+        &self.kept
+    }
+
+    /// The groups of splats by title and boot (after [`SplatTracker::finish`]).
+    pub fn groups(&self) -> &[SplatGroup] {
+        &self.groups
+    }
+
+    /// The groups of boot `boot`, to add what other trackers know of them.
+    pub fn groups_mut(&mut self, boot: u32) -> impl Iterator<Item = &mut SplatGroup> {
+        self.groups.iter_mut().filter(move |g| g.boot == boot)
+    }
+
+    /// Splats not listed in full, and splats whose title's group was not
+    /// kept, to bound memory.
+    pub fn not_kept(&self) -> (u64, u64) {
+        (self.not_listed, self.not_grouped)
+    }
+
+    /// The splat with global index `i` (live).
+    fn at(&mut self, i: usize) -> &mut Splat {
+        let base = self.base;
+        &mut self.live[i - base]
+    }
+
+    /// The global index of the next splat.
+    fn next_index(&self) -> usize {
+        self.base + self.live.len()
+    }
+
+    /// Retire the live splats before the first one still referenced (all of
+    /// them with `all`): into their group, and kept in full while there is
+    /// room.
+    fn retire(&mut self, all: bool) {
+        let referenced = if all {
+            usize::MAX
+        } else {
+            self.open
+                .iter()
+                .map(|o| o.idx)
+                .chain(self.awaiting.iter().map(|a| a.0))
+                .chain(self.dies.iter().map(|d| d.1))
+                .chain(self.last_die)
+                .chain(self.next_index().checked_sub(1))
+                .min()
+                .unwrap_or(usize::MAX)
+        };
+        self.steps += (self.open.len() + self.awaiting.len() + self.dies.len()) as u64;
+        while self.base < referenced {
+            let Some(sp) = self.live.pop_front() else {
+                break;
+            };
+            self.base += 1;
+            if sp.repeat_of.is_none() {
+                self.group(sp);
+            }
+        }
+    }
+
+    /// Count a retired splat on its title's group; keep it while there is room.
+    fn group(&mut self, sp: Splat) {
+        let key = (sp.evidence.boot, sp.title.clone());
+        let g = match self.group_of.get(&key) {
+            Some(&g) => Some(g),
+            None if self.groups.len() < MAX_GROUPS => {
+                self.groups.push(SplatGroup {
+                    boot: sp.evidence.boot,
+                    title: sp.title.clone(),
+                    count: 0,
+                    panicked: false,
+                    end_bbio_meta_read: false,
+                    evidence: Vec::new(),
+                    task: sp.task,
+                    trail: Vec::new(),
+                });
+                self.group_of.insert(key, self.groups.len() - 1);
+                Some(self.groups.len() - 1)
+            }
+            None => None,
+        };
+        match g.and_then(|g| self.groups.get_mut(g)) {
+            Some(g) => {
+                g.count += 1;
+                g.panicked |= sp.panicked;
+                g.end_bbio_meta_read |= sp.end_bbio_meta_read;
+                if g.evidence.len() < GROUP_EVIDENCE {
+                    g.evidence.push(sp.evidence.clone());
+                }
+            }
+            None => self.not_grouped += 1,
+        }
+        if self.kept.len() < MAX_SPLATS_KEPT {
+            self.kept.push(sp);
+        } else {
+            self.not_listed += 1;
+        }
     }
 
     /// Steps the per-line lookups have taken so far: grows linearly with
@@ -394,9 +575,9 @@ impl SplatTracker {
             let o = self.open.remove(0);
             self.close(o);
         }
-        let idx = self.splats.len();
+        let idx = self.next_index();
         let kind = SplatKind::of(header, s);
-        self.splats.push(Splat {
+        self.live.push_back(Splat {
             kind,
             report: ReportType::Bug,
             title: title::sanitize(&String::from_utf8_lossy(header)).into(),
@@ -407,6 +588,7 @@ impl SplatTracker {
             die,
             panicked: false,
             end_bbio_meta_read: false,
+            task: None,
             rip: 0,
             repeat_of: None,
         });
@@ -443,7 +625,7 @@ impl SplatTracker {
     /// both are titled, by their instruction pointers).
     fn got_die(&mut self, die: u32, k: usize) {
         let same = self.recent_die(die).filter(|&j| j != k);
-        self.splats[k].die = Some(die);
+        self.at(k).die = Some(die);
         self.note_die(die, k);
         let Some(j) = same else {
             return;
@@ -457,11 +639,14 @@ impl SplatTracker {
     /// Mark splat `k` a repeat of the earlier splat `j` when both printed
     /// the same instruction pointer.
     fn repeat(&mut self, k: usize, j: usize) {
-        let (rip, first) = (self.splats[k].rip, self.splats[j].rip);
-        if rip != 0 && rip == first && j < k && self.splats[j].repeat_of.is_none() {
-            let panicked = self.splats[k].panicked;
-            self.splats[j].panicked |= panicked;
-            self.splats[k].repeat_of = Some(j as u32);
+        if j >= k || j < self.base {
+            return;
+        }
+        let (rip, first) = (self.at(k).rip, self.at(j).rip);
+        if rip != 0 && rip == first && self.at(j).repeat_of.is_none() {
+            let panicked = self.at(k).panicked;
+            self.at(j).panicked |= panicked;
+            self.at(k).repeat_of = Some(j);
         }
     }
 
@@ -502,7 +687,7 @@ impl SplatTracker {
         // The same oops header again inside the report it belongs to.
         if let Some(o) = self.open_in(ctx) {
             let k = self.open[o].idx;
-            if self.splats[k].die == Some(die) {
+            if self.at(k).die == Some(die) {
                 self.append(ctx, line);
                 return;
             }
@@ -516,7 +701,7 @@ impl SplatTracker {
         let open = self.open_in(ctx).map(|o| self.open[o].idx);
         let fatal = line.starts_with(b"Kernel panic - not syncing: Fatal exception");
         let last_die = self.last_die;
-        let newest = self.splats.len().checked_sub(1);
+        let newest = self.next_index().checked_sub(1);
         let target = if fatal {
             last_die.or(open).or(newest)
         } else if consequence {
@@ -526,8 +711,12 @@ impl SplatTracker {
         };
         match target {
             Some(k) => {
-                let k = self.splats[k].repeat_of.map_or(k, |o| o as usize);
-                self.splats[k].panicked = true;
+                let k = self
+                    .at(k)
+                    .repeat_of
+                    .filter(|&o| o >= self.base)
+                    .unwrap_or(k);
+                self.at(k).panicked = true;
                 self.append(ctx, line);
             }
             None => self.begin(f, None),
@@ -539,6 +728,7 @@ impl SplatTracker {
         let lines = o.lines.slices();
         let v = title::verdict(&lines);
         let rip = first_rip(&lines);
+        let task = lines.iter().take(16).find_map(|l| Task::of_line(l));
         let header = lines.first().copied().unwrap_or(b"");
         let (location, line_func) = match oops_line(header) {
             Some(OopsLine::Warning { location, func }) => (location, func),
@@ -546,7 +736,7 @@ impl SplatTracker {
             _ => (None, None),
         };
         let location: Option<Box<str>> = location.map(|l| String::from_utf8_lossy(l).into());
-        let sp = &mut self.splats[o.idx];
+        let sp = self.at(o.idx);
         let func = line_func
             .map(frames::base_name)
             .or(v.frame.as_deref().map(str::as_bytes));
@@ -562,11 +752,13 @@ impl SplatTracker {
         sp.corrupted = v.corrupted;
         sp.location = location;
         sp.rip = rip;
+        sp.task = task;
         // One oops printed twice (a log and a report section, serial and
         // netconsole): the same die counter and instruction pointer.
         if let Some(j) = o.same_die {
             self.repeat(o.idx, j);
         }
+        self.retire(false);
     }
 }
 
@@ -609,7 +801,8 @@ mod tests {
         let mut t = SplatTracker::default();
         let mut sink = |r: &Record<'_>| t.record(r, 0);
         read_input(0, text.as_bytes(), &ReadOptions::default(), &mut sink);
-        t.finish().to_vec()
+        t.finish();
+        t.splats().to_vec()
     }
 
     fn titles(text: &str) -> Vec<(String, u64, bool)> {
@@ -661,6 +854,22 @@ mod tests {
                 ("kernel BUG in btrfs_check_eb_owner".to_string(), 9, false),
             ]
         );
+    }
+
+    #[test]
+    fn the_task_of_a_report() {
+        let t = Task::of_line(b"CPU: 6 PID: 45509 Comm: iou-wrk-45116 Not tainted 6.8.0-rc7-euclean+ #15 6731aa79f7b2")
+            .expect("a task");
+        assert_eq!(
+            (t.cpu, t.pid, t.comm.as_bytes()),
+            (6, 45509, &b"iou-wrk-45116"[..])
+        );
+        let t = Task::of_line(
+            b"CPU: 28 PID: 45502 Comm: iou-wrk-45118 Tainted: G      D            6.8.0-rc7 #15",
+        )
+        .expect("a task");
+        assert_eq!(t.comm.as_bytes(), b"iou-wrk-45118");
+        assert!(Task::of_line(b"CPU: 6 PID: x").is_none());
     }
 
     #[test]
@@ -723,7 +932,8 @@ mod tests {
             let mut sink = |r: &Record<'_>| t.record(r, 0);
             read_input(0, text.as_bytes(), &ReadOptions::default(), &mut sink);
             let steps = t.steps();
-            assert!(t.finish().len() >= n);
+            t.finish();
+            assert!(t.splats().len() >= n);
             steps
         };
         let (small, large) = (steps(2000), steps(8000));
