@@ -227,7 +227,8 @@ impl<R: Read> LineReader<R> {
         let have = out.len() - base;
         if have <= max {
             let want = (max + 1 - have).max(self.read_size) as u64;
-            out.reserve(want as usize);
+            // Exactly: a recycled batch buffer must not creep up by doubling.
+            out.reserve_exact(want as usize);
             match (&mut self.rdr).take(want).read_to_end(out) {
                 Ok(n) => {
                     self.bytes_read += n as u64;
