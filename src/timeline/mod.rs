@@ -437,11 +437,21 @@ impl Collector<'_> {
             ebs: Vec::new(),
             lines,
         };
-        // Each entry moves to its eb's timeline once (no copy of a long
-        // timeline); an eb asked for twice gets a copy of the first.
+        // Each entry moves to its eb's timeline once, in place: grouped by
+        // eb (a stable sort), the groups split off the end of the one
+        // vector. A single eb's timeline, however long, is never copied;
+        // an eb asked for twice gets a copy of the first.
+        let mut entries = std::mem::take(&mut self.entries);
+        entries.sort_by_key(|e| e.eb);
         let mut per_eb: HashMap<u64, Vec<Entry>> = HashMap::new();
-        for e in std::mem::take(&mut self.entries) {
-            per_eb.entry(e.eb).or_default().push(e);
+        while let Some(eb) = entries.last().map(|e| e.eb) {
+            let from = entries.partition_point(|e| e.eb < eb);
+            let part = if from == 0 {
+                std::mem::take(&mut entries)
+            } else {
+                entries.split_off(from)
+            };
+            per_eb.insert(eb, part);
         }
         for &eb in self.targets {
             let entries = match per_eb.remove(&eb) {
