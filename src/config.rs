@@ -39,6 +39,8 @@ pub enum CommandConfig {
         format: ReportFormat,
         /// Bound on tracked ebs.
         max_live: usize,
+        /// `--each`: every input analysed on its own, directories walked.
+        each: Option<Walk>,
     },
     /// `timeline`.
     Timeline {
@@ -57,6 +59,46 @@ pub enum CommandConfig {
         /// `--json`.
         json: bool,
     },
+    /// `export`.
+    Export {
+        /// What to write.
+        format: ExportFormat,
+        /// Which trace lines.
+        select: ExportSelect,
+        /// `-o FILE` (`None`: standard output); `{}` in it: one file per trace.
+        output: Option<std::path::PathBuf>,
+    },
+}
+
+/// What `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// tracefs `trace` text.
+    Tracefs,
+    /// Trace Event Format JSON.
+    Perfetto,
+}
+
+/// Which trace lines `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportSelect {
+    /// Every dump, each a trace of its own; all trace lines when there is no dump.
+    Dumps,
+    /// One dump, by its index.
+    Dump(u32),
+    /// Every trace line of one boot, by its index.
+    Boot(u32),
+    /// Every trace line.
+    All,
+}
+
+/// How `report --each` walks directories (as ripgrep and fd do by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Walk {
+    /// `--hidden`: hidden files and directories too.
+    pub hidden: bool,
+    /// `--no-ignore`: `.gitignore`, `.ignore` and `.rgignore` files are not honoured.
+    pub no_ignore: bool,
 }
 
 /// `report` output formats.
@@ -208,6 +250,38 @@ impl Config {
                     "this command prints a file and reads no inputs".into(),
                 ))
             }
+            Command::Export(a) => {
+                let format = match a.format {
+                    cli::ExportFormatArg::Tracefs => ExportFormat::Tracefs,
+                    cli::ExportFormatArg::Perfetto => ExportFormat::Perfetto,
+                };
+                let select = match (a.dump, a.boot, a.all) {
+                    (Some(n), _, _) => ExportSelect::Dump(n),
+                    (_, Some(n), _) => ExportSelect::Boot(n),
+                    (_, _, true) => ExportSelect::All,
+                    _ => ExportSelect::Dumps,
+                };
+                let pattern = a
+                    .output
+                    .as_ref()
+                    .is_some_and(|o| o.to_string_lossy().contains("{}"));
+                if pattern && format == ExportFormat::Perfetto {
+                    return Err(UsageError(
+                        "--format perfetto writes one document: '{}' in -o is for --format tracefs"
+                            .into(),
+                    ));
+                }
+                let output = a.output.filter(|o| o.as_os_str() != "-");
+                (
+                    CommandConfig::Export {
+                        format,
+                        select,
+                        output,
+                    },
+                    a.files,
+                    true,
+                )
+            }
             Command::Events(a) => (
                 CommandConfig::Events {
                     line_buffered: a.line_buffered,
@@ -222,10 +296,21 @@ impl Config {
                     (_, cli::Format::Text) => ReportFormat::Text,
                 };
                 let plain = format != ReportFormat::Text;
+                let each = a.each.then_some(Walk {
+                    hidden: a.hidden,
+                    no_ignore: a.no_ignore,
+                });
+                if each.is_some() && format == ReportFormat::Markdown {
+                    return Err(UsageError(
+                        "--each writes a text summary or, with --json, one JSON document per input; not markdown"
+                            .into(),
+                    ));
+                }
                 (
                     CommandConfig::Report {
                         format,
                         max_live: a.max_live_ebs,
+                        each,
                     },
                     a.files,
                     plain,

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use crate::config::Config;
+use crate::correlate::boots::Boots;
 use crate::output::{self, Status};
 use crate::reader::driver::{self, ReaderHook};
 
@@ -26,6 +27,7 @@ fn lossy(b: &[u8]) -> Cow<'_, str> {
 struct EventDoc<'a> {
     input: u32,
     line: u64,
+    boot: u32,
     #[serde(skip_serializing_if = "is_one")]
     lines: u32,
     kind: &'static str,
@@ -46,6 +48,74 @@ struct EventDoc<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     console_ts_ns: Option<u64>,
     fields: Fields<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    args: Option<Args<'a>>,
+}
+
+/// Most `key=value` pairs of one payload put into `args`.
+const MAX_ARGS: usize = 64;
+
+/// The `key=value` pairs of a trace payload ([`crate::fields::key_values`])
+/// as one JSON object, in the order printed: a decimal integer as a number,
+/// anything else as a string; a key printed twice keeps its first value.
+struct Args<'a>(&'a [u8]);
+
+impl<'a> Args<'a> {
+    fn of(payload: Option<&'a [u8]>) -> Option<Args<'a>> {
+        payload
+            .filter(|p| crate::fields::key_values(p).next().is_some())
+            .map(Args)
+    }
+}
+
+impl Serialize for Args<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut seen: Vec<&[u8]> = Vec::new();
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in crate::fields::key_values(self.0) {
+            if seen.len() == MAX_ARGS {
+                break;
+            }
+            if seen.contains(&k) {
+                continue;
+            }
+            seen.push(k);
+            let key = lossy(k);
+            match integer(v) {
+                Some(Int::U(n)) => m.serialize_entry(&key, &n)?,
+                Some(Int::I(n)) => m.serialize_entry(&key, &n)?,
+                None => m.serialize_entry(&key, &lossy(v))?,
+            }
+        }
+        m.end()
+    }
+}
+
+enum Int {
+    U(u64),
+    I(i64),
+}
+
+/// A decimal integer as printed by `%d`/`%llu` (`0`, `16384`, `-5`), not
+/// one with leading zeros (`0001` is a flag word, kept as text).
+fn integer(v: &[u8]) -> Option<Int> {
+    let (neg, digits) = match v.strip_prefix(b"-") {
+        Some(d) => (true, d),
+        None => (false, v),
+    };
+    let plain = !digits.is_empty()
+        && digits.iter().all(u8::is_ascii_digit)
+        && (digits.len() == 1 || digits[0] != b'0');
+    if !plain {
+        return None;
+    }
+    let text = std::str::from_utf8(v).ok()?;
+    if neg {
+        text.parse().ok().map(Int::I)
+    } else {
+        text.parse().ok().map(Int::U)
+    }
 }
 
 fn is_one(n: &u32) -> bool {
@@ -234,20 +304,27 @@ pub fn event_json(e: &Event<'_>) -> Option<Vec<u8>> {
         EventKind::TreeCheck(t) => t.eb.or(t.block.filter(|_| t.block_trusted)),
         k => k.eb(),
     };
+    // A lost-events marker's CPU is the one it names.
+    let cpu = match e.kind {
+        EventKind::Lost { cpu, .. } => Some(cpu),
+        _ => e.cpu,
+    };
     let doc = EventDoc {
         input: e.pos.input,
         line: e.pos.line,
+        boot: e.boot,
         lines: e.lines,
         kind: e.kind.name(),
         eb,
         event: e.name.filter(|n| !n.is_empty()).map(lossy),
-        cpu: e.cpu,
+        cpu,
         pid: e.pid,
         comm: (!e.comm.is_empty()).then(|| lossy(e.comm)),
         trace_ts_ns: ns,
         trace_ts_counter: counter,
         console_ts_ns: e.console_ns,
         fields,
+        args: Args::of(e.payload),
     };
     serde_json::to_vec(&doc).ok()
 }
@@ -284,6 +361,8 @@ pub struct EventWriter<W: Write> {
     out: W,
     line_buffered: bool,
     recognizer: Recognizer,
+    /// The boots so far: every event carries the index of its boot.
+    boots: Boots,
     /// Events written.
     pub written: u64,
 }
@@ -296,6 +375,7 @@ impl<W: Write> EventWriter<W> {
             out,
             line_buffered,
             recognizer,
+            boots: Boots::default(),
             written: 0,
         }
     }
@@ -320,8 +400,13 @@ impl<W: Write> RecordSink for EventWriter<W> {
     }
 
     fn record(&mut self, r: &Record<'_>, kind: Option<EventKind<'_>>) -> SinkResult {
+        self.boots.record(r);
         if let Some(k) = kind {
-            self.write_event(&event::assemble(r, k))?;
+            let e = Event {
+                boot: self.boots.current(),
+                ..event::assemble(r, k)
+            };
+            self.write_event(&e)?;
         }
         Ok(Flow::Continue)
     }

@@ -503,6 +503,68 @@ pub fn format_uuid(u: &[u8; 16]) -> String {
     s
 }
 
+/// The `key=value` pairs of a trace payload, in the order printed.
+///
+/// Example: `read done, eb=15302115328 page_refs=3 eb level=0 fsid=b66a…`
+/// gives `eb`, `page_refs`, `level`, `fsid`; `prev_comm=bash prev_pid=1234
+/// prev_prio=120 prev_state=S ==> next_comm=ls` gives the four `prev_*` and
+/// `next_comm`; `root=5(FS_TREE)` keeps `5(FS_TREE)` as its value. A key is
+/// a run of symbol characters ([`is_symbol_char`]) at a word start; the value
+/// runs to the next blank, or to the closing quote when it starts with `"`,
+/// and loses a trailing `,` or `;`. Nothing here allocates.
+pub fn key_values(payload: &[u8]) -> KeyValues<'_> {
+    KeyValues { rest: payload }
+}
+
+/// The iterator of [`key_values`].
+#[derive(Debug, Clone)]
+pub struct KeyValues<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for KeyValues<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let r = self.rest;
+            let eq = memchr::memchr(b'=', r)?;
+            // The key: the symbol characters right before `=`, at a word start.
+            let start = r[..eq]
+                .iter()
+                .rposition(|&c| !is_symbol_char(c))
+                .map_or(0, |p| p + 1);
+            let key = &r[start..eq];
+            let word_start = start == 0 || matches!(r[start - 1], b' ' | b'\t' | b',' | b'(');
+            let v = &r[eq + 1..];
+            let (value, after) = if v.first() == Some(&b'"') {
+                match memchr::memchr(b'"', &v[1..]) {
+                    Some(q) => (&v[1..q + 1], q + 2),
+                    None => (&v[1..], v.len()),
+                }
+            } else {
+                let end = v
+                    .iter()
+                    .position(|&c| c == b' ' || c == b'\t')
+                    .unwrap_or(v.len());
+                let mut val = &v[..end];
+                while let Some((&last, head)) = val.split_last() {
+                    if last == b',' || last == b';' {
+                        val = head;
+                    } else {
+                        break;
+                    }
+                }
+                (val, end)
+            };
+            self.rest = &v[after.min(v.len())..];
+            if !key.is_empty() && word_start && !key[0].is_ascii_digit() {
+                return Some((key, value));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -647,5 +709,55 @@ mod tests {
         let (_, u) = uuid(b"b66a67f0-8273-4158-b7bf-988bb5683000").unwrap();
         assert_eq!(format_uuid(&u), "b66a67f0-8273-4158-b7bf-988bb5683000");
         assert!(uuid(b"b66a67f0-8273-4158-b7bf-988bb568300").is_err());
+    }
+    #[test]
+    fn key_value_pairs_of_payloads() {
+        let kv = |p: &str| -> Vec<(String, String)> {
+            super::key_values(p.as_bytes())
+                .map(|(k, v)| {
+                    (
+                        String::from_utf8_lossy(k).into_owned(),
+                        String::from_utf8_lossy(v).into_owned(),
+                    )
+                })
+                .collect()
+        };
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            kv("read done, eb=15302115328 page_refs=3 eb level=0 fsid=b66a67f0-8273-4158-b7bf-988bb5683000"),
+            pairs(&[
+                ("eb", "15302115328"),
+                ("page_refs", "3"),
+                ("level", "0"),
+                ("fsid", "b66a67f0-8273-4158-b7bf-988bb5683000")
+            ])
+        );
+        assert_eq!(
+            kv("prev_comm=bash prev_pid=1234 prev_state=S ==> next_comm=ls next_pid=7"),
+            pairs(&[
+                ("prev_comm", "bash"),
+                ("prev_pid", "1234"),
+                ("prev_state", "S"),
+                ("next_comm", "ls"),
+                ("next_pid", "7")
+            ])
+        );
+        assert_eq!(
+            kv("b66a67f0-8273: root=5(FS_TREE) ino=257, name=\"a b\" x=;"),
+            pairs(&[
+                ("root", "5(FS_TREE)"),
+                ("ino", "257"),
+                ("name", "a b"),
+                ("x", "")
+            ])
+        );
+        // No key: `=5`, `a-b=1` (not at a word start), `==>`, an unclosed quote.
+        assert_eq!(kv("=5 a-b=1 ==> 1x=2"), pairs(&[]));
+        assert_eq!(kv("k=\"open"), pairs(&[("k", "open")]));
+        assert_eq!(kv(""), pairs(&[]));
     }
 }

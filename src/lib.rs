@@ -34,7 +34,7 @@
 //! | 11 | `output` | exit statuses, styling, escaping, the JSON pieces documents share |
 //! | 12 | `cli` | the command line (the only module with clap, besides `main.rs`) |
 //! | 13 | `config` | the command line resolved against the environment |
-//! | 14 | `report` `timeline` `events` `stats` `progress` | one module per command (and the progress bar), none importing another |
+//! | 14 | `report` `timeline` `events` `stats` `export` `progress` | one module per command (and the progress bar), none importing another |
 //! | 15 | `app` | runs the command a [`config::Config`] names |
 //!
 //! # Invariants
@@ -55,6 +55,7 @@ pub mod config;
 pub mod correlate;
 pub mod event;
 pub mod events;
+pub mod export;
 pub mod fields;
 pub mod grammar;
 pub mod input;

@@ -13,6 +13,12 @@ mod cli;
 mod corpus;
 #[path = "integration/docs.rs"]
 mod docs;
+#[path = "integration/duckdb.rs"]
+mod duckdb;
+#[path = "integration/each.rs"]
+mod each;
+#[path = "integration/export.rs"]
+mod export;
 #[path = "integration/fastlane.rs"]
 mod fastlane;
 #[path = "integration/fixtures.rs"]

@@ -93,6 +93,25 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "Stream events as they are traced.",
     ),
     (
+        "tracesift export -o 'dump-{}.trace' typescript",
+        "Each ftrace dump of a console capture as a clean tracefs trace file (dump-0.trace, ...) for \
+         trace tools, perfetto's systrace importer, trappy or LISA.",
+    ),
+    (
+        "tracesift export --format perfetto typescript > typescript.json",
+        "The capture's trace as Trace Event Format JSON: open it in the Perfetto UI or \
+         chrome://tracing to see each extent buffer's lifetimes, reads and findings per CPU.",
+    ),
+    (
+        "tracesift report --each results/",
+        "Analyse every capture under a directory on its own, in parallel, and count the captures \
+         each signature (rule and splat title or eb) appears in.",
+    ),
+    (
+        "tracesift report --each --json results/ > reports.ndjson",
+        "One report document per capture, as NDJSON, for a database.",
+    ),
+    (
         "tracesift stats --json dmesg.txt",
         "How every line was read: classes, formats, per-CPU coverage, dumps.",
     ),
@@ -330,6 +349,14 @@ fn rules() -> Roff {
         r.control("br", []);
         r.text([italic("What to do:"), roman(format!(" {}.", id.advice()))]);
     }
+    r.control("SS", ["Boots, and one finding per fact"]);
+    r.text([roman(
+        "A capture may hold several boots (a console logged across kernel.panic reboots). A          boot starts at the kernel's 'Linux version' banner, where the printk clock goes back          to about zero, at a new ftrace dump after a reboot line, at a trace file's header          after trace output, or at journalctl's '-- Boot --' marker; input files are not          boots (a dmesg beside a trace file of one boot is one boot). Nothing lives across a          boot: eb lifetimes, per-CPU windows, lost events, dumps and splats belong to their          boot, and every finding says which. race-signature places the boot's kernel release          against the fix: affected, already fixed (then it is another bug), or older than the          regression.",
+    )]);
+    r.control("PP", []);
+    r.text([roman(
+        "The repeats of one rule about one extent buffer in one boot are one finding with a          count; the splats of one title in one boot are one kernel-splat finding, which also          names the extent buffer its task last touched in the trace. At most 10000 extent          buffer findings and 10000 splat titles are kept in full; the report says how many          more were counted.",
+    )]);
     r
 }
 
@@ -355,8 +382,13 @@ fn json_output() -> Roff {
     )]);
     for (title, doc) in [
         ("report --json", crate::output::schema::REPORT),
+        ("report --each --json", crate::output::schema::REPORT_EACH),
         ("timeline --json", crate::output::schema::TIMELINE),
         ("stats --json", crate::output::schema::STATS),
+        (
+            "export --format perfetto",
+            crate::output::schema::EXPORT_PERFETTO,
+        ),
     ] {
         r.control("SS", [title]);
         markdown(&mut r, doc);

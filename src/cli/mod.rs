@@ -143,6 +143,22 @@ number of lines), the trace formats and console prefixes detected, per-CPU cover
 lost events, the ftrace dumps found (empty or not), and samples of unrecognised lines."
     )]
     Stats(StatsArgs),
+    /// Write the trace inside captures as clean tracefs text or Perfetto JSON
+    #[command(
+        long_about = "Write the trace inside captures for other tools. --format tracefs (the \
+default) writes each ftrace dump as a clean tracefs 'trace' file: the '# tracer:' header with \
+entries-in-buffer/entries-written and #P:, then one event per line in the normal (not latency) \
+format, with console prefixes, paste damage and interleaved kernel messages removed and \
+'CPU:N [LOST M EVENTS]' markers kept where they were, in the dump's order; perfetto's systrace \
+importer, trace-cmd-based tools, LISA and trappy read it, and so does tracesift. --format \
+perfetto writes one JSON document in the Chrome/Perfetto Trace Event Format: each extent \
+buffer lifetime an async slice from its alloc to its final release, reads, lost events and \
+findings as instant events, one track per CPU and one process per dump; open it in the \
+Perfetto UI (ui.perfetto.dev) or chrome://tracing. By default every dump is written, and the \
+trace lines outside every dump (all of a tracefs or trace-cmd file) as one more trace; --dump, \
+--boot and --all choose otherwise. Exits 1 when there was no trace line to write."
+    )]
+    Export(ExportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     #[command(
         long_about = "Print a completion script for SHELL on standard output. For example: \
@@ -228,6 +244,29 @@ unverifiable."
     )]
     pub max_live_ebs: usize,
 
+    /// Analyse each input on its own, in parallel; directories are walked
+    #[arg(
+        long,
+        long_help = "Analyse each input on its own instead of together, in parallel across inputs \
+(-j threads, each reading its input on one thread), and print one summary that groups the \
+findings of all inputs by signature (rule, and splat title or extent buffer): 'kernel-splat: \
+kernel BUG in btrfs_check_eb_owner: 37 captures'. With --json, one report document per input \
+as NDJSON, in input order, each with its 'path'. A directory is walked as ripgrep and fd walk \
+one: .gitignore (inside a git repository), .ignore and .rgignore rules are honoured, hidden \
+files and directories are skipped, symbolic links are not followed; files named on the command \
+line are always read. Exit status 2 if an input could not be read, else 1 if any input has \
+findings at or above --fail-on."
+    )]
+    pub each: bool,
+
+    /// With --each: walk hidden files and directories too
+    #[arg(long, requires = "each")]
+    pub hidden: bool,
+
+    /// With --each: do not honour .gitignore, .ignore and .rgignore files
+    #[arg(long, requires = "each")]
+    pub no_ignore: bool,
+
     /// Capture files ('-' for standard input; compressed files are detected)
     #[arg(value_name = "FILE")]
     pub files: Vec<OsString>,
@@ -259,6 +298,71 @@ pub struct EventsArgs {
     /// Capture files ('-' for standard input; compressed files are detected)
     #[arg(value_name = "FILE")]
     pub files: Vec<OsString>,
+}
+
+/// `tracesift export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Output format
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t = ExportFormatArg::Tracefs,
+        long_help = "Output format: 'tracefs' (a tracefs 'trace' file per dump, normal line format) \
+or 'perfetto' (one JSON document in the Trace Event Format, for the Perfetto UI and chrome://tracing)."
+    )]
+    pub format: ExportFormatArg,
+
+    /// Only this dump (0 is the first, as in report's coverage.dumps)
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with_all = ["boot", "all"],
+        long_help = "Write only dump N of the capture: 0 is the first 'Dumping ftrace buffer:', \
+in the order of report --json's coverage.dumps (stats lists them too)."
+    )]
+    pub dump: Option<u32>,
+
+    /// Every trace line of boot N (0 is the first, as in report's boots)
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "all",
+        long_help = "Write every trace line of boot N, in or out of dumps, as one trace: 0 is the \
+first boot, in the order of report --json's boots."
+    )]
+    pub boot: Option<u32>,
+
+    /// Every trace line of the inputs, as one trace
+    #[arg(long)]
+    pub all: bool,
+
+    /// Write to FILE instead of standard output; '{}' in it makes one file per dump
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "FILE",
+        long_help = "Write to FILE instead of standard output. With --format tracefs, a '{}' in \
+FILE makes one file per trace written, '{}' replaced by the dump's number ('dump-{}.trace' gives \
+dump-0.trace, dump-1.trace), 'rest' for the lines outside dumps ('all' when there is no dump \
+or with --all), or the boot's number with --boot; without one, several traces follow each other \
+in one stream, each with its own header."
+    )]
+    pub output: Option<std::path::PathBuf>,
+
+    /// Capture files ('-' for standard input; compressed files are detected)
+    #[arg(value_name = "FILE")]
+    pub files: Vec<OsString>,
+}
+
+/// `export --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormatArg {
+    /// tracefs `trace` text.
+    Tracefs,
+    /// Trace Event Format JSON for Perfetto and chrome://tracing.
+    Perfetto,
 }
 
 /// `--format`.

@@ -371,7 +371,11 @@ impl Coverage {
         w.open_gap = Some(start);
     }
 
-    fn current_dump(&self, input: u32) -> Option<usize> {
+    /// The dump of `input` the lines read now belong to (its index in
+    /// [`Coverage::dumps`]), if one is open: from its `Dumping ftrace
+    /// buffer:` line to its closing rule, its empty line, or the end of its
+    /// boot or input.
+    pub fn current_dump(&self, input: u32) -> Option<usize> {
         self.open_dump.filter(|&d| self.dumps[d].input == input)
     }
 

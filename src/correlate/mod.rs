@@ -94,6 +94,30 @@ impl Analysis {
         self.splats.record(r, self.boots.current());
     }
 
+    /// What the analysis does with a record as a [`RecordSink`], returning
+    /// the lifetime note of its event (for `export`, which follows every
+    /// record and draws the lifetimes).
+    pub fn record_noted(&mut self, r: &Record<'_>, kind: Option<EventKind<'_>>) -> ebs::Note {
+        let i = r.pos.input as usize;
+        if self.lines.len() <= i {
+            self.lines.resize(i + 1, 0);
+        }
+        self.lines[i] += r.lines as u64;
+        if r.class == crate::grammar::LineClass::Unrecognized {
+            self.unrecognized += r.lines as u64;
+        }
+        self.observe(r);
+        match kind {
+            // Counted, nothing more: most trace lines.
+            Some(EventKind::Trace | EventKind::Tracepoint { .. }) => {
+                self.events += 1;
+                ebs::Note::None
+            }
+            Some(k) => self.event(&event::assemble(r, k)),
+            None => ebs::Note::None,
+        }
+    }
+
     /// Feed one recognised event; returns the lifetime note (for `timeline`).
     /// The summary counts it when `events` would print it (an oops line
     /// that is only a line of its report is no event of its own).
@@ -189,23 +213,7 @@ impl RecordSink for Analysis {
     }
 
     fn record(&mut self, r: &Record<'_>, kind: Option<EventKind<'_>>) -> SinkResult {
-        let i = r.pos.input as usize;
-        if self.lines.len() <= i {
-            self.lines.resize(i + 1, 0);
-        }
-        self.lines[i] += r.lines as u64;
-        if r.class == crate::grammar::LineClass::Unrecognized {
-            self.unrecognized += r.lines as u64;
-        }
-        self.observe(r);
-        match kind {
-            // Counted, nothing more: most trace lines.
-            Some(EventKind::Trace | EventKind::Tracepoint { .. }) => self.events += 1,
-            Some(k) => {
-                self.event(&event::assemble(r, k));
-            }
-            None => {}
-        }
+        self.record_noted(r, kind);
         Ok(Flow::Continue)
     }
 

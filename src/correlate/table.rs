@@ -25,20 +25,22 @@ pub trait Held {
 }
 
 #[derive(Debug)]
-struct Slot<K, S> {
-    key: K,
+struct Entry<S> {
     state: S,
     /// Seen since the clock hand last passed.
     referenced: bool,
-    /// Holds a key (else it is on the free list).
-    live: bool,
 }
 
 /// Per-key state for at most `max_live` keys.
+///
+/// The states live in the hash map itself (one probe finds a key's state);
+/// the clock ring holds the keys in the order they came, for eviction.
 #[derive(Debug)]
 pub struct KeyTable<K, S> {
-    index: FxHashMap<K, u32>,
-    slots: Vec<Slot<K, S>>,
+    map: FxHashMap<K, Entry<S>>,
+    /// The clock's ring of keys; `None` where a key was evicted.
+    ring: Vec<Option<K>>,
+    /// Free places in the ring.
     free: Vec<u32>,
     hand: usize,
     max_live: usize,
@@ -51,8 +53,8 @@ impl<K: Hash + Eq + Copy, S: Held + Default> KeyTable<K, S> {
     /// A table that keeps at most `max_live` keys (at least 16).
     pub fn new(max_live: usize) -> KeyTable<K, S> {
         KeyTable {
-            index: FxHashMap::default(),
-            slots: Vec::new(),
+            map: FxHashMap::default(),
+            ring: Vec::new(),
             free: Vec::new(),
             hand: 0,
             max_live: max_live.max(16),
@@ -63,12 +65,12 @@ impl<K: Hash + Eq + Copy, S: Held + Default> KeyTable<K, S> {
 
     /// Keys tracked now.
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.map.len()
     }
 
     /// Whether no key is tracked.
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.map.is_empty()
     }
 
     /// Keys evicted so far to stay under the bound.
@@ -78,24 +80,22 @@ impl<K: Hash + Eq + Copy, S: Held + Default> KeyTable<K, S> {
 
     /// The state of `key`, if tracked.
     pub fn get(&self, key: &K) -> Option<&S> {
-        self.index.get(key).map(|&i| &self.slots[i as usize].state)
+        self.map.get(key).map(|e| &e.state)
     }
 
     /// The state of `key`, if tracked, to change (not marking it seen).
     pub fn get_mut(&mut self, key: &K) -> Option<&mut S> {
-        self.index
-            .get(key)
-            .map(|&i| &mut self.slots[i as usize].state)
+        self.map.get_mut(key).map(|e| &mut e.state)
     }
 
     /// Drop every key, giving their texts back to `arena` (not counted as
     /// evictions: their objects ended, as at the end of a boot).
     pub fn clear(&mut self, arena: &mut TextArena) {
-        for slot in self.slots.iter().filter(|s| s.live) {
-            slot.state.release_texts(arena);
+        for e in self.map.values() {
+            e.state.release_texts(arena);
         }
-        self.index.clear();
-        self.slots.clear();
+        self.map.clear();
+        self.ring.clear();
         self.free.clear();
         self.hand = 0;
     }
@@ -109,63 +109,50 @@ impl<K: Hash + Eq + Copy, S: Held + Default> KeyTable<K, S> {
         // The test is two comparisons: made often, the arena never grows
         // far past its bound between two of them.
         if self.ops % 1024 == 0 && arena.needs_compaction() {
-            arena.compact(
-                self.slots
-                    .iter_mut()
-                    .filter(|s| s.live)
-                    .flat_map(|s| s.state.text_ids()),
-            );
+            arena.compact(self.map.values_mut().flat_map(|e| e.state.text_ids()));
         }
-        if let Some(&i) = self.index.get(&key) {
-            let slot = &mut self.slots[i as usize];
-            slot.referenced = true;
-            return (&mut slot.state, false);
+        let fresh = !self.map.contains_key(&key);
+        if fresh {
+            if self.map.len() >= self.max_live {
+                self.evict_one(arena);
+            }
+            match self.free.pop() {
+                Some(i) => self.ring[i as usize] = Some(key),
+                None => self.ring.push(Some(key)),
+            }
         }
-        if self.index.len() >= self.max_live {
-            self.evict_one(arena);
-        }
-        let slot = Slot {
-            key,
+        let e = self.map.entry(key).or_insert_with(|| Entry {
             state: S::default(),
-            referenced: true,
-            live: true,
-        };
-        let i = match self.free.pop() {
-            Some(i) => {
-                self.slots[i as usize] = slot;
-                i
-            }
-            None => {
-                self.slots.push(slot);
-                (self.slots.len() - 1) as u32
-            }
-        };
-        self.index.insert(key, i);
-        (&mut self.slots[i as usize].state, true)
+            referenced: false,
+        });
+        e.referenced = true;
+        (&mut e.state, fresh)
     }
 
     /// Evict the first key the clock hand finds not seen since it last
     /// passed, giving its texts back to `arena`.
     fn evict_one(&mut self, arena: &mut TextArena) {
         // Two sweeps at most: the first clears every reference bit.
-        for _ in 0..2 * self.slots.len() {
-            if self.hand >= self.slots.len() {
+        for _ in 0..2 * self.ring.len() {
+            if self.hand >= self.ring.len() {
                 self.hand = 0;
             }
-            let slot = &mut self.slots[self.hand];
             let at = self.hand;
             self.hand += 1;
-            if !slot.live {
+            let Some(key) = self.ring[at] else {
+                continue;
+            };
+            let Some(e) = self.map.get_mut(&key) else {
+                continue;
+            };
+            if e.referenced {
+                e.referenced = false;
                 continue;
             }
-            if slot.referenced {
-                slot.referenced = false;
-                continue;
+            if let Some(e) = self.map.remove(&key) {
+                e.state.release_texts(arena);
             }
-            slot.live = false;
-            slot.state.release_texts(arena);
-            slot.state = S::default();
-            self.index.remove(&slot.key);
+            self.ring[at] = None;
             self.free.push(at as u32);
             self.evicted += 1;
             return;

@@ -157,6 +157,12 @@ impl<R: Read> LineReader<R> {
             .copied()
     }
 
+    /// The buffered bytes of the next line (and beyond), without reading:
+    /// possibly none, possibly cut short.
+    pub fn peek_bytes(&self) -> &[u8] {
+        self.buf.get(self.start..self.end).unwrap_or_default()
+    }
+
     /// Bytes read from the underlying stream so far.
     pub fn bytes_read(&self) -> u64 {
         self.bytes_read
@@ -201,8 +207,9 @@ impl<R: Read> LineReader<R> {
     ///
     /// The block holds at most `max` bytes (and at most the line cap, so no
     /// line in it needs truncating) and each of its lines ends with `\n`.
-    /// It ends, by preference, before a line that starts with a byte for
-    /// which `cut_before` is true (where the caller may cut), else after the
+    /// It ends, by preference, before a line whose first bytes `cut_before`
+    /// accepts (where the caller may cut; it sees at most what was read),
+    /// else after the
     /// last whole line that fits. Returns `None`, with `out` as it was, when
     /// no whole line fits (a line longer than `max`, or the end of the
     /// input): the caller then takes the next line with
@@ -213,7 +220,7 @@ impl<R: Read> LineReader<R> {
         &mut self,
         out: &mut Vec<u8>,
         max: usize,
-        cut_before: impl Fn(u8) -> bool,
+        cut_before: impl Fn(&[u8]) -> bool,
     ) -> Option<BlockInfo> {
         let max = max.min(self.cap);
         if max == 0 || self.eof {
@@ -255,7 +262,7 @@ impl<R: Read> LineReader<R> {
         // The last `\n` in the window followed by a byte we may cut before,
         // else the last one within `max` bytes.
         let cut = memchr::memrchr_iter(b'\n', window)
-            .find(|&nl| window.get(nl + 1).is_some_and(|&c| cut_before(c)))
+            .find(|&nl| cut_before(window.get(nl + 1..).unwrap_or_default()))
             .or_else(|| memchr::memrchr(b'\n', &window[..window.len().min(max)]))
             .map(|nl| nl + 1);
         let len = cut.unwrap_or(0);
@@ -580,7 +587,7 @@ pub(crate) mod tests {
         let mut blocks = 0;
         let mut buf = b"kept".to_vec();
         loop {
-            if let Some(b) = r.next_block_into(&mut buf, max, |c| c == b'[') {
+            if let Some(b) = r.next_block_into(&mut buf, max, |s: &[u8]| s.first() == Some(&b'[')) {
                 let bytes = &buf[4..];
                 assert!(bytes.len() <= max && bytes.ends_with(b"\n"));
                 assert_eq!(b.lines as usize, b.raw_lines(bytes).count());
@@ -638,7 +645,7 @@ pub(crate) mod tests {
         let mut r = LineReader::with_limits(&data[..], 1 << 20, 4096);
         let mut buf = Vec::new();
         let (mut blocks, mut lines) = (0, 0);
-        while let Some(b) = r.next_block_into(&mut buf, 1500, |c| c == b'[') {
+        while let Some(b) = r.next_block_into(&mut buf, 1500, |s: &[u8]| s.first() == Some(&b'[')) {
             assert!(buf.len() <= 1500 && buf.len() > 1400, "{}", buf.len());
             blocks += 1;
             lines += b.lines;
@@ -672,7 +679,9 @@ pub(crate) mod tests {
         let mut got = Vec::new();
         let mut buf = Vec::new();
         let err = loop {
-            if let Some(b) = r.next_block_into(&mut buf, 1 << 20, |c| c == b'[') {
+            if let Some(b) =
+                r.next_block_into(&mut buf, 1 << 20, |s: &[u8]| s.first() == Some(&b'['))
+            {
                 got.extend(b.raw_lines(&buf).map(|l| l.bytes.to_vec()));
                 buf.clear();
                 continue;

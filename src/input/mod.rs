@@ -4,12 +4,14 @@
 //! magic bytes; [`lines`] splits the stream into physical lines with one
 //! reusable buffer and normalises serial-console artefacts. Every line carries
 //! its 1-based number and byte offset; the input index is added by the caller.
+//! [`walk`] turns directories into inputs (for `report --each`).
 
 pub mod at;
 pub mod blocks;
 pub mod lines;
 pub mod readahead;
 pub mod source;
+pub mod walk;
 
 pub use at::{FileAt, Positional};
 pub use lines::{

@@ -173,7 +173,9 @@ impl InputError {
         match &self.kind {
             InputErrorKind::NotFound => "check the path; use '-' to read standard input",
             InputErrorKind::PermissionDenied => "check the file's permissions (captures under /sys need root)",
-            InputErrorKind::IsDirectory => "pass the capture files inside it, e.g. DIR/*.txt",
+            InputErrorKind::IsDirectory => {
+                "pass the capture files inside it (DIR/*.txt), or analyse each file of it with report --each DIR"
+            }
             InputErrorKind::Corrupt { .. } => {
                 "the lines read before the damage were analysed; re-fetch the file or decompress what survives"
             }
@@ -184,7 +186,8 @@ impl InputError {
         }
     }
 
-    fn from_io(name: &str, e: io::Error) -> InputError {
+    /// The error for `name` that an I/O error `e` means.
+    pub fn from_io(name: &str, e: io::Error) -> InputError {
         if let Some(p) = e.get_ref().and_then(|r| r.downcast_ref::<ParserFailed>()) {
             return InputError {
                 name: name.to_string(),

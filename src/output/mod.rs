@@ -58,10 +58,14 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub mod schema {
     /// `report --json`.
     pub const REPORT: &str = include_str!("../../doc/schema/report.md");
+    /// `report --each --json` (NDJSON).
+    pub const REPORT_EACH: &str = include_str!("../../doc/schema/report-each.md");
     /// `timeline --json`.
     pub const TIMELINE: &str = include_str!("../../doc/schema/timeline.md");
     /// `stats --json`.
     pub const STATS: &str = include_str!("../../doc/schema/stats.md");
+    /// `export --format perfetto`.
+    pub const EXPORT_PERFETTO: &str = include_str!("../../doc/schema/export-perfetto.md");
     /// `events` (NDJSON).
     pub const EVENTS: &str = include_str!("../../doc/schema/events.md");
 }

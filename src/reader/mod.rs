@@ -412,7 +412,7 @@ pub(crate) fn read_with<R: Read>(
         }
         if let Some(p) = back.pipeline.as_mut().filter(|p| p.physical()) {
             // Where a batch may start, the workers may read on by themselves.
-            let cut = reader.peek().is_some_and(Repairer::starts_fresh);
+            let cut = Repairer::starts_fresh(reader.peek_bytes());
             let (number, offset) = reader.position();
             if cut {
                 if let Some((file, _)) = at.take_if(|(_, from)| offset >= *from) {
@@ -461,7 +461,7 @@ pub(crate) fn read_with<R: Read>(
                 if let Some(p) = back.pipeline.as_mut() {
                     if !p.physical()
                         && raw.number % 16 == 0
-                        && !Repairer::line_may_continue(raw.bytes.first().copied())
+                        && !Repairer::line_may_continue(raw.bytes)
                     {
                         if let Some(r) = repairer.per_line() {
                             p.go_physical(r, &mut back.asm.cont, back.feed);

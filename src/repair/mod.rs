@@ -263,28 +263,38 @@ impl Repairer {
         })
     }
 
-    /// Whether a physical line starting with `first` could depend on the
-    /// lines before it in a per-line repairer ([`Repairer::per_line`]):
-    /// after clean-up and unquoting it might begin with a blank, which makes
-    /// it a candidate `dmesg` continuation line. Only ASCII graphic
-    /// characters other than `>` are safe.
-    pub fn line_may_continue(first: Option<u8>) -> bool {
-        !matches!(first, Some(0x21..=0x7e)) || first == Some(b'>')
+    /// Whether a physical line that starts with the bytes `start` could
+    /// depend on the lines before it in a per-line repairer
+    /// ([`Repairer::per_line`]): after clean-up and unquoting it might begin
+    /// with 8 blanks or more, which makes it a candidate `dmesg`
+    /// continuation line ([`MAX_MSG_INDENT`]: a console prefix is wider
+    /// than 8). Safe: fewer than 8 spaces and then an ASCII graphic
+    /// character other than `>` (a tracefs line's right-aligned task name,
+    /// `   kworker/u97:3-1019    [004] ...`, starts fresh). `start` may be
+    /// cut short; too short to tell is "may continue".
+    pub fn line_may_continue(start: &[u8]) -> bool {
+        !Self::starts_fresh(start)
     }
 
-    /// A line starting with `first` cannot continue the one before it
-    /// ([`Repairer::line_may_continue`]): a batch of raw lines may start
-    /// there.
-    pub fn starts_fresh(first: u8) -> bool {
-        !Self::line_may_continue(Some(first))
+    /// A line starting with the bytes `start` cannot continue the one
+    /// before it ([`Repairer::line_may_continue`]): a batch of raw lines may
+    /// start there.
+    pub fn starts_fresh(start: &[u8]) -> bool {
+        let lead = start.iter().take(8).take_while(|&&c| c == b' ').count();
+        lead < 8
+            && start
+                .get(lead)
+                .is_some_and(|&c| matches!(c, 0x21..=0x7e) && c != b'>')
     }
 
     /// Note a line that the caller sent on itself, unrepaired, as one
     /// record: a per-line repairer ([`Repairer::per_line`]) would have done
-    /// just that with a line that starts with `[`, holds no other `[` that
-    /// starts a console record ([`next_record_start`]), no non-breaking
-    /// space and no byte that clean-up removes, and is not an elision. Keeps
-    /// the start of the last record, as sending it on does.
+    /// just that with a line that holds no non-breaking space, no byte that
+    /// clean-up removes, is not an elision, and either starts with `[` and
+    /// holds no other `[` that starts a console record
+    /// ([`next_record_start`]), or starts fresh ([`Repairer::starts_fresh`])
+    /// with something other than `[` after its blanks (a tracefs line).
+    /// Keeps the start of the last record, as sending it on does.
     pub fn passed_through(&mut self, text: &[u8]) {
         if self.enabled {
             remember(&mut self.head, text);

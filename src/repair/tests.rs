@@ -437,3 +437,26 @@ fn a_certain_break_after_the_warm_up_turns_width_joins_on() {
     );
     assert_eq!(out[n - 1].4, kinds::UNWRAP);
 }
+
+#[test]
+fn where_a_batch_may_start() {
+    // Task names right-aligned in 16 columns start fresh: fewer than 8
+    // blanks cannot make a dmesg continuation line.
+    assert!(Repairer::starts_fresh(
+        b"   kworker/u97:3-1019    [004] .....    98.930467: x"
+    ));
+    assert!(Repairer::starts_fresh(b"iou-wrk-45118-45459   [004] ....."));
+    assert!(Repairer::starts_fresh(b"[  707.299281] kernel BUG at"));
+    // 8 blanks or more, a quote, a control byte, or too little to tell: not.
+    assert!(!Repairer::starts_fresh(
+        b"          <idle>-0       [004] d..2."
+    ));
+    assert!(!Repairer::starts_fresh(
+        b"               item 0 key (1 2 3)"
+    ));
+    assert!(!Repairer::starts_fresh(b"> [ 2740.240046] iou-wrk"));
+    assert!(!Repairer::starts_fresh(b"\x1b[0m x"));
+    assert!(!Repairer::starts_fresh(b"   "));
+    assert!(!Repairer::starts_fresh(b""));
+    assert!(Repairer::line_may_continue(b"        x"));
+}

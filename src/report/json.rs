@@ -82,6 +82,35 @@ pub fn write(
     findings: &[Finding],
     results: &[InputResult],
 ) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, &doc(an, findings, results))?;
+    writeln!(w)
+}
+
+/// One line of `report --each --json`: the report document of one input on
+/// one line, with the input's `path` first.
+pub fn write_line(
+    w: &mut dyn Write,
+    path: &str,
+    an: &Analysis,
+    findings: &[Finding],
+    results: &[InputResult],
+) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Line<'a> {
+        path: &'a str,
+        #[serde(flatten)]
+        doc: Doc<'a>,
+    }
+    let line = Line {
+        path,
+        doc: doc(an, findings, results),
+    };
+    serde_json::to_writer(&mut *w, &line)?;
+    writeln!(w)
+}
+
+/// The report document.
+fn doc<'a>(an: &'a Analysis, findings: &'a [Finding], results: &'a [InputResult]) -> Doc<'a> {
     let inputs = InputDoc::list(results, &an.lines);
     let race = an.ebs.largest_race.as_ref().map(|r| RaceDoc {
         eb: r.eb,
@@ -93,7 +122,7 @@ pub fn write(
         input: r.first.pos.input,
         line: r.first.pos.line,
     });
-    let doc = Doc {
+    Doc {
         schema_version: SCHEMA_VERSION,
         tool: Tool::current(),
         inputs,
@@ -133,7 +162,5 @@ pub fn write(
             dumps: dump_docs(&an.coverage),
         },
         boots: boot_docs(&an.boots),
-    };
-    serde_json::to_writer_pretty(&mut *w, &doc)?;
-    writeln!(w)
+    }
 }

@@ -1,8 +1,10 @@
 //! `tracesift report`: the full analysis of the inputs (findings with their
 //! evidence, splats, boots, coverage) as a text report for a terminal
 //! ([`text`]), one JSON document ([`json`]) or a mail-ready excerpt
-//! ([`markdown`]).
+//! ([`markdown`]); with `--each`, every input on its own and a summary
+//! grouped by signature ([`each`]).
 
+pub mod each;
 pub mod json;
 pub mod markdown;
 pub mod text;

@@ -206,7 +206,7 @@ fn completions_generate_for_each_shell() {
         assert!(out.status.success(), "{shell}");
         let s = String::from_utf8_lossy(&out.stdout);
         assert!(s.contains(marker), "{shell} completion lacks {marker}");
-        for sub in ["report", "timeline", "events", "stats"] {
+        for sub in ["report", "timeline", "events", "stats", "export"] {
             assert!(s.contains(sub), "{shell} completion lacks {sub}");
         }
         assert!(
@@ -282,7 +282,7 @@ fn changelog_has_unreleased_and_this_version() {
 #[test]
 fn schema_documents_are_linked_from_the_readme() {
     let readme = read("README.md");
-    for doc in ["report", "timeline", "stats", "events"] {
+    for doc in ["report", "timeline", "stats", "events", "report-each"] {
         let rel = format!("doc/schema/{doc}.md");
         assert!(Path::new(&root().join(&rel)).is_file());
         assert!(

@@ -227,3 +227,35 @@ pub fn assert_fits_a_mail(text: &str) {
 pub fn tokens(text: &str) -> std::collections::BTreeSet<&str> {
     text.split(['\n', ' ']).filter(|t| !t.is_empty()).collect()
 }
+
+/// The fixture cases (`fixtures/cases/*.txt`), sorted.
+pub fn fixture_cases() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(fixture("cases"))
+        .expect("fixtures/cases")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Write a generated capture (seed, size in bytes, format, CPUs) into
+/// `dir` as `name`; the generation's facts come back with its path.
+pub fn generated(
+    dir: &Path,
+    name: &str,
+    cfg: tracesift_synth::Config,
+) -> (PathBuf, tracesift_synth::Generated) {
+    let (capture, facts) = tracesift_synth::generate_vec(&cfg);
+    let path = dir.join(name);
+    std::fs::write(&path, capture).expect("write the generated capture");
+    (path, facts)
+}
+
+/// The real typescript of the March 2024 thread, when the corpus is there.
+pub fn typescript() -> Option<PathBuf> {
+    corpus()
+        .map(|c| c.join("linux-btrfs-ml/typescript-2.txt"))
+        .filter(|p| p.is_file())
+}

@@ -42,7 +42,7 @@ pub(super) fn block_end(
             if end > limit {
                 return None;
             }
-            if w.get(i + 1).is_some_and(|&c| Repairer::starts_fresh(c)) {
+            if Repairer::starts_fresh(w.get(i + 1..).unwrap_or_default()) {
                 return Some(end);
             }
         }

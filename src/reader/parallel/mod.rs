@@ -316,7 +316,7 @@ impl Pipeline {
         cont: &mut Continuation,
         feed: &mut Feed<'_>,
     ) {
-        let may_continue = Repairer::line_may_continue(raw.bytes.first().copied());
+        let may_continue = Repairer::line_may_continue(raw.bytes);
         self.phys_batch(input, may_continue, cont, feed).push(raw);
     }
 
@@ -330,7 +330,7 @@ impl Pipeline {
         cont: &mut Continuation,
         feed: &mut Feed<'_>,
     ) -> bool {
-        let may_continue = Repairer::line_may_continue(reader.peek());
+        let may_continue = Repairer::line_may_continue(reader.peek_bytes());
         let max = BLOCK_BYTES_PER_RECORD.saturating_mul(self.batch_records);
         let p = self.phys_batch(input, may_continue, cont, feed);
         let at = p.bytes.len();

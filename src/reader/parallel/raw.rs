@@ -160,12 +160,22 @@ impl PhysBatch {
                     .and_then(|rest| memchr::memchr3(b'\r', 0x1b, 0, rest))
                     .map_or(usize::MAX, |p| a + p);
             }
-            if dirty >= b && !line.truncated && raw.first() == Some(&b'[') {
-                // A `[` that starts no console record (`[btrfs]`, `[0]`)
-                // is no reason to split the line.
-                let plain = !line.special
-                    || (memchr::memchr(0xA0, raw).is_none()
-                        && crate::repair::next_record_start(raw, 1).is_none());
+            if dirty >= b && !line.truncated {
+                let plain = if raw.first() == Some(&b'[') {
+                    // A `[` that starts no console record (`[btrfs]`, `[0]`)
+                    // is no reason to split the line.
+                    !line.special
+                        || (memchr::memchr(0xA0, raw).is_none()
+                            && crate::repair::next_record_start(raw, 1).is_none())
+                } else {
+                    // A tracefs line (`   kworker/u97:3-1019    [004] ...`):
+                    // no dmesg continuation (fewer than 8 blanks), nothing
+                    // to split (it does not start with `[`), no
+                    // non-breaking space to normalise.
+                    Repairer::starts_fresh(raw)
+                        && raw.iter().find(|&&c| c != b' ') != Some(&b'[')
+                        && memchr::memchr(0xA0, raw).is_none()
+                };
                 if plain && !crate::repair::is_elision(raw) {
                     passed = Some(raw);
                     out.push_plain(i as u32);
