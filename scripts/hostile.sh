@@ -6,14 +6,16 @@
 # Builds the release binary (honours CARGO_TARGET_DIR), generates each input
 # into a temporary directory (removed at the end; nothing goes into the
 # repository), and measures every run with GNU time (`/usr/bin/time -f
-# '%e %M'`: wall seconds, peak RSS in KiB).
+# '%e %U %S %M'`: wall and CPU seconds, peak RSS in KiB).
 #
 # Part 1, growth. Each case below at 1x, 4x and 16x its base size, through
 # every command (report, timeline --eb ADDR, events, stats), from the file
 # and from a pipe (`cat FILE | tracesift CMD -`). A row passes when
 #   time(16x)  <= 20  x time(1x)     (linear: 16, quadratic: 256), and
 #   rss(16x)   <= 1.5 x rss(1x)      (memory bounded by live keys, not input).
-# Times below 0.05 s count as 0.05 s (process start-up). `timeline` prints
+# Time is CPU time (user plus system, all threads), which other load on
+# the machine disturbs far less than wall time; the table shows both at
+# 16x. Times below 0.05 s count as 0.05 s (process start-up). `timeline` prints
 # every line about its eb, and holds them to put them in order: its memory
 # may grow by 1 KiB per line that names the eb (counted with grep -c), and
 # the ratio is taken after subtracting that allowance. The base size is
@@ -178,23 +180,24 @@ cases=(
 )
 
 # measure FILE|- INPUT ARGS... : run tracesift ARGS on INPUT, from the file
-# or (with -) from `cat INPUT |`, under GNU time; echo "STATUS SECS RSS_KIB".
+# or (with -) from `cat INPUT |`, under GNU time; echo "STATUS SECS CPU_SECS
+# RSS_KIB" (CPU: user plus system, over all threads).
 measure() {
     local from=$1 input=$2
     shift 2
     local st=0
     set +e
     if [ "$from" = - ]; then
-        cat "$input" | /usr/bin/time -f '%e %M' -o "$tmp/time" "$bin" "$@" - >/dev/null 2>"$tmp/err"
+        cat "$input" | /usr/bin/time -f '%e %U %S %M' -o "$tmp/time" "$bin" "$@" - >/dev/null 2>"$tmp/err"
         st=${PIPESTATUS[1]}
     else
-        /usr/bin/time -f '%e %M' -o "$tmp/time" "$bin" "$@" "$input" >/dev/null 2>"$tmp/err"
+        /usr/bin/time -f '%e %U %S %M' -o "$tmp/time" "$bin" "$@" "$input" >/dev/null 2>"$tmp/err"
         st=$?
     fi
     set -e
     if grep -q panicked "$tmp/err"; then st=101; fi
     # GNU time puts "Command exited with non-zero status N" first.
-    echo "$st $(tail -1 "$tmp/time")"
+    tail -1 "$tmp/time" | awk -v st="$st" '{ printf "%d %s %.2f %d\n", st, $1, $2 + $3, $4 }'
 }
 
 cmd_args() { # COMMAND ADDR
@@ -207,8 +210,8 @@ cmd_args() { # COMMAND ADDR
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b / a }'; }
 
 if [ "$growth" = 1 ]; then
-    printf '%-13s %-8s %-5s %7s %7s %7s %6s %8s %8s %8s %6s  %s\n' \
-        case command from t1x t4x t16x "t16/1" "rss1x" "rss4x" "rss16x" "r16/1" verdict
+    printf '%-13s %-8s %-5s %6s %6s %6s %7s %6s %8s %8s %8s %6s  %s\n' \
+        case command from cpu1x cpu4x cpu16x wall16x "c16/1" "rss1x" "rss4x" "rss16x" "r16/1" verdict
     for c in "${cases[@]}"; do
         read -r name unit addr <<<"$c"
         if [ -n "$only" ] && [[ $only != *",$name,"* ]]; then continue; fi
@@ -221,13 +224,13 @@ if [ "$growth" = 1 ]; then
         done
         for cmd in report timeline events stats; do
             for from in file pipe; do
-                declare -A T=() R=()
+                declare -A T=() W=() R=()
                 verdict=ok
                 for k in 1 4 16; do
                     f="$tmp/$name-$k.txt"
                     # shellcheck disable=SC2046
                     set -- $(measure "$([ "$from" = file ] && echo file || echo -)" "$f" $(cmd_args "$cmd" "$addr"))
-                    st=$1 T[$k]=$2 R[$k]=$3
+                    st=$1 W[$k]=$2 T[$k]=$3 R[$k]=$4
                     if [ "$st" -ne 0 ] && [ "$st" -ne 1 ]; then
                         verdict="STATUS $st at ${k}x: $(head -c 200 "$tmp/err")"
                     fi
@@ -241,10 +244,10 @@ if [ "$growth" = 1 ]; then
                 if awk -v r="$tr" 'BEGIN { exit !(r > 20) }'; then verdict="TIME x$tr"; fi
                 if awk -v r="$rr" 'BEGIN { exit !(r > 1.5) }'; then verdict="${verdict/ok/} RSS x$rr"; fi
                 [ "$verdict" = ok ] || fail=1
-                printf '%-13s %-8s %-5s %7.2f %7.2f %7.2f %6s %7dK %7dK %7dK %6s  %s\n' \
-                    "$name" "$cmd" "$from" "${T[1]}" "${T[4]}" "${T[16]}" "$tr" \
+                printf '%-13s %-8s %-5s %6.2f %6.2f %6.2f %7.2f %6s %7dK %7dK %7dK %6s  %s\n' \
+                    "$name" "$cmd" "$from" "${T[1]}" "${T[4]}" "${T[16]}" "${W[16]}" "$tr" \
                     "${R[1]}" "${R[4]}" "${R[16]}" "$rr" "$verdict"
-                unset T R
+                unset T W R
             done
         done
         rm -f "$tmp/$name-"*.txt
@@ -270,8 +273,8 @@ if [ "$big" = 1 ]; then
     }
     echo
     printf '%-22s %6s %8s %8s %9s  %s\n' case status secs rss_MiB bound_MiB verdict
-    big_row() { # NAME BOUND STATUS SECS RSS_KIB
-        local mib=$(($5 / 1024)) v=ok
+    big_row() { # NAME BOUND STATUS SECS CPU_SECS RSS_KIB
+        local mib=$(($6 / 1024)) v=ok
         if [ "$3" -ne 0 ] && [ "$3" -ne 1 ]; then v="BAD STATUS"; fi
         if [ "$mib" -gt "$2" ]; then v="OVER $2 MiB"; fi
         [ "$v" = ok ] || fail=1
@@ -281,12 +284,12 @@ if [ "$big" = 1 ]; then
         local name=$1 bound=$2 gen=$3 st
         shift 3
         set +e
-        "$gen" | /usr/bin/time -f '%e %M' -o "$tmp/time" "$bin" report "$@" - >/dev/null 2>"$tmp/err"
+        "$gen" | /usr/bin/time -f '%e %U %S %M' -o "$tmp/time" "$bin" report "$@" - >/dev/null 2>"$tmp/err"
         st=${PIPESTATUS[1]}
         set -e
         if grep -q panicked "$tmp/err"; then st=101; fi
         # shellcheck disable=SC2046
-        big_row "$name" "$bound" "$st" $(tail -1 "$tmp/time")
+        big_row "$name" "$bound" "$st" $(tail -1 "$tmp/time" | awk '{ printf "%s %.2f %d", $1, $2 + $3, $4 }')
     }
     big_pipe one-line-1GiB "$BOUND_MIB" gen_line
     big_pipe urandom-50MB "$BOUND_MIB" gen_urandom
