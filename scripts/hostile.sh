@@ -29,6 +29,7 @@
 #   one-eb        alloc/read/read/release cycles of one eb (item 3, item 4)
 #   reads         `read done` of distinct ebs, never allocated (item 4)
 #   corrupt-leaf  distinct tree-checker lines (item 4)
+#   leaf-pairs    distinct tree-checker lines, each with its read-time companion
 #   warn-same     WARNING splats, one title (item 4)
 #   warn-titles   WARNING splats, each its own title
 #   boots         boots, each with its banner and an eb line
@@ -113,6 +114,18 @@ gen_corrupt_leaf() {
     awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++)
         printf "[%6d.%06d] BTRFS critical (device sda): corrupt leaf: root=5 block=%.0f slot=%d, invalid key objectid %d\n", 100 + int(i / 1000000), i % 1000000, 30408704 + i * 16384, i % 200, i }'
 }
+# Distinct corrupt leaves, each a tree-checker report and its `read time
+# tree block corruption detected` companion (#19 item 4: a million distinct
+# corrupt-leaf lines used 1.3 GiB; only the first 4096 corruptions are kept).
+gen_leaf_pairs() {
+    awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) {
+        b = 30408704 + i * 16384
+        printf "[%6d.%06d] BTRFS critical (device sda): corrupt leaf: root=5 block=%.0f slot=%d ino=%d, invalid inode transid: has %d expect [0, %d]\n",
+            1000 + int(i / 1000000), i % 1000000, b, i % 200, 257 + i, 45277 + i, 45276 + i
+        printf "[%6d.%06d] BTRFS error (device sda): read time tree block corruption detected on logical %.0f mirror %d\n",
+            1000 + int(i / 1000000), i % 1000000, b, 1 + i % 2
+    } }'
+}
 # One WARNING splat: cut-here, the WARNING line, RIP, a short call trace, end.
 gen_warn() { # UNITS DISTINCT_TITLES(0|1)
     awk -v n="$1" -v distinct="$2" 'BEGIN { for (i = 0; i < n; i++) {
@@ -175,6 +188,7 @@ cases=(
     "one-eb 665 22020096"
     "reads 147 30408704 --max-live-ebs 10000"
     "corrupt-leaf 115 30408704"
+    "leaf-pairs 260 30408704"
     "warn-same 487 22020096"
     "warn-titles 464 22020096"
     "boots 318 22020096"

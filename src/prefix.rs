@@ -271,15 +271,26 @@ fn peel_at_start(text: &[u8]) -> (Prefixes, &[u8]) {
     let Some(&first) = t.first() else {
         return (p, t);
     };
+    // A syslog or journal prefix indented by a paste, the way a mail quotes
+    // a log (`  Jan 26 10:41:07 host kernel: BTRFS ...`).
+    let (lead, first) = match first {
+        b' ' | b'\t' => match t.iter().take(8).position(|&c| c != b' ' && c != b'\t') {
+            Some(k) if t[k].is_ascii_uppercase() || t[k].is_ascii_digit() => (k, t[k]),
+            _ => (0, first),
+        },
+        _ => (0, first),
+    };
     if first.is_ascii_uppercase() {
-        if let Ok((rest, ())) = syslog_short(t, &mut p) {
+        if let Ok((rest, ())) = syslog_short(&t[lead..], &mut p) {
             t = rest;
         }
     } else if first.is_ascii_digit() {
-        if let Ok((rest, ())) = iso_prefix(t, &mut p) {
+        if let Ok((rest, ())) = iso_prefix(&t[lead..], &mut p) {
             t = rest;
-        } else if let Ok((rest, ())) = kmsg_header(t, &mut p) {
-            t = rest;
+        } else if lead == 0 {
+            if let Ok((rest, ())) = kmsg_header(t, &mut p) {
+                t = rest;
+            }
         }
     }
     if p.userspace {
@@ -727,6 +738,17 @@ mod tests {
         let (p, r) = peel_s("2024-03-15T10:00:00+0100 host kernel: x");
         assert!(p.layers & layer::SYSLOG_ISO != 0);
         assert_eq!(r, "x");
+        // Indented by a paste, as a mail quotes a log.
+        let (p, r) = peel_s("  Jan 26 10:41:07 fedora kernel: BTRFS critical (device dm-0): x");
+        assert!(p.is_kernel() && p.layers & layer::SYSLOG != 0);
+        assert_eq!(r, "BTRFS critical (device dm-0): x");
+        let (p, r) = peel_s("\t2024-03-15T10:00:00+0100 host kernel: x");
+        assert!(p.layers & layer::SYSLOG_ISO != 0);
+        assert_eq!(r, "x");
+        // An indented line of other text is not a syslog line.
+        let (p, r) = peel_s("  Web Content-1234 [003] x");
+        assert_eq!(p, Prefixes::default());
+        assert_eq!(r, "  Web Content-1234 [003] x");
         let (p, r) = peel_s("2024-03-15T10:00:00,123456+01:00 BTRFS info: x");
         assert!(p.layers & layer::DMESG_ISO != 0);
         assert_eq!(r, "BTRFS info: x");

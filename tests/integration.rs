@@ -39,6 +39,8 @@ mod mail;
 mod props;
 #[path = "integration/repair.rs"]
 mod repair;
+#[path = "integration/reports.rs"]
+mod reports;
 #[path = "integration/splats.rs"]
 mod splats;
 #[path = "integration/synth.rs"]

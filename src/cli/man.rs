@@ -349,15 +349,73 @@ fn rules() -> Roff {
         r.control("br", []);
         r.text([italic("What to do:"), roman(format!(" {}.", id.advice()))]);
     }
+    r.control("SS", ["Corruption reports"]);
+    for para in corruption_reports() {
+        r.control("PP", []);
+        r.text([roman(para)]);
+    }
     r.control("SS", ["Boots, and one finding per fact"]);
     r.text([roman(
-        "A capture may hold several boots (a console logged across kernel.panic reboots). A          boot starts at the kernel's 'Linux version' banner, where the printk clock goes back          to about zero, at a new ftrace dump after a reboot line, at a trace file's header          after trace output, or at journalctl's '-- Boot --' marker; input files are not          boots (a dmesg beside a trace file of one boot is one boot). Nothing lives across a          boot: eb lifetimes, per-CPU windows, lost events, dumps and splats belong to their          boot, and every finding says which. race-signature places the boot's kernel release          against the fix: affected, already fixed (then it is another bug), or older than the          regression.",
+        "A capture may hold several boots (a console logged across kernel.panic reboots). \
+         A boot starts at the kernel's 'Linux version' banner, where the printk clock \
+         goes back to about zero, at a new ftrace dump after a reboot line, at a trace \
+         file's header after trace output, or at journalctl's '-- Boot --' marker; input \
+         files are not boots (a dmesg beside a trace file of one boot is one boot). \
+         Nothing lives across a boot: eb lifetimes, per-CPU windows, lost events, dumps \
+         and splats belong to their boot, and every finding says which. race-signature \
+         places the boot's kernel release against the fix: affected, already fixed (then \
+         it is another bug), or older than the regression.",
     )]);
     r.control("PP", []);
     r.text([roman(
-        "The repeats of one rule about one extent buffer in one boot are one finding with a          count; the splats of one title in one boot are one kernel-splat finding, which also          names the extent buffer its task last touched in the trace. At most 10000 extent          buffer findings and 10000 splat titles are kept in full; the report says how many          more were counted.",
+        "The repeats of one rule about one extent buffer in one boot are one finding with \
+         a count; the splats of one title in one boot are one kernel-splat finding, which \
+         also names the extent buffer its task last touched in the trace. At most 10000 \
+         extent buffer findings and 10000 splat titles are kept in full; the report says \
+         how many more were counted.",
     )]);
     r
+}
+
+/// How btrfs corruption reports become findings (FINDING RULES,
+/// "Corruption reports"; the README says the same), with the bounds of
+/// [`crate::correlate::reports`].
+pub fn corruption_reports() -> [String; 5] {
+    use crate::correlate::reports::{EVIDENCE_BUDGET, FIRST_KEPT, MAX_GROUPS};
+    [
+        "One corruption is one finding. A corruption is identified by its device, its tree block \
+     (the trusted eb start when a message prints it, else the header's block= as printed) and \
+     what is wrong (the tree checker's reason, or the kind of validation message). Repeats \
+     across time, mirrors and boots are one finding with a count, the first and last \
+     occurrence, the mirrors and the boots (JSON: count, first, last, mirrors, every_mirror, \
+     boots, device)."
+            .to_string(),
+        "A tree-checker line and the line the kernel prints right after it for the same device \
+     ('read time tree block corruption detected on logical N mirror M', 'block=N read time \
+     ...' before 6.0, or after a leaf dump 'block=N write time tree block corruption \
+     detected') are one occurrence, cited together. The companion's logical is the trusted \
+     eb start: a garbage block= in the tree-checker line is tied to it. A tree-checker \
+     rejection is an error even when no eb can be trusted."
+            .to_string(),
+        "The phase (JSON: phase) says what a rejection implies. At read time the block read \
+     from disk is bad: on one mirror the kernel may repair it from another copy; on every \
+     mirror (mirrors 1 to k, which the kernel tries in turn) the copies on disk are all bad. \
+     At write time the tree checker caught a corruption of the block in memory before it \
+     reached disk: suspect RAM or a kernel bug; nothing bad was written."
+            .to_string(),
+        "Where the values allow it, bit-flip, pointer-in-disk-field and bad-on-every-mirror say \
+     how the block was damaged, each citing the line that shows it (JSON: value, with field, \
+     found, expected, bit, region)."
+            .to_string(),
+        format!(
+        "Memory stays bounded: a finding cites the lines of the first {FIRST_KEPT} occurrences \
+         and of the last (JSON: evidence_omitted counts the others); at most {MAX_GROUPS} \
+         distinct corruptions and {MAX_GROUPS} distinct aborts are kept, with at most {} MiB \
+         of cited lines; the reports beyond are counted per rule in one finding citing the \
+         first of them (JSON: not_kept, and summary.reports).",
+        EVIDENCE_BUDGET >> 20
+    ),
+    ]
 }
 
 fn exit_status() -> Roff {

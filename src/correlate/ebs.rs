@@ -549,6 +549,7 @@ impl EbTracker {
     /// The boot or the input ended: the facts found in it learn how many
     /// lifetimes their eb had.
     fn seal(&mut self) {
+        self.stats.evicted = self.ebs.evicted();
         for f in &mut self.facts[self.sealed..] {
             if let EbFact::DuplicateRead { eb, lifetimes, .. } = f {
                 *lifetimes = self.ebs.get(eb).map(|st| st.lifetimes);
@@ -584,22 +585,10 @@ impl EbTracker {
         self.index.not_kept
     }
 
-    /// Make sure `eb` is tracked (evicting another eb if need be) and mark
-    /// it as just seen.
-    fn touch(&mut self, eb: u64) {
-        let (_, fresh) = self.ebs.touch(eb, &mut self.arena);
-        if fresh {
-            self.stats.ebs += 1;
-        }
-        self.stats.evicted = self.ebs.evicted();
-    }
-
     fn alloc(&mut self, eb: u64, key: TaskKey, e: &Event<'_>) -> Note {
         let ts = raw(e.trace_ts);
-        self.touch(eb);
-        let Some(st) = self.ebs.get_mut(&eb) else {
-            return Note::None;
-        };
+        let (st, fresh) = self.ebs.touch(eb, &mut self.arena);
+        self.stats.ebs += u64::from(fresh);
         if let Some(l) = st.open.as_mut() {
             if l.read_count == 0 {
                 if l.contenders.len() < MAX_CONTENDERS {
@@ -684,8 +673,9 @@ impl EbTracker {
     }
 
     fn clone_alloc(&mut self, eb: u64, key: TaskKey) -> Note {
-        self.touch(eb);
-        if let Some(st) = self.ebs.get_mut(&eb) {
+        let (st, fresh) = self.ebs.touch(eb, &mut self.arena);
+        self.stats.ebs += u64::from(fresh);
+        {
             match st.open.as_mut() {
                 Some(l) => l.clones.push(key),
                 None => {
@@ -721,10 +711,8 @@ impl EbTracker {
         path: Option<ReleasePath>,
         e: &Event<'_>,
     ) -> Note {
-        self.touch(d.eb);
-        let Some(st) = self.ebs.get_mut(&d.eb) else {
-            return Note::None;
-        };
+        let (st, fresh) = self.ebs.touch(d.eb, &mut self.arena);
+        self.stats.ebs += u64::from(fresh);
         match path {
             Some(ReleasePath::Private) => self.discard(d.eb, key),
             Some(ReleasePath::Final) => {
@@ -819,11 +807,9 @@ impl EbTracker {
 
     fn read(&mut self, d: EbDump, e: &Event<'_>) -> Note {
         self.stats.reads += 1;
-        let evicted = self.stats.evicted > 0;
-        self.touch(d.eb);
-        let Some(st) = self.ebs.get_mut(&d.eb) else {
-            return Note::None;
-        };
+        let evicted = self.ebs.evicted() > 0;
+        let (st, fresh) = self.ebs.touch(d.eb, &mut self.arena);
+        self.stats.ebs += u64::from(fresh);
         let header = (d.level, d.fsid);
         if let Some(l) = st.open.as_mut() {
             l.read_count += 1;
@@ -1147,6 +1133,7 @@ mod tests {
         };
         read_input(0, s.as_bytes(), &ReadOptions::default(), &mut sink);
         assert!(t.live() <= 100);
+        t.finish();
         assert!(t.stats.evicted >= 900);
     }
 }

@@ -117,6 +117,49 @@ impl ValidationKind {
     }
 }
 
+/// When the kernel checked a tree block: after reading it from disk, or
+/// before writing it (kernel-formats.md C.3, C.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Phase {
+    /// At read time: the block as it came from disk (or from another mirror).
+    Read,
+    /// At write time: the block in memory, about to be written.
+    Write,
+}
+
+impl Phase {
+    /// Stable name used in JSON: `read`, `write`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Read => "read",
+            Phase::Write => "write",
+        }
+    }
+}
+
+impl ValidationKind {
+    /// When the message is printed: every read-side check at read time,
+    /// the two write-side ones at write time.
+    pub fn phase(self) -> Phase {
+        if self.read_side() {
+            Phase::Read
+        } else {
+            Phase::Write
+        }
+    }
+
+    /// The line the kernel prints right after a failed check to say which
+    /// block failed and when (`read time tree block corruption detected on
+    /// logical N mirror M`, `block=N write time tree block corruption
+    /// detected`): the companion of a tree-checker report.
+    pub fn is_companion(self) -> bool {
+        matches!(
+            self,
+            ValidationKind::ReadTimeCorruption | ValidationKind::WriteTimeCorruption
+        )
+    }
+}
+
 /// A validation message naming a tree block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Validation {
@@ -128,6 +171,14 @@ pub struct Validation {
     pub mirror: Option<u32>,
     /// Header-derived value as printed (`have` of bad tree block start).
     pub have: Option<u64>,
+    /// What the parent pointer (or the running transaction) expected:
+    /// `wanted` of `parent transid verify failed` and `level verify failed`,
+    /// `expect > N` of `bad generation` (then the bound).
+    pub wanted: Option<u64>,
+    /// What the block's header holds, as printed: `found` of
+    /// `parent transid verify failed` and `level verify failed`, `level` of
+    /// `bad tree block level`, `have` of `bad generation`.
+    pub found: Option<u64>,
 }
 
 /// A transaction abort or filesystem error.
@@ -247,6 +298,103 @@ fn reason_of(rest: &[u8]) -> &[u8] {
     }
 }
 
+/// A value a tree-checker reason compares with the one it expected, when
+/// both are single numbers (ranges and sets say nothing about one bit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReasonValue {
+    /// `have N expect M`, `has N expect M`, `has=N expect=M` (C.5): the
+    /// field as found in the item, and what it should have been when that
+    /// is one number (not a range, a set or words: `expect aligned to
+    /// 4096`, `should be aligned to 4096`).
+    HaveExpect {
+        /// The value found (`have`, `has`).
+        found: u64,
+        /// The value expected, when it is one number.
+        expected: Option<u64>,
+    },
+    /// `bad key order, prev (A B C) current (D E F)` (leaf) or
+    /// `bad key order, current (A B C) next (D E F)` (node): two keys that
+    /// should be in order, as `(objectid, type, offset)`.
+    KeyOrder {
+        /// The earlier key (`prev`, or `current` of a node).
+        before: Key,
+        /// The later key (`current`, or `next` of a node).
+        after: Key,
+    },
+}
+
+/// A btrfs key as printed: `(objectid type offset)`.
+pub type Key = (u64, u64, u64);
+
+/// The numbers a tree-checker reason compares, if it compares two single
+/// values: the grammar elements `have_expect` (`... have N expect M`,
+/// `... has N expect M`, `... has=N expect=M`, decimal or `0x` hex) and
+/// `key_order` (`bad key order, prev (A B C) current (D E F)`).
+///
+/// Examples: `invalid location key offset:has 9223372036854775808 expect 0`
+/// (Olsson, linux-btrfs 2020-04), `bad key order, prev (256 1 0) current
+/// (256 1 0)`, `invalid objectid: has=2 expect=1`; with no one expected
+/// value, `invalid extent length, have 18446619972284938920 expect aligned
+/// to 4096` and `invalid inode transid: has 45277 expect [0, 45276]`.
+pub fn reason_value(reason: &[u8]) -> Option<ReasonValue> {
+    if let Some(r) = reason.strip_prefix(b"bad key order, ") {
+        let (r, first) = r
+            .strip_prefix(b"prev ")
+            .or_else(|| r.strip_prefix(b"current "))
+            .and_then(key_triple)?;
+        let r = r
+            .strip_prefix(b" current ")
+            .or_else(|| r.strip_prefix(b" next "))?;
+        let (_, second) = key_triple(r)?;
+        return Some(ReasonValue::KeyOrder {
+            before: first,
+            after: second,
+        });
+    }
+    // The last `has`/`have` word of the reason, then its `expect`.
+    let at = memchr::memrchr_iter(b'h', reason).find_map(|p| {
+        let word_start = p == 0 || !reason[p - 1].is_ascii_alphanumeric();
+        let r = &reason[p..];
+        let n = [&b"has "[..], b"have ", b"has="]
+            .iter()
+            .find(|w| r.starts_with(w))?
+            .len();
+        word_start.then_some(p + n)
+    })?;
+    let (r, found) = number(&reason[at..])?;
+    let r = r.strip_prefix(b",").unwrap_or(r);
+    // One expected value: a number, then the end or words.
+    let expected = r
+        .strip_prefix(b" expect ")
+        .or_else(|| r.strip_prefix(b" expect="))
+        .and_then(number)
+        .filter(|(r, _)| matches!(r.first(), None | Some(b' ')))
+        .map(|x| x.1);
+    Some(ReasonValue::HaveExpect { found, expected })
+}
+
+/// `key_triple`, `(%llu %u %llu)`: a btrfs key, as `(693626798080 182
+/// 702129324032)` in `bad key order, prev (693626798080 182 702129324032)
+/// current (693626798080 182 701861986304)`.
+fn key_triple(r: &[u8]) -> Option<(&[u8], Key)> {
+    let r = r.strip_prefix(b"(")?;
+    let (r, a) = dec_u64(r).ok()?;
+    let (r, b) = dec_u64(r.strip_prefix(b" ")?).ok()?;
+    let (r, c) = dec_u64(r.strip_prefix(b" ")?).ok()?;
+    Some((r.strip_prefix(b")")?, (a, b, c)))
+}
+
+/// `number`: decimal (`9223372036854775808`) or `0x` hex
+/// (`0x00000000d8649173`, in `name hash mismatch with key, have
+/// 0x00000000d8649173 expect 0x00000000f88d2ac3`).
+fn number(r: &[u8]) -> Option<(&[u8], u64)> {
+    if r.starts_with(b"0x") || r.starts_with(b"0X") {
+        crate::fields::hex_u64(r).ok()
+    } else {
+        dec_u64(r).ok()
+    }
+}
+
 /// Parse a read/write validation message naming a tree block.
 ///
 /// Examples: `bad tree block start, want 103612416 have 17126188627709133626`,
@@ -261,6 +409,8 @@ pub fn validation(msg: &[u8]) -> Option<Validation> {
             eb,
             mirror,
             have,
+            wanted: None,
+            found: None,
         })
     };
     if let Some(r) = msg.strip_prefix(b"bad tree block start, ") {
@@ -288,7 +438,11 @@ pub fn validation(msg: &[u8]) -> Option<Validation> {
         let p = memchr::memmem::find(r, b" on ")?;
         let (eb, _) = logical_mirror(&r[p + 4..])?;
         let mirror = find_u64_after(&r[..p], b"mirror ").map(|m| m as u32);
-        return v(BadLevel, eb, mirror, None);
+        let level = find_u64_after(&r[..p], b"level ").or_else(|| {
+            // old wording: "bad tree block level %d on %llu"
+            dec_u64(trim(&r[..p])).ok().map(|x| x.1)
+        });
+        return v(BadLevel, eb, mirror, None).map(|x| Validation { found: level, ..x });
     }
     for (prefix, kind) in [
         (&b"checksum verify failed on "[..], ChecksumFailed),
@@ -301,7 +455,11 @@ pub fn validation(msg: &[u8]) -> Option<Validation> {
     ] {
         if let Some(r) = msg.strip_prefix(prefix) {
             let (eb, mirror) = logical_mirror(r)?;
-            return v(kind, eb, mirror, None);
+            let (wanted, found) = match kind {
+                LevelVerifyFailed | ParentTransid => wanted_found(r),
+                _ => (None, None),
+            };
+            return v(kind, eb, mirror, None).map(|x| Validation { wanted, found, ..x });
         }
     }
     for (prefix, kind) in [
@@ -325,11 +483,29 @@ pub fn validation(msg: &[u8]) -> Option<Validation> {
         if r.starts_with(b" write time tree block corruption detected") {
             return v(WriteTimeCorruption, eb, None, None);
         }
-        if r.starts_with(b" bad generation") {
-            return v(WriteBadGeneration, eb, None, None);
+        if let Some(g) = r.strip_prefix(b" bad generation") {
+            // ", have %llu expect > %llu"
+            let found = find_u64_after(g, b"have ");
+            let wanted = memchr::memmem::find(g, b"expect > ")
+                .and_then(|p| dec_u64(&g[p + 9..]).ok())
+                .map(|x| x.1);
+            return v(WriteBadGeneration, eb, None, None).map(|x| Validation {
+                wanted,
+                found,
+                ..x
+            });
         }
     }
     None
+}
+
+/// `wanted %llu found %llu` after the block and mirror of
+/// `parent transid verify failed` and `level verify failed`.
+///
+/// Example: ` mirror 2 wanted 12746898 found 12746888` in
+/// `parent transid verify failed on logical 313163116052480 mirror 2 wanted 12746898 found 12746888`.
+fn wanted_found(r: &[u8]) -> (Option<u64>, Option<u64>) {
+    (find_u64_after(r, b"wanted "), find_u64_after(r, b"found "))
 }
 
 /// `logical %llu mirror %u` or old `%llu` / `block %llu`.
@@ -487,6 +663,105 @@ mod tests {
         let v = validation(b"tree first key mismatch detected, bytenr=30408704 parent_transid=7 key expected=(1,2,3) has=(4,5,6)").unwrap();
         assert_eq!(v.eb, 30408704);
         assert!(validation(b"checksum verify failed on").is_none());
+    }
+
+    #[test]
+    fn reason_values() {
+        let v = |s: &str| reason_value(s.as_bytes());
+        let he = |found, expected| Some(ReasonValue::HaveExpect { found, expected });
+        assert_eq!(
+            v("invalid location key offset:has 9223372036854775808 expect 0"),
+            he(1 << 63, Some(0))
+        );
+        assert_eq!(
+            v("invalid previous key objectid, have 256 expect 257"),
+            he(256, Some(257))
+        );
+        assert_eq!(v("invalid objectid: has=2 expect=1"), he(2, Some(1)));
+        assert_eq!(
+            v("name hash mismatch with key, have 0x000000006e5f1b8c expect 0x000000002e5f1b8c"),
+            he(0x6e5f1b8c, Some(0x2e5f1b8c))
+        );
+        // One value found, and no one value expected.
+        assert_eq!(
+            v("invalid extent length, have 18446619972284938920 expect aligned to 4096"),
+            he(18446619972284938920, None)
+        );
+        assert_eq!(
+            v("invalid inode transid: has 45277 expect [0, 45276]"),
+            he(45277, None)
+        );
+        assert_eq!(
+            v("invalid root generation, have 45277 expect (0, 45275]"),
+            he(45277, None)
+        );
+        assert_eq!(
+            v("unaligned pointer, have 64012238993 should be aligned to 4096"),
+            he(64012238993, None)
+        );
+        assert_eq!(
+            v("bad key order, prev (256 108 4096) current (256 108 0)"),
+            Some(ReasonValue::KeyOrder {
+                before: (256, 108, 4096),
+                after: (256, 108, 0)
+            })
+        );
+        assert_eq!(
+            v("bad key order, current (5 1 0) next (4 1 0)"),
+            Some(ReasonValue::KeyOrder {
+                before: (5, 1, 0),
+                after: (4, 1, 0)
+            })
+        );
+        assert_eq!(
+            v("invalid dir item type, have 33 expect (0, 9)"),
+            he(33, None)
+        );
+        assert_eq!(v("invalid data ref objectid value 65241"), None);
+        assert_eq!(
+            v("invalid mode: has 00 expect valid S_IF* bit(s)"),
+            he(0, None)
+        );
+        // `has`/`have` as part of a word is not the word.
+        assert_eq!(v("xhas 5 expect 4"), None);
+        assert_eq!(v("owner mismatch"), None);
+    }
+
+    #[test]
+    fn validation_values() {
+        let v = validation(b"parent transid verify failed on logical 313163116052480 mirror 2 wanted 12746898 found 12746888").unwrap();
+        assert_eq!((v.wanted, v.found), (Some(12746898), Some(12746888)));
+        let v = validation(b"parent transid verify failed on 86867968 wanted 45273 found 45276")
+            .unwrap();
+        assert_eq!((v.wanted, v.found), (Some(45273), Some(45276)));
+        let v =
+            validation(b"level verify failed on logical 313163105075200 mirror 2 wanted 0 found 1")
+                .unwrap();
+        assert_eq!((v.wanted, v.found), (Some(0), Some(1)));
+        let v = validation(b"bad tree block level, mirror 1 level 9 on logical 22020096").unwrap();
+        assert_eq!(v.found, Some(9));
+        let v = validation(b"bad tree block level 9 on 22020096").unwrap();
+        assert_eq!(v.found, Some(9));
+        let v = validation(b"block=30408704 bad generation, have 7 expect > 9").unwrap();
+        assert_eq!(
+            (v.kind, v.eb, v.found, v.wanted),
+            (
+                ValidationKind::WriteBadGeneration,
+                30408704,
+                Some(7),
+                Some(9)
+            )
+        );
+        assert_eq!(v.kind.phase(), Phase::Write);
+        let v = validation(b"block=30408704 write time tree block corruption detected").unwrap();
+        assert!(v.kind.is_companion() && v.kind.phase() == Phase::Write);
+        let v =
+            validation(b"read time tree block corruption detected on logical 1 mirror 3").unwrap();
+        assert!(v.kind.is_companion() && v.kind.phase() == Phase::Read);
+        assert_eq!(v.mirror, Some(3));
+        let v =
+            validation(b"bad tree block start, want 103612416 have 17126188627709133626").unwrap();
+        assert!(!v.kind.is_companion() && v.kind.phase() == Phase::Read);
     }
 
     #[test]

@@ -9,11 +9,12 @@ use serde::Serialize;
 use crate::correlate::boots::{BootStart, Boots};
 use crate::correlate::coverage::Coverage;
 use crate::correlate::evidence::Evidence;
+use crate::correlate::reports::Occurrence;
 use crate::grammar::TraceTs;
 use crate::output::sanitize;
 use crate::reader::driver::InputResult;
 use crate::rules::release::Standing;
-use crate::rules::{Confidence, Finding, Fix, RuleId, Severity};
+use crate::rules::{Confidence, Finding, Fix, RuleId, Severity, SuspectValue};
 
 /// One entry of a document's `inputs` (the report's and the timeline's).
 #[derive(Serialize)]
@@ -100,7 +101,92 @@ pub(crate) struct FindingDoc<'a> {
     fix: Option<&'a Fix>,
     #[serde(skip_serializing_if = "Option::is_none")]
     kernel: Option<KernelDoc<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<ValueDoc<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phase: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mirrors: Option<&'a [u32]>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    every_mirror: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    boots: Option<&'a [u32]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first: Option<OccurrenceDoc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last: Option<OccurrenceDoc>,
+    #[serde(skip_serializing_if = "is_zero")]
+    evidence_omitted: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    not_kept: u64,
     evidence: Vec<EvidenceDoc<'a>>,
+}
+
+/// The value a forensic finding rests on.
+#[derive(Serialize)]
+pub(crate) struct ValueDoc<'a> {
+    field: &'a str,
+    found: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'a str>,
+}
+
+/// Where and when a grouped report was first or last printed.
+#[derive(Serialize)]
+pub(crate) struct OccurrenceDoc {
+    input: u32,
+    line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    console_ts_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_ts_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_ts_counter: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wall_s: Option<u64>,
+    boot: u32,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn occurrence_doc(o: &Occurrence) -> OccurrenceDoc {
+    let (ns, counter) = trace_ts(o.trace_ts);
+    OccurrenceDoc {
+        input: o.pos.input,
+        line: o.pos.line,
+        console_ts_ns: o.console_ns,
+        trace_ts_ns: ns,
+        trace_ts_counter: counter,
+        wall_s: o.wall_s,
+        boot: o.boot,
+    }
+}
+
+fn value_doc(v: &SuspectValue) -> ValueDoc<'_> {
+    ValueDoc {
+        field: v.field,
+        found: v.found,
+        expected: v.expected,
+        bit: v.bit,
+        region: v.region,
+    }
+}
+
+/// A trace time as (`trace_ts_ns`, `trace_ts_counter`).
+fn trace_ts(t: Option<TraceTs>) -> (Option<u64>, Option<u64>) {
+    match t {
+        Some(TraceTs::Counter(c)) => (None, Some(c)),
+        Some(t) => (t.ns(), None),
+        None => (None, None),
+    }
 }
 
 /// The kernel a `race-signature` finding is about, against the fix.
@@ -143,11 +229,7 @@ pub(crate) fn is_one(n: &u32) -> bool {
 /// Serialise one evidence line.
 pub(crate) fn evidence_doc(e: &Evidence) -> EvidenceDoc<'_> {
     let (text, lossy) = sanitize::for_json(&e.text);
-    let (ns, counter) = match e.trace_ts {
-        Some(TraceTs::Counter(c)) => (None, Some(c)),
-        Some(t) => (t.ns(), None),
-        None => (None, None),
-    };
+    let (ns, counter) = trace_ts(e.trace_ts);
     EvidenceDoc {
         input: e.pos.input,
         line: e.pos.line,
@@ -167,6 +249,7 @@ pub(crate) fn evidence_doc(e: &Evidence) -> EvidenceDoc<'_> {
 
 /// Serialise one finding.
 pub(crate) fn finding_doc(f: &Finding) -> FindingDoc<'_> {
+    let o = f.occurrences.as_deref();
     FindingDoc {
         rule: f.rule,
         severity: f.severity,
@@ -181,6 +264,16 @@ pub(crate) fn finding_doc(f: &Finding) -> FindingDoc<'_> {
             release,
             standing: *standing,
         }),
+        value: f.value().map(value_doc),
+        device: o.and_then(|o| o.device.as_deref()),
+        phase: o.and_then(|o| o.phase).map(|p| p.name()),
+        mirrors: o.map(|o| o.mirrors.as_slice()).filter(|m| !m.is_empty()),
+        every_mirror: o.is_some_and(|o| o.every_mirror),
+        boots: o.map(|o| o.boots.as_slice()),
+        first: o.map(|o| occurrence_doc(&o.first)),
+        last: o.map(|o| occurrence_doc(&o.last)),
+        evidence_omitted: o.map_or(0, |o| o.evidence_omitted),
+        not_kept: o.map_or(0, |o| o.not_kept),
         evidence: f.evidence.iter().map(evidence_doc).collect(),
     }
 }

@@ -95,9 +95,10 @@ pub fn suspect(text: &[u8]) -> bool {
         return true;
     }
     let f = &*FINDERS;
-    if t.first() != Some(&b'[') && m.first() != Some(&b'[') {
-        // Another prefix (syslog, journal, kmsg): look near the start.
-        let head = &t[..t.len().min(96)];
+    if m.first() != Some(&b'[') {
+        // Another prefix (syslog, journal, kmsg), or one after the printk
+        // time (`[ 7807.214127] host kernel: `): look near the start.
+        let head = &m[..m.len().min(96)];
         if f[0].find(head).is_some() || f[1].find(head).is_some() {
             return true;
         }
@@ -521,6 +522,13 @@ mod tests {
         ));
         assert!(suspect(
             b"  BTRFS critical (device dm-0): corrupted node, root=256"
+        ));
+        // journalctl -o short-monotonic, and syslog with the kernel's time.
+        assert!(suspect(
+            b"[ 7807.214127] fedora kernel: BTRFS critical (device dm-0): corrupted"
+        ));
+        assert!(suspect(
+            b"Jan 26 10:41:07 fedora kernel: [ 7807.214127] BTRFS critical (device dm-0):"
         ));
         assert!(!suspect(b"[  178.650998] Call Trace"));
         assert!(!suspect(&[b'x'; 200]));

@@ -36,8 +36,21 @@ struct Summary<'a> {
     largest_insert_race: Option<RaceDoc>,
     /// Findings not kept to bound memory, per rule id.
     not_kept: BTreeMap<&'static str, u64>,
+    /// Grouped btrfs reports and their bounds.
+    reports: ReportsDoc,
     /// Splats counted on their finding but not listed in `splats`.
     splats_not_listed: u64,
+}
+
+/// The bounds on grouped btrfs reports, and what they left out (the
+/// reports not grouped are in `not_kept`, under their rules).
+#[derive(Serialize)]
+struct ReportsDoc {
+    groups: u64,
+    max_groups: u64,
+    first_kept: u32,
+    evidence_budget_bytes: u64,
+    evidence_omitted: u64,
 }
 
 #[derive(Serialize)]
@@ -136,6 +149,13 @@ fn doc<'a>(an: &'a Analysis, findings: &'a [Finding], results: &'a [InputResult]
                 .into_iter()
                 .map(|(r, n)| (r.id(), n))
                 .collect(),
+            reports: ReportsDoc {
+                groups: (an.reports.reports.len() + an.reports.aborts.len()) as u64,
+                max_groups: crate::correlate::reports::MAX_GROUPS as u64,
+                first_kept: crate::correlate::reports::FIRST_KEPT,
+                evidence_budget_bytes: crate::correlate::reports::EVIDENCE_BUDGET as u64,
+                evidence_omitted: an.reports.evidence_omitted(),
+            },
             splats_not_listed: an.splats.not_kept().0,
         },
         findings: findings.iter().map(finding_doc).collect(),

@@ -129,12 +129,12 @@ pub fn write(
             ),
         );
         para(w, &s, "", "")?;
-        if let Some(note) = crate::report::text::not_kept_note(an) {
-            para(w, &note, "", "")?;
-        }
         if st.evicted > 0 {
             para(w, &crate::report::text::evicted_note(st.evicted), "", "")?;
         }
+    }
+    if let Some(note) = crate::report::text::not_kept_note(an) {
+        para(w, &note, "", "")?;
     }
     for f in findings.iter().filter(|f| f.severity != Severity::Info) {
         writeln!(w)?;
@@ -162,6 +162,10 @@ pub fn write(
             for line in terminal_lines(&e.text) {
                 para(w, &line, CODE, HANG)?;
             }
+        }
+        if let Some(note) = crate::report::text::omitted_note(f) {
+            writeln!(w)?;
+            para(w, &note, "", "")?;
         }
     }
     let info: Vec<_> = findings

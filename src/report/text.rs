@@ -59,6 +59,47 @@ pub(crate) fn evicted_note(evicted: u64) -> String {
     )
 }
 
+/// What to say under a finding's evidence about how often and when it
+/// came: `(9 occurrences, first at 40675.013231, last at 65972.802812; 8
+/// lines not shown: ...)`, for a grouped btrfs report; `(N occurrences in all)` for
+/// another finding that cites fewer lines than it counts.
+pub(crate) fn omitted_note(f: &Finding) -> Option<String> {
+    let Some(o) = f.occurrences.as_deref() else {
+        return (f.count as usize > f.evidence.len() && f.count > 1)
+            .then(|| format!("({} occurrences in all)", f.count));
+    };
+    let mut parts = Vec::new();
+    if f.count > 1 {
+        let mut when = format!("{} occurrences", f.count);
+        if let (Some(a), Some(b)) = (o.first.console_ns, o.last.console_ns) {
+            if a != b {
+                when.push_str(&format!(
+                    ", first at {}, last at {}",
+                    console(a),
+                    console(b)
+                ));
+            }
+        }
+        if o.boots.len() > 1 {
+            when.push_str(&format!(", in {} boots", o.boots.len()));
+        }
+        parts.push(when);
+    }
+    if o.evidence_omitted > 0 {
+        parts.push(format!(
+            "{} lines not shown: the lines of the first {} and of the last are kept",
+            o.evidence_omitted,
+            crate::correlate::reports::FIRST_KEPT
+        ));
+    }
+    (!parts.is_empty()).then(|| format!("({})", parts.join("; ")))
+}
+
+/// A console time as the kernel prints it: `40675.013231`.
+fn console(ns: u64) -> String {
+    format!("{}.{:06}", ns / 1_000_000_000, ns % 1_000_000_000 / 1000)
+}
+
 /// One line per boot: where it is and the kernel it ran (`boot 2:
 /// capture.txt:8647-17292, Linux 6.8.0-rc7 (banner)`).
 pub(crate) fn boot_lines(an: &Analysis, names: &[String]) -> Vec<String> {
@@ -114,10 +155,28 @@ pub(crate) fn not_kept_note(an: &Analysis) -> Option<String> {
         .iter()
         .map(|(r, k)| format!("{k} {} findings", r.id()))
         .collect();
+    let reports = [
+        crate::rules::reports::TREE_CHECK_FAILURE,
+        crate::rules::reports::VALIDATION_FAILED,
+        crate::rules::reports::TRANSACTION_ABORT,
+    ];
+    let mut bounds = Vec::new();
+    if n.iter().any(|(r, _)| !reports.contains(r)) {
+        bounds.push(format!(
+            "at most {} extent-buffer findings are kept in full; repeats for one eb in one boot are counted on its finding",
+            crate::correlate::ebs::MAX_FACTS
+        ));
+    }
+    if n.iter().any(|(r, _)| reports.contains(r)) {
+        bounds.push(format!(
+            "at most {} distinct corruptions and as many distinct aborts are kept, the other reports are counted in one finding per rule",
+            crate::correlate::reports::MAX_GROUPS
+        ));
+    }
     Some(format!(
-        "Not kept to bound memory: {} (at most {} extent-buffer findings are kept in full; repeats for one eb in one boot are counted on its finding).",
+        "Not kept to bound memory: {} ({}).",
         list.join(", "),
-        crate::correlate::ebs::MAX_FACTS
+        bounds.join("; ")
     ))
 }
 
@@ -292,12 +351,8 @@ pub fn write(
                 }
             }
         }
-        if f.count as usize > f.evidence.len() && f.count > 1 {
-            writeln!(
-                w,
-                "    {}",
-                style.dim(&format!("({} occurrences in all)", f.count))
-            )?;
+        if let Some(note) = omitted_note(f) {
+            writeln!(w, "    {}", style.dim(&note))?;
         }
     }
     let info: Vec<_> = findings

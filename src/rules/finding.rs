@@ -5,6 +5,8 @@
 use serde::Serialize;
 
 use crate::correlate::evidence::Evidence;
+use crate::correlate::reports::Occurrence;
+use crate::grammar::btrfs::Phase;
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -210,6 +212,48 @@ pub enum Extra {
         /// The kernel's release and its standing.
         kernel: Option<(String, super::release::Standing)>,
     },
+    /// `bit-flip`, `pointer-in-disk-field`: the value that tells.
+    Value(SuspectValue),
+}
+
+/// A value read from a tree block that tells how the block was damaged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuspectValue {
+    /// Which field (`owner`, `bytenr`, `block`, `generation`, `level`, `item`, `key`).
+    pub field: &'static str,
+    /// The value as printed.
+    pub found: u64,
+    /// What it should have been, when known.
+    pub expected: Option<u64>,
+    /// The one bit in which `found` and `expected` differ (`bit-flip`).
+    pub bit: Option<u32>,
+    /// The kernel address range `found` falls in (`pointer-in-disk-field`).
+    pub region: Option<&'static str>,
+}
+
+/// How often and where a grouped btrfs report (a corruption or an abort)
+/// was printed: what its finding carries besides its evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Occurrences {
+    /// The kernel device name (`sdc`, `dm-0`), when printed.
+    pub device: Option<String>,
+    /// When the block was checked (read or write time), when the capture tells.
+    pub phase: Option<Phase>,
+    /// The mirrors it was read from, ascending.
+    pub mirrors: Vec<u32>,
+    /// The mirrors are every copy there is (1 to k, k ≥ 2).
+    pub every_mirror: bool,
+    /// The boots it was printed in, ascending.
+    pub boots: Vec<u32>,
+    /// The first occurrence.
+    pub first: Occurrence,
+    /// The last occurrence.
+    pub last: Occurrence,
+    /// Evidence lines seen but not kept (the first occurrences and the last are).
+    pub evidence_omitted: u64,
+    /// Reports counted but not grouped, beyond the distinct ones kept (a
+    /// finding that stands for them has no eb).
+    pub not_kept: u64,
 }
 
 /// One finding.
@@ -231,6 +275,8 @@ pub struct Finding {
     pub count: u64,
     /// What the rule adds.
     pub extra: Extra,
+    /// For grouped btrfs reports: how often and where.
+    pub occurrences: Option<Box<Occurrences>>,
 }
 
 impl Finding {
@@ -251,6 +297,7 @@ impl Finding {
             evidence,
             count: 1,
             extra: Extra::None,
+            occurrences: None,
         }
     }
 
@@ -264,6 +311,20 @@ impl Finding {
     pub fn with(mut self, extra: Extra) -> Finding {
         self.extra = extra;
         self
+    }
+
+    /// The same finding with how often and where its report was printed.
+    pub fn seen(mut self, occurrences: Occurrences) -> Finding {
+        self.occurrences = Some(Box::new(occurrences));
+        self
+    }
+
+    /// The suspect value (`bit-flip`, `pointer-in-disk-field`).
+    pub fn value(&self) -> Option<&SuspectValue> {
+        match &self.extra {
+            Extra::Value(v) => Some(v),
+            _ => None,
+        }
     }
 
     /// The extent buffer it is about, if it is about one.

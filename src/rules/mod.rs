@@ -7,7 +7,8 @@
 //!
 //! One file per family of rules, each declaring its rules' [`RuleInfo`]s
 //! beside the code that fires them: [`eb`] (extent-buffer lifetimes),
-//! [`reports`] (btrfs corruption reports and aborts), [`splat`] (kernel
+//! [`reports`] (btrfs corruption reports and aborts), [`forensics`] (what
+//! the values of a corruption report tell), [`splat`] (kernel
 //! splats), [`lost`] (what the capture lost). The confidence logic they
 //! share is in `verdict.rs`. A new rule is its info and its code in its
 //! family's file, plus its line in [`BUILTIN`]; a new family is a file and
@@ -15,25 +16,32 @@
 
 pub mod eb;
 mod finding;
+pub mod forensics;
 pub mod lost;
 pub mod release;
 pub mod reports;
 pub mod splat;
 mod verdict;
 
-pub use finding::{Confidence, Counts, Extra, Finding, Fix, RuleId, RuleInfo, Severity, Subject};
+pub use finding::{
+    Confidence, Counts, Extra, Finding, Fix, Occurrences, RuleId, RuleInfo, Severity, Subject,
+    SuspectValue,
+};
 
 use crate::correlate::Analysis;
 
 /// Every built-in rule, in documentation order (also the order findings
 /// of one line are sorted in).
-pub const BUILTIN: [RuleId; 11] = [
+pub const BUILTIN: [RuleId; 14] = [
     eb::DUPLICATE_READ_COMPLETION,
     eb::RACE_SIGNATURE,
     eb::READ_AFTER_RELEASE,
     reports::VALIDATION_FAILED,
     reports::TREE_CHECK_FAILURE,
     reports::IMPLAUSIBLE_HEADER_VALUE,
+    forensics::BIT_FLIP,
+    forensics::POINTER_IN_DISK_FIELD,
+    forensics::BAD_ON_EVERY_MIRROR,
     eb::READ_WITHOUT_ALLOC,
     eb::INCONSISTENT_READ,
     splat::KERNEL_SPLAT,
@@ -52,13 +60,17 @@ struct Family {
 fn keeps_all(_: &Analysis, _: &mut Vec<(RuleId, u64)>) {}
 
 /// The rule families, in the order they run.
-const FAMILIES: [Family; 4] = [
+const FAMILIES: [Family; 5] = [
     Family {
         evaluate: eb::evaluate,
         not_kept: eb::not_kept,
     },
     Family {
         evaluate: reports::evaluate,
+        not_kept: reports::not_kept,
+    },
+    Family {
+        evaluate: forensics::evaluate,
         not_kept: keeps_all,
     },
     Family {

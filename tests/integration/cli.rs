@@ -29,14 +29,20 @@ fn exit_statuses_follow_the_contract() {
         .code(0);
     bin()
         .args(["report", "--fail-on", "warning"])
-        .arg(fixture("cases/neg-garbage-block.txt"))
+        .arg(fixture("cases/read-without-alloc.txt"))
         .assert()
         .code(1);
     bin()
         .args(["report"])
-        .arg(fixture("cases/neg-garbage-block.txt"))
+        .arg(fixture("cases/read-without-alloc.txt"))
         .assert()
         .code(0);
+    // A tree-checker rejection is an error even when its block= is garbage (#14).
+    bin()
+        .args(["report"])
+        .arg(fixture("cases/neg-garbage-block.txt"))
+        .assert()
+        .code(1);
     // Usage errors: 2.
     bin().args(["report", "--format", "yaml"]).assert().code(2);
     bin().arg("frobnicate").assert().code(2);

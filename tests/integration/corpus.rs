@@ -208,7 +208,18 @@ fn typescript_report() {
         .unwrap()
         .contains("12450248866117114644"));
     assert!(imp.get("eb").is_none());
-    assert!(!findings.iter().any(|f| f["rule"] == "tree-check-failure"));
+    // The rejection itself is one error without an eb, its three lines
+    // counted (#14).
+    let tc: Vec<_> = findings
+        .iter()
+        .filter(|f| f["rule"] == "tree-check-failure")
+        .collect();
+    assert_eq!(tc.len(), 1);
+    assert_eq!(
+        (&tc[0]["severity"], tc[0].get("eb"), &tc[0]["count"]),
+        (&serde_json::json!("error"), None, &serde_json::json!(3))
+    );
+    assert_eq!(tc[0]["evidence"].as_array().map(Vec::len), Some(3));
     // The 272 insert-race discards are benign: no eb anomaly beyond read-without-alloc.
     let lt = &v["summary"]["lifetimes"];
     assert_eq!(

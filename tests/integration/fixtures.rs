@@ -67,10 +67,18 @@ fn negatives_have_no_eb_anomaly() {
             finding_lines(&v)
         );
     }
-    // A garbage block= is flagged as implausible, never tied to an eb.
-    let (v, _) = report_json(&[&fixture("cases/neg-garbage-block.txt")]);
+    // A garbage block= is flagged as implausible, never tied to an eb; the
+    // rejection is still an error (#14).
+    let (v, code) = report_json(&[&fixture("cases/neg-garbage-block.txt")]);
     let lines = finding_lines(&v);
-    assert_eq!(lines, vec!["warning implausible-header-value eb=- certain"]);
+    assert_eq!(
+        lines,
+        vec![
+            "error tree-check-failure eb=- certain",
+            "warning implausible-header-value eb=- certain"
+        ]
+    );
+    assert_eq!(code, 1);
 }
 
 #[test]

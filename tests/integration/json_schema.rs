@@ -63,8 +63,19 @@ struct Summary {
     findings: Counts,
     lifetimes: Lifetimes,
     largest_insert_race: Option<Race>,
+    reports: ReportsBounds,
     not_kept: std::collections::BTreeMap<String, u64>,
     splats_not_listed: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportsBounds {
+    groups: u64,
+    max_groups: u64,
+    first_kept: u32,
+    evidence_budget_bytes: u64,
+    evidence_omitted: u64,
 }
 
 #[derive(Deserialize)]
@@ -118,8 +129,40 @@ pub(crate) struct Finding {
     title: Option<String>,
     cpu: Option<u32>,
     fix: Option<Fix>,
+    value: Option<Value>,
+    device: Option<String>,
+    phase: Option<String>,
+    mirrors: Option<Vec<u32>>,
+    every_mirror: Option<bool>,
+    boots: Option<Vec<u32>>,
+    first: Option<Occurrence>,
+    last: Option<Occurrence>,
+    evidence_omitted: Option<u64>,
+    not_kept: Option<u64>,
     kernel: Option<Kernel>,
     evidence: Vec<Evidence>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Value {
+    field: String,
+    found: u64,
+    expected: Option<u64>,
+    bit: Option<u32>,
+    region: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Occurrence {
+    input: u32,
+    line: u64,
+    console_ts_ns: Option<u64>,
+    trace_ts_ns: Option<u64>,
+    trace_ts_counter: Option<u64>,
+    wall_s: Option<u64>,
+    boot: u32,
 }
 
 #[derive(Deserialize)]
@@ -322,6 +365,22 @@ fn report_documents_match_schema_1() {
         for e in r.findings.iter().flat_map(|f| &f.evidence) {
             assert!((e.boot as usize) < r.boots.len());
         }
+        for f in &r.findings {
+            assert!(f
+                .phase
+                .as_deref()
+                .is_none_or(|p| ["read", "write"].contains(&p)));
+            // A finding with occurrences has both ends and its boots.
+            assert_eq!(f.first.is_some(), f.last.is_some());
+            assert_eq!(f.first.is_some(), f.boots.is_some());
+            if let (Some(a), Some(b)) = (&f.first, &f.last) {
+                assert!((a.input, a.line) <= (b.input, b.line));
+            }
+            if f.every_mirror == Some(true) {
+                assert!(f.mirrors.as_ref().is_some_and(|m| m.len() >= 2));
+            }
+        }
+        assert!(r.summary.reports.groups <= 2 * r.summary.reports.max_groups);
         for s in &r.splats {
             assert!(
                 tracesift::correlate::splat::ReportType::ALL
