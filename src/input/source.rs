@@ -264,7 +264,7 @@ pub fn open_with(
     };
     // A regular file with bytes in it is read as such; anything else
     // delivers its bytes as they come.
-    let live = !size.is_some_and(|n| n > 0);
+    let live = size.is_none_or(|n| n == 0);
     let mut at = None;
     let raw: Box<dyn Read + Send> = match file {
         Some(file) => {
