@@ -72,8 +72,12 @@ use worker::{work, Job, Parsed, Spare, Work};
 /// ([`super::ReadOptions::batch_records`]): with the default limit, one
 /// block fills a batch.
 const BLOCK_BYTES_PER_RECORD: usize = BATCH_BYTES / super::BATCH_RECORDS;
-/// Batches out per worker (queued, being parsed, or parsed and waiting).
-const IN_FLIGHT_PER_WORKER: usize = 4;
+/// Batches out per worker (queued, being parsed, or parsed and waiting):
+/// one being parsed and one queued keep a worker busy. Each cost about
+/// 3 MiB on a console capture (the parsed records of 512 KiB of lines),
+/// and 4 per worker took `report` on 1 GiB from a pipe to 114 MiB, over
+/// the 100 MiB bar of #19; 2 took it to 85-91 MiB, no slower.
+const IN_FLIGHT_PER_WORKER: usize = 2;
 
 struct Worker {
     /// Batches sent to it and not yet taken back.
@@ -548,7 +552,8 @@ impl Pipeline {
             };
             feed.record(r, kind);
         }
-        let spare = parsed.with_dependent_mut(|_, r| r.take_spare());
+        let keep = self.batch_records;
+        let spare = parsed.with_dependent_mut(|_, r| r.take_spare(keep));
         self.spare_records.push(spare);
         let owned = parsed.into_owner();
         let mut batch = owned.batch;
