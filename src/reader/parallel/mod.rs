@@ -438,6 +438,12 @@ impl Pipeline {
                 break;
             }
         }
+        if self.fail_at == Some(u64::MAX) {
+            // A worker failed while this waited for room: the batch must
+            // not go to another and reach the sink after the failure
+            // (the summary would count more lines than the error says).
+            return;
+        }
         let job = Job {
             work,
             spare: self.spare_records.pop().unwrap_or_default(),
