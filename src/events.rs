@@ -375,7 +375,7 @@ impl<W: Write> EventWriter<W> {
             out,
             line_buffered,
             recognizer,
-            boots: Boots::default(),
+            boots: Boots::current_only(),
             written: 0,
         }
     }
