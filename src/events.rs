@@ -418,7 +418,12 @@ pub fn command(
         line_buffered,
         Recognizer::with_rules(cfg.rules.clone()),
     );
-    let outcome = driver::run_inputs(&cfg.inputs, &cfg.read, &mut sink, hook);
+    // A live input's events come out as they arrive, whatever the buffering.
+    let opts = crate::reader::ReadOptions {
+        live: Some(crate::input::readahead::LiveTimes::default()),
+        ..cfg.read.clone()
+    };
+    let outcome = driver::run_inputs(&cfg.inputs, &opts, &mut sink, hook);
     let failed = output::input_errors(&outcome.inputs, err);
     if let Some(e) = outcome.sink_error {
         return Err(e);
@@ -450,7 +455,7 @@ impl<W: Write> EventWriter<W> {
             out,
             line_buffered,
             recognizer,
-            boots: Boots::default(),
+            boots: Boots::current_only(),
             written: 0,
         }
     }
@@ -484,6 +489,12 @@ impl<W: Write> RecordSink for EventWriter<W> {
             };
             self.write_event(&e)?;
         }
+        Ok(Flow::Continue)
+    }
+
+    /// A live input waits for its writer: what was written so far goes out.
+    fn idle(&mut self) -> SinkResult {
+        self.out.flush()?;
         Ok(Flow::Continue)
     }
 }

@@ -23,6 +23,8 @@ mod export;
 mod fastlane;
 #[path = "integration/fixtures.rs"]
 mod fixtures;
+#[path = "integration/fuzz_corpus.rs"]
+mod fuzz_corpus;
 #[path = "integration/hostile.rs"]
 mod hostile;
 #[path = "integration/json_schema.rs"]
@@ -31,6 +33,8 @@ mod json_schema;
 mod keys;
 #[path = "integration/layers.rs"]
 mod layers;
+#[path = "integration/live.rs"]
+mod live;
 #[path = "integration/mail.rs"]
 mod mail;
 #[path = "integration/props.rs"]

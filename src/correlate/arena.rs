@@ -3,7 +3,7 @@
 //! Every alloc and first read is a potential piece of evidence, but almost
 //! none becomes one. Instead of an allocation per kept line, their text goes
 //! into one growing buffer; a lifetime holds a [`Light`] with a [`TextId`].
-//! When most of the buffer belongs to lifetimes that have ended, the live
+//! When a third of the buffer belongs to lifetimes that have ended, the live
 //! texts are moved to its front ([`TextArena::compact`]), so memory stays
 //! proportional to the live ebs.
 
@@ -27,7 +27,7 @@ pub struct TextArena {
 }
 
 /// Below this size the arena is never compacted.
-const MIN_COMPACT: usize = 8 << 20;
+const MIN_COMPACT: usize = 4 << 20;
 
 /// A line kept cheaply while its lifetime is live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +60,12 @@ impl TextArena {
             start: self.buf.len(),
             len: t.len() as u32,
         };
+        // Grow by a quarter, not by doubling: the buffer is most of the
+        // memory a large capture costs, and a doubled one is half empty.
+        if self.buf.capacity() - self.buf.len() < t.len() {
+            let more = (self.buf.capacity() / 4).max(t.len()).max(64 * 1024);
+            self.buf.reserve_exact(more);
+        }
         self.buf.extend_from_slice(t);
         self.live += t.len();
         id
@@ -77,9 +83,10 @@ impl TextArena {
         self.live = self.live.saturating_sub(id.len as usize);
     }
 
-    /// Whether most of the buffer is dead.
+    /// Whether a third of the buffer is dead (compacting then costs the
+    /// live bytes once per half of them pushed: linear overall).
     pub fn needs_compaction(&self) -> bool {
-        self.buf.len() > MIN_COMPACT && self.buf.len() > 2 * self.live
+        self.buf.len() > MIN_COMPACT && self.buf.len() > self.live + self.live / 2
     }
 
     /// Move the live texts (all `ids` still referenced) to the front of the

@@ -143,7 +143,7 @@ impl Windows {
     }
 
     fn of_boot_mut(&mut self, boot: u32) -> Vec<&mut CpuWindow> {
-        let ks: Vec<usize> = self
+        let mut ks: Vec<usize> = self
             .index
             .get(boot as usize)
             .map(|row| {
@@ -153,9 +153,17 @@ impl Windows {
                     .collect()
             })
             .unwrap_or_default();
+        ks.sort_unstable();
+        let (Some(&lo), Some(&hi)) = (ks.first(), ks.last()) else {
+            return Vec::new();
+        };
+        // A boot's windows are made while it lasts, so they sit together
+        // in `all`: walk only their span, not every window of every boot
+        // (that was quadratic in the boots).
+        let mut want = ks.iter().peekable();
         let mut out = Vec::with_capacity(ks.len());
-        for (k, w) in self.all.iter_mut().enumerate() {
-            if ks.contains(&k) {
+        for (k, w) in self.all[lo..=hi].iter_mut().enumerate() {
+            if want.next_if(|&&x| x == lo + k).is_some() {
                 out.push(w);
             }
         }

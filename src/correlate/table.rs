@@ -114,7 +114,9 @@ impl<K: Hash + Eq + Copy, S: Held + Default> KeyTable<K, S> {
     /// then, when most of it is dead.
     pub fn touch(&mut self, key: K, arena: &mut TextArena) -> (&mut S, bool) {
         self.ops += 1;
-        if self.ops % 65536 == 0 && arena.needs_compaction() {
+        // The test is two comparisons: made often, the arena never grows
+        // far past its bound between two of them.
+        if self.ops % 1024 == 0 && arena.needs_compaction() {
             arena.compact(self.map.values_mut().flat_map(|e| e.state.text_ids()));
         }
         let fresh = !self.map.contains_key(&key);

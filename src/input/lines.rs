@@ -96,6 +96,9 @@ pub struct LineReader<R> {
     /// A read error met while [`LineReader::next_block`] read ahead: given
     /// out after the lines read before it.
     deferred: Option<io::Error>,
+    /// A live stream had nothing ready while [`LineReader::next_block_into`]
+    /// read ([`super::readahead::Idle`]); taken by [`LineReader::take_idle`].
+    idle: Option<super::readahead::Idle>,
 }
 
 impl<R: Read> LineReader<R> {
@@ -120,6 +123,7 @@ impl<R: Read> LineReader<R> {
             read_size,
             bytes_read: 0,
             deferred: None,
+            idle: None,
         }
     }
 
@@ -230,7 +234,8 @@ impl<R: Read> LineReader<R> {
         let have = out.len() - base;
         if have <= max {
             let want = (max + 1 - have).max(self.read_size) as u64;
-            out.reserve(want as usize);
+            // Exactly: a recycled batch buffer must not creep up by doubling.
+            out.reserve_exact(want as usize);
             match (&mut self.rdr).take(want).read_to_end(out) {
                 Ok(n) => {
                     self.bytes_read += n as u64;
@@ -240,8 +245,15 @@ impl<R: Read> LineReader<R> {
                 }
                 Err(e) => {
                     self.bytes_read += (out.len() - base - have) as u64;
-                    self.deferred = Some(e);
-                    self.eof = true;
+                    // A live stream with nothing ready: the block ends at
+                    // what came, and reading goes on later.
+                    match super::readahead::Idle::of(&e) {
+                        Some(idle) => self.idle = Some(idle),
+                        None => {
+                            self.deferred = Some(e);
+                            self.eof = true;
+                        }
+                    }
                 }
             }
         }
@@ -272,6 +284,13 @@ impl<R: Read> LineReader<R> {
         self.next_number += lines;
         self.next_offset += len as u64;
         Some(info)
+    }
+
+    /// Whether a live stream had nothing ready during the last
+    /// [`LineReader::next_block_into`] (then the caller may hand on what it
+    /// holds); [`LineReader::next_line`] returns that as its error instead.
+    pub fn take_idle(&mut self) -> Option<super::readahead::Idle> {
+        self.idle.take()
     }
 
     /// Build a [`RawLine`] for `len` bytes at `s`; `nl` is 1 if a `\n` followed.

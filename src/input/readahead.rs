@@ -6,15 +6,97 @@
 //! chunks, so memory stays bounded; chunks are sent back for reuse. The
 //! bytes, and an error after them, arrive exactly as the reader produced
 //! them.
+//!
+//! For a live stream ([`ReadAhead::live`]: a pipe, a FIFO, `trace_pipe`)
+//! each read is handed over as it returns, and a read that finds nothing
+//! ready says so with an [`Idle`] error instead of waiting: the caller can
+//! then hand on what it holds (issue #19: `events` on a live stream held its
+//! output back). The next read waits for bytes as usual.
 
 use std::io::{self, Read};
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 /// Bytes per chunk.
 pub const CHUNK: usize = 1 << 20;
 /// Chunks read ahead at most.
 pub const AHEAD: usize = 4;
+/// Bytes per chunk of a live stream (a pipe gives at most 64 KiB per read).
+const LIVE_CHUNK: usize = 64 * 1024;
+/// Chunks of a live stream read ahead at most.
+const LIVE_AHEAD: usize = 16;
+
+/// What a live stream's reader says, as the payload of an
+/// [`io::ErrorKind::WouldBlock`] error, when it has no bytes ready: the
+/// bytes read so far are all there is for now. Nothing is lost: read
+/// again to wait for more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idle {
+    /// Everything that arrived was read; more may follow at once. Worth
+    /// handing on what is complete (parsed records, buffered output).
+    CaughtUp,
+    /// Nothing arrived for a while ([`LiveTimes::silence`]), or a steady
+    /// trickle has gone on for [`LiveTimes::max_hold`] since the last time:
+    /// decide about what is held back waiting for more lines (paste repair).
+    Silent,
+}
+
+impl std::fmt::Display for Idle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Idle::CaughtUp => "no more bytes ready yet",
+            Idle::Silent => "the stream is silent",
+        })
+    }
+}
+
+impl std::error::Error for Idle {}
+
+impl Idle {
+    /// The [`Idle`] an error carries, if it is one.
+    pub fn of(e: &io::Error) -> Option<Idle> {
+        if e.kind() != io::ErrorKind::WouldBlock {
+            return None;
+        }
+        e.get_ref().and_then(|r| r.downcast_ref::<Idle>()).copied()
+    }
+
+    fn error(self) -> io::Error {
+        io::Error::new(io::ErrorKind::WouldBlock, self)
+    }
+}
+
+/// When a live stream is called [`Idle::Silent`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveTimes {
+    /// No byte for this long.
+    pub silence: Duration,
+    /// Or this long since the stream was last called silent, bytes
+    /// trickling in all along.
+    pub max_hold: Duration,
+}
+
+impl Default for LiveTimes {
+    fn default() -> Self {
+        LiveTimes {
+            silence: Duration::from_millis(200),
+            max_hold: Duration::from_millis(500),
+        }
+    }
+}
+
+/// A live stream's idle bookkeeping.
+#[derive(Debug)]
+struct Live {
+    times: LiveTimes,
+    /// [`Idle::CaughtUp`] was said since the last bytes.
+    caught_up: bool,
+    /// [`Idle::Silent`] was said since the last bytes.
+    silent: bool,
+    /// When it was last said.
+    since: Instant,
+}
 
 /// What the reading thread sends.
 enum Msg {
@@ -29,6 +111,7 @@ pub struct ReadAhead {
     cur: Vec<u8>,
     at: usize,
     done: bool,
+    live: Option<Live>,
     _handle: JoinHandle<()>,
 }
 
@@ -36,7 +119,29 @@ impl ReadAhead {
     /// Start reading `inner` on a new thread; gives `inner` back if no
     /// thread can be started (the caller then reads directly).
     pub fn start(inner: Box<dyn Read + Send>) -> Result<ReadAhead, Box<dyn Read + Send>> {
-        let (tx, rx): (SyncSender<Msg>, Receiver<Msg>) = mpsc::sync_channel(AHEAD);
+        ReadAhead::spawn(inner, None)
+    }
+
+    /// Start reading a live stream `inner` on a new thread: each read is
+    /// handed over as it returns, and [`Read::read`] answers with an
+    /// [`Idle`] error when nothing is ready (see the module docs). Gives
+    /// `inner` back if no thread can be started.
+    pub fn live(
+        inner: Box<dyn Read + Send>,
+        times: LiveTimes,
+    ) -> Result<ReadAhead, Box<dyn Read + Send>> {
+        ReadAhead::spawn(inner, Some(times))
+    }
+
+    fn spawn(
+        inner: Box<dyn Read + Send>,
+        live: Option<LiveTimes>,
+    ) -> Result<ReadAhead, Box<dyn Read + Send>> {
+        let (chunk, ahead) = match live {
+            Some(_) => (LIVE_CHUNK, LIVE_AHEAD),
+            None => (CHUNK, AHEAD),
+        };
+        let (tx, rx): (SyncSender<Msg>, Receiver<Msg>) = mpsc::sync_channel(ahead);
         let (back, spare): (Sender<Vec<u8>>, Receiver<Vec<u8>>) = mpsc::channel();
         // The reader moves into the thread only once it has started.
         let (hand_tx, hand_rx) = mpsc::channel::<Box<dyn Read + Send>>();
@@ -48,11 +153,11 @@ impl ReadAhead {
                 };
                 loop {
                     let mut buf = spare.try_recv().unwrap_or_default();
-                    buf.resize(CHUNK, 0);
+                    buf.resize(chunk, 0);
                     let mut filled = 0;
                     let mut err = None;
                     // Fill the chunk (a pipe gives little at a time).
-                    while filled < CHUNK {
+                    while filled < chunk {
                         match r.read(&mut buf[filled..]) {
                             Ok(0) => break,
                             Ok(n) => filled += n,
@@ -63,7 +168,8 @@ impl ReadAhead {
                             }
                         }
                         // Hand over what a slow stream gave so far.
-                        if filled > 0 && filled < CHUNK && err.is_none() && is_slow(filled) {
+                        let slow = live.is_some() || is_slow(filled);
+                        if filled > 0 && filled < chunk && err.is_none() && slow {
                             break;
                         }
                     }
@@ -92,6 +198,12 @@ impl ReadAhead {
                     cur: Vec::new(),
                     at: 0,
                     done: false,
+                    live: live.map(|times| Live {
+                        times,
+                        caught_up: false,
+                        silent: false,
+                        since: Instant::now(),
+                    }),
                     _handle: handle,
                 })
             }
@@ -107,6 +219,42 @@ fn is_slow(filled: usize) -> bool {
     filled < 64 * 1024
 }
 
+impl ReadAhead {
+    /// The next message, or, for a live stream with nothing ready, what
+    /// to say instead of waiting.
+    fn next_msg(&mut self) -> Result<Option<Msg>, Idle> {
+        let Some(live) = self.live.as_mut() else {
+            return Ok(self.rx.recv().ok());
+        };
+        match self.rx.try_recv() {
+            Ok(m) => return Ok(Some(m)),
+            Err(TryRecvError::Disconnected) => return Ok(None),
+            Err(TryRecvError::Empty) => {}
+        }
+        if !live.caught_up {
+            live.caught_up = true;
+            return Err(Idle::CaughtUp);
+        }
+        if live.silent {
+            return Ok(self.rx.recv().ok());
+        }
+        let held = live.since.elapsed();
+        let wait = live
+            .times
+            .silence
+            .min(live.times.max_hold.saturating_sub(held));
+        match self.rx.recv_timeout(wait) {
+            Ok(m) => Ok(Some(m)),
+            Err(RecvTimeoutError::Disconnected) => Ok(None),
+            Err(RecvTimeoutError::Timeout) => {
+                live.silent = true;
+                live.since = Instant::now();
+                Err(Idle::Silent)
+            }
+        }
+    }
+}
+
 impl Read for ReadAhead {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         loop {
@@ -119,17 +267,21 @@ impl Read for ReadAhead {
             if self.done {
                 return Ok(0);
             }
-            match self.rx.recv() {
-                Ok(Msg::Data(chunk)) => {
+            match self.next_msg().map_err(Idle::error)? {
+                Some(Msg::Data(chunk)) => {
                     let old = std::mem::replace(&mut self.cur, chunk);
                     let _ = self.back.send(old);
                     self.at = 0;
+                    if let Some(live) = self.live.as_mut() {
+                        live.caught_up = false;
+                        live.silent = false;
+                    }
                 }
-                Ok(Msg::Err(e)) => {
+                Some(Msg::Err(e)) => {
                     self.done = true;
                     return Err(e);
                 }
-                Err(_) => {
+                None => {
                     self.done = true;
                     return Ok(0);
                 }

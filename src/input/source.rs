@@ -222,6 +222,11 @@ pub struct Opened {
     /// For an uncompressed regular file: the same bytes, readable at any
     /// position ([`Positional`]).
     pub positional: Option<Positional>,
+    /// A live stream: a pipe, a FIFO, a terminal, a character device or a
+    /// file that reports no size (tracefs `trace_pipe`). Its bytes arrive
+    /// when the writer sends them, so a reader that wants to show them as
+    /// they come must not wait for more ([`super::readahead::ReadAhead::live`]).
+    pub live: bool,
 }
 
 impl fmt::Debug for Opened {
@@ -229,6 +234,7 @@ impl fmt::Debug for Opened {
         f.debug_struct("Opened")
             .field("name", &self.name)
             .field("compression", &self.compression)
+            .field("live", &self.live)
             .finish()
     }
 }
@@ -246,22 +252,58 @@ pub fn open_with(
     hook: impl FnOnce(Option<u64>, Box<dyn Read + Send>) -> Box<dyn Read + Send>,
 ) -> Result<Opened, InputError> {
     let name = spec.display_name();
-    let mut at = None;
-    let raw: Box<dyn Read + Send> = match spec {
-        InputSpec::Stdin => hook(None, Box::new(io::stdin())),
+    let (file, size) = match spec {
+        InputSpec::Stdin => match stdin_file() {
+            Some((f, size)) => (Some(f), Some(size)),
+            None => (None, None),
+        },
         InputSpec::Path(p) => {
-            let (file, size) = open_file(p, &name)?;
+            let (f, size) = open_file(p, &name)?;
+            (Some(f), size)
+        }
+    };
+    // A regular file with bytes in it is read as such; anything else
+    // delivers its bytes as they come.
+    let live = size.is_none_or(|n| n == 0);
+    let mut at = None;
+    let raw: Box<dyn Read + Send> = match file {
+        Some(file) => {
             // A second handle on a regular file, for positional reads;
             // not on one that reports no size (tracefs, procfs, sysfs).
             at = size.filter(|&n| n > 0).zip(file.try_clone().ok());
             hook(size, Box::new(file))
         }
+        None => hook(None, Box::new(io::stdin())),
     };
     let mut opened = wrap(name, raw)?;
     if opened.compression == Compression::None {
         opened.positional = at.and_then(|(size, f)| Positional::new(f, size));
     }
+    opened.live = live;
     Ok(opened)
+}
+
+/// Standard input as a file when it is a regular file read from its start
+/// (`tracesift report < capture`): then it is read like a named file, in
+/// large blocks and at positions by the parallel reader, rather than
+/// through the stdin lock's small buffer. `None` for a pipe, a terminal or
+/// anything else.
+#[cfg(unix)]
+fn stdin_file() -> Option<(File, u64)> {
+    use std::io::Seek;
+    use std::os::fd::AsFd;
+    let fd = io::stdin().as_fd().try_clone_to_owned().ok()?;
+    let mut file = File::from(fd);
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() == 0 || file.stream_position().ok()? != 0 {
+        return None;
+    }
+    Some((file, meta.len()))
+}
+
+#[cfg(not(unix))]
+fn stdin_file() -> Option<(File, u64)> {
+    None
 }
 
 /// Open a file for reading; its size when it is a regular file.
@@ -302,6 +344,7 @@ pub fn wrap(name: String, raw: Box<dyn Read + Send>) -> Result<Opened, InputErro
         compression,
         reader,
         positional: None,
+        live: false,
     })
 }
 

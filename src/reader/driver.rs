@@ -61,12 +61,15 @@ impl ReaderHook for NoHook {
 /// detecting and undoing compression. With `read_ahead`, decompressing a
 /// compressed input happens on a thread of its own
 /// ([`input::readahead::ReadAhead`]); a plain input is better read where it
-/// is parsed, straight into the parser's buffers.
+/// is parsed, straight into the parser's buffers. With `live`, a live
+/// input is read on a thread of its own that says when it has nothing
+/// ready ([`input::readahead::ReadAhead::live`]).
 pub fn open_input(
     index: u32,
     spec: &InputSpec,
     hook: &mut dyn ReaderHook,
     read_ahead: bool,
+    live: Option<input::readahead::LiveTimes>,
 ) -> Result<input::Opened, InputError> {
     let name = spec.display_name();
     let mut size = None;
@@ -77,7 +80,12 @@ pub fn open_input(
     if !hook.positional(index, size) {
         opened.positional = None;
     }
-    if read_ahead && opened.compression != Compression::None {
+    if let Some(times) = live.filter(|_| opened.live) {
+        opened.reader = match input::readahead::ReadAhead::live(opened.reader, times) {
+            Ok(ra) => Box::new(ra),
+            Err(r) => r,
+        };
+    } else if read_ahead && opened.compression != Compression::None {
         opened.reader = match input::readahead::ReadAhead::start(opened.reader) {
             Ok(ra) => Box::new(ra),
             Err(r) => r,
@@ -130,7 +138,10 @@ pub fn run_inputs(
         }
         let idx = idx as u32;
         let name = spec.display_name();
-        let opened = match open_input(idx, spec, hook, read_ahead) {
+        // Live reading signals idle stretches in band: not for the
+        // prefiltered scan, which has no use for them.
+        let live = opts.live.filter(|_| opts.prefilter.is_none());
+        let opened = match open_input(idx, spec, hook, read_ahead, live) {
             Ok(o) => o,
             Err(e) => {
                 feed.end_input(idx);

@@ -19,6 +19,7 @@ pub use sink::{Caps, CpuSpan, Flow, LightRun, RecordSink, SinkResult, TraceRun};
 
 use crate::event::{EventKind, Recognizer};
 use crate::grammar::{self, Body, LineClass};
+use crate::input::readahead::Idle;
 use crate::input::{clean, FileAt, LineReader, Pos, Positional};
 use crate::prefix::{self, Prefixes};
 use crate::record::Record;
@@ -46,6 +47,13 @@ pub struct ReadOptions {
     /// Read only the lines this prefilter selects (and a few around them),
     /// as `timeline` does.
     pub prefilter: Option<std::sync::Arc<Prefilter>>,
+    /// Hand records on as a live input delivers them (`events`): a live
+    /// input (a pipe, a FIFO, `trace_pipe`) is read on a thread of its
+    /// own; whenever no byte is ready, what is parsed goes to the sink and
+    /// the sink is told ([`RecordSink::idle`]); when the stream falls
+    /// silent, paste repair decides about the lines it holds back
+    /// ([`Repairer::idle`]). Without a prefilter only.
+    pub live: Option<crate::input::readahead::LiveTimes>,
     /// Test hook: a worker thread panics on its batch with this number
     /// (counted from 0 over the run), to show that a failed worker ends the
     /// input with an error rather than truncating it silently.
@@ -74,6 +82,7 @@ impl Default for ReadOptions {
             parallel_after: PARALLEL_AFTER,
             batch_records: BATCH_RECORDS,
             prefilter: None,
+            live: None,
             fail_worker_at_batch: None,
         }
     }
@@ -202,6 +211,15 @@ impl<'s> Feed<'s> {
         }
     }
 
+    /// Tell the sink that no more records are at hand for now (a live
+    /// input is waiting for its writer).
+    pub(crate) fn idle(&mut self) {
+        if !self.stopped {
+            let res = self.sink.idle();
+            self.answer(res);
+        }
+    }
+
     /// Tell the sink an input ended (even after it halted: what it has
     /// of the input is complete).
     pub(crate) fn end_input(&mut self, input: u32) {
@@ -276,6 +294,19 @@ impl Back<'_, '_> {
             Some(p) => p.push(l, &mut self.asm.cont, self.feed),
             None => self.asm.emit(l, self.feed),
         }
+    }
+
+    /// A live input has no byte ready: everything read goes to the sink
+    /// now (and, with `silent`, paste repair decides about what it holds),
+    /// then the sink is told.
+    fn idle(&mut self, repairer: &mut Repairer, silent: bool) {
+        if silent {
+            repairer.idle(&mut |l| self.emit(l));
+        }
+        if let Some(p) = self.pipeline.as_mut() {
+            p.idle(&mut self.asm.cont, self.feed);
+        }
+        self.feed.idle();
     }
 
     /// Feed the sink what is left. Returns where the worker threads'
@@ -415,6 +446,13 @@ pub(crate) fn read_with<R: Read>(
             }
             // Whole blocks of lines go to the workers unsplit.
             if p.push_block(input, &mut reader, &mut back.asm.cont, back.feed) {
+                if let Some(idle) = reader.take_idle() {
+                    back.idle(&mut repairer, idle == Idle::Silent);
+                }
+                continue;
+            }
+            if let Some(idle) = reader.take_idle() {
+                back.idle(&mut repairer, idle == Idle::Silent);
                 continue;
             }
         }
@@ -448,7 +486,10 @@ pub(crate) fn read_with<R: Read>(
                 repairer.push(phys, &mut |l| back.emit(l));
             }
             Ok(None) => break None,
-            Err(e) => break Some(e),
+            Err(e) => match Idle::of(&e) {
+                Some(idle) => back.idle(&mut repairer, idle == Idle::Silent),
+                None => break Some(e),
+            },
         }
     };
     repairer.finish(&mut |l| back.emit(l));

@@ -79,6 +79,13 @@ pub trait RecordSink {
         Ok(Flow::Continue)
     }
 
+    /// No more records are at hand for now: a live input waits for its
+    /// writer ([`super::ReadOptions::live`]). A sink that writes as it goes
+    /// flushes its output here.
+    fn idle(&mut self) -> SinkResult {
+        Ok(Flow::Continue)
+    }
+
     /// The input with this index has ended (after its last record).
     fn end_input(&mut self, _input: u32) -> SinkResult {
         Ok(Flow::Continue)

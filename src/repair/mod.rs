@@ -320,6 +320,14 @@ impl Repairer {
         self.process(&line, true, out);
     }
 
+    /// A live input is silent for now: decide on what has arrived. The
+    /// warm-up ends with the lines it holds (the wrap width is learnt from
+    /// them alone), and a record waiting for its continuation goes out as
+    /// it is. Lines that arrive later are repaired as usual.
+    pub fn idle(&mut self, out: &mut dyn FnMut(&Logical<'_>)) {
+        self.finish(out);
+    }
+
     /// End of input: emit what is pending.
     pub fn finish(&mut self, out: &mut dyn FnMut(&Logical<'_>)) {
         if self.enabled && !self.warm.done {

@@ -20,6 +20,7 @@
 pub mod render;
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::sync::Arc;
 
@@ -137,6 +138,35 @@ impl Request {
     }
 }
 
+/// `called from` lines kept waiting for their `before release` at most
+/// (the oldest go first): tasks with a release in flight at one moment.
+const MAX_CALLED_FROM: usize = 4096;
+
+/// The `called from` lines waiting for a `before release` from the same
+/// task, at most [`MAX_CALLED_FROM`] of them: a look-up per line, whatever
+/// the number of tasks in the capture.
+#[derive(Default)]
+struct CalledFrom {
+    map: HashMap<(u32, u32), (u64, Evidence)>,
+    seq: u64,
+}
+
+impl CalledFrom {
+    fn insert(&mut self, key: (u32, u32), ev: Evidence) {
+        self.seq += 1;
+        self.map.insert(key, (self.seq, ev));
+        if self.map.len() > MAX_CALLED_FROM {
+            // Forget the older half at once: amortised constant time.
+            let keep_after = self.seq - (MAX_CALLED_FROM / 2) as u64;
+            self.map.retain(|_, (s, _)| *s > keep_after);
+        }
+    }
+
+    fn take(&mut self, key: &(u32, u32)) -> Option<Evidence> {
+        self.map.remove(key).map(|(_, ev)| ev)
+    }
+}
+
 /// Lines around a match run through the record pipeline (for paste repair).
 const WINDOW_BEFORE: usize = 3;
 const WINDOW_AFTER: usize = 3;
@@ -159,8 +189,9 @@ struct Collector<'t> {
     key_entries: Vec<(usize, Entry)>,
     /// Per (boot, pid): the last kept trace line's targets, function and line.
     last_kept: FxHashMap<(u32, u32), Kept>,
-    /// `called from` lines waiting for their `before release`, per (boot, pid).
-    called_from: Vec<(u32, u32, Evidence)>,
+    /// `called from` lines waiting for their `before release`, per (boot,
+    /// pid), with the order they came in ([`CalledFrom`]).
+    called_from: CalledFrom,
 }
 
 fn is_token_at(hay: &[u8], at: usize, len: usize) -> bool {
@@ -234,9 +265,8 @@ impl Collector<'_> {
         };
         if let EventKind::CalledFrom { .. } = e.kind {
             if let Some(pid) = e.pid {
-                self.called_from.retain(|c| (c.0, c.1) != (e.boot, pid));
                 self.called_from
-                    .push((e.boot, pid, Evidence::from_event(&e, "called-from")));
+                    .insert((e.boot, pid), Evidence::from_event(&e, "called-from"));
             }
             self.an.event(&e);
             return;
@@ -249,12 +279,7 @@ impl Collector<'_> {
         };
         if let EventKind::BeforeRelease(_) = e.kind {
             if let Some(pid) = e.pid {
-                if let Some(i) = self
-                    .called_from
-                    .iter()
-                    .position(|c| (c.0, c.1) == (e.boot, pid))
-                {
-                    let (_, _, ev) = self.called_from.swap_remove(i);
+                if let Some(ev) = self.called_from.take(&(e.boot, pid)) {
                     let func = ev
                         .text
                         .rsplit(|&c| c == b' ')
@@ -641,7 +666,7 @@ impl Collector<'_> {
             entries: Vec::new(),
             key_entries: Vec::new(),
             last_kept: FxHashMap::default(),
-            called_from: Vec::new(),
+            called_from: CalledFrom::default(),
         }
     }
 
@@ -687,15 +712,36 @@ impl Collector<'_> {
             lines,
             rules: self.rules.clone(),
         };
+        // Each entry moves to its eb's timeline once, in place: grouped by
+        // eb (a stable sort), the groups split off the end of the one
+        // vector. A single eb's timeline, however long, is never copied;
+        // an eb asked for twice gets a copy of the first.
+        let mut entries = std::mem::take(&mut self.entries);
+        entries.sort_by_key(|e| e.eb);
+        let mut per_eb: HashMap<u64, Vec<Entry>> = HashMap::new();
+        while let Some(eb) = entries.last().map(|e| e.eb) {
+            let from = entries.partition_point(|e| e.eb < eb);
+            let part = if from == 0 {
+                std::mem::take(&mut entries)
+            } else {
+                entries.split_off(from)
+            };
+            per_eb.insert(eb, part);
+        }
         for &eb in self.targets {
-            let mut entries: Vec<Entry> = self
-                .entries
-                .iter()
-                .filter(|e| e.eb == eb)
-                .cloned()
-                .collect();
-            self.splats_of_tasks(eb, &mut entries);
-            order(&mut entries);
+            let entries = match per_eb.remove(&eb) {
+                Some(mut entries) => {
+                    self.splats_of_tasks(eb, &mut entries);
+                    order(&mut entries);
+                    entries
+                }
+                None => tl
+                    .ebs
+                    .iter()
+                    .find(|t| t.eb == eb)
+                    .map(|t| t.entries.clone())
+                    .unwrap_or_default(),
+            };
             tl.ebs.push(EbTimeline {
                 eb,
                 entries,

@@ -1,6 +1,6 @@
 #![doc = include_str!("../../doc/schema/timeline.md")]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -56,27 +56,74 @@ fn lifetime_of(note: &Note) -> Option<u32> {
     }
 }
 
-/// The note of an entry, with hindsight on insert races: an alloc whose
-/// task later discards its copy lost the race; the one that did not won.
-fn note_with_race(e: &Entry, lts: &[Lifetime], discarded: &[(u32, u32, Option<u32>)]) -> String {
-    let n = match e.note {
-        Note::NewLifetime { n, .. } | Note::Contender { n } => n,
-        _ => return note_text(e),
-    };
-    let raced = lts.iter().any(|l| l.n == n && l.contenders > 0);
-    let lost = discarded.contains(&(n, e.ev.pos.input, e.ev.pid));
-    match (raced, lost) {
-        (false, false) => note_text(e),
-        // The only alloc seen lost: the winner's is not in the trace.
-        (false, true) => format!(
-            "lifetime {n}: this copy loses an insert race and is discarded; the winning alloc is not in the trace"
-        ),
-        (true, true) => format!("insert race in lifetime {n}: this copy loses and is discarded"),
-        (true, false) => format!("insert race in lifetime {n}: this alloc wins"),
+/// What the renderers look up per entry, computed once per eb so that each
+/// entry costs a hash look-up, not a scan of the lifetimes, discards or
+/// findings (one eb with N lifetimes was quadratic: issue #19).
+struct Index {
+    /// Lifetime summaries, sorted by number.
+    lts: Vec<Lifetime>,
+    /// (lifetime, input, pid) of the tasks that discarded their copy.
+    discarded: HashSet<(u32, u32, Option<u32>)>,
+    /// The rules whose evidence cites each (input, line).
+    cited: HashMap<(u32, u64), Vec<&'static str>>,
+}
+
+impl Index {
+    fn new(t: &EbTimeline) -> Index {
+        let discarded = discards(t);
+        let lts = lifetimes(t, &discarded);
+        let mut cited: HashMap<(u32, u64), Vec<&'static str>> = HashMap::new();
+        for f in &t.findings {
+            for x in &f.evidence {
+                let v = cited.entry((x.pos.input, x.pos.line)).or_default();
+                if v.last() != Some(&f.rule.id()) {
+                    v.push(f.rule.id());
+                }
+            }
+        }
+        Index {
+            lts,
+            discarded,
+            cited,
+        }
+    }
+
+    fn lifetime(&self, n: u32) -> Option<&Lifetime> {
+        self.lts
+            .binary_search_by_key(&n, |l| l.n)
+            .ok()
+            .and_then(|i| self.lts.get(i))
+    }
+
+    /// Rules whose evidence cites this entry's line.
+    fn cited_by(&self, e: &Entry) -> &[&'static str] {
+        self.cited
+            .get(&(e.ev.pos.input, e.ev.pos.line))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The note of an entry, with hindsight on insert races: an alloc whose
+    /// task later discards its copy lost the race; the one that did not won.
+    fn note_with_race(&self, e: &Entry) -> String {
+        let n = match e.note {
+            Note::NewLifetime { n, .. } | Note::Contender { n } => n,
+            _ => return note_text(e),
+        };
+        let raced = self.lifetime(n).is_some_and(|l| l.contenders > 0);
+        let lost = self.discarded.contains(&(n, e.ev.pos.input, e.ev.pid));
+        match (raced, lost) {
+            (false, false) => note_text(e),
+            // The only alloc seen lost: the winner's is not in the trace.
+            (false, true) => format!(
+                "lifetime {n}: this copy loses an insert race and is discarded; the winning alloc is not in the trace"
+            ),
+            (true, true) => format!("insert race in lifetime {n}: this copy loses and is discarded"),
+            (true, false) => format!("insert race in lifetime {n}: this alloc wins"),
+        }
     }
 }
 
-fn discards(t: &EbTimeline) -> Vec<(u32, u32, Option<u32>)> {
+fn discards(t: &EbTimeline) -> HashSet<(u32, u32, Option<u32>)> {
     t.entries
         .iter()
         .filter_map(|e| match e.note {
@@ -133,18 +180,8 @@ fn note_text(e: &Entry) -> String {
     }
 }
 
-fn lifetimes(t: &EbTimeline) -> Vec<Lifetime> {
+fn lifetimes(t: &EbTimeline, discarded: &HashSet<(u32, u32, Option<u32>)>) -> Vec<Lifetime> {
     let mut map: BTreeMap<u32, Lifetime> = BTreeMap::new();
-    // Tasks that discarded their private copy, per lifetime.
-    let mut discarded: BTreeMap<u32, Vec<(u32, Option<u32>)>> = BTreeMap::new();
-    for e in &t.entries {
-        if let Note::Discard { n: Some(n) } = e.note {
-            discarded
-                .entry(n)
-                .or_default()
-                .push((e.ev.pos.input, e.ev.pid));
-        }
-    }
     for e in &t.entries {
         let Some(n) = lifetime_of(&e.note) else {
             continue;
@@ -157,9 +194,7 @@ fn lifetimes(t: &EbTimeline) -> Vec<Lifetime> {
             input: e.ev.pos.input,
             line: e.ev.pos.line,
         };
-        let lost = discarded
-            .get(&n)
-            .is_some_and(|d| d.contains(&(e.ev.pos.input, e.ev.pid)));
+        let lost = discarded.contains(&(n, e.ev.pos.input, e.ev.pid));
         match e.note {
             Note::NewLifetime { .. } | Note::Contender { .. } => {
                 l.allocs += 1;
@@ -182,22 +217,6 @@ fn lifetimes(t: &EbTimeline) -> Vec<Lifetime> {
         }
     }
     map.into_values().collect()
-}
-
-/// Rules whose evidence cites this entry's line.
-fn cited_by(t: &EbTimeline, e: &Entry) -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = t
-        .findings
-        .iter()
-        .filter(|f| {
-            f.evidence
-                .iter()
-                .any(|x| x.pos.input == e.ev.pos.input && x.pos.line == e.ev.pos.line)
-        })
-        .map(|f| f.rule.id())
-        .collect();
-    v.dedup();
-    v
 }
 
 /// Delta in µs to the previous entry: trace clock when both have it (same input), else console clock.
@@ -398,12 +417,12 @@ fn write_findings(
     Ok(())
 }
 
-fn lifetime_banner(e: &Entry, lts: &[Lifetime]) -> Option<String> {
+fn lifetime_banner(e: &Entry, ix: &Index) -> Option<String> {
     let n = match e.note {
         Note::NewLifetime { n, .. } | Note::ReadOrphan { n, .. } => n,
         _ => return None,
     };
-    let l = lts.iter().find(|l| l.n == n)?;
+    let l = ix.lifetime(n)?;
     if l.alloc.is_none() {
         return Some(format!("lifetime {n}: its alloc is not in the trace"));
     }
@@ -436,8 +455,7 @@ pub fn write_text(
         if k > 0 {
             writeln!(w)?;
         }
-        let lts = lifetimes(t);
-        let disc = discards(t);
+        let ix = Index::new(t);
         writeln!(
             w,
             "{} ({:#x}): {} line{}{}, {} lifetime{}",
@@ -446,8 +464,8 @@ pub fn write_text(
             t.entries.len(),
             if t.entries.len() == 1 { "" } else { "s" },
             in_inputs(&t.entries, results),
-            lts.len(),
-            if lts.len() == 1 { "" } else { "s" }
+            ix.lts.len(),
+            if ix.lts.len() == 1 { "" } else { "s" }
         )?;
         if t.entries.is_empty() {
             continue;
@@ -460,7 +478,7 @@ pub fn write_text(
                 prev = None;
             }
             last_input = Some(e.ev.pos.input);
-            if let Some(b) = lifetime_banner(e, &lts) {
+            if let Some(b) = lifetime_banner(e, &ix) {
                 // The banner names the allocating task: input text, escaped.
                 let b = for_terminal(b.as_bytes());
                 let rule = style.glyph("──", "--");
@@ -468,7 +486,7 @@ pub fn write_text(
             }
             let [whr, console, trace, delta, cpu, task] = cells(e, prev, results);
             let mut detail = e.detail.clone();
-            let note = note_with_race(e, &lts, &disc);
+            let note = ix.note_with_race(e);
             if !note.is_empty() {
                 detail = if detail.is_empty() {
                     note
@@ -492,7 +510,7 @@ pub fn write_text(
                 task,
                 kind_name(e).to_string(),
             ];
-            write_row(w, &c, &detail, &cited_by(t, e), style)?;
+            write_row(w, &c, &detail, ix.cited_by(e), style)?;
             prev = Some(e);
         }
         write_findings(w, &t.findings, style)?;
@@ -527,9 +545,29 @@ struct TargetDoc<'a> {
 struct EbDoc<'a> {
     eb: u64,
     eb_hex: String,
-    lifetimes: Vec<Lifetime>,
-    entries: Vec<EntryDoc<'a>>,
+    lifetimes: &'a [Lifetime],
+    entries: EntriesDoc<'a>,
     findings: Vec<FindingDoc<'a>>,
+}
+
+/// The entries of one eb, serialised one at a time as the writer takes
+/// them: the document never holds a second copy of a long timeline.
+struct EntriesDoc<'a> {
+    t: &'a EbTimeline,
+    ix: &'a Index,
+}
+
+impl Serialize for EntriesDoc<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.t.entries.len()))?;
+        let mut prev: Option<&Entry> = None;
+        for e in &self.t.entries {
+            seq.serialize_element(&eb_entry_doc(e, prev, self.ix))?;
+            prev = Some(e);
+        }
+        seq.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -559,7 +597,19 @@ struct EntryDoc<'a> {
     text: std::borrow::Cow<'a, str>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     lossy: bool,
-    findings: Vec<&'static str>,
+    findings: std::borrow::Cow<'a, [&'static str]>,
+}
+
+/// One entry of an eb timeline as serialised: its lifetime's note and
+/// the rules citing it come from the timeline's [`Index`].
+fn eb_entry_doc<'a>(e: &'a Entry, prev: Option<&Entry>, ix: &'a Index) -> EntryDoc<'a> {
+    entry_doc(
+        e,
+        prev,
+        ix.note_with_race(e),
+        lifetime_of(&e.note),
+        std::borrow::Cow::Borrowed(ix.cited_by(e)),
+    )
 }
 
 /// One entry as serialised.
@@ -568,7 +618,7 @@ fn entry_doc<'a>(
     prev: Option<&Entry>,
     note: String,
     lifetime: Option<u32>,
-    findings: Vec<&'static str>,
+    findings: std::borrow::Cow<'a, [&'static str]>,
 ) -> EntryDoc<'a> {
     let (text, lossy) = for_json(&e.ev.text);
     let (ns, counter) = match e.ev.trace_ts {
@@ -601,35 +651,17 @@ fn entry_doc<'a>(
 /// Write the timeline as one JSON document.
 pub fn write_json(w: &mut dyn Write, tl: &Timeline, results: &[InputResult]) -> io::Result<()> {
     let inputs = InputDoc::list(results, &tl.lines);
+    let indexes: Vec<Index> = tl.ebs.iter().map(Index::new).collect();
     let ebs = tl
         .ebs
         .iter()
-        .map(|t| {
-            let lts = lifetimes(t);
-            let disc = discards(t);
-            let mut prev: Option<&Entry> = None;
-            let entries = t
-                .entries
-                .iter()
-                .map(|e| {
-                    let d = entry_doc(
-                        e,
-                        prev,
-                        note_with_race(e, &lts, &disc),
-                        lifetime_of(&e.note),
-                        cited_by(t, e),
-                    );
-                    prev = Some(e);
-                    d
-                })
-                .collect();
-            EbDoc {
-                eb: t.eb,
-                eb_hex: format!("{:#x}", t.eb),
-                lifetimes: lts,
-                entries,
-                findings: t.findings.iter().map(finding_doc).collect(),
-            }
+        .zip(&indexes)
+        .map(|(t, ix)| EbDoc {
+            eb: t.eb,
+            eb_hex: format!("{:#x}", t.eb),
+            lifetimes: &ix.lts,
+            entries: EntriesDoc { t, ix },
+            findings: t.findings.iter().map(finding_doc).collect(),
         })
         .collect();
     let keys = tl
@@ -641,7 +673,7 @@ pub fn write_json(w: &mut dyn Write, tl: &Timeline, results: &[InputResult]) -> 
                 .entries
                 .iter()
                 .map(|e| {
-                    let d = entry_doc(e, prev, String::new(), None, key_cited_by(t, e));
+                    let d = entry_doc(e, prev, String::new(), None, key_cited_by(t, e).into());
                     prev = Some(e);
                     d
                 })

@@ -701,7 +701,9 @@ impl SplatTracker {
         let open = self.open_in(ctx).map(|o| self.open[o].idx);
         let fatal = line.starts_with(b"Kernel panic - not syncing: Fatal exception");
         let last_die = self.last_die;
-        let newest = self.next_index().checked_sub(1);
+        // The newest splat still live: after a reboot every splat is
+        // retired, and a panic line then starts a report of its own.
+        let newest = self.live.len().checked_sub(1).map(|i| self.base + i);
         let target = if fatal {
             last_die.or(open).or(newest)
         } else if consequence {
@@ -854,6 +856,25 @@ mod tests {
                 ("kernel BUG in btrfs_check_eb_owner".to_string(), 9, false),
             ]
         );
+    }
+
+    #[test]
+    fn a_panic_after_a_reboot_does_not_reach_back_into_the_boot_before() {
+        // The fuzzer's find: every splat is retired at the reboot, and the
+        // panic line of the next boot took the last of them as its report.
+        let mut t = SplatTracker::default();
+        let text = b"[  180.100000] Kernel panic - not syncing: Fatal exception\n\
+                     [  181.100000] Kernel panic - not syncing: Fatal exception\n";
+        let mut boot = 0;
+        let mut sink = |r: &Record<'_>| {
+            t.record(r, boot);
+            t.end_boot();
+            boot += 1;
+        };
+        read_input(0, &text[..], &ReadOptions::default(), &mut sink);
+        t.finish();
+        let boots: Vec<u32> = t.splats().iter().map(|s| s.evidence.boot).collect();
+        assert_eq!(boots, vec![0, 1], "each panic line a report of its boot");
     }
 
     #[test]

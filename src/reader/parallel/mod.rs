@@ -72,8 +72,12 @@ use worker::{work, Job, Parsed, Spare, Work};
 /// ([`super::ReadOptions::batch_records`]): with the default limit, one
 /// block fills a batch.
 const BLOCK_BYTES_PER_RECORD: usize = BATCH_BYTES / super::BATCH_RECORDS;
-/// Batches out per worker (queued, being parsed, or parsed and waiting).
-const IN_FLIGHT_PER_WORKER: usize = 24;
+/// Batches out per worker (queued, being parsed, or parsed and waiting):
+/// one being parsed and one queued keep a worker busy. Each cost about
+/// 3 MiB on a console capture (the parsed records of 512 KiB of lines),
+/// and 4 per worker took `report` on 1 GiB from a pipe to 114 MiB, over
+/// the 100 MiB bar of #19; 2 took it to 85-91 MiB, no slower.
+const IN_FLIGHT_PER_WORKER: usize = 2;
 
 struct Worker {
     /// Batches sent to it and not yet taken back.
@@ -434,6 +438,12 @@ impl Pipeline {
                 break;
             }
         }
+        if self.fail_at == Some(u64::MAX) {
+            // A worker failed while this waited for room: the batch must
+            // not go to another and reach the sink after the failure
+            // (the summary would count more lines than the error says).
+            return;
+        }
         let job = Job {
             work,
             spare: self.spare_records.pop().unwrap_or_default(),
@@ -548,7 +558,8 @@ impl Pipeline {
             };
             feed.record(r, kind);
         }
-        let spare = parsed.with_dependent_mut(|_, r| r.take_spare());
+        let keep = self.batch_records;
+        let spare = parsed.with_dependent_mut(|_, r| r.take_spare(keep));
         self.spare_records.push(spare);
         let owned = parsed.into_owner();
         let mut batch = owned.batch;
@@ -562,6 +573,19 @@ impl Pipeline {
             self.spare_phys.push(p);
         }
         true
+    }
+
+    /// A live input has nothing ready: send the batch being filled and
+    /// feed the sink everything out. A raw batch after this one may start
+    /// at a line that continues the last, so it gets the exact repairer
+    /// state the workers leave (as after any hand-off).
+    pub fn idle(&mut self, cont: &mut Continuation, feed: &mut Feed<'_>) {
+        if self.phys.is_some() {
+            self.send_phys(true, cont, feed);
+        } else {
+            self.send(cont, feed);
+        }
+        while self.take(true, cont, feed) {}
     }
 
     /// Send what is left and feed everything to the sink. Returns the

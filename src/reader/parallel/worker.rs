@@ -51,20 +51,29 @@ pub(super) fn relabel<T, U>(v: Vec<T>) -> Vec<U> {
 
 impl<'a> Records<'a> {
     /// Empty these records into vectors for records of any lifetime, in
-    /// the same allocations.
-    pub(super) fn take_spare<'b>(&mut self) -> Records<'b> {
-        fn emptied<T>(v: &mut Vec<T>) -> Vec<T> {
+    /// the same allocations, each kept to room for at most `keep` items: a
+    /// batch of unusually many records (short lines) must not leave every
+    /// pooled vector at its size for the rest of the input (#19: memory
+    /// crept up with the input as the pool kept the largest batches seen).
+    pub(super) fn take_spare<'b>(&mut self, keep: usize) -> Records<'b> {
+        fn emptied<T>(v: &mut Vec<T>, keep: usize) -> Vec<T> {
             let mut v = std::mem::take(v);
             v.clear();
+            v.shrink_to(keep);
+            v
+        }
+        fn relabeled<T, U>(v: &mut Vec<T>, keep: usize) -> Vec<U> {
+            let mut v = relabel(std::mem::take(v));
+            v.shrink_to(keep);
             v
         }
         Records {
-            records: relabel(std::mem::take(&mut self.records)),
-            kinds: relabel(std::mem::take(&mut self.kinds)),
-            in_run: relabel(std::mem::take(&mut self.in_run)),
-            runs: emptied(&mut self.runs),
-            spans: emptied(&mut self.spans),
-            order: emptied(&mut self.order),
+            records: relabeled(&mut self.records, keep),
+            kinds: relabeled(&mut self.kinds, keep),
+            in_run: relabeled(&mut self.in_run, keep),
+            runs: emptied(&mut self.runs, keep),
+            spans: emptied(&mut self.spans, keep),
+            order: emptied(&mut self.order, keep),
         }
     }
 }
@@ -145,7 +154,7 @@ pub(super) fn work(job: Job, rec: Option<&Recognizer>, light: bool) -> Parsed {
             let from = if s.raw { raw } else { &b.bytes[..] };
             from.get(s.a as usize..s.b as usize).unwrap_or_default()
         };
-        let mut out = spare.take_spare();
+        let mut out = spare.take_spare(usize::MAX);
         let mut p = Parser {
             spans: std::mem::take(&mut out.spans),
             out,
