@@ -12,7 +12,7 @@ use crate::rules::{self, lifecycle};
 use crate::spec::{Matcher, NameFilter, Rules, Text};
 
 /// Run `rules`: list, or check `check`.
-pub fn command(
+pub(crate) fn command(
     cfg: &Config,
     check: Option<&str>,
     out: &mut dyn Write,

@@ -182,7 +182,7 @@ impl Env {
 /// UTF-8: the C library's default locale is ASCII. tmux and git decide the
 /// same way from the same variables; the C library is not asked, as
 /// tracesift never calls `setlocale`.
-pub fn locale_is_utf8(
+pub(crate) fn locale_is_utf8(
     lc_all: Option<&std::ffi::OsStr>,
     lc_ctype: Option<&std::ffi::OsStr>,
     lang: Option<&std::ffi::OsStr>,
@@ -200,12 +200,12 @@ pub fn locale_is_utf8(
 
 /// Whether tables and decorations may use box drawing and other non-ASCII
 /// characters: the locale is UTF-8 and the terminal is not `dumb`.
-pub fn use_unicode(env: &Env) -> bool {
+pub(crate) fn use_unicode(env: &Env) -> bool {
     env.utf8_locale && !env.term_dumb
 }
 
 /// Decide whether text output is coloured.
-pub fn use_color(when: ColorWhen, env: &Env) -> bool {
+pub(crate) fn use_color(when: ColorWhen, env: &Env) -> bool {
     match when {
         ColorWhen::Always => true,
         ColorWhen::Never => false,
@@ -227,7 +227,7 @@ fn inputs(files: &[std::ffi::OsString], env: &Env) -> Result<Vec<InputSpec>, Usa
 }
 
 /// Read a rules file given on the command line.
-pub fn rules_text(path: &std::ffi::OsStr) -> Result<Text, UsageError> {
+pub(crate) fn rules_text(path: &std::ffi::OsStr) -> Result<Text, UsageError> {
     let name = path.to_string_lossy().into_owned();
     let text = std::fs::read_to_string(path)
         .map_err(|e| UsageError(format!("{name}: cannot read the rules file: {e}")))?;
@@ -239,7 +239,7 @@ pub fn rules_text(path: &std::ffi::OsStr) -> Result<Text, UsageError> {
 }
 
 /// The rules of `--rules` and the packs (unless `--no-packs`).
-pub fn load_rules(a: &RulesArgs) -> Result<Rules, UsageError> {
+pub(crate) fn load_rules(a: &RulesArgs) -> Result<Rules, UsageError> {
     let files = a
         .rules
         .iter()

@@ -347,7 +347,7 @@ pub fn event_json(e: &Event<'_>) -> Option<Vec<u8>> {
 }
 
 /// [`event_json`] with the keys `rules` declares (and declared events' names).
-pub fn event_json_with(e: &Event<'_>, rules: Option<&Rules>) -> Option<Vec<u8>> {
+pub(crate) fn event_json_with(e: &Event<'_>, rules: Option<&Rules>) -> Option<Vec<u8>> {
     let fields = fields(e)?;
     let (ns, counter) = match e.trace_ts {
         Some(TraceTs::Counter(c)) => (None, Some(c)),
@@ -406,7 +406,7 @@ fn key_docs(rules: &Rules, e: &Event<'_>) -> Vec<KeyDoc> {
 }
 
 /// Run `events`, flushing after each event when `line_buffered`.
-pub fn command(
+pub(crate) fn command(
     cfg: &Config,
     line_buffered: bool,
     hook: &mut dyn ReaderHook,
@@ -437,7 +437,7 @@ pub fn command(
 }
 
 /// A [`RecordSink`] writing each recognised event as one NDJSON line.
-pub struct EventWriter<W: Write> {
+pub(crate) struct EventWriter<W: Write> {
     out: W,
     line_buffered: bool,
     recognizer: Recognizer,
@@ -450,7 +450,7 @@ pub struct EventWriter<W: Write> {
 impl<W: Write> EventWriter<W> {
     /// Write the events `recognizer` finds to `out`, flushing after each
     /// event when `line_buffered`.
-    pub fn new(out: W, line_buffered: bool, recognizer: Recognizer) -> EventWriter<W> {
+    pub(crate) fn new(out: W, line_buffered: bool, recognizer: Recognizer) -> EventWriter<W> {
         EventWriter {
             out,
             line_buffered,

@@ -11,7 +11,7 @@ use nom::{IResult, Parser};
 
 /// Build a nom error at `i` (all our parsers use the plain `nom::error::Error`).
 #[inline]
-pub fn fail<T>(i: &[u8]) -> IResult<&[u8], T> {
+pub(crate) fn fail<T>(i: &[u8]) -> IResult<&[u8], T> {
     Err(nom::Err::Error(Error::new(i, ErrorKind::Verify)))
 }
 
@@ -19,7 +19,7 @@ pub fn fail<T>(i: &[u8]) -> IResult<&[u8], T> {
 ///
 /// Example: `15302115328` in `eb=15302115328 len=16384`.
 #[inline]
-pub fn dec_u64(i: &[u8]) -> IResult<&[u8], u64> {
+pub(crate) fn dec_u64(i: &[u8]) -> IResult<&[u8], u64> {
     let mut n: u64 = 0;
     let mut k = 0;
     while k < i.len() {
@@ -41,7 +41,7 @@ pub fn dec_u64(i: &[u8]) -> IResult<&[u8], u64> {
 
 /// `digits` as a `u32`.
 #[inline]
-pub fn dec_u32(i: &[u8]) -> IResult<&[u8], u32> {
+pub(crate) fn dec_u32(i: &[u8]) -> IResult<&[u8], u32> {
     let (r, n) = dec_u64(i)?;
     match u32::try_from(n) {
         Ok(n) => Ok((r, n)),
@@ -50,7 +50,7 @@ pub fn dec_u32(i: &[u8]) -> IResult<&[u8], u32> {
 }
 
 /// A signed decimal printed with `%lld`/`%d`: `-17`, `4096`.
-pub fn dec_i64(i: &[u8]) -> IResult<&[u8], i64> {
+pub(crate) fn dec_i64(i: &[u8]) -> IResult<&[u8], i64> {
     if let Some(rest) = i.strip_prefix(b"-") {
         let (r, n) = dec_u64(rest)?;
         if n > i64::MAX as u64 + 1 {
@@ -68,7 +68,8 @@ pub fn dec_i64(i: &[u8]) -> IResult<&[u8], i64> {
 
 /// A u64 printed with `%llu`, or with `%lld` as a negative two's-complement
 /// value (`-6` is the tree-log root `18446744073709551610`).
-pub fn dec_u64_or_neg(i: &[u8]) -> IResult<&[u8], u64> {
+#[cfg(test)]
+pub(crate) fn dec_u64_or_neg(i: &[u8]) -> IResult<&[u8], u64> {
     if let Some(rest) = i.strip_prefix(b"-") {
         let (r, n) = dec_u64(rest)?;
         Ok((r, n.wrapping_neg()))
@@ -78,7 +79,7 @@ pub fn dec_u64_or_neg(i: &[u8]) -> IResult<&[u8], u64> {
 }
 
 /// `0x` hex digits as a `u64`: `0x7df93c74`.
-pub fn hex_u64(i: &[u8]) -> IResult<&[u8], u64> {
+pub(crate) fn hex_u64(i: &[u8]) -> IResult<&[u8], u64> {
     let rest = match i {
         [b'0', b'x' | b'X', rest @ ..] => rest,
         _ => return fail(i),
@@ -121,7 +122,7 @@ const POW10: [u64; 10] = [
 /// there is none, or on overflow). Up to 19 digits
 /// cannot overflow and take the fast loop; longer runs are checked.
 #[inline(always)]
-pub fn digits_at(t: &[u8], k: usize) -> Option<(u64, usize)> {
+pub(crate) fn digits_at(t: &[u8], k: usize) -> Option<(u64, usize)> {
     let s = t.get(k..)?;
     let fast = s.len().min(19);
     let mut n: u64 = 0;
@@ -155,7 +156,7 @@ pub fn digits_at(t: &[u8], k: usize) -> Option<(u64, usize)> {
 /// `max` digits are read; digits past the ninth are read but do not count.
 /// `None` when there is no digit.
 #[inline(always)]
-pub fn fraction_ns(t: &[u8], start: usize, max: usize) -> Option<(u64, usize)> {
+pub(crate) fn fraction_ns(t: &[u8], start: usize, max: usize) -> Option<(u64, usize)> {
     let lim = t.len().min(start.saturating_add(max));
     let mut k = start;
     let mut ns: u64 = 0;
@@ -174,7 +175,7 @@ pub fn fraction_ns(t: &[u8], start: usize, max: usize) -> Option<(u64, usize)> {
 
 /// How a fixed-width decimal field is padded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pad {
+pub(crate) enum Pad {
     /// `%Nd`: spaces, then at least one digit.
     Left,
     /// `%-Nd`: at least one digit, then spaces.
@@ -191,7 +192,7 @@ pub enum Pad {
 /// exits. Example: `  687` with [`Pad::Left`] is 687, `955    ` with
 /// [`Pad::Right`] is 955, `805961` with [`Pad::None`] is 805961.
 #[inline(always)]
-pub fn fixed_field<const N: usize>(t: &[u8], k: usize, pad: Pad) -> Option<u64> {
+pub(crate) fn fixed_field<const N: usize>(t: &[u8], k: usize, pad: Pad) -> Option<u64> {
     match t.get(k..k.checked_add(8)?).map(<[u8; 8]>::try_from) {
         Some(Ok(w)) if N <= 8 => fixed_field_swar::<N>(u64::from_le_bytes(w), pad),
         _ => fixed_field_bytes::<N>(t, k, pad),
@@ -275,7 +276,7 @@ fn fixed_field_bytes<const N: usize>(t: &[u8], k: usize, pad: Pad) -> Option<u64
 /// `106439.675570920` → 106439675570920. The fraction has 1 or more digits;
 /// the first 9 count.
 #[inline]
-pub fn secs_frac_ns(i: &[u8]) -> IResult<&[u8], u64> {
+pub(crate) fn secs_frac_ns(i: &[u8]) -> IResult<&[u8], u64> {
     let (r, secs) = dec_u64(i)?;
     let Some(frac) = r.strip_prefix(b".") else {
         return fail(i);
@@ -294,19 +295,13 @@ pub fn secs_frac_ns(i: &[u8]) -> IResult<&[u8], u64> {
 
 /// Zero or more spaces or tabs.
 #[inline]
-pub fn sp0(i: &[u8]) -> IResult<&[u8], &[u8]> {
+pub(crate) fn sp0(i: &[u8]) -> IResult<&[u8], &[u8]> {
     take_while(|c: u8| c == b' ' || c == b'\t').parse(i)
-}
-
-/// One or more spaces or tabs.
-#[inline]
-pub fn sp1(i: &[u8]) -> IResult<&[u8], &[u8]> {
-    take_while1(|c: u8| c == b' ' || c == b'\t').parse(i)
 }
 
 /// Skip leading spaces and tabs (not a parser: never fails).
 #[inline]
-pub fn trim_start(i: &[u8]) -> &[u8] {
+pub(crate) fn trim_start(i: &[u8]) -> &[u8] {
     let k = i
         .iter()
         .position(|&c| c != b' ' && c != b'\t')
@@ -316,7 +311,7 @@ pub fn trim_start(i: &[u8]) -> &[u8] {
 
 /// Trim spaces and tabs at both ends.
 #[inline]
-pub fn trim(i: &[u8]) -> &[u8] {
+pub(crate) fn trim(i: &[u8]) -> &[u8] {
     let i = trim_start(i);
     let k = i
         .iter()
@@ -325,14 +320,9 @@ pub fn trim(i: &[u8]) -> &[u8] {
     &i[..k]
 }
 
-/// A kernel symbol: `end_bbio_meta_read`, `scrub_submit.part.0`, `__x64_sys_openat`.
-pub fn symbol(i: &[u8]) -> IResult<&[u8], &[u8]> {
-    take_while1(is_symbol_char).parse(i)
-}
-
 /// Characters of a kernel symbol (with compiler suffixes such as `.isra.0`).
 #[inline]
-pub fn is_symbol_char(c: u8) -> bool {
+pub(crate) fn is_symbol_char(c: u8) -> bool {
     SYMBOL[c as usize]
 }
 
@@ -367,7 +357,7 @@ const HEX: [u8; 256] = {
 
 /// Length of the leading run of symbol characters.
 #[inline]
-pub fn symbol_len(i: &[u8]) -> usize {
+pub(crate) fn symbol_len(i: &[u8]) -> usize {
     let mut k = 0;
     // Eight bytes at a time, then the tail a byte at a time.
     while let Some(w) = i.get(k..k + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
@@ -408,7 +398,7 @@ fn non_symbol_bytes(w: u64) -> u64 {
 /// Find `key` followed by a decimal number anywhere in `hay`: `eb=` in
 /// `read done, eb=15302115328 page_refs=3`. Returns the first match whose
 /// key is at a word start.
-pub fn find_u64_after(hay: &[u8], key: &[u8]) -> Option<u64> {
+pub(crate) fn find_u64_after(hay: &[u8], key: &[u8]) -> Option<u64> {
     let first = *key.first()?;
     let mut from = 0;
     while let Some(p) = memchr::memchr(first, &hay[from..]) {
@@ -432,7 +422,7 @@ pub fn find_u64_after(hay: &[u8], key: &[u8]) -> Option<u64> {
 /// line (symbols, payload prefixes) a plain scan beats building a `memmem`
 /// searcher on every call.
 #[inline]
-pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
     if needle.is_empty() {
         return true;
     }
@@ -452,7 +442,7 @@ pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// A lower-case 36-character UUID as printed by `%pU`/`%pUb`.
-pub fn uuid(i: &[u8]) -> IResult<&[u8], [u8; 16]> {
+pub(crate) fn uuid(i: &[u8]) -> IResult<&[u8], [u8; 16]> {
     let Some(u) = i.get(..36) else {
         return fail(i);
     };
@@ -492,7 +482,7 @@ fn hex_run(b: &[u8]) -> Option<u64> {
 }
 
 /// Format 16 bytes as a lower-case UUID.
-pub fn format_uuid(u: &[u8; 16]) -> String {
+pub(crate) fn format_uuid(u: &[u8; 16]) -> String {
     let mut s = String::with_capacity(36);
     for (k, b) in u.iter().enumerate() {
         if matches!(k, 4 | 6 | 8 | 10) {
@@ -512,13 +502,13 @@ pub fn format_uuid(u: &[u8; 16]) -> String {
 /// a run of symbol characters ([`is_symbol_char`]) at a word start; the value
 /// runs to the next blank, or to the closing quote when it starts with `"`,
 /// and loses a trailing `,` or `;`. Nothing here allocates.
-pub fn key_values(payload: &[u8]) -> KeyValues<'_> {
+pub(crate) fn key_values(payload: &[u8]) -> KeyValues<'_> {
     KeyValues { rest: payload }
 }
 
 /// The iterator of [`key_values`].
 #[derive(Debug, Clone)]
-pub struct KeyValues<'a> {
+pub(crate) struct KeyValues<'a> {
     rest: &'a [u8],
 }
 

@@ -45,6 +45,15 @@
 //! * Memory is bounded by the live keys (extent buffers, splats waiting for
 //!   their function), never by the size of the input.
 //! * No `unsafe` code.
+//!
+//! # Visibility
+//!
+//! Modules are public so that the tests, benches, examples, the fuzz
+//! targets and the `synth` member reach what they check; items inside them
+//! are `pub(crate)` unless one of those needs them (`pub`: 217 items, by
+//! `scripts/narrow-visibility.py`, which narrows every item and widens back
+//! what the other targets or a public signature need). The binary itself is
+//! one caller among them.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

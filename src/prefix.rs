@@ -24,37 +24,37 @@ use nom::IResult;
 /// Which prefix layers were found (bit set, see [`layer`]).
 pub mod layer {
     /// Classic syslog / `journalctl -k` short output.
-    pub const SYSLOG: u16 = 1 << 0;
+    pub(crate) const SYSLOG: u16 = 1 << 0;
     /// `journalctl -o short-precise` (µs on the wall clock).
-    pub const JOURNAL_PRECISE: u16 = 1 << 1;
+    pub(crate) const JOURNAL_PRECISE: u16 = 1 << 1;
     /// `journalctl -o short-iso` or an RFC 3339 syslog timestamp.
-    pub const SYSLOG_ISO: u16 = 1 << 2;
+    pub(crate) const SYSLOG_ISO: u16 = 1 << 2;
     /// `journalctl -o short-monotonic`.
-    pub const JOURNAL_MONOTONIC: u16 = 1 << 3;
+    pub(crate) const JOURNAL_MONOTONIC: u16 = 1 << 3;
     /// `dmesg -T` wall-clock time.
-    pub const DMESG_CTIME: u16 = 1 << 4;
+    pub(crate) const DMESG_CTIME: u16 = 1 << 4;
     /// `dmesg --time-format iso`.
-    pub const DMESG_ISO: u16 = 1 << 5;
+    pub(crate) const DMESG_ISO: u16 = 1 << 5;
     /// `/dev/kmsg` record header.
-    pub const KMSG: u16 = 1 << 6;
+    pub(crate) const KMSG: u16 = 1 << 6;
     /// `<N>` syslog priority.
-    pub const LEVEL: u16 = 1 << 7;
+    pub(crate) const LEVEL: u16 = 1 << 7;
     /// `[ seconds.micros]` printk time.
     pub const PRINTK_TIME: u16 = 1 << 8;
     /// printk caller id.
-    pub const CALLER: u16 = 1 << 9;
+    pub(crate) const CALLER: u16 = 1 << 9;
     /// `dmesg -d` delta inside the time bracket.
-    pub const DMESG_DELTA: u16 = 1 << 10;
+    pub(crate) const DMESG_DELTA: u16 = 1 << 10;
     /// `dmesg -x` facility and level words.
-    pub const DMESG_FACILITY: u16 = 1 << 11;
+    pub(crate) const DMESG_FACILITY: u16 = 1 << 11;
     /// A console record glued after other output on the same line (a login
     /// prompt, a progress message cut by a carriage return).
-    pub const GLUED: u16 = 1 << 12;
+    pub(crate) const GLUED: u16 = 1 << 12;
     /// `** N printk messages dropped **` in front of the record.
-    pub const DROPPED: u16 = 1 << 13;
+    pub(crate) const DROPPED: u16 = 1 << 13;
 
     /// Names used in `stats`, in bit order.
-    pub const NAMES: [&str; 14] = [
+    pub(crate) const NAMES: [&str; 14] = [
         "syslog",
         "journal-short-precise",
         "syslog-iso",
@@ -104,7 +104,7 @@ pub struct Prefixes {
 
 impl Prefixes {
     /// A printk time alone, `ns` since boot (`[  687.806206] `).
-    pub fn printk_time(ns: u64) -> Prefixes {
+    pub(crate) fn printk_time(ns: u64) -> Prefixes {
         Prefixes {
             layers: layer::PRINTK_TIME,
             printk_ns: Some(ns),
@@ -113,15 +113,8 @@ impl Prefixes {
     }
 
     /// Whether a prefix marks the rest of the line as a kernel message.
-    pub fn is_kernel(&self) -> bool {
+    pub(crate) fn is_kernel(&self) -> bool {
         self.layers != 0 && !self.userspace
-    }
-
-    /// Names of the layers present, for `stats`.
-    pub fn layer_names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        (0..layer::NAMES.len())
-            .filter(|b| self.layers & (1 << b) != 0)
-            .map(|b| layer::NAMES[b])
     }
 }
 
@@ -165,7 +158,7 @@ pub fn peel(text: &[u8]) -> (Prefixes, &[u8]) {
 /// Example: `[  687.806206] kworker/-43417    45..... 680529498us : ...` →
 /// 687806206000 and `kworker/-43417 ...`.
 #[inline(always)]
-pub fn printk_msg(text: &[u8]) -> Option<(u64, &[u8])> {
+pub(crate) fn printk_msg(text: &[u8]) -> Option<(u64, &[u8])> {
     match bracket_time(text) {
         Some((ns, [b' ', rest @ ..])) if rest.first() != Some(&b'[') => Some((ns, rest)),
         _ => None,

@@ -21,11 +21,11 @@ use crate::output::sanitize;
 use crate::reader::driver::ReaderHook;
 
 /// Inputs smaller than this get no bar (64 MiB: about a quarter of a second).
-pub const LARGE_INPUT: u64 = 64 << 20;
+pub(crate) const LARGE_INPUT: u64 = 64 << 20;
 
 /// Draws a bar per large input on standard error.
 #[derive(Debug, Clone)]
-pub struct ProgressHook {
+pub(crate) struct ProgressHook {
     threshold: u64,
     target: fn() -> ProgressDrawTarget,
     /// ASCII only (no braille spinner, `...` for `…`).
@@ -45,7 +45,8 @@ impl Default for ProgressHook {
 impl ProgressHook {
     /// A hook that shows bars from `threshold` bytes on, drawing to `target`
     /// (tests use a hidden target).
-    pub fn with(threshold: u64, target: fn() -> ProgressDrawTarget) -> ProgressHook {
+    #[cfg(test)]
+    pub(crate) fn with(threshold: u64, target: fn() -> ProgressDrawTarget) -> ProgressHook {
         ProgressHook {
             threshold,
             target,
@@ -55,7 +56,7 @@ impl ProgressHook {
 
     /// Draw with ASCII characters only (the terminal or the locale cannot
     /// show others; see [`crate::output::Style::unicode`]).
-    pub fn ascii(self, ascii: bool) -> ProgressHook {
+    pub(crate) fn ascii(self, ascii: bool) -> ProgressHook {
         ProgressHook { ascii, ..self }
     }
 }

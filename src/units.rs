@@ -20,7 +20,7 @@ pub fn parse_addr(s: &str) -> Result<u64, String> {
 
 /// Nanoseconds as `seconds.micros`, the way printk and ftrace print times
 /// (`2740.301767`).
-pub fn fmt_secs(ns: u64) -> String {
+pub(crate) fn fmt_secs(ns: u64) -> String {
     format!("{}.{:06}", ns / 1_000_000_000, (ns % 1_000_000_000) / 1000)
 }
 

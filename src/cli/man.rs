@@ -67,7 +67,7 @@ pub const CAPTURE_RECIPE: &[(&str, &[&str])] = &[
 ];
 
 /// EXAMPLES: `(command, what it does)`.
-pub const EXAMPLES: &[(&str, &str)] = &[
+pub(crate) const EXAMPLES: &[(&str, &str)] = &[
     (
         "tracesift timeline --key daddr=0x851c80 trace.txt",
         "Every line about one XFS buffer's disk address, whatever the line calls it (daddr 8723584, block 0x851c80), with both clocks.",
@@ -149,7 +149,7 @@ pub const EXAMPLES: &[(&str, &str)] = &[
 ];
 
 /// The exit statuses (spec §3).
-pub const EXIT_STATUS: &[(&str, &str)] = &[
+pub(crate) const EXIT_STATUS: &[(&str, &str)] = &[
     (
         "0",
         "The run succeeded and nothing at or above --fail-on was found (timeline: a line matched). \
@@ -167,7 +167,7 @@ pub const EXIT_STATUS: &[(&str, &str)] = &[
 ];
 
 /// Write the manual page.
-pub fn render(out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render(out: &mut dyn Write) -> io::Result<()> {
     let cmd = Cli::command();
     let version = cmd.get_version().unwrap_or_default().to_string();
     let man = clap_mangen::Man::new(cmd.clone())
@@ -191,7 +191,8 @@ pub fn render(out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// The page as a string.
-pub fn to_string() -> String {
+#[cfg(test)]
+pub(crate) fn to_string() -> String {
     let mut v = Vec::new();
     // Writing to a Vec cannot fail.
     let _ = render(&mut v);
@@ -428,7 +429,7 @@ fn rules() -> Roff {
 }
 
 /// The rules-file format (`doc/rules.md`).
-pub const RULES_FILES: &str = include_str!("../../doc/rules.md");
+pub(crate) const RULES_FILES: &str = include_str!("../../doc/rules.md");
 
 fn rules_files() -> Roff {
     let mut r = Roff::new();
@@ -440,7 +441,7 @@ fn rules_files() -> Roff {
 /// How btrfs corruption reports become findings (FINDING RULES,
 /// "Corruption reports"; the README says the same), with the bounds of
 /// [`crate::correlate::reports`].
-pub fn corruption_reports() -> [String; 5] {
+pub(crate) fn corruption_reports() -> [String; 5] {
     use crate::correlate::reports::{EVIDENCE_BUDGET, FIRST_KEPT, MAX_GROUPS};
     [
         "One corruption is one finding. A corruption is identified by its device, its tree block \

@@ -501,7 +501,7 @@ fn completion_command() -> clap::Command {
 }
 
 /// Parse `1M`, `512K`, `2G`, `4096`.
-pub fn parse_size(s: &str) -> Result<usize, String> {
+pub(crate) fn parse_size(s: &str) -> Result<usize, String> {
     let s = s.trim();
     let (num, mult) = match s.chars().last() {
         Some('k' | 'K') => (&s[..s.len() - 1], 1usize << 10),

@@ -14,14 +14,14 @@ use crate::input::Pos;
 
 /// A text stored in a [`TextArena`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TextId {
+pub(crate) struct TextId {
     start: usize,
     len: u32,
 }
 
 /// One growing buffer of texts.
 #[derive(Debug, Default)]
-pub struct TextArena {
+pub(crate) struct TextArena {
     buf: Vec<u8>,
     live: usize,
 }
@@ -31,7 +31,7 @@ const MIN_COMPACT: usize = 4 << 20;
 
 /// A line kept cheaply while its lifetime is live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Light {
+pub(crate) struct Light {
     /// Where it is.
     pub pos: Pos,
     /// Physical lines it covers.
@@ -54,7 +54,7 @@ pub struct Light {
 
 impl TextArena {
     /// Store a text.
-    pub fn push(&mut self, t: &[u8]) -> TextId {
+    pub(crate) fn push(&mut self, t: &[u8]) -> TextId {
         let t = &t[..t.len().min(u32::MAX as usize)];
         let id = TextId {
             start: self.buf.len(),
@@ -72,20 +72,20 @@ impl TextArena {
     }
 
     /// The text of `id`.
-    pub fn get(&self, id: TextId) -> &[u8] {
+    pub(crate) fn get(&self, id: TextId) -> &[u8] {
         self.buf
             .get(id.start..id.start + id.len as usize)
             .unwrap_or(&[])
     }
 
     /// `id` is no longer referenced.
-    pub fn release(&mut self, id: TextId) {
+    pub(crate) fn release(&mut self, id: TextId) {
         self.live = self.live.saturating_sub(id.len as usize);
     }
 
     /// Whether a third of the buffer is dead (compacting then costs the
     /// live bytes once per half of them pushed: linear overall).
-    pub fn needs_compaction(&self) -> bool {
+    pub(crate) fn needs_compaction(&self) -> bool {
         self.buf.len() > MIN_COMPACT && self.buf.len() > self.live + self.live / 2
     }
 
@@ -97,7 +97,7 @@ impl TextArena {
     /// Texts move down in the order they are stored, so each copy only
     /// overwrites bytes already moved or dead; ids that share bytes (a
     /// copied [`Light`]) keep sharing them.
-    pub fn compact<'a>(&mut self, ids: impl Iterator<Item = &'a mut TextId>) {
+    pub(crate) fn compact<'a>(&mut self, ids: impl Iterator<Item = &'a mut TextId>) {
         let mut ids: Vec<&mut TextId> = ids.collect();
         ids.sort_unstable_by_key(|id| id.start);
         let end = |id: &TextId| id.start + id.len as usize;
@@ -126,12 +126,13 @@ impl TextArena {
     }
 
     /// Bytes held.
-    pub fn capacity(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
         self.buf.capacity()
     }
 
     /// Keep an event's line.
-    pub fn light(&mut self, e: &Event<'_>) -> Light {
+    pub(crate) fn light(&mut self, e: &Event<'_>) -> Light {
         Light {
             pos: e.pos,
             lines: e.lines,
@@ -146,7 +147,7 @@ impl TextArena {
     }
 
     /// Keep a line again from its owned evidence.
-    pub fn light_of(&mut self, ev: &Evidence) -> Light {
+    pub(crate) fn light_of(&mut self, ev: &Evidence) -> Light {
         Light {
             pos: ev.pos,
             lines: ev.lines,
@@ -161,7 +162,7 @@ impl TextArena {
     }
 
     /// Turn a kept line into owned evidence.
-    pub fn evidence(&self, l: &Light, role: &'static str) -> Evidence {
+    pub(crate) fn evidence(&self, l: &Light, role: &'static str) -> Evidence {
         Evidence {
             pos: l.pos,
             lines: l.lines,

@@ -46,7 +46,7 @@ const MAX_RELEASE: usize = 64;
 /// Why a boot starts where it does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum BootStart {
+pub(crate) enum BootStart {
     /// The first record of the run.
     Start,
     /// A `Linux version` banner.
@@ -63,7 +63,7 @@ pub enum BootStart {
 
 /// One boot of the machine, as far as the capture shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Boot {
+pub(crate) struct Boot {
     /// Its first record (input and line; the offset is 0).
     pub first: Pos,
     /// Its last record (input and line; the offset is 0).
@@ -98,7 +98,7 @@ pub struct Boots {
 impl Boots {
     /// Note one record. Returns true when it starts a new boot (not for the
     /// first record of the run): the caller closes what the old one left open.
-    pub fn record(&mut self, r: &Record<'_>) -> bool {
+    pub(crate) fn record(&mut self, r: &Record<'_>) -> bool {
         // Where a boot is: its input and line (the byte offset is not kept:
         // the parallel reader's runs of trace lines do not carry one).
         let at = Pos { offset: 0, ..r.pos };
@@ -124,7 +124,7 @@ impl Boots {
     }
 
     /// A run of trace events of the current boot, from `first` to `last`.
-    pub fn trace(&mut self, first: Pos, last: Pos) {
+    pub(crate) fn trace(&mut self, first: Pos, last: Pos) {
         if self.boots.is_empty() {
             self.begin(first, BootStart::Start);
         }
@@ -212,7 +212,7 @@ impl Boots {
     /// no more than the current boot's index (`events`): memory stays flat
     /// however many boots the input holds (#19: 844,000 boots took
     /// `events` to 115 MiB).
-    pub fn current_only() -> Boots {
+    pub(crate) fn current_only() -> Boots {
         Boots {
             current_only: true,
             ..Boots::default()
@@ -220,14 +220,14 @@ impl Boots {
     }
 
     /// The index of the current boot (0 before any record).
-    pub fn current(&self) -> u32 {
+    pub(crate) fn current(&self) -> u32 {
         self.dropped
             .saturating_add(self.boots.len().saturating_sub(1) as u32)
     }
 
     /// Every boot so far, in order (with [`Boots::current_only`], the
     /// current one only).
-    pub fn all(&self) -> &[Boot] {
+    pub(crate) fn all(&self) -> &[Boot] {
         &self.boots
     }
 }

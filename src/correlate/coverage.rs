@@ -24,7 +24,7 @@ const MAX_GAPS_PER_CPU: usize = 64;
 
 /// One CPU's surviving window in one boot.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CpuWindow {
+pub(crate) struct CpuWindow {
     /// The boot.
     pub boot: u32,
     /// The input of its first line.
@@ -96,7 +96,7 @@ pub struct InputHeader {
 
 impl InputHeader {
     /// The ring buffer overran (entries written exceed entries in the buffer).
-    pub fn overrun(&self) -> bool {
+    pub(crate) fn overrun(&self) -> bool {
         self.entries.is_some_and(|(b, w)| w > b)
     }
 }
@@ -193,13 +193,13 @@ pub struct Coverage {
 
 impl Coverage {
     /// Boot `boot` begins: close what the current one left open.
-    pub fn begin_boot(&mut self, boot: u32) {
+    pub(crate) fn begin_boot(&mut self, boot: u32) {
         self.end_boot();
         self.boot = boot;
     }
 
     /// The input is read: close what the last boot left open.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.end_boot();
     }
 
@@ -224,7 +224,12 @@ impl Coverage {
 
     /// A trace event from `cpu` at `ts` in `input` ([`Coverage::events`]
     /// for one). Returns the index of the dump it belongs to, if any.
-    pub fn event(&mut self, input: u32, cpu: Option<u32>, ts: Option<TraceTs>) -> Option<usize> {
+    pub(crate) fn event(
+        &mut self,
+        input: u32,
+        cpu: Option<u32>,
+        ts: Option<TraceTs>,
+    ) -> Option<usize> {
         let span = crate::reader::CpuSpan {
             cpu,
             records: 1,
@@ -236,7 +241,7 @@ impl Coverage {
 
     /// The bookkeeping for one record: trace events, printk drops, framing
     /// and headers.
-    pub fn record(&mut self, r: &Record<'_>) {
+    pub(crate) fn record(&mut self, r: &Record<'_>) {
         if let Some(n) = r.prefixes.dropped {
             self.printk_dropped(r, n);
         }
@@ -253,7 +258,7 @@ impl Coverage {
     /// `records` trace events of `input` at once, summed up per CPU (their
     /// first and last timestamps per CPU are all that matters). Returns the
     /// index of the dump they belong to, if any.
-    pub fn events(
+    pub(crate) fn events(
         &mut self,
         input: u32,
         records: u64,
@@ -289,7 +294,7 @@ impl Coverage {
     }
 
     /// A framing record.
-    pub fn framing(&mut self, r: &Record<'_>, f: &Framing<'_>) {
+    pub(crate) fn framing(&mut self, r: &Record<'_>, f: &Framing<'_>) {
         let (input, line, boot) = (r.pos.input, r.pos.line, self.boot);
         match *f {
             Framing::DumpStart { instance } => {
@@ -352,7 +357,7 @@ impl Coverage {
     }
 
     /// `** N printk messages dropped **` (a line of its own or glued in front of a record).
-    pub fn printk_dropped(&mut self, r: &Record<'_>, count: u64) {
+    pub(crate) fn printk_dropped(&mut self, r: &Record<'_>, count: u64) {
         let boot = self.boot;
         let h = self.header_mut(r.pos.input);
         h.printk_dropped = h.printk_dropped.saturating_add(count);
@@ -383,7 +388,7 @@ impl Coverage {
     /// [`Coverage::dumps`]), if one is open: from its `Dumping ftrace
     /// buffer:` line to its closing rule, its empty line, or the end of its
     /// boot or input.
-    pub fn current_dump(&self, input: u32) -> Option<usize> {
+    pub(crate) fn current_dump(&self, input: u32) -> Option<usize> {
         self.open_dump.filter(|&d| self.dumps[d].input == input)
     }
 
@@ -399,7 +404,7 @@ impl Coverage {
     }
 
     /// A header record.
-    pub fn header(&mut self, r: &Record<'_>, h: &Header<'_>) {
+    pub(crate) fn header(&mut self, r: &Record<'_>, h: &Header<'_>) {
         let boot = self.boot;
         let e = self.header_mut(r.pos.input);
         match *h {
@@ -423,14 +428,14 @@ impl Coverage {
 
     /// End of an input: a dump of it still open is left without an end
     /// line. (Windows run on into the next input of the same boot.)
-    pub fn end_input(&mut self, input: u32) {
+    pub(crate) fn end_input(&mut self, input: u32) {
         if self.current_dump(input).is_some() {
             self.open_dump = None;
         }
     }
 
     /// Per-CPU windows, sorted by boot then CPU.
-    pub fn cpus(&self) -> impl Iterator<Item = &CpuWindow> {
+    pub(crate) fn cpus(&self) -> impl Iterator<Item = &CpuWindow> {
         self.cpus.sorted()
     }
 
@@ -448,19 +453,19 @@ impl Coverage {
     }
 
     /// Header facts of every input, per boot (boot, then input order).
-    pub fn headers(&self) -> impl Iterator<Item = (u32, &InputHeader)> {
+    pub(crate) fn headers(&self) -> impl Iterator<Item = (u32, &InputHeader)> {
         self.headers.iter().map(|((_, i), h)| (*i, h))
     }
 
     /// Whether events of `boot` with raw trace time in `(from, to)` could be
     /// missing on some CPU: a known gap overlaps the range. `from == None`
     /// means "since the beginning".
-    pub fn could_hide(&self, boot: u32, from: Option<u64>, to: Option<u64>) -> bool {
+    pub(crate) fn could_hide(&self, boot: u32, from: Option<u64>, to: Option<u64>) -> bool {
         self.gap_cpus(boot, from, to).next().is_some()
     }
 
     /// CPUs of `boot` with a gap overlapping `(from, to)`.
-    pub fn gap_cpus(
+    pub(crate) fn gap_cpus(
         &self,
         boot: u32,
         from: Option<u64>,
@@ -486,7 +491,7 @@ impl Coverage {
     }
 
     /// Earliest trace time seen in `boot`, over all CPUs.
-    pub fn trace_start(&self, boot: u32) -> Option<u64> {
+    pub(crate) fn trace_start(&self, boot: u32) -> Option<u64> {
         self.cpus
             .of_boot(boot)
             .filter_map(|w| w.first_ts.map(|t| t.raw()))

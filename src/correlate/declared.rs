@@ -31,7 +31,7 @@ use crate::event::{Event, EventKind};
 use crate::spec::{Binding, CheckKind, Role, Rules, MAX_PARTS};
 
 /// Facts kept per declared rule; more are counted, not kept.
-pub const MAX_FACTS_PER_RULE: usize = 1000;
+pub(crate) const MAX_FACTS_PER_RULE: usize = 1000;
 
 /// A fact's group: one finding per (lifecycle, check, key value, boot).
 type Group = (u16, u16, [u64; MAX_PARTS], u32);
@@ -179,7 +179,7 @@ pub struct DeclaredTracker {
 
 impl DeclaredTracker {
     /// A tracker for `rules`, keeping at most `max_live` keys over all lifecycles.
-    pub fn new(rules: Arc<Rules>, max_live: usize) -> DeclaredTracker {
+    pub(crate) fn new(rules: Arc<Rules>, max_live: usize) -> DeclaredTracker {
         DeclaredTracker {
             rules,
             table: KeyTable::new(max_live),
@@ -197,22 +197,13 @@ impl DeclaredTracker {
     }
 
     /// The rules it follows.
-    pub fn rules(&self) -> &Arc<Rules> {
+    pub(crate) fn rules(&self) -> &Arc<Rules> {
         &self.rules
     }
 
-    /// Keys evicted so far to stay under the bound.
-    pub fn evicted(&self) -> u64 {
-        self.table.evicted()
-    }
-
-    /// Keys tracked now.
-    pub fn live(&self) -> usize {
-        self.table.len()
-    }
-
     /// Bytes the arena of kept lines holds.
-    pub fn arena_bytes(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn arena_bytes(&self) -> usize {
         self.arena.capacity()
     }
 
@@ -274,7 +265,7 @@ impl DeclaredTracker {
     }
 
     /// Take one declared event (`hit` found in `e`).
-    pub fn hit(&mut self, e: &Event<'_>, hit: &Hit) {
+    pub(crate) fn hit(&mut self, e: &Event<'_>, hit: &Hit) {
         self.events += 1;
         let rules = Arc::clone(&self.rules);
         let Some(uses) = rules.by_event.get(hit.event as usize) else {

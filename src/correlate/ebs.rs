@@ -56,7 +56,7 @@ const MAX_CONTENDERS: usize = 256;
 /// Facts kept in full per run: more of them are counted, per kind, in
 /// [`EbTracker::not_kept`]. A fact about an eb that already has one of its
 /// kind in its boot is counted on that one (`again`) instead.
-pub const MAX_FACTS: usize = 10_000;
+pub(crate) const MAX_FACTS: usize = 10_000;
 
 /// Default bound on tracked ebs.
 pub const DEFAULT_MAX_LIVE: usize = 100_000;
@@ -200,7 +200,7 @@ pub struct Again {
 
 /// Facts not kept because [`MAX_FACTS`] were kept already, per kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct NotKept {
+pub(crate) struct NotKept {
     /// Duplicate read completions.
     pub duplicate_reads: u64,
     /// Reads after a final release.
@@ -422,7 +422,7 @@ impl Held for EbState {
 }
 
 /// Eb events a task's trail keeps: its last few.
-pub const TRAIL: usize = 3;
+pub(crate) const TRAIL: usize = 3;
 
 /// Tasks whose trails are kept at once (the least recently seen go first).
 const MAX_TASKS: usize = 4096;
@@ -448,7 +448,7 @@ impl Held for Trail {
 
 /// One eb event of a task's trail.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
+pub(crate) struct Step {
     /// The eb.
     pub eb: u64,
     /// The event's line (role `task-trail`).
@@ -487,7 +487,7 @@ fn raw(ts: Option<TraceTs>) -> Option<u64> {
 
 impl EbTracker {
     /// A tracker that keeps at most `max_live` ebs.
-    pub fn new(max_live: usize) -> EbTracker {
+    pub(crate) fn new(max_live: usize) -> EbTracker {
         EbTracker {
             ebs: KeyTable::new(max_live),
             arena: TextArena::default(),
@@ -502,7 +502,8 @@ impl EbTracker {
     }
 
     /// Ebs currently tracked.
-    pub fn live(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn live(&self) -> usize {
         self.ebs.len()
     }
 }
@@ -580,7 +581,7 @@ impl EbTracker {
 
     /// The last eb events of task `pid` in `boot` (oldest first), while the
     /// boot goes on: what the task did just before a splat it hit.
-    pub fn trail(&self, boot: u32, pid: u32) -> Vec<Step> {
+    pub(crate) fn trail(&self, boot: u32, pid: u32) -> Vec<Step> {
         self.trails.get(&(boot, pid)).map_or_else(Vec::new, |t| {
             t.last
                 .iter()
@@ -593,7 +594,7 @@ impl EbTracker {
     }
 
     /// Facts not kept because [`MAX_FACTS`] were kept already.
-    pub fn not_kept(&self) -> NotKept {
+    pub(crate) fn not_kept(&self) -> NotKept {
         self.index.not_kept
     }
 

@@ -13,7 +13,7 @@ pub struct Comm {
 
 impl Comm {
     /// Copy up to 16 bytes of a comm.
-    pub fn new(b: &[u8]) -> Comm {
+    pub(crate) fn new(b: &[u8]) -> Comm {
         let n = b.len().min(16);
         let mut bytes = [0u8; 16];
         bytes[..n].copy_from_slice(&b[..n]);
@@ -24,12 +24,12 @@ impl Comm {
     }
 
     /// The bytes.
-    pub fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len as usize]
     }
 
     /// Whether empty.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 }
@@ -67,7 +67,7 @@ pub struct Evidence {
 
 impl Evidence {
     /// Copy what a finding needs out of a borrowed event.
-    pub fn from_event(e: &Event<'_>, role: &'static str) -> Evidence {
+    pub(crate) fn from_event(e: &Event<'_>, role: &'static str) -> Evidence {
         Evidence {
             pos: e.pos,
             lines: e.lines,
@@ -83,7 +83,11 @@ impl Evidence {
     }
 
     /// Evidence for a record of `boot` that is not an event (framing, headers).
-    pub fn from_record(r: &crate::record::Record<'_>, boot: u32, role: &'static str) -> Evidence {
+    pub(crate) fn from_record(
+        r: &crate::record::Record<'_>,
+        boot: u32,
+        role: &'static str,
+    ) -> Evidence {
         Evidence {
             pos: r.pos,
             lines: r.lines,
@@ -96,11 +100,5 @@ impl Evidence {
             console_ns: r.prefixes.printk_ns,
             boot,
         }
-    }
-
-    /// The same evidence under another role.
-    pub fn with_role(mut self, role: &'static str) -> Evidence {
-        self.role = role;
-        self
     }
 }

@@ -55,7 +55,10 @@ impl Analysis {
     /// An empty analysis tracking at most `max_live` ebs and `max_live`
     /// declared keys, finding the events and following the lifecycles of
     /// `rules`.
-    pub fn with_rules(max_live: usize, rules: std::sync::Arc<crate::spec::Rules>) -> Analysis {
+    pub(crate) fn with_rules(
+        max_live: usize,
+        rules: std::sync::Arc<crate::spec::Rules>,
+    ) -> Analysis {
         Analysis {
             declared: declared::DeclaredTracker::new(rules.clone(), max_live),
             boots: boots::Boots::default(),
@@ -97,7 +100,7 @@ impl Analysis {
 
     /// Note a record for the boots, the coverage and the splats: a record
     /// that starts a new boot first closes what the old one left open.
-    pub fn observe(&mut self, r: &Record<'_>) {
+    pub(crate) fn observe(&mut self, r: &Record<'_>) {
         if self.boots.record(r) {
             let boot = self.boots.current();
             self.end_boot(boot.saturating_sub(1));
@@ -110,7 +113,11 @@ impl Analysis {
     /// What the analysis does with a record as a [`RecordSink`], returning
     /// the lifetime note of its event (for `export`, which follows every
     /// record and draws the lifetimes).
-    pub fn record_noted(&mut self, r: &Record<'_>, kind: Option<EventKind<'_>>) -> ebs::Note {
+    pub(crate) fn record_noted(
+        &mut self,
+        r: &Record<'_>,
+        kind: Option<EventKind<'_>>,
+    ) -> ebs::Note {
         let i = r.pos.input as usize;
         if self.lines.len() <= i {
             self.lines.resize(i + 1, 0);
@@ -134,7 +141,7 @@ impl Analysis {
     /// Feed one recognised event; returns the lifetime note (for `timeline`).
     /// The summary counts it when `events` would print it (an oops line
     /// that is only a line of its report is no event of its own).
-    pub fn event(&mut self, e: &Event<'_>) -> ebs::Note {
+    pub(crate) fn event(&mut self, e: &Event<'_>) -> ebs::Note {
         if !matches!(e.kind, EventKind::Oops(l) if !l.is_event()) {
             self.events += 1;
         }

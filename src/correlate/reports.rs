@@ -57,11 +57,11 @@ pub const FIRST_KEPT: u32 = 4;
 pub const MAX_GROUPS: usize = 4096;
 
 /// Bytes of evidence text kept over all groups.
-pub const EVIDENCE_BUDGET: usize = 16 << 20;
+pub(crate) const EVIDENCE_BUDGET: usize = 16 << 20;
 
 /// Lines a report waits for its companion (a write-time leaf dump of a full
 /// leaf is a few hundred lines).
-pub const MAX_PAIR_GAP: u64 = 4096;
+pub(crate) const MAX_PAIR_GAP: u64 = 4096;
 
 /// Lines a `Transaction aborted (error N)` waits for its `errno=` line (the
 /// WARNING block between them).
@@ -74,10 +74,10 @@ const MAX_PENDING: usize = 16;
 const MAX_KEY_BYTES: usize = 256;
 
 /// Distinct header-derived values kept per group.
-pub const MAX_VALUES: usize = 4;
+pub(crate) const MAX_VALUES: usize = 4;
 
 /// Distinct boots kept per group.
-pub const MAX_BOOTS: usize = 64;
+pub(crate) const MAX_BOOTS: usize = 64;
 
 /// Where and when one occurrence was printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -173,7 +173,7 @@ pub enum Field {
 
 impl Field {
     /// Stable name used in JSON.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Field::Block => "block",
             Field::Owner => "owner",
@@ -232,19 +232,14 @@ impl Mirrors {
     }
 
     /// The mirror numbers seen (below 64), ascending.
-    pub fn list(&self) -> Vec<u32> {
+    pub(crate) fn list(&self) -> Vec<u32> {
         (0..64).filter(|m| self.mask & (1 << m) != 0).collect()
-    }
-
-    /// Whether no mirror was printed.
-    pub fn is_empty(&self) -> bool {
-        self.mask == 0 && !self.more
     }
 
     /// `Some(k)` when the mirrors seen are exactly 1 to k, k ≥ 2: on a
     /// failed read the kernel tries every copy in turn
     /// (`btrfs_read_extent_buffer()`), so these are all the copies there are.
-    pub fn every(&self) -> Option<u32> {
+    pub(crate) fn every(&self) -> Option<u32> {
         if self.more || self.mask & 1 != 0 || self.mask == 0 {
             return None;
         }
@@ -343,17 +338,17 @@ pub struct Reports {
 
 /// The largest plausible eb start (2^56): btrfs logical addresses on real
 /// filesystems stay far below; header garbage often exceeds 2^62.
-pub const MAX_PLAUSIBLE_START: u64 = 1 << 56;
+pub(crate) const MAX_PLAUSIBLE_START: u64 = 1 << 56;
 
 /// Whether a header-derived number could be an eb start.
-pub fn plausible_start(v: u64) -> bool {
+pub(crate) fn plausible_start(v: u64) -> bool {
     v != 0 && v % 4096 == 0 && v < MAX_PLAUSIBLE_START
 }
 
 /// Whether a header-derived number could be a tree owner id: small ids,
 /// subvolume ids (256 and up, well below 2^48), or the negative special
 /// trees (`-6` tree log, `-9` data reloc: within 256 of 2^64).
-pub fn plausible_owner(v: u64) -> bool {
+pub(crate) fn plausible_owner(v: u64) -> bool {
     !(1 << 48..u64::MAX - 255).contains(&v)
 }
 
@@ -363,7 +358,7 @@ pub fn plausible_owner(v: u64) -> bool {
 /// pointers, the special tree ids).
 ///
 /// Example: 0xffff888107a3c000 (18446612136728297472) is in the direct map.
-pub fn kernel_region(v: u64) -> Option<&'static str> {
+pub(crate) fn kernel_region(v: u64) -> Option<&'static str> {
     if v >> 48 != 0xffff || v > u64::MAX - 0xffff {
         return None;
     }
@@ -377,7 +372,7 @@ pub fn kernel_region(v: u64) -> Option<&'static str> {
 }
 
 /// The bit in which `a` and `b` differ, when they differ in exactly one.
-pub fn one_bit(a: u64, b: u64) -> Option<u32> {
+pub(crate) fn one_bit(a: u64, b: u64) -> Option<u32> {
     let x = a ^ b;
     (x.count_ones() == 1).then(|| x.trailing_zeros())
 }
@@ -550,7 +545,7 @@ impl Group {
     }
 
     /// Every line kept, in order.
-    pub fn evidence(&self) -> impl Iterator<Item = &Evidence> {
+    pub(crate) fn evidence(&self) -> impl Iterator<Item = &Evidence> {
         std::iter::once(&self.first).chain(&self.repeats)
     }
 }
@@ -782,14 +777,14 @@ fn lossy(b: &[u8]) -> Option<String> {
 
 impl Reports {
     /// Note a trusted eb start seen in any event.
-    pub fn saw_start(&mut self, eb: u64) {
+    pub(crate) fn saw_start(&mut self, eb: u64) {
         if eb < MAX_PLAUSIBLE_START && eb > self.max_start {
             self.max_start = eb;
         }
     }
 
     /// Feed one event; corruption reports and aborts are kept.
-    pub fn event(&mut self, e: &Event<'_>) {
+    pub(crate) fn event(&mut self, e: &Event<'_>) {
         match e.kind {
             EventKind::TreeCheck(t) => {
                 let device = device_of(e.msg);
@@ -1232,7 +1227,7 @@ impl Reports {
 
     /// The input is read: reports still waiting for a companion have none,
     /// and each group's last occurrence joins its evidence.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         if self.finished {
             return;
         }
@@ -1260,26 +1255,19 @@ impl Reports {
     }
 
     /// Reports tied to `eb`.
-    pub fn for_eb(&self, eb: u64) -> impl Iterator<Item = &Report> {
+    pub(crate) fn for_eb(&self, eb: u64) -> impl Iterator<Item = &Report> {
         self.reports
             .iter()
             .filter(move |r| r.eb.is_some_and(|(b, _)| b == eb))
     }
 
     /// Evidence lines seen but not kept, over every group.
-    pub fn evidence_omitted(&self) -> u64 {
+    pub(crate) fn evidence_omitted(&self) -> u64 {
         self.reports
             .iter()
             .map(|r| r.group.omitted)
             .chain(self.aborts.iter().map(|a| a.group.omitted))
             .sum()
-    }
-
-    /// Reports and aborts counted but not kept (beyond [`MAX_GROUPS`]).
-    pub fn not_kept(&self) -> u64 {
-        self.tree_checks_not_kept.count
-            + self.validations_not_kept.count
-            + self.aborts_not_kept.count
     }
 }
 

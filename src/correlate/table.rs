@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap;
 use super::arena::{TextArena, TextId};
 
 /// State that keeps texts in a [`TextArena`].
-pub trait Held {
+pub(crate) trait Held {
     /// Give its texts back to the arena (it is dropped or evicted).
     fn release_texts(&self, arena: &mut TextArena);
 
@@ -36,7 +36,7 @@ struct Entry<S> {
 /// The states live in the hash map itself (one probe finds a key's state);
 /// the clock ring holds the keys in the order they came, for eviction.
 #[derive(Debug)]
-pub struct KeyTable<K, S> {
+pub(crate) struct KeyTable<K, S> {
     map: FxHashMap<K, Entry<S>>,
     /// The clock's ring of keys; `None` where a key was evicted.
     ring: Vec<Option<K>>,
@@ -51,7 +51,7 @@ pub struct KeyTable<K, S> {
 
 impl<K: Hash + Eq + Copy, S: Held + Default> KeyTable<K, S> {
     /// A table that keeps at most `max_live` keys (at least 16).
-    pub fn new(max_live: usize) -> KeyTable<K, S> {
+    pub(crate) fn new(max_live: usize) -> KeyTable<K, S> {
         KeyTable {
             map: FxHashMap::default(),
             ring: Vec::new(),
@@ -64,22 +64,18 @@ impl<K: Hash + Eq + Copy, S: Held + Default> KeyTable<K, S> {
     }
 
     /// Keys tracked now.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.map.len()
     }
 
-    /// Whether no key is tracked.
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
-
     /// Keys evicted so far to stay under the bound.
-    pub fn evicted(&self) -> u64 {
+    pub(crate) fn evicted(&self) -> u64 {
         self.evicted
     }
 
     /// Every tracked key and its state, in the clock ring's order.
-    pub fn iter(&self) -> impl Iterator<Item = (&K, &S)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &S)> {
         self.ring
             .iter()
             .flatten()
@@ -87,18 +83,18 @@ impl<K: Hash + Eq + Copy, S: Held + Default> KeyTable<K, S> {
     }
 
     /// The state of `key`, if tracked.
-    pub fn get(&self, key: &K) -> Option<&S> {
+    pub(crate) fn get(&self, key: &K) -> Option<&S> {
         self.map.get(key).map(|e| &e.state)
     }
 
     /// The state of `key`, if tracked, to change (not marking it seen).
-    pub fn get_mut(&mut self, key: &K) -> Option<&mut S> {
+    pub(crate) fn get_mut(&mut self, key: &K) -> Option<&mut S> {
         self.map.get_mut(key).map(|e| &mut e.state)
     }
 
     /// Drop every key, giving their texts back to `arena` (not counted as
     /// evictions: their objects ended, as at the end of a boot).
-    pub fn clear(&mut self, arena: &mut TextArena) {
+    pub(crate) fn clear(&mut self, arena: &mut TextArena) {
         for e in self.map.values() {
             e.state.release_texts(arena);
         }
@@ -112,7 +108,7 @@ impl<K: Hash + Eq + Copy, S: Held + Default> KeyTable<K, S> {
     /// full), mark it as just seen, and return its state, with whether it
     /// was just added (a fresh default state). Compacts `arena` now and
     /// then, when most of it is dead.
-    pub fn touch(&mut self, key: K, arena: &mut TextArena) -> (&mut S, bool) {
+    pub(crate) fn touch(&mut self, key: K, arena: &mut TextArena) -> (&mut S, bool) {
         self.ops += 1;
         // The test is two comparisons: made often, the arena never grows
         // far past its bound between two of them.

@@ -7,7 +7,7 @@
 use crate::event::Event;
 
 /// Follows one kind of object through the events about it.
-pub trait Tracker {
+pub(crate) trait Tracker {
     /// What an event meant to its object (shown by `timeline`).
     type Note;
 

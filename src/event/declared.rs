@@ -29,7 +29,7 @@ pub struct Hit {
 
 impl Hit {
     /// The value of slot `i`, if the line had it.
-    pub fn get(&self, i: u8) -> Option<u64> {
+    pub(crate) fn get(&self, i: u8) -> Option<u64> {
         (usize::from(i) < MAX_SLOTS && self.set & (1 << i) != 0).then(|| self.vals[i as usize])
     }
 }
@@ -37,7 +37,7 @@ impl Hit {
 /// The declared event a trace event `name: payload` is, if any: the first
 /// in load order whose name filter and pattern it passes (exact names
 /// before globs).
-pub fn trace_hit(rules: &Rules, name: &[u8], payload: &[u8]) -> Option<Hit> {
+pub(crate) fn trace_hit(rules: &Rules, name: &[u8], payload: &[u8]) -> Option<Hit> {
     if !rules.may_read_trace(name) {
         return None;
     }
@@ -60,7 +60,7 @@ pub fn trace_hit(rules: &Rules, name: &[u8], payload: &[u8]) -> Option<Hit> {
 }
 
 /// The declared event a kernel message is, if any.
-pub fn message_hit(rules: &Rules, msg: &[u8]) -> Option<Hit> {
+pub(crate) fn message_hit(rules: &Rules, msg: &[u8]) -> Option<Hit> {
     if !rules.may_read_message(msg) {
         return None;
     }
@@ -107,7 +107,7 @@ fn read(kind: SlotKind, any: bool, v: &[u8]) -> Option<u64> {
 }
 
 /// A kernel pointer as `%px`/`%p` print it: 16 hex digits, maybe after `0x`.
-pub fn pointer_shaped(v: &[u8]) -> bool {
+pub(crate) fn pointer_shaped(v: &[u8]) -> bool {
     let h = v.strip_prefix(b"0x").unwrap_or(v);
     h.len() == 16 && h.iter().all(u8::is_ascii_hexdigit)
 }
@@ -163,7 +163,7 @@ fn fill(e: &EventDef, id: u16, text: &[u8], caps: Option<&Captures<'_>>) -> Hit 
 
 /// One key value found in a line ([`key_values`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyValue {
+pub(crate) struct KeyValue {
     /// The key (index in [`Rules::keys`]).
     pub key: usize,
     /// Its value (the parts of a composite key, in order).
@@ -176,7 +176,7 @@ pub struct KeyValue {
 
 impl KeyValue {
     /// The value as users write it: `0x851c80`, `252:18,0x851c80`.
-    pub fn display(&self, rules: &Rules) -> String {
+    pub(crate) fn display(&self, rules: &Rules) -> String {
         let k = &rules.keys[self.key];
         if k.parts.is_empty() {
             let mut s = k.format.display(self.parts[0]);
@@ -200,7 +200,7 @@ impl KeyValue {
 /// event's aliases and captures when the line is declared event `event`,
 /// and the composite keys whose parts are all there. For `events` and
 /// `timeline`, on the lines they keep (this allocates).
-pub fn key_values(rules: &Rules, event: Option<u16>, text: &[u8]) -> Vec<KeyValue> {
+pub(crate) fn key_values(rules: &Rules, event: Option<u16>, text: &[u8]) -> Vec<KeyValue> {
     let mut out: Vec<KeyValue> = Vec::new();
     let push = |key: usize, v: u64, len: Option<u64>, out: &mut Vec<KeyValue>| {
         let kv = KeyValue {

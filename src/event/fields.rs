@@ -20,7 +20,7 @@
 /// One field: its name (empty for a value no name introduces) and its value
 /// as printed, without surrounding punctuation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Field<'a> {
+pub(crate) struct Field<'a> {
     /// The name (`daddr`), or empty.
     pub name: &'a [u8],
     /// The value (`0x851c80`).
@@ -28,7 +28,7 @@ pub struct Field<'a> {
 }
 
 /// The fields of `text`, in order.
-pub fn fields(text: &[u8]) -> Fields<'_> {
+pub(crate) fn fields(text: &[u8]) -> Fields<'_> {
     Fields {
         text,
         at: 0,
@@ -38,7 +38,7 @@ pub fn fields(text: &[u8]) -> Fields<'_> {
 
 /// Iterator over the fields of a text ([`fields`]).
 #[derive(Debug, Clone)]
-pub struct Fields<'a> {
+pub(crate) struct Fields<'a> {
     text: &'a [u8],
     at: usize,
     /// The previous token, when it may name the next value.
@@ -136,7 +136,7 @@ fn name_part(t: &[u8]) -> &[u8] {
 }
 
 /// `name`: a letter or `_`, then letters, digits, `_`, `.` or `-`, at most 64 bytes.
-pub fn is_name(t: &[u8]) -> bool {
+pub(crate) fn is_name(t: &[u8]) -> bool {
     matches!(t.first(), Some(c) if c.is_ascii_alphabetic() || *c == b'_')
         && t.len() <= 64
         && t.iter()
@@ -145,7 +145,7 @@ pub fn is_name(t: &[u8]) -> bool {
 
 /// A value without the punctuation around it in prose: `(ffff8881...`,
 /// `0x851c80,`, `1818)`, `ffff888114e14400:`.
-pub fn trim_value(v: &[u8]) -> &[u8] {
+pub(crate) fn trim_value(v: &[u8]) -> &[u8] {
     let mut a = 0;
     let mut b = v.len();
     while a < b && matches!(v[a], b'(' | b'[' | b'"' | b'\'' | b'<') {
@@ -165,7 +165,7 @@ pub fn trim_value(v: &[u8]) -> &[u8] {
 /// Whether a value looks like a number the kernel printed: decimal
 /// (`-17`, `8723584`), `0x` hex, a bare kernel pointer (8 to 16 hex digits:
 /// `ffff888114e14400`, `00000000c3f8a2b1`) or a device number (`252:18`).
-pub fn looks_numeric(v: &[u8]) -> bool {
+pub(crate) fn looks_numeric(v: &[u8]) -> bool {
     let d = v.strip_prefix(b"-").unwrap_or(v);
     if !d.is_empty() && d.iter().all(u8::is_ascii_digit) {
         return true;
@@ -181,7 +181,7 @@ pub fn looks_numeric(v: &[u8]) -> bool {
 
 /// `major:minor` as the kernel prints a `dev_t` (`252:18`), packed as
 /// `MKDEV` does (major above 20 bits of minor).
-pub fn dev_number(v: &[u8]) -> Option<u64> {
+pub(crate) fn dev_number(v: &[u8]) -> Option<u64> {
     let c = memchr::memchr(b':', v)?;
     let (a, b) = (&v[..c], &v[c + 1..]);
     let num = |s: &[u8]| -> Option<u64> {
@@ -195,7 +195,7 @@ pub fn dev_number(v: &[u8]) -> Option<u64> {
 }
 
 /// A bare or `0x` hex number of at most 16 digits: `ffff888114e14400`, `0x851c80`.
-pub fn hex_number(v: &[u8]) -> Option<u64> {
+pub(crate) fn hex_number(v: &[u8]) -> Option<u64> {
     let h = v
         .strip_prefix(b"0x")
         .or_else(|| v.strip_prefix(b"0X"))
@@ -211,7 +211,7 @@ pub fn hex_number(v: &[u8]) -> Option<u64> {
 }
 
 /// A number as a `%llu` / `%#llx` field prints it: decimal, or hex after `0x`.
-pub fn unsigned_number(v: &[u8]) -> Option<u64> {
+pub(crate) fn unsigned_number(v: &[u8]) -> Option<u64> {
     if v.starts_with(b"0x") || v.starts_with(b"0X") {
         return hex_number(v);
     }
@@ -222,7 +222,7 @@ pub fn unsigned_number(v: &[u8]) -> Option<u64> {
 }
 
 /// A signed count as `%d` prints it (`-1`, `3`), or `0x` hex.
-pub fn signed_number(v: &[u8]) -> Option<i64> {
+pub(crate) fn signed_number(v: &[u8]) -> Option<i64> {
     if let Some(d) = v.strip_prefix(b"-") {
         let n = unsigned_number(d)?;
         return i64::try_from(n).ok().map(|n| -n);

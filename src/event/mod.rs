@@ -49,7 +49,7 @@ pub enum AllocVia {
 
 impl AllocVia {
     /// Name used in JSON.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             AllocVia::AllocExtentBuffer => "alloc_extent_buffer",
             AllocVia::Clone => "btrfs_clone_extent_buffer",
@@ -73,7 +73,7 @@ pub struct EbDump {
 
 impl EbDump {
     /// A never-read private copy: `page_refs=0` and an all-zero fsid.
-    pub fn looks_discarded(&self) -> bool {
+    pub(crate) fn looks_discarded(&self) -> bool {
         self.page_refs == Some(0) && self.fsid == Some([0; 16])
     }
 }
@@ -155,7 +155,7 @@ impl EventKind<'_> {
     }
 
     /// A plain trace event or a tracepoint: an event that counts, and no more.
-    pub fn is_plain_trace(&self) -> bool {
+    pub(crate) fn is_plain_trace(&self) -> bool {
         matches!(self, EventKind::Trace | EventKind::Tracepoint { .. })
     }
 
@@ -230,14 +230,14 @@ impl Recognizer {
     }
 
     /// The built-in recogniser and the events `rules` declare.
-    pub fn with_rules(rules: Arc<crate::spec::Rules>) -> Recognizer {
+    pub(crate) fn with_rules(rules: Arc<crate::spec::Rules>) -> Recognizer {
         Recognizer {
             rules: rules.has_events().then_some(rules),
         }
     }
 
     /// The rules whose events it finds, if any.
-    pub fn rules(&self) -> Option<&Arc<crate::spec::Rules>> {
+    pub(crate) fn rules(&self) -> Option<&Arc<crate::spec::Rules>> {
         self.rules.as_ref()
     }
 
@@ -245,7 +245,7 @@ impl Recognizer {
     /// too (a rules file may describe the debug patch's lines): run where
     /// the event is consumed, for the events [`Recognizer::kind`] gave a
     /// built-in kind.
-    pub fn declared_of(&self, e: &Event<'_>) -> Option<declared::Hit> {
+    pub(crate) fn declared_of(&self, e: &Event<'_>) -> Option<declared::Hit> {
         let rules = self.rules.as_deref()?;
         match (e.name, e.payload) {
             (Some(n), Some(p)) if n != b"console" => declared::trace_hit(rules, n, p),
@@ -265,7 +265,7 @@ impl Recognizer {
 
     /// What event a record holds, if any (the expensive half of
     /// [`Recognizer::recognize`]).
-    pub fn kind<'a>(&self, r: &Record<'a>) -> Option<EventKind<'a>> {
+    pub(crate) fn kind<'a>(&self, r: &Record<'a>) -> Option<EventKind<'a>> {
         match &r.body {
             Body::Trace(t) => Some(self.trace_kind(t)),
             Body::Kernel(text) => kernel_kind(text).or_else(|| {
@@ -289,7 +289,7 @@ impl Recognizer {
 
     /// What a trace line says: a debug-patch message, a tracepoint, or
     /// just a trace event.
-    pub fn trace_kind<'a>(&self, t: &TraceLine<'a>) -> EventKind<'a> {
+    pub(crate) fn trace_kind<'a>(&self, t: &TraceLine<'a>) -> EventKind<'a> {
         self.notable_trace(t)
             .or_else(|| tracepoint::blocks(t.body.name, t.body.payload))
             .unwrap_or(EventKind::Trace)
@@ -299,14 +299,14 @@ impl Recognizer {
     /// place in a run of trace lines (the reader's `TraceRun`): a tracefs
     /// `console:` event, whose kernel message the splat tracker and the boot
     /// finder read like any other.
-    pub fn whole(&self, t: &TraceLine<'_>) -> bool {
+    pub(crate) fn whole(&self, t: &TraceLine<'_>) -> bool {
         t.body.name == b"console"
     }
 
     /// The event of a trace line when it is more than a plain trace event
     /// or a tracepoint ([`EventKind::is_plain_trace`]): what a run of trace
     /// lines carries besides its counts.
-    pub fn notable_trace<'a>(&self, t: &TraceLine<'a>) -> Option<EventKind<'a>> {
+    pub(crate) fn notable_trace<'a>(&self, t: &TraceLine<'a>) -> Option<EventKind<'a>> {
         debug_patch(t.body.name, t.body.payload)
             .or_else(|| self.console_event(t))
             .or_else(|| {
@@ -328,7 +328,7 @@ impl Recognizer {
 }
 
 /// The event of kind `kind` found in record `r` ([`Recognizer::kind`]).
-pub fn assemble<'a>(r: &Record<'a>, kind: EventKind<'a>) -> Event<'a> {
+pub(crate) fn assemble<'a>(r: &Record<'a>, kind: EventKind<'a>) -> Event<'a> {
     let trace = match &r.body {
         Body::Trace(t) => Some(t),
         _ => None,
@@ -358,7 +358,7 @@ pub fn assemble<'a>(r: &Record<'a>, kind: EventKind<'a>) -> Event<'a> {
 /// Examples: `alloc_extent_buffer: alloc eb=15302115328 len=16384` (payload of
 /// the `alloc_extent_buffer` symbol), `read done, eb=15302115328 page_refs=3 eb level=0 fsid=...`,
 /// `called from btrfs_release_extent_buffer`, `!!! Validation failed, eb=15302115328 !!!`.
-pub fn debug_patch<'a>(symbol: &'a [u8], p: &'a [u8]) -> Option<EventKind<'a>> {
+pub(crate) fn debug_patch<'a>(symbol: &'a [u8], p: &'a [u8]) -> Option<EventKind<'a>> {
     // Dispatch on the first byte: most payloads are other events' fields.
     match p.first() {
         Some(b'r') => {
@@ -458,7 +458,7 @@ fn eb_dump_in_order(eb: u64, r: &[u8]) -> Option<EbDump> {
 
 /// The kernel message a tracefs `console:` event carries, without its own
 /// printk time when it has one; `None` for any other trace event.
-pub fn console_message<'a>(t: &TraceLine<'a>) -> Option<&'a [u8]> {
+pub(crate) fn console_message<'a>(t: &TraceLine<'a>) -> Option<&'a [u8]> {
     if t.body.name != b"console" {
         return None;
     }

@@ -41,7 +41,7 @@ fn fields_of(name: &[u8]) -> Option<&'static [&'static [u8]]> {
 /// The blocks a btrfs tracepoint names, as an event.
 ///
 /// Example: `btrfs_tree_read_lock: b66a67f0-8273-4158-b7bf-988bb5683000: block=15302115328 generation=87 ...`.
-pub fn blocks<'a>(name: &'a [u8], payload: &'a [u8]) -> Option<EventKind<'a>> {
+pub(crate) fn blocks<'a>(name: &'a [u8], payload: &'a [u8]) -> Option<EventKind<'a>> {
     let keys = fields_of(name)?;
     // Fields follow the fsid; tolerate a missing fsid (`fields` option, old kernels).
     let fields = match uuid(payload) {

@@ -738,7 +738,7 @@ impl RecordSink for Exporter<'_> {
 }
 
 /// Run `export`.
-pub fn command(
+pub(crate) fn command(
     cfg: &Config,
     format: ExportFormat,
     select: ExportSelect,

@@ -33,7 +33,7 @@ use serde_json::{json, Value};
 use crate::grammar::TraceTs;
 
 /// The trace clock in microseconds (the Trace Event Format's unit).
-pub fn micros(ts: TraceTs) -> f64 {
+pub(crate) fn micros(ts: TraceTs) -> f64 {
     match ts {
         TraceTs::Ns(n) | TraceTs::SinceReset(n) => n as f64 / 1000.0,
         TraceTs::Counter(c) => c as f64,
@@ -41,13 +41,13 @@ pub fn micros(ts: TraceTs) -> f64 {
 }
 
 /// The `tid` of a CPU's track.
-pub fn tid(cpu: Option<u32>) -> u32 {
+pub(crate) fn tid(cpu: Option<u32>) -> u32 {
     cpu.map_or(0, |c| c.saturating_add(1))
 }
 
 /// One event of `traceEvents`.
 #[derive(Debug, Serialize)]
-pub struct Ev {
+pub(crate) struct Ev {
     /// What it is called in the viewer.
     pub name: String,
     /// Category (`eb`, `read`, `lost`, `finding`); absent on metadata.
@@ -74,7 +74,7 @@ pub struct Ev {
 
 impl Ev {
     /// An instant event on a CPU's track.
-    pub fn instant(
+    pub(crate) fn instant(
         name: String,
         cat: &'static str,
         ts: f64,
@@ -96,7 +96,7 @@ impl Ev {
     }
 
     /// The begin (`b`) or end (`e`) of an eb lifetime slice.
-    pub fn slice(ph: &'static str, eb: u64, ts: f64, pid: u32, tid: u32, args: Value) -> Ev {
+    pub(crate) fn slice(ph: &'static str, eb: u64, ts: f64, pid: u32, tid: u32, args: Value) -> Ev {
         Ev {
             name: format!("eb {eb}"),
             cat: Some("eb"),
@@ -111,7 +111,7 @@ impl Ev {
     }
 
     /// A metadata event (`process_name`, `thread_name`, `thread_sort_index`).
-    pub fn meta(name: &str, pid: u32, tid: u32, args: Value) -> Ev {
+    pub(crate) fn meta(name: &str, pid: u32, tid: u32, args: Value) -> Ev {
         Ev {
             name: name.to_string(),
             cat: None,
@@ -128,7 +128,7 @@ impl Ev {
 
 /// The document being written: `{"traceEvents": [` ... `], ...}`.
 #[derive(Debug, Default)]
-pub struct Doc {
+pub(crate) struct Doc {
     started: bool,
     /// Events written.
     pub events: u64,
@@ -144,7 +144,7 @@ impl Doc {
     }
 
     /// Write one event.
-    pub fn event(&mut self, out: &mut dyn Write, e: &Ev) -> io::Result<()> {
+    pub(crate) fn event(&mut self, out: &mut dyn Write, e: &Ev) -> io::Result<()> {
         self.start(out)?;
         out.write_all(if self.events == 0 { b"\n" } else { b",\n" })?;
         serde_json::to_writer(&mut *out, e)?;
@@ -153,7 +153,7 @@ impl Doc {
     }
 
     /// Close the array and the document, with `otherData`.
-    pub fn finish(&mut self, out: &mut dyn Write, other: Value) -> io::Result<()> {
+    pub(crate) fn finish(&mut self, out: &mut dyn Write, other: Value) -> io::Result<()> {
         self.start(out)?;
         out.write_all(b"\n],\"otherData\":")?;
         serde_json::to_writer(&mut *out, &other)?;
@@ -162,12 +162,12 @@ impl Doc {
 }
 
 /// The metadata naming a process (a trace exported).
-pub fn process(pid: u32, name: &str) -> Ev {
+pub(crate) fn process(pid: u32, name: &str) -> Ev {
     Ev::meta("process_name", pid, 0, json!({ "name": name }))
 }
 
 /// The metadata naming and sorting a CPU's track.
-pub fn cpu_track(pid: u32, cpu: Option<u32>) -> [Ev; 2] {
+pub(crate) fn cpu_track(pid: u32, cpu: Option<u32>) -> [Ev; 2] {
     let t = tid(cpu);
     let name = cpu.map_or_else(|| "no CPU".to_string(), |c| format!("CPU {c}"));
     [

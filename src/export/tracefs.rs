@@ -26,11 +26,11 @@ use std::io::{self, Seek, Write};
 use crate::grammar::{BodyKind, TraceFormat, TraceLine, TraceTs};
 
 /// Bytes of one trace kept in memory before it goes to a temporary file.
-pub const SPOOL_MEMORY: usize = 8 << 20;
+pub(crate) const SPOOL_MEMORY: usize = 8 << 20;
 
 /// The lines of one trace, waiting for its header.
 #[derive(Debug, Default)]
-pub struct Spool {
+pub(crate) struct Spool {
     mem: Vec<u8>,
     file: Option<File>,
     /// Trace event lines (`entries-in-buffer`).
@@ -68,7 +68,7 @@ impl Spool {
     }
 
     /// A trace event line.
-    pub fn event(&mut self, t: &TraceLine<'_>, msg: &[u8]) -> io::Result<()> {
+    pub(crate) fn event(&mut self, t: &TraceLine<'_>, msg: &[u8]) -> io::Result<()> {
         let mut line = Vec::with_capacity(msg.len() + 32);
         render(t, msg, &mut line);
         line.push(b'\n');
@@ -87,13 +87,13 @@ impl Spool {
     }
 
     /// A continuation line of the event before (a multi-line payload).
-    pub fn continuation(&mut self, msg: &[u8]) -> io::Result<()> {
+    pub(crate) fn continuation(&mut self, msg: &[u8]) -> io::Result<()> {
         self.put(msg)?;
         self.put(b"\n")
     }
 
     /// `CPU:N [LOST M EVENTS]` (or `[LOST EVENTS]` when the count is unknown).
-    pub fn lost(&mut self, cpu: u32, count: Option<u64>) -> io::Result<()> {
+    pub(crate) fn lost(&mut self, cpu: u32, count: Option<u64>) -> io::Result<()> {
         let line = match count {
             Some(n) => format!("CPU:{cpu} [LOST {n} EVENTS]\n"),
             None => format!("CPU:{cpu} [LOST EVENTS]\n"),
@@ -106,7 +106,7 @@ impl Spool {
     }
 
     /// `##### CPU N buffer started ####` (A.13).
-    pub fn buffer_started(&mut self, cpu: u32) -> io::Result<()> {
+    pub(crate) fn buffer_started(&mut self, cpu: u32) -> io::Result<()> {
         self.put(format!("##### CPU {cpu} buffer started ####\n").as_bytes())?;
         self.after_event = false;
         Ok(())
@@ -123,7 +123,7 @@ impl Spool {
     }
 
     /// Write the header, then the lines, to `out`.
-    pub fn write_to(mut self, out: &mut dyn Write) -> io::Result<()> {
+    pub(crate) fn write_to(mut self, out: &mut dyn Write) -> io::Result<()> {
         let cpus = self.cpus.max(self.header_cpus.unwrap_or(0));
         write!(
             out,
@@ -159,7 +159,7 @@ const LEGEND: &str = "\
 ";
 
 /// A trace line in the normal format of the `trace` file.
-pub fn render(t: &TraceLine<'_>, msg: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn render(t: &TraceLine<'_>, msg: &[u8], out: &mut Vec<u8>) {
     let (Some(pid), Some(cpu), TraceFormat::Normal | TraceFormat::Latency) =
         (t.pid, t.cpu, t.format)
     else {

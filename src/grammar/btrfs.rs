@@ -72,7 +72,7 @@ pub enum ValidationKind {
 
 impl ValidationKind {
     /// Stable name used in JSON.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ValidationKind::BadTreeBlockStart => "bad-tree-block-start",
             ValidationKind::BadFsid => "bad-fsid",
@@ -90,7 +90,7 @@ impl ValidationKind {
     }
 
     /// The message, for humans.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             ValidationKind::BadTreeBlockStart => "bad tree block start",
             ValidationKind::BadFsid => "bad fsid",
@@ -109,7 +109,7 @@ impl ValidationKind {
 
     /// Whether the message is emitted when a block is read (the rule
     /// `validation-failed` covers these; write-side ones are context).
-    pub fn read_side(self) -> bool {
+    pub(crate) fn read_side(self) -> bool {
         !matches!(
             self,
             ValidationKind::WriteTimeCorruption | ValidationKind::WriteBadGeneration
@@ -129,7 +129,7 @@ pub enum Phase {
 
 impl Phase {
     /// Stable name used in JSON: `read`, `write`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Phase::Read => "read",
             Phase::Write => "write",
@@ -140,7 +140,7 @@ impl Phase {
 impl ValidationKind {
     /// When the message is printed: every read-side check at read time,
     /// the two write-side ones at write time.
-    pub fn phase(self) -> Phase {
+    pub(crate) fn phase(self) -> Phase {
         if self.read_side() {
             Phase::Read
         } else {
@@ -152,7 +152,7 @@ impl ValidationKind {
     /// block failed and when (`read time tree block corruption detected on
     /// logical N mirror M`, `block=N write time tree block corruption
     /// detected`): the companion of a tree-checker report.
-    pub fn is_companion(self) -> bool {
+    pub(crate) fn is_companion(self) -> bool {
         matches!(
             self,
             ValidationKind::ReadTimeCorruption | ValidationKind::WriteTimeCorruption
@@ -199,7 +199,7 @@ pub struct Abort<'a> {
 /// Examples: `corrupted leaf, root=258 block=15302115328 owner mismatch, have 13709377558419367261 expect [256, 18446744073709551360] eb=15302115328`,
 /// `corrupt leaf: root=5 block=350945280 slot=85 ino=55495, unknown flags detected: 0x2000000`,
 /// `corrupt leaf: block=334871673176064 slot=24 extent bytenr=333252139892736 len=36864 invalid data ref objectid value 65241`.
-pub fn tree_check(msg: &[u8]) -> Option<TreeCheck<'_>> {
+pub(crate) fn tree_check(msg: &[u8]) -> Option<TreeCheck<'_>> {
     if let Some(r) = msg.strip_prefix(b"corrupted ") {
         // Owner mismatch (reporter O).
         let (node, r) = leaf_or_node(r)?;
@@ -301,7 +301,7 @@ fn reason_of(rest: &[u8]) -> &[u8] {
 /// A value a tree-checker reason compares with the one it expected, when
 /// both are single numbers (ranges and sets say nothing about one bit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReasonValue {
+pub(crate) enum ReasonValue {
     /// `have N expect M`, `has N expect M`, `has=N expect=M` (C.5): the
     /// field as found in the item, and what it should have been when that
     /// is one number (not a range, a set or words: `expect aligned to
@@ -324,7 +324,7 @@ pub enum ReasonValue {
 }
 
 /// A btrfs key as printed: `(objectid type offset)`.
-pub type Key = (u64, u64, u64);
+pub(crate) type Key = (u64, u64, u64);
 
 /// The numbers a tree-checker reason compares, if it compares two single
 /// values: the grammar elements `have_expect` (`... have N expect M`,
@@ -336,7 +336,7 @@ pub type Key = (u64, u64, u64);
 /// (256 1 0)`, `invalid objectid: has=2 expect=1`; with no one expected
 /// value, `invalid extent length, have 18446619972284938920 expect aligned
 /// to 4096` and `invalid inode transid: has 45277 expect [0, 45276]`.
-pub fn reason_value(reason: &[u8]) -> Option<ReasonValue> {
+pub(crate) fn reason_value(reason: &[u8]) -> Option<ReasonValue> {
     if let Some(r) = reason.strip_prefix(b"bad key order, ") {
         let (r, first) = r
             .strip_prefix(b"prev ")
@@ -401,7 +401,7 @@ fn number(r: &[u8]) -> Option<(&[u8], u64)> {
 /// `parent transid verify failed on logical 313163116052480 mirror 2 wanted 12746898 found 12746888`,
 /// `read time tree block corruption detected on logical 334871673176064 mirror 1`,
 /// `block=350945280 read time tree block corruption detected`.
-pub fn validation(msg: &[u8]) -> Option<Validation> {
+pub(crate) fn validation(msg: &[u8]) -> Option<Validation> {
     use ValidationKind::*;
     let v = |kind, eb, mirror, have| {
         Some(Validation {
@@ -527,7 +527,7 @@ fn logical_mirror(r: &[u8]) -> Option<(u64, Option<u32>)> {
 /// Examples: `BTRFS: Transaction aborted (error -17)`,
 /// `BTRFS error (device dm-2 state A): Transaction aborted (error -5)`,
 /// `BTRFS: error (device dm-2: state A) in btrfs_create_new_inode:6450: errno=-17 Object already exists`.
-pub fn abort<'a>(m: &BtrfsMsg<'a>) -> Option<Abort<'a>> {
+pub(crate) fn abort<'a>(m: &BtrfsMsg<'a>) -> Option<Abort<'a>> {
     if let Some(r) = m.msg.strip_prefix(b"Transaction aborted (error ") {
         let (_, errno) = dec_i64(r).ok()?;
         return Some(Abort {

@@ -80,7 +80,7 @@ pub enum Header<'a> {
 /// `   (ftrace buffer empty)`, `CPU:18 [LOST 468484 EVENTS]`,
 /// `##### CPU 2 buffer started ####`, `** 12 printk messages dropped **`,
 /// `...` (an elision).
-pub fn framing(text: &[u8]) -> Option<Framing<'_>> {
+pub(crate) fn framing(text: &[u8]) -> Option<Framing<'_>> {
     let t = trim(text);
     match t.first()? {
         b'.' => (t.len() >= 3 && t.iter().all(|&c| c == b'.')).then_some(Framing::Elision),
@@ -178,7 +178,7 @@ fn cpu_marker(t: &[u8]) -> Option<Framing<'_>> {
 /// Examples: `# tracer: nop`, `# entries-in-buffer/entries-written: 11/11   #P:16`,
 /// `version = 6`, `cpus=6`, `CPU 3 is empty`,
 /// `-- Journal begins at Sat 2020-03-28 20:39:35 GMT, ends at ... --`.
-pub fn header(text: &[u8]) -> Option<Header<'_>> {
+pub(crate) fn header(text: &[u8]) -> Option<Header<'_>> {
     let t = trim(text);
     match t.first()? {
         b'#' => {

@@ -8,7 +8,7 @@ use crate::fields::{dec_u32, symbol_len, trim, trim_start};
 
 /// btrfs message level word (`logtypes[]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum BtrfsLevel {
+pub(crate) enum BtrfsLevel {
     /// `BTRFS emergency`
     Emergency,
     /// `BTRFS alert`
@@ -33,7 +33,7 @@ pub enum BtrfsLevel {
 /// (up to 6.9), `BTRFS error (device dm-2 state EA): msg` (6.10+), `BTRFS info: msg`,
 /// and the literal `BTRFS: msg` of `pr_*()` callers (then `level` is `None`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BtrfsMsg<'a> {
+pub(crate) struct BtrfsMsg<'a> {
     /// The level word, `None` for a bare `BTRFS:`.
     pub level: Option<BtrfsLevel>,
     /// Kernel device name (`dm-2`, `sda1`), when printed.
@@ -45,7 +45,7 @@ pub struct BtrfsMsg<'a> {
 }
 
 /// Parse a btrfs message prefix.
-pub fn btrfs_msg(text: &[u8]) -> Option<BtrfsMsg<'_>> {
+pub(crate) fn btrfs_msg(text: &[u8]) -> Option<BtrfsMsg<'_>> {
     let r = trim_start(text).strip_prefix(b"BTRFS")?;
     if let Some(msg) = r.strip_prefix(b": ") {
         return Some(BtrfsMsg {
@@ -86,11 +86,11 @@ pub fn btrfs_msg(text: &[u8]) -> Option<BtrfsMsg<'_>> {
 }
 
 /// Device, state letters and the rest of a btrfs message.
-pub type DeviceState<'a> = (&'a [u8], Option<&'a [u8]>, &'a [u8]);
+pub(crate) type DeviceState<'a> = (&'a [u8], Option<&'a [u8]>, &'a [u8]);
 
 /// `(device dm-2)`, `(device dm-2: state EA)`, `(device dm-2 state EA)` then `: msg`
 /// (or ` in func:line: ...` for `BTRFS: error (device ...) in ...`).
-pub fn device_state(r: &[u8]) -> Option<DeviceState<'_>> {
+pub(crate) fn device_state(r: &[u8]) -> Option<DeviceState<'_>> {
     let r = r.strip_prefix(b"(device ")?;
     let close = memchr::memchr(b')', r)?;
     let inner = &r[..close];
@@ -185,7 +185,7 @@ impl OopsLine<'_> {
     /// it, and the summary counts it): a report's start, its instruction
     /// pointer, a panic. Frames, markers and register dumps are only lines
     /// of a report.
-    pub fn is_event(&self) -> bool {
+    pub(crate) fn is_event(&self) -> bool {
         matches!(
             self,
             OopsLine::Warning { .. }
@@ -204,7 +204,7 @@ impl OopsLine<'_> {
 }
 
 /// Recognise an oops-block line.
-pub fn oops_line(text: &[u8]) -> Option<OopsLine<'_>> {
+pub(crate) fn oops_line(text: &[u8]) -> Option<OopsLine<'_>> {
     let t = trim_start(text);
     keyword_line(t)
         .or_else(|| oops_header(t))
@@ -369,7 +369,7 @@ fn warning(r: &[u8]) -> OopsLine<'_> {
 }
 
 /// The symbol at the start of `s` (up to `+`, space or `(`).
-pub fn symbol_of(s: &[u8]) -> &[u8] {
+pub(crate) fn symbol_of(s: &[u8]) -> &[u8] {
     let s = trim_start(s);
     let n = symbol_len(s);
     &s[..n]
@@ -414,7 +414,7 @@ fn oops_header(t: &[u8]) -> Option<OopsLine<'_>> {
 /// A call-trace frame: ` func+0x1a/0x40 [mod]`, ` ? func+0x..`, symbolized
 /// ` func+0x../0x.. fs/btrfs/x.c:12`, ` __dump_stack lib/dump_stack.c:88 [inline]`,
 /// and ARM's `[<8011344c>] (unwind_backtrace) from [<8010ef84>] (show_stack+0x18/0x1c)`.
-pub fn frame(text: &[u8]) -> Option<OopsLine<'_>> {
+pub(crate) fn frame(text: &[u8]) -> Option<OopsLine<'_>> {
     if !matches!(text.first(), Some(b' ' | b'\t' | b'[')) {
         return None;
     }
@@ -467,7 +467,7 @@ pub fn frame(text: &[u8]) -> Option<OopsLine<'_>> {
 }
 
 /// Whether an unprefixed line has the shape of a kernel message.
-pub fn looks_kernel(text: &[u8]) -> bool {
+pub(crate) fn looks_kernel(text: &[u8]) -> bool {
     let t = trim_start(text);
     if t.is_empty() {
         return false;

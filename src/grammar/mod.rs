@@ -17,7 +17,7 @@ pub mod framing;
 pub mod kernel;
 pub mod trace;
 
-pub use framing::{Framing, Header};
+pub(crate) use framing::{Framing, Header};
 pub use trace::{BodyKind, EventBody, TraceFormat, TraceLine, TraceTs};
 
 use crate::fields::{symbol_len, trim_start};
@@ -66,7 +66,7 @@ pub enum LineClass {
 
 impl LineClass {
     /// All classes, in report order.
-    pub const ALL: [LineClass; 8] = [
+    pub(crate) const ALL: [LineClass; 8] = [
         LineClass::FtraceEvent,
         LineClass::Framing,
         LineClass::Header,
@@ -92,7 +92,7 @@ impl LineClass {
     }
 
     /// Index into a counts array of `ALL.len()`.
-    pub fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 }
@@ -251,7 +251,7 @@ fn systemd_status(t: &[u8]) -> bool {
 /// (kernel-formats.md E.1) or a btrfs tracepoint (`name: <fsid>: fields`, D.1).
 ///
 /// Example: `end_bbio_meta_read: read done, eb=15302115328 page_refs=3 eb level=0 fsid=...`.
-pub fn bare_trace(t: &[u8]) -> Option<TraceLine<'_>> {
+pub(crate) fn bare_trace(t: &[u8]) -> Option<TraceLine<'_>> {
     let n = symbol_len(t);
     if n == 0 || !t[0].is_ascii_alphabetic() && t[0] != b'_' {
         return None;

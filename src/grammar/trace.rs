@@ -35,7 +35,7 @@ pub enum TraceFormat {
 
 impl TraceFormat {
     /// Name used in `stats` and JSON.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             TraceFormat::Normal => "ftrace",
             TraceFormat::Latency => "ftrace-latency",
@@ -58,7 +58,7 @@ pub enum TraceTs {
 
 impl TraceTs {
     /// Nanoseconds, for the clocks that count them.
-    pub fn ns(self) -> Option<u64> {
+    pub(crate) fn ns(self) -> Option<u64> {
         match self {
             TraceTs::Ns(n) | TraceTs::SinceReset(n) => Some(n),
             TraceTs::Counter(_) => None,
@@ -66,7 +66,7 @@ impl TraceTs {
     }
 
     /// The raw value (ns or counter ticks), for ordering within one clock.
-    pub fn raw(self) -> u64 {
+    pub(crate) fn raw(self) -> u64 {
         match self {
             TraceTs::Ns(n) | TraceTs::SinceReset(n) | TraceTs::Counter(n) => n,
         }
@@ -198,7 +198,7 @@ fn spaces_at(t: &[u8], mut k: usize) -> usize {
 ///
 /// Example: `kworker/-43417    45..... 680529498us : end_bbio_meta_read: read done, eb=15107391488 ...`.
 #[inline]
-pub fn latency_fixed(t: &[u8]) -> Option<TraceLine<'_>> {
+pub(crate) fn latency_fixed(t: &[u8]) -> Option<TraceLine<'_>> {
     if t.get(COMM_WIDTH) != Some(&b'-') {
         return None;
     }
@@ -451,7 +451,7 @@ fn normal_ts(r: &[u8]) -> Option<(&[u8], TraceTs)> {
 /// `end_bbio_meta_read+0x1a4/0x2c0 [btrfs]: read done, ...` (`sym-offset`),
 /// `bprint:               select_task_rq_fair: fig: cpu=0` (trace-cmd padding),
 /// `do_nanosleep <-hrtimer_nanosleep` (function tracer).
-pub fn event_body(i: &[u8]) -> EventBody<'_> {
+pub(crate) fn event_body(i: &[u8]) -> EventBody<'_> {
     let s = trim_start(i);
     let name_len = symbol_len(s);
     let name = &s[..name_len];
@@ -519,7 +519,7 @@ pub fn event_body(i: &[u8]) -> EventBody<'_> {
 /// Examples: ` 0)   0.198 us    |          _raw_spin_lock_irqsave();`,
 /// `7238523.638008 |   0)               |              finish_task_switch() {`,
 /// ` 0)  platfor-3210  =>  vmstat-2854  ` (task switch).
-pub fn funcgraph_line(i: &[u8]) -> IResult<&[u8], TraceLine<'_>> {
+pub(crate) fn funcgraph_line(i: &[u8]) -> IResult<&[u8], TraceLine<'_>> {
     let mut r = trim_start(i);
     let mut ts = None;
     if let Ok((r2, ns)) = secs_frac_ns(r) {

@@ -29,13 +29,13 @@ impl Positional {
     }
 
     /// The file's size when it was opened.
-    pub fn size(&self) -> u64 {
+    pub(crate) fn size(&self) -> u64 {
         self.size
     }
 
     /// Up to `buf.len()` bytes from `offset` on; fewer only at the end of
     /// the file.
-    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    pub(crate) fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
         let mut got = 0;
         while got < buf.len() {
             match read_at(&self.file, &mut buf[got..], offset + got as u64) {
@@ -50,7 +50,7 @@ impl Positional {
 
     /// Exactly `buf.len()` bytes from `offset` on (an error if the file
     /// is shorter now).
-    pub fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    pub(crate) fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
         if self.read_at(buf, offset)? < buf.len() {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -61,7 +61,7 @@ impl Positional {
     }
 
     /// The file as a stream from `offset` on.
-    pub fn stream_from(&self, offset: u64) -> FileAt {
+    pub(crate) fn stream_from(&self, offset: u64) -> FileAt {
         FileAt {
             file: self.file.clone(),
             pos: offset,

@@ -13,11 +13,11 @@
 use std::io::{self, Read};
 
 /// Lines of the previous block kept in front of the next one.
-pub const CONTEXT_LINES: usize = 4;
+pub(crate) const CONTEXT_LINES: usize = 4;
 
 /// A block of whole lines, borrowed from the reader.
 #[derive(Debug)]
-pub struct BlockView<'a> {
+pub(crate) struct BlockView<'a> {
     /// Context lines, then new lines; the last line may lack its `\n` at end of input.
     pub data: &'a [u8],
     /// Start of every line in `data` (context lines included), ascending.
@@ -35,17 +35,12 @@ pub struct BlockView<'a> {
 
 impl<'a> BlockView<'a> {
     /// Number of lines in the view (context included).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.line_starts.len()
     }
 
-    /// Whether the view holds no line.
-    pub fn is_empty(&self) -> bool {
-        self.line_starts.is_empty()
-    }
-
     /// Bytes of line `i`, without its `\n`.
-    pub fn line(&self, i: usize) -> &'a [u8] {
+    pub(crate) fn line(&self, i: usize) -> &'a [u8] {
         let s = self.line_starts[i] as usize;
         let e = self
             .line_starts
@@ -56,19 +51,19 @@ impl<'a> BlockView<'a> {
     }
 
     /// The index of the line holding byte `pos` of `data`.
-    pub fn line_at(&self, pos: usize) -> usize {
+    pub(crate) fn line_at(&self, pos: usize) -> usize {
         self.line_starts
             .partition_point(|&s| s as usize <= pos)
             .saturating_sub(1)
     }
 
     /// The 1-based line number of line `i`.
-    pub fn number(&self, i: usize) -> u64 {
+    pub(crate) fn number(&self, i: usize) -> u64 {
         self.first_line + i as u64
     }
 
     /// The byte offset in the input of line `i`.
-    pub fn offset(&self, i: usize) -> u64 {
+    pub(crate) fn offset(&self, i: usize) -> u64 {
         let dropped: u64 = self
             .truncated
             .iter()
@@ -79,7 +74,7 @@ impl<'a> BlockView<'a> {
     }
 
     /// The real length of line `i` if it was cut at the cap.
-    pub fn truncated_len(&self, i: usize) -> Option<u64> {
+    pub(crate) fn truncated_len(&self, i: usize) -> Option<u64> {
         self.truncated
             .iter()
             .find(|t| t.0 == i)
@@ -87,7 +82,7 @@ impl<'a> BlockView<'a> {
     }
 
     /// Byte position in `data` where the new (non-context) lines start.
-    pub fn new_data_start(&self) -> usize {
+    pub(crate) fn new_data_start(&self) -> usize {
         self.line_starts
             .get(self.context_lines)
             .map_or(self.data.len(), |&s| s as usize)
@@ -95,7 +90,7 @@ impl<'a> BlockView<'a> {
 }
 
 /// Reads blocks of whole lines from any [`Read`].
-pub struct BlockReader<R> {
+pub(crate) struct BlockReader<R> {
     rdr: R,
     buf: Vec<u8>,
     /// Start of the context lines in `buf`.
@@ -121,7 +116,7 @@ pub struct BlockReader<R> {
 
 impl<R: Read> BlockReader<R> {
     /// A reader producing blocks of about `block_size` bytes with lines cut at `cap`.
-    pub fn new(rdr: R, cap: usize, block_size: usize) -> BlockReader<R> {
+    pub(crate) fn new(rdr: R, cap: usize, block_size: usize) -> BlockReader<R> {
         BlockReader {
             rdr,
             buf: Vec::new(),
@@ -144,7 +139,7 @@ impl<R: Read> BlockReader<R> {
     }
 
     /// Bytes read from the underlying stream so far.
-    pub fn bytes_read(&self) -> u64 {
+    pub(crate) fn bytes_read(&self) -> u64 {
         self.bytes_read
     }
 
@@ -203,7 +198,7 @@ impl<R: Read> BlockReader<R> {
     }
 
     /// The next block, or `None` at the end of the input.
-    pub fn next_block(&mut self) -> io::Result<Option<BlockView<'_>>> {
+    pub(crate) fn next_block(&mut self) -> io::Result<Option<BlockView<'_>>> {
         self.compact();
         self.truncated.clear();
         // Fill until a block's worth of new data, or the end.

@@ -63,7 +63,7 @@ fn count_newlines(b: &[u8]) -> u64 {
 impl BlockInfo {
     /// The lines of `bytes`, the block this describes, as [`RawLine`]s: the
     /// same as [`LineReader::next_line`] gives for them.
-    pub fn raw_lines<'a>(&self, bytes: &'a [u8]) -> impl Iterator<Item = RawLine<'a>> + 'a {
+    pub(crate) fn raw_lines<'a>(&self, bytes: &'a [u8]) -> impl Iterator<Item = RawLine<'a>> + 'a {
         let (mut number, mut offset, mut at) = (self.first_number, self.first_offset, 0usize);
         memchr::memchr_iter(b'\n', bytes).map(move |nl| {
             let line = RawLine {
@@ -102,11 +102,6 @@ pub struct LineReader<R> {
 }
 
 impl<R: Read> LineReader<R> {
-    /// A reader with the default line cap and read size.
-    pub fn new(rdr: R) -> LineReader<R> {
-        LineReader::with_limits(rdr, DEFAULT_LINE_CAP, DEFAULT_READ_SIZE)
-    }
-
     /// A reader with an explicit line cap and read block size (both at least 1).
     pub fn with_limits(rdr: R, cap: usize, read_size: usize) -> LineReader<R> {
         let cap = cap.max(1);
@@ -129,7 +124,7 @@ impl<R: Read> LineReader<R> {
 
     /// A reader that goes on from line `next_number` at byte `offset` of
     /// an input, `rdr` being the input's bytes from there on.
-    pub fn resume(
+    pub(crate) fn resume(
         rdr: R,
         cap: usize,
         read_size: usize,
@@ -145,26 +140,18 @@ impl<R: Read> LineReader<R> {
     }
 
     /// The number and byte offset of the next line.
-    pub fn position(&self) -> (u64, u64) {
+    pub(crate) fn position(&self) -> (u64, u64) {
         (self.next_number, self.next_offset)
-    }
-
-    /// The first byte of the next line, if it is buffered.
-    pub fn peek(&self) -> Option<u8> {
-        self.buf
-            .get(self.start)
-            .filter(|_| self.start < self.end)
-            .copied()
     }
 
     /// The buffered bytes of the next line (and beyond), without reading:
     /// possibly none, possibly cut short.
-    pub fn peek_bytes(&self) -> &[u8] {
+    pub(crate) fn peek_bytes(&self) -> &[u8] {
         self.buf.get(self.start..self.end).unwrap_or_default()
     }
 
     /// Bytes read from the underlying stream so far.
-    pub fn bytes_read(&self) -> u64 {
+    pub(crate) fn bytes_read(&self) -> u64 {
         self.bytes_read
     }
 
@@ -216,7 +203,7 @@ impl<R: Read> LineReader<R> {
     /// [`LineReader::next_line`], which handles every case. A read error
     /// here is deferred: `next_line` returns it after the lines read before
     /// it, as if it had met it itself.
-    pub fn next_block_into(
+    pub(crate) fn next_block_into(
         &mut self,
         out: &mut Vec<u8>,
         max: usize,
@@ -289,7 +276,7 @@ impl<R: Read> LineReader<R> {
     /// Whether a live stream had nothing ready during the last
     /// [`LineReader::next_block_into`] (then the caller may hand on what it
     /// holds); [`LineReader::next_line`] returns that as its error instead.
-    pub fn take_idle(&mut self) -> Option<super::readahead::Idle> {
+    pub(crate) fn take_idle(&mut self) -> Option<super::readahead::Idle> {
         self.idle.take()
     }
 
@@ -381,13 +368,13 @@ impl<R: Read> LineReader<R> {
 /// What [`clean`] changed on a line (bit set).
 pub mod clean_flags {
     /// Trailing carriage return(s) removed (CRLF line ending).
-    pub const CRLF: u8 = 1;
+    pub(crate) const CRLF: u8 = 1;
     /// ANSI escape sequences removed.
-    pub const ANSI: u8 = 2;
+    pub(crate) const ANSI: u8 = 2;
     /// NUL bytes removed.
-    pub const NUL: u8 = 4;
+    pub(crate) const NUL: u8 = 4;
     /// A carriage return inside the line: only the text after the last one kept.
-    pub const LONE_CR: u8 = 8;
+    pub(crate) const LONE_CR: u8 = 8;
 }
 
 /// Normalise one physical line: strip trailing `\r`s, ANSI escapes, NULs, and

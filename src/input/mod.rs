@@ -17,7 +17,7 @@ pub use at::{FileAt, Positional};
 pub use lines::{
     clean, clean_flags, BlockInfo, LineReader, RawLine, DEFAULT_LINE_CAP, DEFAULT_READ_SIZE,
 };
-pub use source::{open, open_with, Compression, InputError, InputErrorKind, InputSpec, Opened};
+pub(crate) use source::{open_with, Compression, InputError, InputSpec, Opened};
 
 /// Where a line (or the first physical line of a repaired record) is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

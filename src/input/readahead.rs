@@ -19,9 +19,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Bytes per chunk.
-pub const CHUNK: usize = 1 << 20;
+pub(crate) const CHUNK: usize = 1 << 20;
 /// Chunks read ahead at most.
-pub const AHEAD: usize = 4;
+pub(crate) const AHEAD: usize = 4;
 /// Bytes per chunk of a live stream (a pipe gives at most 64 KiB per read).
 const LIVE_CHUNK: usize = 64 * 1024;
 /// Chunks of a live stream read ahead at most.
@@ -32,7 +32,7 @@ const LIVE_AHEAD: usize = 16;
 /// bytes read so far are all there is for now. Nothing is lost: read
 /// again to wait for more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Idle {
+pub(crate) enum Idle {
     /// Everything that arrived was read; more may follow at once. Worth
     /// handing on what is complete (parsed records, buffered output).
     CaughtUp,
@@ -55,7 +55,7 @@ impl std::error::Error for Idle {}
 
 impl Idle {
     /// The [`Idle`] an error carries, if it is one.
-    pub fn of(e: &io::Error) -> Option<Idle> {
+    pub(crate) fn of(e: &io::Error) -> Option<Idle> {
         if e.kind() != io::ErrorKind::WouldBlock {
             return None;
         }
@@ -105,7 +105,7 @@ enum Msg {
 }
 
 /// A [`Read`] whose underlying reader runs on another thread.
-pub struct ReadAhead {
+pub(crate) struct ReadAhead {
     rx: Receiver<Msg>,
     back: Sender<Vec<u8>>,
     cur: Vec<u8>,
@@ -118,7 +118,7 @@ pub struct ReadAhead {
 impl ReadAhead {
     /// Start reading `inner` on a new thread; gives `inner` back if no
     /// thread can be started (the caller then reads directly).
-    pub fn start(inner: Box<dyn Read + Send>) -> Result<ReadAhead, Box<dyn Read + Send>> {
+    pub(crate) fn start(inner: Box<dyn Read + Send>) -> Result<ReadAhead, Box<dyn Read + Send>> {
         ReadAhead::spawn(inner, None)
     }
 
@@ -126,7 +126,7 @@ impl ReadAhead {
     /// handed over as it returns, and [`Read::read`] answers with an
     /// [`Idle`] error when nothing is ready (see the module docs). Gives
     /// `inner` back if no thread can be started.
-    pub fn live(
+    pub(crate) fn live(
         inner: Box<dyn Read + Send>,
         times: LiveTimes,
     ) -> Result<ReadAhead, Box<dyn Read + Send>> {

@@ -22,7 +22,7 @@ pub enum InputSpec {
 
 impl InputSpec {
     /// Build from a command-line argument: `-` means standard input.
-    pub fn from_arg(arg: &std::ffi::OsStr) -> InputSpec {
+    pub(crate) fn from_arg(arg: &std::ffi::OsStr) -> InputSpec {
         if arg == "-" {
             InputSpec::Stdin
         } else {
@@ -31,7 +31,7 @@ impl InputSpec {
     }
 
     /// The name used in messages and reports.
-    pub fn display_name(&self) -> String {
+    pub(crate) fn display_name(&self) -> String {
         match self {
             InputSpec::Path(p) => p.display().to_string(),
             InputSpec::Stdin => "<stdin>".to_string(),
@@ -54,7 +54,7 @@ pub enum Compression {
 
 impl Compression {
     /// Detect compression from the first bytes of a stream.
-    pub fn sniff(head: &[u8]) -> Compression {
+    pub(crate) fn sniff(head: &[u8]) -> Compression {
         if head.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
         } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
@@ -67,7 +67,7 @@ impl Compression {
     }
 
     /// Lower-case name, as shown in `stats`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Compression::None => "none",
             Compression::Gzip => "gzip",
@@ -117,7 +117,7 @@ pub enum InputErrorKind {
 /// The error a reader returns when one of its parser threads failed (see
 /// [`InputErrorKind::ParserFailed`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ParserFailed {
+pub(crate) struct ParserFailed {
     /// Physical lines of the input analysed before the failure.
     pub analysed: u64,
 }
@@ -169,7 +169,7 @@ impl fmt::Display for InputError {
 
 impl InputError {
     /// A one-line hint telling the user what to do about it.
-    pub fn hint(&self) -> &'static str {
+    pub(crate) fn hint(&self) -> &'static str {
         match &self.kind {
             InputErrorKind::NotFound => "check the path; use '-' to read standard input",
             InputErrorKind::PermissionDenied => "check the file's permissions (captures under /sys need root)",
@@ -187,7 +187,7 @@ impl InputError {
     }
 
     /// The error for `name` that an I/O error `e` means.
-    pub fn from_io(name: &str, e: io::Error) -> InputError {
+    pub(crate) fn from_io(name: &str, e: io::Error) -> InputError {
         if let Some(p) = e.get_ref().and_then(|r| r.downcast_ref::<ParserFailed>()) {
             return InputError {
                 name: name.to_string(),
@@ -240,14 +240,15 @@ impl fmt::Debug for Opened {
 }
 
 /// Open an input and wrap it in the decoder its magic bytes call for.
-pub fn open(spec: &InputSpec) -> Result<Opened, InputError> {
+#[cfg(test)]
+pub(crate) fn open(spec: &InputSpec) -> Result<Opened, InputError> {
     open_with(spec, |_, raw| raw)
 }
 
 /// Like [`open`], but first passes the raw (still compressed) stream and its
 /// size, when it is a regular file, through `hook`: a progress bar counts
 /// the bytes actually read from the file, compressed or not.
-pub fn open_with(
+pub(crate) fn open_with(
     spec: &InputSpec,
     hook: impl FnOnce(Option<u64>, Box<dyn Read + Send>) -> Box<dyn Read + Send>,
 ) -> Result<Opened, InputError> {

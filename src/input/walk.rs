@@ -20,7 +20,7 @@ use super::source::{InputError, InputSpec};
 
 /// How directories are walked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct WalkOptions {
+pub(crate) struct WalkOptions {
     /// Hidden files and directories too.
     pub hidden: bool,
     /// Ignore files (`.gitignore`, `.ignore`, `.rgignore`) are not honoured.
@@ -29,7 +29,7 @@ pub struct WalkOptions {
 
 /// One input found, or why a part of a directory could not be walked.
 #[derive(Debug)]
-pub enum Found {
+pub(crate) enum Found {
     /// An input to read.
     Input(InputSpec),
     /// A directory entry that could not be read.
@@ -38,7 +38,7 @@ pub enum Found {
 
 /// The inputs that a list of command-line inputs names: each file as it
 /// is, each directory walked ([`WalkOptions`]).
-pub struct Inputs {
+pub(crate) struct Inputs {
     args: std::vec::IntoIter<InputSpec>,
     walk: Option<ignore::Walk>,
     opts: WalkOptions,
@@ -46,7 +46,7 @@ pub struct Inputs {
 
 impl Inputs {
     /// Walk `args` in order.
-    pub fn new(args: Vec<InputSpec>, opts: WalkOptions) -> Inputs {
+    pub(crate) fn new(args: Vec<InputSpec>, opts: WalkOptions) -> Inputs {
         Inputs {
             args: args.into_iter(),
             walk: None,

@@ -32,7 +32,7 @@ pub enum Status {
 
 /// Print per-input errors on `err` as `tracesift: PATH: what happened` plus
 /// a hint; whether there was any.
-pub fn input_errors(results: &[InputResult], err: &mut dyn Write) -> bool {
+pub(crate) fn input_errors(results: &[InputResult], err: &mut dyn Write) -> bool {
     let mut any = false;
     for r in results {
         if let Some(e) = &r.error {
@@ -46,33 +46,33 @@ pub fn input_errors(results: &[InputResult], err: &mut dyn Write) -> bool {
 }
 
 /// The file name without its directories (citations stay short).
-pub fn short_name(path: &str) -> &str {
+pub(crate) fn short_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
 /// The JSON schema version of every document tracesift writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// The JSON schema documents (`doc/schema/*.md`), shared by the rustdoc of
 /// the reporters, the manual page and the README.
 pub mod schema {
     /// `report --json`.
-    pub const REPORT: &str = include_str!("../../doc/schema/report.md");
+    pub(crate) const REPORT: &str = include_str!("../../doc/schema/report.md");
     /// `report --each --json` (NDJSON).
-    pub const REPORT_EACH: &str = include_str!("../../doc/schema/report-each.md");
+    pub(crate) const REPORT_EACH: &str = include_str!("../../doc/schema/report-each.md");
     /// `timeline --json`.
-    pub const TIMELINE: &str = include_str!("../../doc/schema/timeline.md");
+    pub(crate) const TIMELINE: &str = include_str!("../../doc/schema/timeline.md");
     /// `stats --json`.
-    pub const STATS: &str = include_str!("../../doc/schema/stats.md");
+    pub(crate) const STATS: &str = include_str!("../../doc/schema/stats.md");
     /// `export --format perfetto`.
-    pub const EXPORT_PERFETTO: &str = include_str!("../../doc/schema/export-perfetto.md");
+    pub(crate) const EXPORT_PERFETTO: &str = include_str!("../../doc/schema/export-perfetto.md");
     /// `events` (NDJSON).
-    pub const EVENTS: &str = include_str!("../../doc/schema/events.md");
+    pub(crate) const EVENTS: &str = include_str!("../../doc/schema/events.md");
 }
 
 /// `{"name": "tracesift", "version": "0.1.0"}`.
 #[derive(Debug, Clone, Serialize)]
-pub struct Tool {
+pub(crate) struct Tool {
     /// Always `tracesift`.
     pub name: &'static str,
     /// The crate version.
@@ -81,7 +81,7 @@ pub struct Tool {
 
 impl Tool {
     /// This build.
-    pub fn current() -> Tool {
+    pub(crate) fn current() -> Tool {
         Tool {
             name: env!("CARGO_PKG_NAME"),
             version: env!("CARGO_PKG_VERSION"),
@@ -125,33 +125,33 @@ impl Style {
     }
 
     /// Bold text.
-    pub fn bold(&self, s: &str) -> String {
+    pub(crate) fn bold(&self, s: &str) -> String {
         self.paint("1", s)
     }
 
     /// Error severity (red).
-    pub fn error(&self, s: &str) -> String {
+    pub(crate) fn error(&self, s: &str) -> String {
         self.paint("1;31", s)
     }
 
     /// Warning severity (yellow).
-    pub fn warning(&self, s: &str) -> String {
+    pub(crate) fn warning(&self, s: &str) -> String {
         self.paint("1;33", s)
     }
 
     /// Info severity (cyan).
-    pub fn info(&self, s: &str) -> String {
+    pub(crate) fn info(&self, s: &str) -> String {
         self.paint("36", s)
     }
 
     /// Secondary text (dim).
-    pub fn dim(&self, s: &str) -> String {
+    pub(crate) fn dim(&self, s: &str) -> String {
         self.paint("2", s)
     }
 
     /// A decoration: `unicode` when the terminal and locale can show it,
     /// else its ASCII stand-in.
-    pub fn glyph<'a>(&self, unicode: &'a str, ascii: &'a str) -> &'a str {
+    pub(crate) fn glyph<'a>(&self, unicode: &'a str, ascii: &'a str) -> &'a str {
         if self.unicode {
             unicode
         } else {
@@ -162,7 +162,7 @@ impl Style {
 
 /// What a report says of an input that failed: the error (escaped for a
 /// terminal), and whether what was read before it is in the analysis.
-pub fn input_error_note(r: &InputResult) -> Option<String> {
+pub(crate) fn input_error_note(r: &InputResult) -> Option<String> {
     let e = r.error.as_ref()?;
     let message = e.to_string();
     let text = sanitize::for_terminal(message.as_bytes());
@@ -174,7 +174,7 @@ pub fn input_error_note(r: &InputResult) -> Option<String> {
 }
 
 /// `1 dump`, `2 dumps`: a count with its noun, singular or plural.
-pub fn count(n: u64, one: &str, many: &str) -> String {
+pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
     if n == 1 {
         format!("1 {one}")
     } else {
@@ -184,7 +184,7 @@ pub fn count(n: u64, one: &str, many: &str) -> String {
 
 /// A table in the house style: box-drawing borders (ASCII ones when the
 /// style says so), fixed width, no TTY probing.
-pub fn table(style: &Style, header: &[&str]) -> Table {
+pub(crate) fn table(style: &Style, header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_style(if style.unicode {
         presets::UTF8_FULL_CONDENSED
@@ -204,7 +204,7 @@ pub fn table(style: &Style, header: &[&str]) -> Table {
 }
 
 /// A trace timestamp for humans: seconds with 6 decimals, or a raw counter.
-pub fn fmt_ts(ts: Option<TraceTs>) -> String {
+pub(crate) fn fmt_ts(ts: Option<TraceTs>) -> String {
     match ts {
         Some(TraceTs::Counter(c)) => c.to_string(),
         Some(t) => t.ns().map_or_else(String::new, fmt_secs),

@@ -21,7 +21,7 @@ fn is_bidi(c: char) -> bool {
 /// The physical lines of a (possibly rejoined) evidence text, each escaped
 /// for a terminal: a record repaired from several lines is shown as the
 /// lines it came from, not with `\x0a` between them.
-pub fn terminal_lines(bytes: &[u8]) -> impl Iterator<Item = Cow<'_, str>> {
+pub(crate) fn terminal_lines(bytes: &[u8]) -> impl Iterator<Item = Cow<'_, str>> {
     bytes.split(|&b| b == b'\n').map(|l| {
         let l = l.strip_suffix(b"\r").unwrap_or(l);
         for_terminal(l)

@@ -23,7 +23,7 @@ pub struct InputResult {
 }
 
 /// Wraps each opened input's reader, e.g. to count bytes for a progress bar.
-pub trait ReaderHook {
+pub(crate) trait ReaderHook {
     /// Wrap the raw (still compressed) reader of input `index`; `size` is the
     /// file's size when it is a regular file.
     fn wrap(
@@ -43,7 +43,7 @@ pub trait ReaderHook {
 }
 
 /// No wrapping.
-pub struct NoHook;
+pub(crate) struct NoHook;
 
 impl ReaderHook for NoHook {
     fn wrap(
@@ -64,7 +64,7 @@ impl ReaderHook for NoHook {
 /// is parsed, straight into the parser's buffers. With `live`, a live
 /// input is read on a thread of its own that says when it has nothing
 /// ready ([`input::readahead::ReadAhead::live`]).
-pub fn open_input(
+pub(crate) fn open_input(
     index: u32,
     spec: &InputSpec,
     hook: &mut dyn ReaderHook,
@@ -95,7 +95,7 @@ pub fn open_input(
 }
 
 /// What [`run_inputs`] records for an input that could not be opened.
-pub fn unopened(name: String, error: InputError) -> InputResult {
+pub(crate) fn unopened(name: String, error: InputError) -> InputResult {
     InputResult {
         name,
         compression: Compression::None,
@@ -113,15 +113,10 @@ pub struct Outcome {
     pub sink_error: Option<io::Error>,
 }
 
-impl Outcome {
-    /// Whether an input could not be read to its end.
-    pub fn any_input_failed(&self) -> bool {
-        self.inputs.iter().any(|r| r.error.is_some())
-    }
-}
+impl Outcome {}
 
 /// Read every input in order into `sink`.
-pub fn run_inputs(
+pub(crate) fn run_inputs(
     specs: &[InputSpec],
     opts: &ReadOptions,
     sink: &mut dyn RecordSink,
@@ -168,7 +163,11 @@ pub fn run_inputs(
 
 /// [`run_inputs`] over inputs held in memory, named `<input N>`: the same
 /// reading, for tests and fuzzing.
-pub fn run_bytes(inputs: &[&[u8]], opts: &ReadOptions, sink: &mut dyn RecordSink) -> Outcome {
+pub(crate) fn run_bytes(
+    inputs: &[&[u8]],
+    opts: &ReadOptions,
+    sink: &mut dyn RecordSink,
+) -> Outcome {
     let mut feed = Feed::new(sink);
     let mut results = Vec::with_capacity(inputs.len());
     for (idx, data) in inputs.iter().enumerate() {

@@ -19,7 +19,7 @@ use crate::input::{clean, Pos};
 use crate::repair::{PhysLine, Repairer};
 
 /// Block size of the scan.
-pub const BLOCK: usize = 4 << 20;
+pub(crate) const BLOCK: usize = 4 << 20;
 
 /// Which lines of an input are read as records.
 #[derive(Debug, Clone)]
@@ -42,7 +42,7 @@ impl Prefilter {
     /// line, also the lines up to `lookback_lines` before it that contain
     /// one of `lookback` needles. `before` and `after` lines around each
     /// selected line come along.
-    pub fn new(
+    pub(crate) fn new(
         keys: &[Vec<u8>],
         markers: &[&[u8]],
         lookback: &[&[u8]],
@@ -72,7 +72,7 @@ impl Prefilter {
 
     /// The same prefilter scanning blocks of `block` bytes (small blocks
     /// exercise the block-boundary code in tests and fuzzing).
-    pub fn with_block(mut self, block: usize) -> Prefilter {
+    pub(crate) fn with_block(mut self, block: usize) -> Prefilter {
         self.block = block.max(1);
         self
     }

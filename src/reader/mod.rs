@@ -14,7 +14,7 @@ mod sink;
 
 use std::io::{self, Read};
 
-pub use filter::Prefilter;
+pub(crate) use filter::Prefilter;
 pub use sink::{Caps, CpuSpan, Flow, LightRun, RecordSink, SinkResult, TraceRun};
 
 use crate::event::{EventKind, Recognizer};
@@ -62,13 +62,13 @@ pub struct ReadOptions {
 }
 
 /// Default [`ReadOptions::parallel_after`]: small inputs are not worth a thread.
-pub const PARALLEL_AFTER: u64 = 4 << 20;
+pub(crate) const PARALLEL_AFTER: u64 = 4 << 20;
 
 /// Default [`ReadOptions::batch_records`].
-pub const BATCH_RECORDS: usize = 4096;
+pub(crate) const BATCH_RECORDS: usize = 4096;
 
 /// Threads worth using on this machine for [`ReadOptions::threads`].
-pub fn available_threads() -> usize {
+pub(crate) fn available_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
@@ -100,7 +100,7 @@ pub struct ReadSummary {
 /// The continuation rule's state (an unrecognised line after a trace event,
 /// or an indented one after a kernel message, continues that record).
 #[derive(Debug, Default)]
-pub struct Continuation {
+pub(crate) struct Continuation {
     /// Class of the previous non-continuation record, and whether it had a console prefix.
     prev: Option<(LineClass, bool)>,
     /// Continuation lines since that record.
@@ -114,13 +114,13 @@ const MAX_CONTINUATION: u32 = 16;
 impl Continuation {
     /// Note a trace event record that was not classified here (the
     /// parallel reader's short form): what `classify` does for one.
-    pub fn saw_trace(&mut self, prefixed: bool) {
+    pub(crate) fn saw_trace(&mut self, prefixed: bool) {
         self.prev = Some((LineClass::FtraceEvent, prefixed));
         self.run = 0;
     }
 
     /// The class of a record, given the records before it.
-    pub fn classify(&mut self, body: &Body<'_>, pre: &Prefixes, msg: &[u8]) -> LineClass {
+    pub(crate) fn classify(&mut self, body: &Body<'_>, pre: &Prefixes, msg: &[u8]) -> LineClass {
         let class = body.class();
         if class == LineClass::Unrecognized {
             let indented = msg.first().is_some_and(|&c| c == b' ' || c == b'\t');

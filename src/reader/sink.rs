@@ -40,7 +40,7 @@ pub struct Caps {
 
 impl Caps {
     /// Events recognised by `recognizer`, records one by one.
-    pub fn events(recognizer: Recognizer) -> Caps {
+    pub(crate) fn events(recognizer: Recognizer) -> Caps {
         Caps {
             recognizer: Some(recognizer),
             trace_runs: false,
@@ -48,7 +48,7 @@ impl Caps {
     }
 
     /// Events recognised by `recognizer`, plain trace lines in runs.
-    pub fn events_and_runs(recognizer: Recognizer) -> Caps {
+    pub(crate) fn events_and_runs(recognizer: Recognizer) -> Caps {
         Caps {
             recognizer: Some(recognizer),
             trace_runs: true,
@@ -56,7 +56,7 @@ impl Caps {
     }
 
     /// Whether [`RecordSink::trace_run`] is used.
-    pub fn runs(&self) -> bool {
+    pub(crate) fn runs(&self) -> bool {
         self.trace_runs && self.recognizer.is_some()
     }
 }

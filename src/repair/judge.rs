@@ -33,7 +33,7 @@ const SUSPECT_MAX: usize = 100;
 
 /// What a line or a joined record is, as far as joining goes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// A kernel message or a trace event: something a wrap can cut.
     pub record: bool,
     /// Cut for its grammar.
@@ -43,7 +43,7 @@ pub struct Verdict {
 }
 
 /// Judge a line or a joined record.
-pub fn judge(text: &[u8]) -> Verdict {
+pub(crate) fn judge(text: &[u8]) -> Verdict {
     let (pre, msg) = peel(text);
     if pre.userspace {
         return Verdict::default();
@@ -76,7 +76,7 @@ pub fn judge(text: &[u8]) -> Verdict {
 
 /// A cheap look at a physical line: could it be cut for its grammar? Only
 /// then is it judged (and buffered if cut); everything else goes straight on.
-pub fn suspect(text: &[u8]) -> bool {
+pub(crate) fn suspect(text: &[u8]) -> bool {
     let t = trim_end(text);
     let Some(&last) = t.last() else {
         return false;
@@ -162,7 +162,7 @@ fn unclosed_near_end(t: &[u8]) -> bool {
 /// Whether `text` may continue a record: it carries no prefix, and no grammar
 /// recognises it. After a trace context prefix with an empty body, a bare
 /// event body (`end_bbio_meta_read: read done, eb=...`) continues it too.
-pub fn continues(text: &[u8], after_empty_trace: bool) -> bool {
+pub(crate) fn continues(text: &[u8], after_empty_trace: bool) -> bool {
     let (pre, msg) = peel(text);
     if pre.layers != 0 || trim(msg).is_empty() {
         return false;
@@ -175,7 +175,7 @@ pub fn continues(text: &[u8], after_empty_trace: bool) -> bool {
 }
 
 /// An elision line (`...`, `.....`, `[...]`, `…`) with no prefix.
-pub fn is_elision(text: &[u8]) -> bool {
+pub(crate) fn is_elision(text: &[u8]) -> bool {
     if text.len() > 80 {
         return false;
     }
@@ -193,7 +193,7 @@ fn trim_end(t: &[u8]) -> &[u8] {
 }
 
 /// Whether the text ends with `:` (a label whose value a wrap moved on).
-pub fn ends_with_colon(t: &[u8]) -> bool {
+pub(crate) fn ends_with_colon(t: &[u8]) -> bool {
     trim_end(t).last() == Some(&b':')
 }
 
@@ -341,7 +341,7 @@ fn register_cut(t: &[u8]) -> bool {
 /// Where the next embedded console record starts, at or after `from`: a
 /// strict `[ seconds.micros]` after a blank, that peels as a printk time and
 /// has text after it.
-pub fn next_record_start(text: &[u8], from: usize) -> Option<usize> {
+pub(crate) fn next_record_start(text: &[u8], from: usize) -> Option<usize> {
     let mut i = from.max(1);
     while i < text.len() {
         let p = i + memchr::memchr(b'[', &text[i..])?;
@@ -371,14 +371,14 @@ fn strict_time(t: &[u8]) -> bool {
 
 /// Whether a physical line begins with a console record (a printk time at
 /// its start, not glued after other output).
-pub fn begins_with_printk(text: &[u8]) -> bool {
+pub(crate) fn begins_with_printk(text: &[u8]) -> bool {
     let (pre, _) = peel(text);
     pre.layers & layer::PRINTK_TIME != 0 && pre.layers & layer::GLUED == 0 && !pre.userspace
 }
 
 /// Whether the segment is a trace `console` event, whose payload is a printk
 /// record with its own time (`console: [ 6397.915392] XFS (pmem1): ...`).
-pub fn is_console_event(seg: &[u8]) -> bool {
+pub(crate) fn is_console_event(seg: &[u8]) -> bool {
     let (pre, msg) = peel(seg);
     matches!(classify(msg, &pre), Body::Trace(tl) if tl.body.name == b"console")
 }

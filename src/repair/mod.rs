@@ -35,7 +35,7 @@
 //! a `dmesg` continuation line its prefix back.
 
 mod judge;
-pub use judge::{is_elision, next_record_start};
+pub(crate) use judge::{is_elision, next_record_start};
 mod normalize;
 mod width;
 
@@ -45,22 +45,22 @@ use crate::prefix::{layer, peel};
 /// Repair kinds applied to a record (bit set).
 pub mod kinds {
     /// Hard-wrapped continuation lines joined back.
-    pub const UNWRAP: u16 = 1 << 0;
+    pub(crate) const UNWRAP: u16 = 1 << 0;
     /// Mail quote markers (`> `, `>> `, `> > `) removed.
-    pub const UNQUOTE: u16 = 1 << 1;
+    pub(crate) const UNQUOTE: u16 = 1 << 1;
     /// Quoted-printable escapes (`=3D`) or soft line breaks undone.
-    pub const QUOTED_PRINTABLE: u16 = 1 << 2;
+    pub(crate) const QUOTED_PRINTABLE: u16 = 1 << 2;
     /// Non-breaking spaces turned into spaces.
-    pub const NBSP: u16 = 1 << 3;
+    pub(crate) const NBSP: u16 = 1 << 3;
     /// One of several records that were joined on one physical line.
     pub const SPLIT: u16 = 1 << 4;
     /// A `dmesg`-style indented continuation line given its record's prefix back.
-    pub const INDENT: u16 = 1 << 5;
+    pub(crate) const INDENT: u16 = 1 << 5;
     /// A `...` elision line: lines were left out of the paste here.
-    pub const ELISION: u16 = 1 << 6;
+    pub(crate) const ELISION: u16 = 1 << 6;
 
     /// Names used in `stats`, in bit order.
-    pub const NAMES: [&str; 7] = [
+    pub(crate) const NAMES: [&str; 7] = [
         "unwrapped",
         "unquoted",
         "quoted_printable",
@@ -73,7 +73,7 @@ pub mod kinds {
 
 /// A cleaned physical line.
 #[derive(Debug, Clone, Copy)]
-pub struct PhysLine<'a> {
+pub(crate) struct PhysLine<'a> {
     /// Its position.
     pub pos: Pos,
     /// Its text after console clean-up.
@@ -86,7 +86,7 @@ pub struct PhysLine<'a> {
 
 /// A logical record out of the repair stage.
 #[derive(Debug, Clone, Copy)]
-pub struct Logical<'a> {
+pub(crate) struct Logical<'a> {
     /// Position of the first physical line.
     pub pos: Pos,
     /// Physical lines covered.
@@ -107,7 +107,7 @@ pub struct Logical<'a> {
 impl<'a> PhysLine<'a> {
     /// This line alone as a record with `text` (its repaired text) and
     /// `repairs`; the line itself is the original.
-    pub fn record(&self, text: &'a [u8], repairs: u16) -> Logical<'a> {
+    pub(crate) fn record(&self, text: &'a [u8], repairs: u16) -> Logical<'a> {
         Logical {
             pos: self.pos,
             lines: 1,
@@ -122,9 +122,9 @@ impl<'a> PhysLine<'a> {
 
 /// A joined record never grows beyond this many bytes (its original text,
 /// which is never shorter than the repaired one)...
-pub const MAX_JOINED_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_JOINED_BYTES: usize = 64 * 1024;
 /// ...or this many physical lines.
-pub const MAX_JOINED_LINES: u32 = 128;
+pub(crate) const MAX_JOINED_LINES: u32 = 128;
 
 /// The first lines of an input are held back (at most this many, and
 /// [`WARM_BYTES`]) to learn the wrap width before deciding about them.
@@ -178,7 +178,7 @@ struct Pending {
 
 /// The repair stage.
 #[derive(Debug, Clone)]
-pub struct Repairer {
+pub(crate) struct Repairer {
     enabled: bool,
     max_bytes: usize,
     qp: normalize::Qp,
@@ -215,13 +215,13 @@ struct Warmup {
 
 impl Repairer {
     /// A repairer; with `enabled == false` it passes lines through unchanged.
-    pub fn new(enabled: bool) -> Repairer {
+    pub(crate) fn new(enabled: bool) -> Repairer {
         Repairer::with_limit(enabled, MAX_JOINED_BYTES)
     }
 
     /// A repairer whose joined records stay below `max_bytes` (at most
     /// [`MAX_JOINED_BYTES`]; the reader passes its line cap).
-    pub fn with_limit(enabled: bool, max_bytes: usize) -> Repairer {
+    pub(crate) fn with_limit(enabled: bool, max_bytes: usize) -> Repairer {
         Repairer {
             enabled,
             max_bytes: max_bytes.clamp(1, MAX_JOINED_BYTES),
@@ -244,7 +244,7 @@ impl Repairer {
     /// that crosses lines is the start of the last record, which matters
     /// only to a line that begins with a blank ([`Repairer::line_may_continue`]):
     /// such a copy can take any run of lines that does not begin with one.
-    pub fn per_line(&self) -> Option<Repairer> {
+    pub(crate) fn per_line(&self) -> Option<Repairer> {
         let settled = self.warm.done
             && !self.pend.active
             && self.width.settled()
@@ -272,14 +272,14 @@ impl Repairer {
     /// character other than `>` (a tracefs line's right-aligned task name,
     /// `   kworker/u97:3-1019    [004] ...`, starts fresh). `start` may be
     /// cut short; too short to tell is "may continue".
-    pub fn line_may_continue(start: &[u8]) -> bool {
+    pub(crate) fn line_may_continue(start: &[u8]) -> bool {
         !Self::starts_fresh(start)
     }
 
     /// A line starting with the bytes `start` cannot continue the one
     /// before it ([`Repairer::line_may_continue`]): a batch of raw lines may
     /// start there.
-    pub fn starts_fresh(start: &[u8]) -> bool {
+    pub(crate) fn starts_fresh(start: &[u8]) -> bool {
         let lead = start.iter().take(8).take_while(|&&c| c == b' ').count();
         lead < 8
             && start
@@ -295,7 +295,7 @@ impl Repairer {
     /// ([`next_record_start`]), or starts fresh ([`Repairer::starts_fresh`])
     /// with something other than `[` after its blanks (a tracefs line).
     /// Keeps the start of the last record, as sending it on does.
-    pub fn passed_through(&mut self, text: &[u8]) {
+    pub(crate) fn passed_through(&mut self, text: &[u8]) {
         if self.enabled {
             remember(&mut self.head, text);
             self.head_depth = 0;
@@ -303,7 +303,7 @@ impl Repairer {
     }
 
     /// Take one physical line; emit zero or more finished records.
-    pub fn push(&mut self, line: PhysLine<'_>, out: &mut dyn FnMut(&Logical<'_>)) {
+    pub(crate) fn push(&mut self, line: PhysLine<'_>, out: &mut dyn FnMut(&Logical<'_>)) {
         if !self.enabled {
             out(&line.record(line.text, 0));
             return;
@@ -324,12 +324,12 @@ impl Repairer {
     /// warm-up ends with the lines it holds (the wrap width is learnt from
     /// them alone), and a record waiting for its continuation goes out as
     /// it is. Lines that arrive later are repaired as usual.
-    pub fn idle(&mut self, out: &mut dyn FnMut(&Logical<'_>)) {
+    pub(crate) fn idle(&mut self, out: &mut dyn FnMut(&Logical<'_>)) {
         self.finish(out);
     }
 
     /// End of input: emit what is pending.
-    pub fn finish(&mut self, out: &mut dyn FnMut(&Logical<'_>)) {
+    pub(crate) fn finish(&mut self, out: &mut dyn FnMut(&Logical<'_>)) {
         if self.enabled && !self.warm.done {
             self.replay(out);
         }

@@ -12,7 +12,7 @@ const MAX_DEPTH: u8 = 8;
 
 /// What [`normalize`] did to a line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Norm {
+pub(crate) struct Norm {
     /// Bytes of quote markers stripped from the start of the physical line.
     pub qlen: usize,
     /// Quote depth (number of `>` markers stripped).
@@ -30,7 +30,7 @@ pub struct Norm {
 /// that shows QP evidence (looked for in the first [`QP_LOOK_LINES`] lines)
 /// and stays on for the rest of the input.
 #[derive(Debug, Default, Clone)]
-pub struct Qp {
+pub(crate) struct Qp {
     active: bool,
     weak_seen: u32,
     looked: u32,
@@ -42,12 +42,12 @@ const QP_LOOK_LINES: u32 = 1024;
 
 impl Qp {
     /// Whether decoding is on.
-    pub fn active(&self) -> bool {
+    pub(crate) fn active(&self) -> bool {
         self.active
     }
 
     /// Whether the verdict is final: evidence is no longer looked for.
-    pub fn settled(&self) -> bool {
+    pub(crate) fn settled(&self) -> bool {
         self.active || self.looked >= QP_LOOK_LINES
     }
 
@@ -114,7 +114,7 @@ fn hex_val(c: u8) -> u8 {
 /// line follows it, so payload that starts with `>` (the KASAN shadow row
 /// `>ffff88810c70a300: fb fb`) is kept, also inside a quote (`> >ffff...`).
 /// Returns (bytes stripped, depth).
-pub fn unquote(t: &[u8]) -> (usize, u8) {
+pub(crate) fn unquote(t: &[u8]) -> (usize, u8) {
     let mut i = 0;
     let mut depth = 0u8;
     while depth < MAX_DEPTH && t.get(i) == Some(&b'>') {
@@ -139,7 +139,7 @@ pub fn unquote(t: &[u8]) -> (usize, u8) {
 
 /// Clean one physical line. The result is `phys[norm.qlen..]` unless
 /// `norm.owned`, then it is in `buf`.
-pub fn normalize(phys: &[u8], qp: &mut Qp, buf: &mut Vec<u8>) -> Norm {
+pub(crate) fn normalize(phys: &[u8], qp: &mut Qp, buf: &mut Vec<u8>) -> Norm {
     let mut n = Norm::default();
     if phys.first() == Some(&b'>') {
         let (qlen, depth) = unquote(phys);

@@ -33,7 +33,7 @@ const SETTLE_LINES: u32 = 4096;
 
 /// Wrap-width evidence for one input.
 #[derive(Debug, Clone)]
-pub struct Width {
+pub(crate) struct Width {
     hist: [u32; MAX_TRACKED + 1],
     nonblank: u32,
     /// Lines with a blank after their indentation (counted in `hist`).
@@ -70,7 +70,7 @@ impl Default for Width {
 
 /// Display width of a line: bytes, minus UTF-8 continuation bytes, for the
 /// short lines a mail client wraps (a longer line counts its bytes).
-pub fn display_len(t: &[u8]) -> usize {
+pub(crate) fn display_len(t: &[u8]) -> usize {
     if t.len() > MAX_TRACKED || t.is_ascii() {
         return t.len();
     }
@@ -79,7 +79,7 @@ pub fn display_len(t: &[u8]) -> usize {
 
 impl Width {
     /// Count a non-blank physical line of display length `len`.
-    pub fn observe(&mut self, len: usize, text: &[u8]) {
+    pub(crate) fn observe(&mut self, len: usize, text: &[u8]) {
         if self.settled {
             return;
         }
@@ -107,18 +107,18 @@ impl Width {
     }
 
     /// Whether the input was found not wrapped for good.
-    pub fn settled(&self) -> bool {
+    pub(crate) fn settled(&self) -> bool {
         self.settled
     }
 
     /// Whether the input so far looks hard-wrapped.
-    pub fn wrapped(&self) -> bool {
+    pub(crate) fn wrapped(&self) -> bool {
         self.overlong < 2 || u64::from(self.overlong) * 20 <= u64::from(self.nonblank)
     }
 
     /// A line of length `len` was certainly broken before a continuation whose
     /// first word (with its leading blanks) is `first` long.
-    pub fn broken(&mut self, len: usize, first: usize) {
+    pub(crate) fn broken(&mut self, len: usize, first: usize) {
         if len > MAX_W + 1 {
             return; // a long unbreakable word, not evidence of the width
         }
@@ -136,7 +136,7 @@ impl Width {
     /// The estimated wrap width, `None` unless the input looks wrapped and
     /// has shown at least one certain break: without that, a console log of
     /// short lines with some other output between them would look wrapped.
-    pub fn width(&mut self) -> Option<usize> {
+    pub(crate) fn width(&mut self) -> Option<usize> {
         if self.lo == 0 {
             return None;
         }
@@ -208,7 +208,7 @@ fn breakable(t: &[u8]) -> bool {
 }
 
 /// Length of the first word of a continuation line, with its leading blanks.
-pub fn first_word(t: &[u8]) -> usize {
+pub(crate) fn first_word(t: &[u8]) -> usize {
     let start = t
         .iter()
         .position(|&c| c != b' ' && c != b'\t')

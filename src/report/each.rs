@@ -35,7 +35,7 @@ use crate::rules::{self, Counts, Finding, RuleId, Severity};
 
 /// What a finding is, across captures: its rule and what it is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Signature {
+pub(crate) struct Signature {
     /// The rule's severity (findings of one rule may differ in confidence, never in severity).
     pub severity: Severity,
     /// The rule.
@@ -46,7 +46,7 @@ pub struct Signature {
 
 impl Signature {
     /// The signature of a finding.
-    pub fn of(f: &Finding) -> Signature {
+    pub(crate) fn of(f: &Finding) -> Signature {
         let what = match (f.title(), f.eb()) {
             (Some(t), _) => t.to_string(),
             (None, Some(eb)) => format!("eb {eb}"),
@@ -175,7 +175,7 @@ impl Summary {
 }
 
 /// Run `report --each`.
-pub fn command(
+pub(crate) fn command(
     cfg: &Config,
     format: ReportFormat,
     max_live: usize,

@@ -101,7 +101,7 @@ pub fn write(
 
 /// One line of `report --each --json`: the report document of one input on
 /// one line, with the input's `path` first.
-pub fn write_line(
+pub(crate) fn write_line(
     w: &mut dyn Write,
     path: &str,
     an: &Analysis,

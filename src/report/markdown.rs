@@ -21,7 +21,7 @@ use crate::report::text::where_;
 use crate::rules::{Counts, Finding, Severity};
 
 /// The mail column limit.
-pub const WIDTH: usize = 72;
+pub(crate) const WIDTH: usize = 72;
 
 /// Indent of citations and cited lines (a Markdown code block).
 const CODE: &str = "    ";
@@ -48,7 +48,7 @@ fn tokens(text: &str) -> impl Iterator<Item = (&str, &str)> {
 /// with `first` and the others with `rest`, breaking only at spaces (see
 /// the module docs). Spaces before the first token are kept when that token
 /// still fits after them. Empty or blank text gives no line.
-pub fn fill(text: &str, first: &str, rest: &str, width: usize) -> Vec<String> {
+pub(crate) fn fill(text: &str, first: &str, rest: &str, width: usize) -> Vec<String> {
     let mut out = Vec::new();
     let mut line = String::new();
     let mut cols = 0;

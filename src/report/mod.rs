@@ -18,7 +18,7 @@ use crate::reader::driver::{self, ReaderHook};
 use crate::rules::{self, Counts};
 
 /// Run `report` in `format`, tracking at most `max_live` ebs.
-pub fn command(
+pub(crate) fn command(
     cfg: &Config,
     format: ReportFormat,
     max_live: usize,

@@ -11,7 +11,7 @@ use crate::correlate::reports::{Report, Tie};
 use crate::correlate::Analysis;
 
 /// `duplicate-read-completion`
-pub const DUPLICATE_READ_COMPLETION: RuleId = RuleId(&RuleInfo {
+pub(crate) const DUPLICATE_READ_COMPLETION: RuleId = RuleId(&RuleInfo {
     id: "duplicate-read-completion",
     severity: Severity::Error,
     meaning: "one allocation lifetime of an extent buffer (from its alloc to its release or next alloc) has two or more metadata read completions ('read done'); also the kernel's own check since 6.10, a 'WARNING: ... at fs/btrfs/extent_io.c:N end_bbio_meta_read' splat",
@@ -19,7 +19,7 @@ pub const DUPLICATE_READ_COMPLETION: RuleId = RuleId(&RuleInfo {
 });
 
 /// `race-signature`
-pub const RACE_SIGNATURE: RuleId = RuleId(&RuleInfo {
+pub(crate) const RACE_SIGNATURE: RuleId = RuleId(&RuleInfo {
     id: "race-signature",
     severity: Severity::Error,
     meaning: "an extent buffer with a duplicate read completion also has a corruption report (tree-checker, read-time validation, 'Validation failed'): the read_extent_buffer_pages() race fixed by ef1e68236b91 (v6.9; affected 6.5 to 6.6.23, 6.7 to 6.7.11, 6.8 to 6.8.2)",
@@ -27,7 +27,7 @@ pub const RACE_SIGNATURE: RuleId = RuleId(&RuleInfo {
 });
 
 /// `read-after-release`
-pub const READ_AFTER_RELEASE: RuleId = RuleId(&RuleInfo {
+pub(crate) const READ_AFTER_RELEASE: RuleId = RuleId(&RuleInfo {
     id: "read-after-release",
     severity: Severity::Error,
     meaning: "a read completion for an extent buffer after its final release, with no new alloc between",
@@ -35,7 +35,7 @@ pub const READ_AFTER_RELEASE: RuleId = RuleId(&RuleInfo {
 });
 
 /// `read-without-alloc`
-pub const READ_WITHOUT_ALLOC: RuleId = RuleId(&RuleInfo {
+pub(crate) const READ_WITHOUT_ALLOC: RuleId = RuleId(&RuleInfo {
     id: "read-without-alloc",
     severity: Severity::Warning,
     meaning: "a read completion for an extent buffer with no alloc before it in the trace; unverifiable when the alloc may lie before a CPU's window or in a lost range",
@@ -43,7 +43,7 @@ pub const READ_WITHOUT_ALLOC: RuleId = RuleId(&RuleInfo {
 });
 
 /// `inconsistent-read`
-pub const INCONSISTENT_READ: RuleId = RuleId(&RuleInfo {
+pub(crate) const INCONSISTENT_READ: RuleId = RuleId(&RuleInfo {
     id: "inconsistent-read",
     severity: Severity::Warning,
     meaning: "two read completions of one lifetime disagree on the header level or fsid",

@@ -29,11 +29,6 @@ impl Severity {
             Severity::Info => "info",
         }
     }
-
-    /// Whether `self` is at or above `threshold` (error is the highest).
-    pub fn at_least(self, threshold: Severity) -> bool {
-        self <= threshold
-    }
 }
 
 /// How sure a verdict is.
@@ -59,7 +54,7 @@ impl Confidence {
     }
 
     /// What it means, for the manual.
-    pub fn meaning(self) -> &'static str {
+    pub(crate) fn meaning(self) -> &'static str {
         match self {
             Confidence::Certain => {
                 "Every line the verdict needs is in the capture, and no lost range could change it."
@@ -108,12 +103,12 @@ impl RuleId {
     }
 
     /// When the rule fires.
-    pub fn meaning(self) -> &'static str {
+    pub(crate) fn meaning(self) -> &'static str {
         self.0.meaning
     }
 
     /// What to do about it.
-    pub fn advice(self) -> &'static str {
+    pub(crate) fn advice(self) -> &'static str {
         self.0.advice
     }
 
@@ -306,7 +301,7 @@ pub struct Finding {
 
 impl Finding {
     /// A finding of `rule` with the rule's severity, seen once.
-    pub fn new(
+    pub(crate) fn new(
         rule: RuleId,
         confidence: Confidence,
         subject: Option<Subject>,
@@ -327,25 +322,25 @@ impl Finding {
     }
 
     /// The same finding standing for `count` occurrences.
-    pub fn counted(mut self, count: u64) -> Finding {
+    pub(crate) fn counted(mut self, count: u64) -> Finding {
         self.count = count;
         self
     }
 
     /// The same finding with `extra`.
-    pub fn with(mut self, extra: Extra) -> Finding {
+    pub(crate) fn with(mut self, extra: Extra) -> Finding {
         self.extra = extra;
         self
     }
 
     /// The same finding with how often and where its report was printed.
-    pub fn seen(mut self, occurrences: Occurrences) -> Finding {
+    pub(crate) fn seen(mut self, occurrences: Occurrences) -> Finding {
         self.occurrences = Some(Box::new(occurrences));
         self
     }
 
     /// The suspect value (`bit-flip`, `pointer-in-disk-field`).
-    pub fn value(&self) -> Option<&SuspectValue> {
+    pub(crate) fn value(&self) -> Option<&SuspectValue> {
         match &self.extra {
             Extra::Value(v) => Some(v),
             _ => None,
@@ -361,7 +356,7 @@ impl Finding {
     }
 
     /// The declared key and value it is about, if it is about one.
-    pub fn key_subject(&self) -> Option<(&str, &str)> {
+    pub(crate) fn key_subject(&self) -> Option<(&str, &str)> {
         match &self.subject {
             Some(Subject::Key { key, value }) => Some((key, value)),
             _ => None,
@@ -369,7 +364,7 @@ impl Finding {
     }
 
     /// The likely eb of a tree-checker report whose header names none.
-    pub fn candidate(&self) -> Option<&Candidate> {
+    pub(crate) fn candidate(&self) -> Option<&Candidate> {
         match &self.extra {
             Extra::Candidate(c) => Some(c),
             _ => None,
@@ -385,7 +380,7 @@ impl Finding {
     }
 
     /// The CPU (`lost-events` about one CPU).
-    pub fn cpu(&self) -> Option<u32> {
+    pub(crate) fn cpu(&self) -> Option<u32> {
         match self.extra {
             Extra::Lost { cpu } => Some(cpu),
             _ => None,
@@ -393,7 +388,7 @@ impl Finding {
     }
 
     /// The upstream fix (`race-signature`).
-    pub fn fix(&self) -> Option<&Fix> {
+    pub(crate) fn fix(&self) -> Option<&Fix> {
         match &self.extra {
             Extra::Race { fix, .. } => Some(fix),
             _ => None,
@@ -401,7 +396,7 @@ impl Finding {
     }
 
     /// The kernel's release and its standing against the fix (`race-signature`).
-    pub fn kernel(&self) -> Option<&(String, super::release::Standing)> {
+    pub(crate) fn kernel(&self) -> Option<&(String, super::release::Standing)> {
         match &self.extra {
             Extra::Race { kernel, .. } => kernel.as_ref(),
             _ => None,
@@ -431,7 +426,7 @@ pub struct Counts {
 
 impl Counts {
     /// Count findings.
-    pub fn of(findings: &[Finding]) -> Counts {
+    pub(crate) fn of(findings: &[Finding]) -> Counts {
         let mut c = Counts::default();
         for f in findings {
             match f.severity {
@@ -444,7 +439,7 @@ impl Counts {
     }
 
     /// Whether any finding is at or above `threshold`.
-    pub fn any_at_least(&self, threshold: Severity) -> bool {
+    pub(crate) fn any_at_least(&self, threshold: Severity) -> bool {
         match threshold {
             Severity::Error => self.error > 0,
             Severity::Warning => self.error + self.warning > 0,

@@ -15,7 +15,7 @@ use crate::correlate::Analysis;
 use crate::grammar::btrfs::Phase;
 
 /// `bit-flip`
-pub const BIT_FLIP: RuleId = RuleId(&RuleInfo {
+pub(crate) const BIT_FLIP: RuleId = RuleId(&RuleInfo {
     id: "bit-flip",
     severity: Severity::Warning,
     meaning: "a value of a corruption report is one bit away from the one expected: the header's owner from the expected root, 'have' from 'want' of bad tree block start, 'found' from 'wanted' of a parent transid or level check, block= from the companion's logical, an item's 'has N expect M', or two keys of 'bad key order' that differ in one bit of one part (low bits of owners, generations, levels and item values are left out: a neighbouring tree or the next transaction differs there too); likely, since one bit can differ by chance",
@@ -23,7 +23,7 @@ pub const BIT_FLIP: RuleId = RuleId(&RuleInfo {
 });
 
 /// `pointer-in-disk-field`
-pub const POINTER_IN_DISK_FIELD: RuleId = RuleId(&RuleInfo {
+pub(crate) const POINTER_IN_DISK_FIELD: RuleId = RuleId(&RuleInfo {
     id: "pointer-in-disk-field",
     severity: Severity::Warning,
     meaning: "an on-disk field of a corruption report (owner, block=, bytenr, generation, an item's value) holds a kernel address: its top 16 bits set (0xffff8880... direct map, 0xffffc9... vmalloc, 0xffffea... struct page, 0xffffffff8... kernel text), away from the small negative numbers of the special trees; likely, since garbage can look like one by chance (1 in 65536)",
@@ -31,7 +31,7 @@ pub const POINTER_IN_DISK_FIELD: RuleId = RuleId(&RuleInfo {
 });
 
 /// `bad-on-every-mirror`
-pub const BAD_ON_EVERY_MIRROR: RuleId = RuleId(&RuleInfo {
+pub(crate) const BAD_ON_EVERY_MIRROR: RuleId = RuleId(&RuleInfo {
     id: "bad-on-every-mirror",
     severity: Severity::Warning,
     meaning: "a read-time corruption was reported the same way (same block, same reason and values) on every mirror the kernel tried, mirrors 1 to k: the bad content is on disk in every copy, so it was written that way (damaged in memory before the write, or by a kernel bug), not lost to a failing device; likely, since the number of copies is inferred from the mirrors tried",

@@ -19,7 +19,7 @@ use crate::correlate::Analysis;
 use crate::spec::{Check, CheckKind, Level, Rules, MAX_PARTS};
 
 /// The severity a rules file names.
-pub fn severity(l: Level) -> Severity {
+pub(crate) fn severity(l: Level) -> Severity {
     match l {
         Level::Error => Severity::Error,
         Level::Warning => Severity::Warning,
@@ -31,7 +31,7 @@ type InfoKey = (String, Severity, String, String);
 
 /// The rule of a declared check: one [`RuleInfo`] per distinct rule for
 /// the life of the process (rules files are loaded once per run).
-pub fn rule_of(c: &Check) -> RuleId {
+pub(crate) fn rule_of(c: &Check) -> RuleId {
     static INFOS: OnceLock<Mutex<FxHashMap<InfoKey, &'static RuleInfo>>> = OnceLock::new();
     let key = (
         c.id.clone(),
@@ -61,7 +61,7 @@ pub fn declared_rules(rules: &Rules) -> Vec<RuleId> {
 }
 
 /// A key's value as users write it.
-pub fn value_text(rules: &Rules, key: usize, value: &[u64; MAX_PARTS]) -> String {
+pub(crate) fn value_text(rules: &Rules, key: usize, value: &[u64; MAX_PARTS]) -> String {
     let k = &rules.keys[key];
     if k.parts.is_empty() {
         k.format.display(value[0])

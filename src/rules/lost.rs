@@ -5,7 +5,7 @@ use super::finding::{Confidence, Extra, Finding, RuleId, RuleInfo, Severity};
 use crate::correlate::Analysis;
 
 /// `lost-events`
-pub const LOST_EVENTS: RuleId = RuleId(&RuleInfo {
+pub(crate) const LOST_EVENTS: RuleId = RuleId(&RuleInfo {
     id: "lost-events",
     severity: Severity::Info,
     meaning: "a CPU lost trace events (CPU:N [LOST M EVENTS], an overrun header, dropped printk messages); verdicts that depend on the missing window are marked unverifiable",

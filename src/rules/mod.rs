@@ -90,7 +90,7 @@ const FAMILIES: [Family; 6] = [
 ];
 
 /// The read_extent_buffer_pages() race fix (kernel-formats.md E.2).
-pub const READ_RACE_FIX: Fix = Fix {
+pub(crate) const READ_RACE_FIX: Fix = Fix {
     commit: "ef1e68236b9153c27cb7cf29ead0c532870d4215",
     title: "btrfs: fix race in read_extent_buffer_pages()",
     release: "v6.9",
@@ -120,7 +120,7 @@ pub fn evaluate(an: &Analysis) -> Vec<Finding> {
 /// Findings not kept, per rule (only rules with some), in registry order:
 /// memory is bounded by the live keys, so past a bound repeated or
 /// numerous facts are counted rather than kept. The reporters say so.
-pub fn not_kept(an: &Analysis) -> Vec<(RuleId, u64)> {
+pub(crate) fn not_kept(an: &Analysis) -> Vec<(RuleId, u64)> {
     let mut out = Vec::new();
     for family in &FAMILIES {
         (family.not_kept)(an, &mut out);

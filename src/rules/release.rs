@@ -12,7 +12,7 @@ use serde::Serialize;
 
 /// `major.minor.patch` and the release candidate, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Version {
+pub(crate) struct Version {
     /// `6` of `6.8.2`.
     pub major: u32,
     /// `8` of `6.8.2`.
@@ -25,7 +25,7 @@ pub struct Version {
 
 impl Version {
     /// Read a release string: `6.8.0-rc7-euclean+` is 6.8.0-rc7.
-    pub fn parse(release: &str) -> Option<Version> {
+    pub(crate) fn parse(release: &str) -> Option<Version> {
         let (numbers, rest) = release
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .map_or((release, ""), |i| release.split_at(i));
@@ -102,7 +102,7 @@ pub struct Range {
 
 impl Range {
     /// Where `release` stands.
-    pub fn standing(&self, release: &str) -> Standing {
+    pub(crate) fn standing(&self, release: &str) -> Standing {
         let Some(v) = Version::parse(release) else {
             return Standing::Unknown;
         };

@@ -19,7 +19,7 @@ use crate::event::ValidationKind;
 use crate::grammar::btrfs::Phase;
 
 /// `validation-failed`
-pub const VALIDATION_FAILED: RuleId = RuleId(&RuleInfo {
+pub(crate) const VALIDATION_FAILED: RuleId = RuleId(&RuleInfo {
     id: "validation-failed",
     severity: Severity::Error,
     meaning: "the debug patch's 'Validation failed, eb=' line, or a validation message for an extent buffer: read side (bad tree block start, bad fsid, checksum verify failed, level verify failed, parent transid verify failed, and 'read time tree block corruption detected' without its tree-checker line) or write side ('bad generation', and 'write time tree block corruption detected' without its tree-checker line); repeats of one (device, block, kind) are one finding, with the mirrors, boots and first and last time",
@@ -27,7 +27,7 @@ pub const VALIDATION_FAILED: RuleId = RuleId(&RuleInfo {
 });
 
 /// `tree-check-failure`
-pub const TREE_CHECK_FAILURE: RuleId = RuleId(&RuleInfo {
+pub(crate) const TREE_CHECK_FAILURE: RuleId = RuleId(&RuleInfo {
     id: "tree-check-failure",
     severity: Severity::Error,
     meaning: "a tree-checker message (corrupt leaf/node, corrupted leaf/node ... owner mismatch), with its companion line ('read time tree block corruption detected on logical N mirror M', 'block=N write time tree block corruption detected') as one finding; tied to an extent buffer by eb=, a trustworthy block=, or the companion's logical, and still an error without one when block= is header garbage (then the eb that the task of the splat right after it, within 5 s in its boot, last touched in the trace is named as a likely candidate); the phase says what it implies: at read time the block read from disk is bad, at write time the tree checker caught a corruption in memory before it reached disk; repeats of one (device, block, reason) are one finding, with the mirrors, boots and first and last time",
@@ -35,7 +35,7 @@ pub const TREE_CHECK_FAILURE: RuleId = RuleId(&RuleInfo {
 });
 
 /// `implausible-header-value`
-pub const IMPLAUSIBLE_HEADER_VALUE: RuleId = RuleId(&RuleInfo {
+pub(crate) const IMPLAUSIBLE_HEADER_VALUE: RuleId = RuleId(&RuleInfo {
     id: "implausible-header-value",
     severity: Severity::Warning,
     meaning: "a tree-checker or validation message whose header-derived number cannot be a real extent buffer start or owner (not sector aligned, far beyond any address): the buffer held garbage; what that points at depends on the message: 'bad tree block start ... have <garbage>' means the block on disk is not that tree block (a lost or misdirected write), a write-time report means damage in memory, and a read-time tree-checker report either",
@@ -43,7 +43,7 @@ pub const IMPLAUSIBLE_HEADER_VALUE: RuleId = RuleId(&RuleInfo {
 });
 
 /// `transaction-abort`
-pub const TRANSACTION_ABORT: RuleId = RuleId(&RuleInfo {
+pub(crate) const TRANSACTION_ABORT: RuleId = RuleId(&RuleInfo {
     id: "transaction-abort",
     severity: Severity::Error,
     meaning: "'BTRFS: Transaction aborted (error N)' or 'BTRFS: error ... in FUNC:LINE: errno=N'; the two lines of one abort are one finding, and repeats of one (device, errno, function) are one finding with a count",

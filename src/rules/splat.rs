@@ -7,7 +7,7 @@ use super::finding::{Confidence, Extra, Finding, RuleId, RuleInfo, Severity};
 use crate::correlate::Analysis;
 
 /// `kernel-splat`
-pub const KERNEL_SPLAT: RuleId = RuleId(&RuleInfo {
+pub(crate) const KERNEL_SPLAT: RuleId = RuleId(&RuleInfo {
     id: "kernel-splat",
     severity: Severity::Error,
     meaning: "a kernel report (WARNING, BUG, Oops, KASAN/KMSAN/KCSAN/KFENCE/UBSAN, lockdep, hung task, RCU stall, lockup, memory leak, panic); the finding carries a syzkaller-style title",

@@ -41,10 +41,10 @@ use serde::Deserialize;
 use toml::Spanned;
 
 /// At most this many field values travel with one declared event.
-pub const MAX_SLOTS: usize = 8;
+pub(crate) const MAX_SLOTS: usize = 8;
 
 /// At most this many parts in a composite key.
-pub const MAX_PARTS: usize = 3;
+pub(crate) const MAX_PARTS: usize = 3;
 
 /// A rules file that cannot be used: where, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +68,7 @@ impl std::fmt::Display for SpecError {
 impl std::error::Error for SpecError {}
 
 /// Whether `s` is a field or key name: letters, digits and `_`, not starting with a digit.
-pub fn is_ident(s: &str) -> bool {
+pub(crate) fn is_ident(s: &str) -> bool {
     let mut c = s.chars();
     matches!(c.next(), Some(x) if x.is_ascii_alphabetic() || x == '_')
         && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
@@ -108,7 +108,7 @@ impl Format {
     }
 
     /// Its name in rules files.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Format::Dec => "dec",
             Format::Hex => "hex",
@@ -118,7 +118,7 @@ impl Format {
     }
 
     /// Read a value as printed (`0x851c80`, `8723584`, `ffff888114e14400`, `252:18`).
-    pub fn parse(self, v: &[u8]) -> Option<u64> {
+    pub(crate) fn parse(self, v: &[u8]) -> Option<u64> {
         use crate::fields::dec_u64;
         match self {
             Format::Dev => {
@@ -149,7 +149,7 @@ impl Format {
     }
 
     /// Write a value the way users read it.
-    pub fn display(self, v: u64) -> String {
+    pub(crate) fn display(self, v: u64) -> String {
         match self {
             Format::Dec => v.to_string(),
             Format::Hex => format!("{v:#x}"),
@@ -160,7 +160,7 @@ impl Format {
 
     /// The ways a value may be spelled in a capture, for a literal
     /// prefilter: decimal, hex in both cases, `M:m`.
-    pub fn spellings(self, v: u64) -> Vec<Vec<u8>> {
+    pub(crate) fn spellings(self, v: u64) -> Vec<Vec<u8>> {
         let mut out: Vec<String> = match self {
             Format::Dev => vec![self.display(v)],
             Format::Pointer | Format::Hex => {
@@ -235,7 +235,7 @@ pub struct KeyDef {
 
 impl KeyDef {
     /// Whether it is a range (start + length) that joins by overlap.
-    pub fn is_range(&self) -> bool {
+    pub(crate) fn is_range(&self) -> bool {
         !self.len.is_empty()
     }
 }
@@ -270,7 +270,7 @@ impl NameFilter {
     }
 
     /// Whether `name` passes.
-    pub fn matches(&self, name: &[u8]) -> bool {
+    pub(crate) fn matches(&self, name: &[u8]) -> bool {
         match self {
             NameFilter::Exact(n) => name == &n[..],
             NameFilter::Prefix(p) => name.starts_with(p),
@@ -359,7 +359,7 @@ pub enum Role {
 
 impl Role {
     /// Name used in messages and JSON.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Role::Open => "open",
             Role::Use => "use",
@@ -411,7 +411,7 @@ pub enum Op {
 
 impl Op {
     /// Whether `a OP b`.
-    pub fn holds(self, a: i64, b: i64) -> bool {
+    pub(crate) fn holds(self, a: i64, b: i64) -> bool {
         match self {
             Op::Gt => a > b,
             Op::Ge => a >= b,
@@ -484,7 +484,7 @@ impl CheckKind {
     ];
 
     /// Its name in rules files.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             CheckKind::UseAfterClose => "use-after-close",
             CheckKind::DoubleOpen => "double-open",
@@ -501,7 +501,7 @@ impl CheckKind {
     }
 
     /// The severity when the file names none.
-    pub fn default_level(self) -> Level {
+    pub(crate) fn default_level(self) -> Level {
         match self {
             CheckKind::UseAfterClose | CheckKind::CountBelowZero | CheckKind::AtMost => {
                 Level::Error
@@ -511,7 +511,7 @@ impl CheckKind {
     }
 
     /// The message when the file gives none (placeholders: see the manual).
-    pub fn default_message(self) -> &'static str {
+    pub(crate) fn default_message(self) -> &'static str {
         match self {
             CheckKind::UseAfterClose => {
                 "{event} on {key} {value} after its close ({close_event}, line {close_line}), with no open between"
@@ -534,7 +534,7 @@ impl CheckKind {
     }
 
     /// When it fires, for the manual.
-    pub fn meaning(self) -> &'static str {
+    pub(crate) fn meaning(self) -> &'static str {
         match self {
             CheckKind::UseAfterClose => "an event on a key after its close, with no open between",
             CheckKind::DoubleOpen => "an open while the key is already open",
@@ -598,12 +598,7 @@ pub struct Lifecycle {
     pub about: String,
 }
 
-impl Lifecycle {
-    /// Whether it has a check of this kind.
-    pub fn has(&self, k: CheckKind) -> bool {
-        self.checks.iter().any(|c| c.kind == k)
-    }
-}
+impl Lifecycle {}
 
 /// One loaded rules file.
 #[derive(Debug, Clone)]
@@ -801,25 +796,20 @@ fn inside(span: &Range<usize>, at: usize) -> usize {
 
 impl Rules {
     /// No rules at all.
-    pub fn empty() -> Rules {
+    pub(crate) fn empty() -> Rules {
         Rules {
             first: vec![0; 256],
             ..Rules::default()
         }
     }
 
-    /// Whether nothing is declared.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty() && self.events.is_empty()
-    }
-
     /// Whether any declared event exists (recognition has work to do).
-    pub fn has_events(&self) -> bool {
+    pub(crate) fn has_events(&self) -> bool {
         !self.events.is_empty()
     }
 
     /// Load and compile `files`, in order (earlier files' events match first).
-    pub fn load(files: &[Text]) -> Result<Rules, SpecError> {
+    pub(crate) fn load(files: &[Text]) -> Result<Rules, SpecError> {
         let mut r = Rules::empty();
         for (i, f) in files.iter().enumerate() {
             let cx = Ctx {
@@ -862,7 +852,10 @@ impl Rules {
     }
 
     /// The keys named `name`, in load order.
-    pub fn keys_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = (usize, &'a KeyDef)> {
+    pub(crate) fn keys_named<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = (usize, &'a KeyDef)> {
         self.keys
             .iter()
             .enumerate()
@@ -1573,7 +1566,7 @@ impl Rules {
     /// Whether a kernel message may be a declared event: one that holds
     /// no message event's anchor is rejected in one scan.
     #[inline]
-    pub fn may_read_message(&self, msg: &[u8]) -> bool {
+    pub(crate) fn may_read_message(&self, msg: &[u8]) -> bool {
         !self.messages.is_empty()
             && self
                 .message_anchors
@@ -1584,7 +1577,7 @@ impl Rules {
     /// Whether a trace event called `name` may be a declared event: most
     /// names are rejected here by their first byte and length.
     #[inline]
-    pub fn may_read_trace(&self, name: &[u8]) -> bool {
+    pub(crate) fn may_read_trace(&self, name: &[u8]) -> bool {
         self.open_globs
             || name.first().is_some_and(|&c| {
                 let m = self.first.get(c as usize).copied().unwrap_or(0);
@@ -1593,32 +1586,32 @@ impl Rules {
     }
 
     /// The plain keys a field called `name` carries (by the keys' `fields`).
-    pub fn keys_of_field(&self, name: &[u8]) -> &[usize] {
+    pub(crate) fn keys_of_field(&self, name: &[u8]) -> &[usize] {
         self.field_keys.get(name).map_or(&[], |v| &v[..])
     }
 
     /// The plain keys any field of their format carries (`fields = ["*"]`).
-    pub fn any_field_keys(&self) -> &[usize] {
+    pub(crate) fn any_field_keys(&self) -> &[usize] {
         &self.any_keys
     }
 
     /// The declared events with exactly this trace name, in load order.
-    pub fn exact_events(&self, name: &[u8]) -> &[u16] {
+    pub(crate) fn exact_events(&self, name: &[u8]) -> &[u16] {
         self.exact.get(name).map_or(&[], |v| &v[..])
     }
 
     /// The declared events whose trace name is a glob, in load order.
-    pub fn glob_events(&self) -> &[u16] {
+    pub(crate) fn glob_events(&self) -> &[u16] {
         &self.globs
     }
 
     /// The message events, in load order.
-    pub fn message_events(&self) -> &[u16] {
+    pub(crate) fn message_events(&self) -> &[u16] {
         &self.messages
     }
 
     /// Every check, with its lifecycle.
-    pub fn checks(&self) -> impl Iterator<Item = (&Lifecycle, &Check)> {
+    pub(crate) fn checks(&self) -> impl Iterator<Item = (&Lifecycle, &Check)> {
         self.lifecycles
             .iter()
             .flat_map(|l| l.checks.iter().map(move |c| (l, c)))
@@ -1644,7 +1637,7 @@ pub struct Target {
 
 impl Rules {
     /// Read `NAME=VALUE` against the declared keys.
-    pub fn target(&self, spec: &str) -> Result<Target, String> {
+    pub(crate) fn target(&self, spec: &str) -> Result<Target, String> {
         let Some((name, value)) = spec.split_once('=') else {
             return Err(format!("'{spec}' is not NAME=VALUE (e.g. daddr=0x851c80)"));
         };
@@ -1710,7 +1703,7 @@ impl Rules {
     }
 
     /// The ways `t`'s value may be spelled in a capture (for a prefilter).
-    pub fn spellings(&self, t: &Target) -> Vec<Vec<u8>> {
+    pub(crate) fn spellings(&self, t: &Target) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         for &k in &t.keys {
             let def = &self.keys[k];
@@ -1738,7 +1731,7 @@ fn inner_star(s: &str) -> bool {
 /// A field value compared for change (`changes-while`): a number as
 /// printed (decimal, or hex when it has `0x` or eight digits or more, as
 /// pointers do), else a hash of its bytes.
-pub fn raw_value(v: &[u8]) -> u64 {
+pub(crate) fn raw_value(v: &[u8]) -> u64 {
     let digits = v.iter().all(u8::is_ascii_digit);
     let parsed = if digits && v.len() < 8 {
         Format::Dec.parse(v)

@@ -12,7 +12,7 @@
 use super::Text;
 
 /// The packs, by name, with their TOML.
-pub const PACKS: [(&str, &str); 4] = [
+pub(crate) const PACKS: [(&str, &str); 4] = [
     ("xfs-buf", include_str!("packs/xfs-buf.toml")),
     ("page-ref", include_str!("packs/page-ref.toml")),
     ("btrfs-bg", include_str!("packs/btrfs-bg.toml")),
@@ -20,7 +20,7 @@ pub const PACKS: [(&str, &str); 4] = [
 ];
 
 /// Every pack, as files to load.
-pub fn all() -> Vec<Text> {
+pub(crate) fn all() -> Vec<Text> {
     PACKS
         .iter()
         .map(|(name, text)| Text {

@@ -13,7 +13,7 @@ use regex::bytes::{Regex, RegexBuilder};
 
 /// A template that does not compile: the byte offset in the template and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateError {
+pub(crate) struct TemplateError {
     /// Byte offset in the template text.
     pub at: usize,
     /// What is wrong.
@@ -21,7 +21,7 @@ pub struct TemplateError {
 }
 
 /// The regex source of a template, and the names of its fields in order.
-pub fn to_regex(t: &str) -> Result<(String, Vec<String>), TemplateError> {
+pub(crate) fn to_regex(t: &str) -> Result<(String, Vec<String>), TemplateError> {
     let mut re = String::from("(?-u)");
     let mut names = Vec::new();
     let b = t.as_bytes();
@@ -102,7 +102,7 @@ pub fn to_regex(t: &str) -> Result<(String, Vec<String>), TemplateError> {
 }
 
 /// Compile a regex the way rules files get them: over bytes, ASCII classes.
-pub fn compile(src: &str) -> Result<Regex, String> {
+pub(crate) fn compile(src: &str) -> Result<Regex, String> {
     RegexBuilder::new(src)
         .unicode(false)
         .size_limit(1 << 20)
@@ -111,7 +111,7 @@ pub fn compile(src: &str) -> Result<Regex, String> {
 }
 
 /// The longest literal run of a template (for a quick test before the regex).
-pub fn anchor(t: &str) -> String {
+pub(crate) fn anchor(t: &str) -> String {
     let mut best = String::new();
     let mut cur = String::new();
     let mut depth = false;

@@ -25,7 +25,7 @@ use crate::record::Record;
 use crate::repair::kinds;
 
 /// Run `stats`, as text or JSON.
-pub fn command(
+pub(crate) fn command(
     cfg: &Config,
     json: bool,
     hook: &mut dyn ReaderHook,
@@ -53,10 +53,10 @@ pub fn command(
 }
 
 /// Unrecognised lines kept as samples per input.
-pub const SAMPLES_PER_INPUT: usize = 5;
+pub(crate) const SAMPLES_PER_INPUT: usize = 5;
 
 /// Bytes of a sample line kept.
-pub const SAMPLE_BYTES: usize = 200;
+pub(crate) const SAMPLE_BYTES: usize = 200;
 
 /// An unrecognised line kept for the user to look at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,12 +135,12 @@ impl StatsCollector {
     }
 
     /// Total lines over all inputs.
-    pub fn total_lines(&self) -> u64 {
+    pub(crate) fn total_lines(&self) -> u64 {
         self.inputs.iter().map(|c| c.lines).sum()
     }
 
     /// Formats over all inputs.
-    pub fn total_formats(&self) -> BTreeMap<&'static str, u64> {
+    pub(crate) fn total_formats(&self) -> BTreeMap<&'static str, u64> {
         let mut t = BTreeMap::new();
         for c in &self.inputs {
             for (k, v) in &c.formats {

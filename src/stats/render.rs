@@ -80,7 +80,7 @@ struct SampleDoc<'a> {
 }
 
 /// Write the stats JSON document.
-pub fn write_json(
+pub(crate) fn write_json(
     w: &mut dyn Write,
     st: &StatsCollector,
     results: &[InputResult],
@@ -143,7 +143,7 @@ pub fn write_json(
 }
 
 /// Write the stats as text tables.
-pub fn write_text(
+pub(crate) fn write_text(
     w: &mut dyn Write,
     st: &StatsCollector,
     results: &[InputResult],

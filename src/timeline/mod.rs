@@ -109,7 +109,7 @@ pub struct Timeline {
 
 impl Timeline {
     /// Whether any line matched.
-    pub fn matched(&self) -> bool {
+    pub(crate) fn matched(&self) -> bool {
         self.ebs.iter().any(|t| !t.entries.is_empty())
             || self.keys.iter().any(|t| !t.entries.is_empty())
     }
@@ -117,7 +117,7 @@ impl Timeline {
 
 /// What a timeline run follows.
 #[derive(Debug, Clone, Default)]
-pub struct Request {
+pub(crate) struct Request {
     /// Extent buffers.
     pub ebs: Vec<u64>,
     /// Values of declared keys.
@@ -130,7 +130,7 @@ pub struct Request {
 
 impl Request {
     /// Follow the extent buffers `targets` (`--eb`), nothing else.
-    pub fn ebs(targets: &[u64]) -> Request {
+    pub(crate) fn ebs(targets: &[u64]) -> Request {
         Request {
             ebs: targets.to_vec(),
             ..Request::default()
@@ -549,7 +549,7 @@ fn prefilter(targets: &[u64], extra: &[Vec<u8>]) -> Prefilter {
 /// Run `timeline` for `ebs` and `keys`, as text or JSON: exit status 1
 /// when no line matched.
 #[allow(clippy::too_many_arguments)]
-pub fn command(
+pub(crate) fn command(
     cfg: &Config,
     ebs: &[u64],
     keys: &[Target],
@@ -597,19 +597,8 @@ fn key_spellings(req: &Request) -> Vec<Vec<u8>> {
     v
 }
 
-/// Run the timeline over `specs` for `targets`.
-pub fn run(
-    specs: &[InputSpec],
-    targets: &[u64],
-    opts: &ReadOptions,
-    hook: &mut dyn ReaderHook,
-) -> (Timeline, Outcome) {
-    let req = Request::ebs(targets);
-    run_request(specs, &req, opts, hook)
-}
-
 /// Run the timeline over `specs` for what `req` asks.
-pub fn run_request(
+pub(crate) fn run_request(
     specs: &[InputSpec],
     req: &Request,
     opts: &ReadOptions,
@@ -638,7 +627,7 @@ pub fn run_bytes(
 }
 
 /// [`run_bytes`] for what `req` asks.
-pub fn run_request_bytes(
+pub(crate) fn run_request_bytes(
     inputs: &[&[u8]],
     req: &Request,
     opts: &ReadOptions,

@@ -35,7 +35,7 @@ pub use title::ReportType;
 
 /// What started a splat (its first word), as the JSON `kind` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-pub enum SplatKind {
+pub(crate) enum SplatKind {
     /// `WARNING:`
     #[serde(rename = "WARNING")]
     Warning,
@@ -58,7 +58,7 @@ pub enum SplatKind {
 
 impl SplatKind {
     /// Name as serialised.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             SplatKind::Warning => "WARNING",
             SplatKind::Bug => "BUG",
@@ -90,7 +90,7 @@ impl SplatKind {
 
 /// One kernel report.
 #[derive(Debug, Clone)]
-pub struct Splat {
+pub(crate) struct Splat {
     /// What started it.
     pub kind: SplatKind,
     /// What kind of report it is.
@@ -122,7 +122,7 @@ pub struct Splat {
 
 /// The task a report names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Task {
+pub(crate) struct Task {
     /// The CPU it ran on.
     pub cpu: u32,
     /// Its pid.
@@ -260,17 +260,17 @@ impl Open {
 
 /// Splats kept in full (for the report's list of splats): more are counted
 /// on their title's group only.
-pub const MAX_SPLATS_KEPT: usize = 10_000;
+pub(crate) const MAX_SPLATS_KEPT: usize = 10_000;
 
 /// Titles (per boot) kept as groups: more are counted as not kept.
-pub const MAX_GROUPS: usize = 10_000;
+pub(crate) const MAX_GROUPS: usize = 10_000;
 
 /// Evidence lines kept per group: its first occurrences.
-pub const GROUP_EVIDENCE: usize = 8;
+pub(crate) const GROUP_EVIDENCE: usize = 8;
 
 /// The splats of one title in one boot: a flood of one WARNING is one group.
 #[derive(Debug, Clone)]
-pub struct SplatGroup {
+pub(crate) struct SplatGroup {
     /// The boot.
     pub boot: u32,
     /// The title they share.
@@ -326,7 +326,7 @@ pub struct SplatTracker {
 impl SplatTracker {
     /// Feed one record of boot number `boot` (trace lines are skipped).
     /// A tracefs `console:` event counts as the kernel message it carries.
-    pub fn record(&mut self, r: &Record<'_>, boot: u32) {
+    pub(crate) fn record(&mut self, r: &Record<'_>, boot: u32) {
         let msg = match &r.body {
             Body::Trace(t) => match crate::event::console_message(t) {
                 Some(m) => m,
@@ -373,7 +373,7 @@ impl SplatTracker {
 
     /// The machine rebooted: every report ends, and die counters start
     /// again from `[#1]`.
-    pub fn end_boot(&mut self) {
+    pub(crate) fn end_boot(&mut self) {
         while let Some(o) = self.open.pop() {
             self.close(o);
         }
@@ -385,29 +385,29 @@ impl SplatTracker {
 
     /// Every report titled, repeats merged into their first printing, and
     /// every splat retired into its group.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.end_boot();
     }
 
     /// The splats kept in full, in order of their first line (after
     /// [`SplatTracker::finish`]).
-    pub fn splats(&self) -> &[Splat] {
+    pub(crate) fn splats(&self) -> &[Splat] {
         &self.kept
     }
 
     /// The groups of splats by title and boot (after [`SplatTracker::finish`]).
-    pub fn groups(&self) -> &[SplatGroup] {
+    pub(crate) fn groups(&self) -> &[SplatGroup] {
         &self.groups
     }
 
     /// The groups of boot `boot`, to add what other trackers know of them.
-    pub fn groups_mut(&mut self, boot: u32) -> impl Iterator<Item = &mut SplatGroup> {
+    pub(crate) fn groups_mut(&mut self, boot: u32) -> impl Iterator<Item = &mut SplatGroup> {
         self.groups.iter_mut().filter(move |g| g.boot == boot)
     }
 
     /// Splats not listed in full, and splats whose title's group was not
     /// kept, to bound memory.
-    pub fn not_kept(&self) -> (u64, u64) {
+    pub(crate) fn not_kept(&self) -> (u64, u64) {
         (self.not_listed, self.not_grouped)
     }
 
@@ -492,7 +492,8 @@ impl SplatTracker {
 
     /// Steps the per-line lookups have taken so far: grows linearly with
     /// the lines fed, whatever they are.
-    pub fn steps(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn steps(&self) -> u64 {
         self.steps
     }
 

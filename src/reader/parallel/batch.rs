@@ -92,7 +92,7 @@ pub(super) struct Slot {
 /// The owned side of a batch: the records' bytes and where each one is,
 /// and the plain lines of the raw batch it was repaired from.
 #[derive(Debug, Default)]
-pub struct Batch {
+pub(crate) struct Batch {
     pub(super) bytes: Vec<u8>,
     pub(super) slots: Vec<Slot>,
     /// Runs of plain lines (indices into the raw batch's lines), each with

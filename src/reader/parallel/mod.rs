@@ -89,7 +89,7 @@ struct Worker {
 
 /// The parallel back half of the reader: takes logical records in order,
 /// hands them to the sink in the same order.
-pub struct Pipeline {
+pub(crate) struct Pipeline {
     workers: Vec<Worker>,
     current: Batch,
     spare: Vec<Batch>,
@@ -141,7 +141,7 @@ impl Pipeline {
     /// also recognise events when the sink asks for it. `None` when the
     /// system cannot start a thread; the caller then stays sequential.
     /// `delivered` physical lines of the input went to the sink before.
-    pub fn start(opts: &ReadOptions, caps: &Caps, delivered: u64) -> Option<Pipeline> {
+    pub(crate) fn start(opts: &ReadOptions, caps: &Caps, delivered: u64) -> Option<Pipeline> {
         let light = caps.runs();
         let mut ws = Vec::new();
         for k in 0..opts.threads.max(1) {
@@ -191,7 +191,7 @@ impl Pipeline {
     }
 
     /// The failure of a worker thread, once: the input cannot be read on.
-    pub fn take_failure(&mut self) -> Option<std::io::Error> {
+    pub(crate) fn take_failure(&mut self) -> Option<std::io::Error> {
         self.broken.take()
     }
 
@@ -210,7 +210,7 @@ impl Pipeline {
 
     /// Add one record; sends the batch when it is full and feeds the sink
     /// whatever has come back.
-    pub fn push(&mut self, l: &Logical<'_>, cont: &mut Continuation, feed: &mut Feed<'_>) {
+    pub(crate) fn push(&mut self, l: &Logical<'_>, cont: &mut Continuation, feed: &mut Feed<'_>) {
         self.current.push(l);
         if self.current.full(self.batch_records) {
             self.send(cont, feed);
@@ -218,14 +218,14 @@ impl Pipeline {
     }
 
     /// Whether raw lines go to the workers now ([`Pipeline::go_physical`]).
-    pub fn physical(&self) -> bool {
+    pub(crate) fn physical(&self) -> bool {
         self.template.is_some()
     }
 
     /// From now on take raw lines ([`Pipeline::push_raw`]), repaired on the
     /// workers by copies of `repairer` (see [`Repairer::per_line`]). Call it
     /// before a line that cannot continue the one before it.
-    pub fn go_physical(
+    pub(crate) fn go_physical(
         &mut self,
         repairer: Repairer,
         cont: &mut Continuation,
@@ -240,7 +240,7 @@ impl Pipeline {
     /// workers read the input's blocks themselves ([`Pipeline::push_at`]):
     /// the bytes are copied once, by the thread that parses them, and line
     /// numbers are counted there too.
-    pub fn read_at(&mut self, file: Positional, number: u64, offset: u64) {
+    pub(crate) fn read_at(&mut self, file: Positional, number: u64, offset: u64) {
         self.next_line = number;
         self.at = Some(ReadingAt {
             file,
@@ -250,7 +250,7 @@ impl Pipeline {
     }
 
     /// Whether the workers read the blocks ([`Pipeline::read_at`]).
-    pub fn reading_at(&self) -> bool {
+    pub(crate) fn reading_at(&self) -> bool {
         self.at.is_some()
     }
 
@@ -259,7 +259,12 @@ impl Pipeline {
     /// would reach the end of the file, no place to end it is in reach (a
     /// line longer than the cap), or a block could not be read. Then call
     /// [`Pipeline::end_at`].
-    pub fn push_at(&mut self, input: u32, cont: &mut Continuation, feed: &mut Feed<'_>) -> bool {
+    pub(crate) fn push_at(
+        &mut self,
+        input: u32,
+        cont: &mut Continuation,
+        feed: &mut Feed<'_>,
+    ) -> bool {
         let Some(at) = &self.at else {
             return false;
         };
@@ -296,7 +301,7 @@ impl Pipeline {
     /// `None` when no block was read at positions: the stream reader goes
     /// on where it was (a file that reports no size, such as tracefs's
     /// `trace` or `trace_pipe`, is never read at positions).
-    pub fn end_at(
+    pub(crate) fn end_at(
         &mut self,
         cont: &mut Continuation,
         feed: &mut Feed<'_>,
@@ -313,7 +318,7 @@ impl Pipeline {
     }
 
     /// Add one raw line (physical mode).
-    pub fn push_raw(
+    pub(crate) fn push_raw(
         &mut self,
         input: u32,
         raw: &RawLine<'_>,
@@ -327,7 +332,7 @@ impl Pipeline {
     /// Read a block of whole raw lines from `reader` straight into the
     /// raw batch (physical mode); the worker splits it. False when the
     /// reader has no block at hand (see [`LineReader::next_block_into`]).
-    pub fn push_block<R: std::io::Read>(
+    pub(crate) fn push_block<R: std::io::Read>(
         &mut self,
         input: u32,
         reader: &mut LineReader<R>,
@@ -579,7 +584,7 @@ impl Pipeline {
     /// feed the sink everything out. A raw batch after this one may start
     /// at a line that continues the last, so it gets the exact repairer
     /// state the workers leave (as after any hand-off).
-    pub fn idle(&mut self, cont: &mut Continuation, feed: &mut Feed<'_>) {
+    pub(crate) fn idle(&mut self, cont: &mut Continuation, feed: &mut Feed<'_>) {
         if self.phys.is_some() {
             self.send_phys(true, cont, feed);
         } else {
@@ -591,7 +596,7 @@ impl Pipeline {
     /// Send what is left and feed everything to the sink. Returns the
     /// number and offset of the next line if the workers were still reading
     /// at positions, and why a worker failed, if one did.
-    pub fn finish(
+    pub(crate) fn finish(
         mut self,
         cont: &mut Continuation,
         feed: &mut Feed<'_>,
