@@ -469,6 +469,10 @@ pub struct EbTracker {
     sealed: usize,
     /// Where each kept fact is, and what was not kept.
     index: FactIndex,
+    /// Lifetimes in this boot of the ebs with a duplicate-read fact,
+    /// counted from the fact on whether or not the eb table keeps the eb
+    /// meanwhile (at most [`MAX_FACTS`] entries; see [`EbTracker::seal`]).
+    fact_lifetimes: FxHashMap<u64, u32>,
     /// The last eb events of each task, for the splat it may hit.
     trails: KeyTable<TaskKey, Trail>,
     /// The largest insert race.
@@ -496,6 +500,7 @@ impl EbTracker {
             facts: Vec::new(),
             sealed: 0,
             index: FactIndex::default(),
+            fact_lifetimes: FxHashMap::default(),
             trails: KeyTable::new(MAX_TASKS),
             largest_race: None,
         }
@@ -515,6 +520,7 @@ impl Tracker for EbTracker {
     /// gone); an eb of the next boot is another buffer.
     fn end_boot(&mut self) {
         self.seal();
+        self.fact_lifetimes.clear();
         self.ebs.clear(&mut self.arena);
         self.trails.clear(&mut self.arena);
         self.called_from.clear();
@@ -562,7 +568,13 @@ impl EbTracker {
         self.stats.evicted = self.ebs.evicted();
         for f in &mut self.facts[self.sealed..] {
             if let EbFact::DuplicateRead { eb, lifetimes, .. } = f {
-                *lifetimes = self.ebs.get(eb).map(|st| st.lifetimes);
+                // The table may have evicted the eb since its fact: the
+                // count kept beside the facts still knows.
+                *lifetimes = self
+                    .fact_lifetimes
+                    .get(eb)
+                    .copied()
+                    .or_else(|| self.ebs.get(eb).map(|st| st.lifetimes));
             }
         }
         self.sealed = self.facts.len();
@@ -635,6 +647,9 @@ impl EbTracker {
         let realloc = st.released.is_some();
         st.lifetimes += 1;
         let n = st.lifetimes;
+        if let Some(c) = self.fact_lifetimes.get_mut(&eb) {
+            *c += 1;
+        }
         if let Some(mut old) = st.open.take() {
             Self::end_lifetime(
                 &mut self.facts,
@@ -890,8 +905,13 @@ impl EbTracker {
                             again.reads += 2;
                         }
                     }
-                    if let Some(l) = self.ebs.get_mut(&d.eb).and_then(|st| st.open.as_mut()) {
-                        l.dup_fact = Some(r);
+                    if let Some(st) = self.ebs.get_mut(&d.eb) {
+                        if let DupRef::Own(_) = r {
+                            self.fact_lifetimes.entry(d.eb).or_insert(st.lifetimes);
+                        }
+                        if let Some(l) = st.open.as_mut() {
+                            l.dup_fact = Some(r);
+                        }
                     }
                 }
                 Some(DupRef::Own(i)) => {
@@ -921,6 +941,9 @@ impl EbTracker {
         // No lifetime open: after a final release, or the alloc is not in the trace.
         st.lifetimes += 1;
         let n = st.lifetimes;
+        if let Some(c) = self.fact_lifetimes.get_mut(&d.eb) {
+            *c += 1;
+        }
         let mut l = Lifetime::new(n, None, None, raw(e.trace_ts));
         l.read_count = 1;
         l.first_read = Some((self.arena.light(e), header));
@@ -1121,6 +1144,57 @@ mod tests {
         assert_eq!(open.contenders.len(), MAX_CONTENDERS);
         assert_eq!(open.race_allocs, 5000);
         assert_eq!(t.stats.contending_allocs, 4999);
+    }
+
+    /// Feed `text` to a tracker bounded to `max_live` ebs, and end its boot.
+    fn run_bounded(text: &str, max_live: usize) -> EbTracker {
+        let mut t = EbTracker::new(max_live);
+        let mut sink = |r: &Record<'_>| {
+            if let Some(e) = crate::event::Recognizer::builtin().recognize(r) {
+                t.event(&e);
+            }
+        };
+        read_input(0, text.as_bytes(), &ReadOptions::default(), &mut sink);
+        Tracker::end_boot(&mut t);
+        t
+    }
+
+    /// The eb's lifetimes as its duplicate-read fact knows them.
+    fn fact_lifetimes(t: &EbTracker) -> Option<u32> {
+        t.facts.iter().find_map(|f| match f {
+            EbFact::DuplicateRead { lifetimes, .. } => *lifetimes,
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn a_duplicate_read_knows_its_lifetimes_after_the_eb_is_evicted() {
+        // Two reads of one allocation of eb 5000, then 100 other ebs push
+        // it out of a table of 16: its one lifetime is still known (a
+        // race-signature needs it to be sure which allocation a printk
+        // report belongs to), and so is a second one after it came back.
+        let dup = line("iou-wrk-", 1, 15, 100, ALLOC)
+            + &line("kworker/", 2, 15, 200, READ)
+            + &line("kworker/", 3, 31, 400, READ);
+        let mut others = String::new();
+        for i in 1..=100u64 {
+            others += &line(
+                "iou-wrk-",
+                4,
+                1,
+                500 + i,
+                &format!(
+                    "alloc_extent_buffer: alloc_extent_buffer: alloc eb={} len=16384",
+                    1 << 20 | i << 14
+                ),
+            );
+        }
+        let t = run_bounded(&(dup.clone() + &others), 16);
+        assert!(t.stats.evicted > 0);
+        assert_eq!(fact_lifetimes(&t), Some(1));
+        let again = line("iou-wrk-", 5, 2, 900, ALLOC);
+        let t = run_bounded(&(dup + &others + &again), 16);
+        assert_eq!(fact_lifetimes(&t), Some(2));
     }
 
     #[test]
