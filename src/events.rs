@@ -14,7 +14,6 @@ use serde::Serialize;
 
 use crate::event::{self, Event, EventKind, Expect, Recognizer};
 use crate::grammar::kernel::OopsLine;
-use crate::grammar::TraceTs;
 use crate::reader::{Caps, Flow, RecordSink, SinkResult};
 use crate::record::Record;
 use crate::spec::Rules;
@@ -349,11 +348,7 @@ pub fn event_json(e: &Event<'_>) -> Option<Vec<u8>> {
 /// [`event_json`] with the keys `rules` declares (and declared events' names).
 pub(crate) fn event_json_with(e: &Event<'_>, rules: Option<&Rules>) -> Option<Vec<u8>> {
     let fields = fields(e)?;
-    let (ns, counter) = match e.trace_ts {
-        Some(TraceTs::Counter(c)) => (None, Some(c)),
-        Some(t) => (t.ns(), None),
-        None => (None, None),
-    };
+    let (ns, counter) = crate::output::docs::trace_ts(e.trace_ts);
     let eb = match &e.kind {
         EventKind::TreeCheck(t) => t.eb.or(t.block.filter(|_| t.block_trusted)),
         k => k.eb(),

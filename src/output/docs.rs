@@ -202,7 +202,7 @@ fn value_doc(v: &SuspectValue) -> ValueDoc<'_> {
 }
 
 /// A trace time as (`trace_ts_ns`, `trace_ts_counter`).
-fn trace_ts(t: Option<TraceTs>) -> (Option<u64>, Option<u64>) {
+pub(crate) fn trace_ts(t: Option<TraceTs>) -> (Option<u64>, Option<u64>) {
     match t {
         Some(TraceTs::Counter(c)) => (None, Some(c)),
         Some(t) => (t.ns(), None),

@@ -621,11 +621,7 @@ fn entry_doc<'a>(
     findings: std::borrow::Cow<'a, [&'static str]>,
 ) -> EntryDoc<'a> {
     let (text, lossy) = for_json(&e.ev.text);
-    let (ns, counter) = match e.ev.trace_ts {
-        Some(TraceTs::Counter(c)) => (None, Some(c)),
-        Some(x) => (x.ns(), None),
-        None => (None, None),
-    };
+    let (ns, counter) = crate::output::docs::trace_ts(e.ev.trace_ts);
     EntryDoc {
         input: e.ev.pos.input,
         line: e.ev.pos.line,
