@@ -126,7 +126,8 @@ pub enum EbFact {
         /// The lifetime's number for this eb in its boot (1-based).
         lifetime: u32,
         /// The eb's lifetimes in its boot, known when the boot ended (`None`
-        /// while it goes on, or when the eb was evicted to bound memory).
+        /// while it goes on); counted beside the facts, so an eviction from
+        /// the eb table does not lose them.
         lifetimes: Option<u32>,
         /// The lifetime's alloc, if seen.
         alloc: Option<Evidence>,
@@ -570,11 +571,7 @@ impl EbTracker {
             if let EbFact::DuplicateRead { eb, lifetimes, .. } = f {
                 // The table may have evicted the eb since its fact: the
                 // count kept beside the facts still knows.
-                *lifetimes = self
-                    .fact_lifetimes
-                    .get(eb)
-                    .copied()
-                    .or_else(|| self.ebs.get(eb).map(|st| st.lifetimes));
+                *lifetimes = self.fact_lifetimes.get(eb).copied();
             }
         }
         self.sealed = self.facts.len();

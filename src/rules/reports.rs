@@ -13,7 +13,6 @@ use crate::correlate::reports::{
     plausible_owner, plausible_start, AbortReport, Field, Group, NotKept, Occurrence, Report,
     ReportKind, Tie, EVIDENCE_BUDGET, MAX_GROUPS, MAX_PLAUSIBLE_START,
 };
-use crate::correlate::splat::SplatGroup;
 use crate::correlate::Analysis;
 use crate::event::ValidationKind;
 use crate::grammar::btrfs::Phase;
@@ -235,37 +234,30 @@ fn validation_means(r: &Report, kind: ValidationKind) -> &'static str {
 /// WARNING follow within milliseconds.
 const CANDIDATE_WINDOW_NS: u64 = 5_000_000_000;
 
-/// The splat that followed a report, and the eb its task last touched.
+/// The splat that followed a report, the eb its task last touched, and
+/// the two lines that show it.
 struct Followed<'a> {
-    splat: &'a SplatGroup,
-    eb: u64,
-    line: &'a Evidence,
+    candidate: Candidate,
+    splat_line: &'a Evidence,
+    eb_line: &'a Evidence,
 }
 
 impl Followed<'_> {
     /// `f` naming the candidate: in its message, its evidence and its
     /// `candidate`. The finding stays certain (the kernel did reject a
     /// block); the candidate is only likely.
-    fn name(&self, mut f: Finding) -> Finding {
-        let Some(task) = self.splat.task else {
-            return f;
-        };
-        let comm = String::from_utf8_lossy(task.comm.as_bytes()).into_owned();
+    fn name(self, mut f: Finding) -> Finding {
+        let c = &self.candidate;
         f.message.push_str(&format!(
-            "; likely eb {}: task {comm} (pid {}), which hit the {} that followed, last touched it in the trace",
-            self.eb, task.pid, self.splat.title
+            "; likely eb {}: task {} (pid {}), which hit the {} that followed, last touched it in the trace",
+            c.eb, c.comm, c.pid, c.splat
         ));
-        f.evidence.extend(self.splat.evidence.first().cloned());
+        f.evidence.push(self.splat_line.clone());
         f.evidence.push(Evidence {
             role: "candidate",
-            ..self.line.clone()
+            ..self.eb_line.clone()
         });
-        f.with(Extra::Candidate(Candidate {
-            eb: self.eb,
-            pid: task.pid,
-            comm,
-            splat: self.splat.title.to_string(),
-        }))
+        f.with(Extra::Candidate(self.candidate))
     }
 }
 
@@ -289,14 +281,19 @@ fn candidate<'a>(an: &'a Analysis, r: &Report) -> Option<Followed<'a>> {
             return None;
         }
     }
-    splat.task?;
+    let task = splat.task?;
     // Even a `before release` names the eb it was on: a task that lost an
     // insert race frees its copy and goes on with the winner's, same start.
     let step = splat.trail.last()?;
     Some(Followed {
-        splat,
-        eb: step.eb,
-        line: &step.line,
+        candidate: Candidate {
+            eb: step.eb,
+            pid: task.pid,
+            comm: String::from_utf8_lossy(task.comm.as_bytes()).into_owned(),
+            splat: splat.title.to_string(),
+        },
+        splat_line: first,
+        eb_line: &step.line,
     })
 }
 
