@@ -50,10 +50,10 @@
 //!
 //! Modules are public so that the tests, benches, examples, the fuzz
 //! targets and the `synth` member reach what they check; items inside them
-//! are `pub(crate)` unless one of those needs them (`pub`: 217 items, by
-//! `scripts/narrow-visibility.py`, which narrows every item and widens back
-//! what the other targets or a public signature need). The binary itself is
-//! one caller among them.
+//! are `pub(crate)` unless one of those needs them
+//! (`scripts/narrow-visibility.py` narrows every item and widens back what
+//! the other targets or a public signature need). The binary itself is one
+//! caller among them.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
