@@ -93,7 +93,7 @@ pub struct LineReader<R> {
     cap: usize,
     read_size: usize,
     bytes_read: u64,
-    /// A read error met while [`LineReader::next_block`] read ahead: given
+    /// A read error met while [`LineReader::next_block_into`] read ahead: given
     /// out after the lines read before it.
     deferred: Option<io::Error>,
     /// A live stream had nothing ready while [`LineReader::next_block_into`]

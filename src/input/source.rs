@@ -245,7 +245,7 @@ pub(crate) fn open(spec: &InputSpec) -> Result<Opened, InputError> {
     open_with(spec, |_, raw| raw)
 }
 
-/// Like [`open`], but first passes the raw (still compressed) stream and its
+/// Like `open` (which tests use), but first passes the raw (still compressed) stream and its
 /// size, when it is a regular file, through `hook`: a progress bar counts
 /// the bytes actually read from the file, compressed or not.
 pub(crate) fn open_with(

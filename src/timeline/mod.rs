@@ -614,7 +614,7 @@ pub(crate) fn run_request(
 }
 
 /// Run the timeline over in-memory inputs (named `<input N>`) with an
-/// explicit prefilter block size: the same pipeline as [`run`], for tests
+/// explicit prefilter block size: the same pipeline as [`run_request`], for tests
 /// and fuzzing, where small blocks exercise the block-boundary code.
 pub fn run_bytes(
     inputs: &[&[u8]],

@@ -97,7 +97,7 @@ pub(crate) struct Batch {
     pub(super) slots: Vec<Slot>,
     /// Runs of plain lines (indices into the raw batch's lines), each with
     /// the slot it comes before: lines the repairer passes on as they are,
-    /// each its own record, left to the parse (see [`PhysBatch::repair`]).
+    /// each its own record, left to the parse (see [`super::raw::PhysBatch::repair`]).
     pub(super) plain: Vec<(usize, Range<u32>)>,
 }
 

@@ -34,9 +34,9 @@
 //!
 //! When the sink takes trace lines in short form ([`Caps::runs`]), a
 //! worker sums up runs of them per CPU ([`TraceRun`]); a console dump line
-//! takes a fast lane ([`grammar::console_trace`]) straight from the raw
+//! takes a fast lane (the fixed-width console dump reader of `grammar::trace`) straight from the raw
 //! batch, and only the lines among them that are more than plain trace
-//! events ([`Recognizer::notable_trace`]) go on, as events.
+//! events ([`crate::event::Recognizer::notable_trace`]) go on, as events.
 //!
 //! A batch and the records parsed from it travel together in a self-cell
 //! (the records borrow the batch's bytes). A batch goes to the worker with

@@ -13,7 +13,7 @@ use crate::reader::{CpuSpan, LightRun};
 pub(super) enum Entry {
     /// The next of `records`.
     Full,
-    /// The next of `runs` ([`TraceRun`]); whether its last line had a
+    /// The next of `runs` ([`crate::reader::TraceRun`]); whether its last line had a
     /// prefix (for the continuation rule).
     Light { prefixed: bool },
 }

@@ -23,7 +23,7 @@ use crate::record::Record;
 pub(super) struct Job {
     pub(super) work: Work,
     pub(super) spare: Spare,
-    /// The test hook of [`ReadOptions::fail_worker_at_batch`]: panic on this job.
+    /// The test hook of [`crate::reader::ReadOptions::fail_worker_at_batch`]: panic on this job.
     pub(super) fail: bool,
 }
 
@@ -93,7 +93,7 @@ pub(super) struct Records<'a> {
     pub(super) records: Vec<Record<'a>>,
     pub(super) kinds: Vec<Option<EventKind<'a>>>,
     /// The events of runs' records that are more than plain trace events
-    /// ([`TraceRun::events`]).
+    /// ([`crate::reader::TraceRun::events`]).
     pub(super) in_run: Vec<Event<'a>>,
     /// Runs of trace lines in short form, with their CPU spans (a range of
     /// `spans`) and events (a range of `in_run`).
@@ -199,7 +199,7 @@ pub(super) struct Parser<'a, 'r> {
     pub(super) spans: Vec<CpuSpan>,
     /// Find the event kinds with this.
     pub(super) rec: Option<&'r Recognizer>,
-    /// Sum up runs of trace lines ([`Caps::runs`]).
+    /// Sum up runs of trace lines ([`crate::reader::Caps::runs`]).
     pub(super) light: bool,
 }
 
