@@ -28,6 +28,7 @@
 //! Input boundaries are not boot boundaries: a dmesg and a trace file of one
 //! boot, or one capture split in two, are one boot.
 
+use super::keep::HeadTail;
 use crate::grammar::{Body, Framing, Header};
 use crate::input::Pos;
 use crate::record::Record;
@@ -39,6 +40,12 @@ const NEAR_ZERO_NS: u64 = 10_000_000_000;
 /// records of one boot may come a little out of order (several CPUs, two
 /// consoles), never by minutes.
 const MIN_JUMP_BACK_NS: u64 = 30_000_000_000;
+
+/// Boots listed from the start of a capture ([`super::keep::HeadTail`]).
+pub(crate) const FIRST_BOOTS_KEPT: usize = 64;
+
+/// Latest boots listed; the current one is among them.
+pub(crate) const LAST_BOOTS_KEPT: usize = 64;
 
 /// Longest kernel release kept (`6.8.0-rc7-euclean+`).
 const MAX_RELEASE: usize = 64;
@@ -75,10 +82,12 @@ pub(crate) struct Boot {
     pub release: Option<String>,
 }
 
-/// The boots of a run, found record by record.
-#[derive(Debug, Default)]
+/// The boots of a run, found record by record: the first
+/// [`FIRST_BOOTS_KEPT`] and the latest [`LAST_BOOTS_KEPT`] are kept,
+/// the ones between counted.
+#[derive(Debug)]
 pub struct Boots {
-    boots: Vec<Boot>,
+    boots: HeadTail<Boot>,
     /// The current boot printed kernel output (a kernel message or trace
     /// event) or has a banner: a banner now starts another boot.
     has_output: bool,
@@ -89,15 +98,27 @@ pub struct Boots {
     max_console_ns: Option<u64>,
     /// A reboot line was seen in the current boot.
     rebooting: bool,
-    /// Keep only the current boot ([`Boots::current_only`]).
-    current_only: bool,
-    /// Boots dropped before the ones in `boots` (with `current_only`).
-    dropped: u32,
+}
+
+impl Default for Boots {
+    fn default() -> Boots {
+        Boots::keeping(FIRST_BOOTS_KEPT, LAST_BOOTS_KEPT)
+    }
 }
 
 impl Boots {
     /// Note one record. Returns true when it starts a new boot (not for the
     /// first record of the run): the caller closes what the old one left open.
+    fn keeping(first: usize, last: usize) -> Boots {
+        Boots {
+            boots: HeadTail::new(first, last),
+            has_output: false,
+            has_banner: false,
+            max_console_ns: None,
+            rebooting: false,
+        }
+    }
+
     pub(crate) fn record(&mut self, r: &Record<'_>) -> bool {
         // Where a boot is: its input and line (the byte offset is not kept:
         // the parallel reader's runs of trace lines do not carry one).
@@ -129,15 +150,12 @@ impl Boots {
             self.begin(first, BootStart::Start);
         }
         self.has_output = true;
-        if let Some(b) = self.boots.last_mut() {
+        if let Some(b) = self.boots.newest_mut() {
             b.last = last;
         }
     }
 
     fn begin(&mut self, at: Pos, why: BootStart) {
-        if self.current_only && self.boots.pop().is_some() {
-            self.dropped = self.dropped.saturating_add(1);
-        }
         self.boots.push(Boot {
             first: at,
             last: at,
@@ -178,7 +196,7 @@ impl Boots {
     /// Note what `r`, whose last physical line is at `last`, tells about the
     /// current boot.
     fn observe(&mut self, r: &Record<'_>, last: Pos) {
-        let Some(b) = self.boots.last_mut() else {
+        let Some(b) = self.boots.newest_mut() else {
             return;
         };
         b.last = last;
@@ -209,26 +227,36 @@ impl Boots {
     }
 
     /// Boots that remember only the current one, for a caller that needs
-    /// no more than the current boot's index (`events`): memory stays flat
-    /// however many boots the input holds (#19: 844,000 boots took
-    /// `events` to 115 MiB).
+    /// no more than the current boot's number (`events`).
     pub(crate) fn current_only() -> Boots {
-        Boots {
-            current_only: true,
-            ..Boots::default()
-        }
+        Boots::keeping(0, 1)
     }
 
-    /// The index of the current boot (0 before any record).
+    /// The current boot's number (0 before any record).
     pub(crate) fn current(&self) -> u32 {
-        self.dropped
-            .saturating_add(self.boots.len().saturating_sub(1) as u32)
+        u32::try_from(self.boots.total().saturating_sub(1)).unwrap_or(u32::MAX)
     }
 
-    /// Every boot so far, in order (with [`Boots::current_only`], the
-    /// current one only).
-    pub(crate) fn all(&self) -> &[Boot] {
-        &self.boots
+    /// Boots found, listed or not.
+    pub(crate) fn count(&self) -> u64 {
+        self.boots.total()
+    }
+
+    /// Boots found but not listed.
+    pub(crate) fn not_listed(&self) -> u64 {
+        self.boots.not_kept()
+    }
+
+    /// Boot `n`, if listed.
+    pub(crate) fn get(&self, n: u32) -> Option<&Boot> {
+        self.boots.get(u64::from(n))
+    }
+
+    /// The listed boots with their numbers, in order.
+    pub(crate) fn listed(&self) -> impl Iterator<Item = (u32, &Boot)> + '_ {
+        self.boots
+            .iter()
+            .map(|(n, b)| (u32::try_from(n).unwrap_or(u32::MAX), b))
     }
 }
 
@@ -324,8 +352,47 @@ mod tests {
         read_input(0, text.as_bytes(), &ReadOptions::default(), &mut sink);
         assert!(seen.iter().all(|&(a, o)| a == o), "{seen:?}");
         assert_eq!(one.current(), 2);
-        assert_eq!(all.all().len(), 3);
-        assert_eq!(one.all(), &all.all()[2..]);
+        assert_eq!(all.count(), 3);
+        assert_eq!(one.count(), 3);
+        assert_eq!(one.not_listed(), 2);
+        assert_eq!(one.listed().collect::<Vec<_>>(), [(2, all.get(2).unwrap())]);
+    }
+
+    #[test]
+    fn the_first_and_the_latest_boots_are_listed_the_rest_counted() {
+        let n = FIRST_BOOTS_KEPT + LAST_BOOTS_KEPT + 1000;
+        let text: String = (0..n)
+            .map(|i| {
+                format!(
+                    "[    0.000000] Linux version 6.{i}.0 (b@h) #1\n\
+                     [    1.000000] BTRFS info (device sda): first mount\n"
+                )
+            })
+            .collect();
+        let mut b = Boots::default();
+        read_input(
+            0,
+            text.as_bytes(),
+            &ReadOptions::default(),
+            &mut |r: &Record<'_>| {
+                b.record(r);
+            },
+        );
+        assert_eq!(b.count(), n as u64);
+        assert_eq!(b.current() as usize, n - 1);
+        assert_eq!(b.not_listed(), 1000);
+        let numbers: Vec<u32> = b.listed().map(|(i, _)| i).collect();
+        assert_eq!(numbers.len(), FIRST_BOOTS_KEPT + LAST_BOOTS_KEPT);
+        assert_eq!(numbers[FIRST_BOOTS_KEPT - 1] as usize, FIRST_BOOTS_KEPT - 1);
+        assert_eq!(numbers[FIRST_BOOTS_KEPT] as usize, FIRST_BOOTS_KEPT + 1000);
+        // A listed boot keeps its own number, lines and release.
+        let last = b.get((n - 1) as u32).unwrap();
+        assert_eq!(
+            last.release.as_deref(),
+            Some(format!("6.{}.0", n - 1).as_str())
+        );
+        assert_eq!(last.first.line, 2 * n as u64 - 1);
+        assert!(b.get(FIRST_BOOTS_KEPT as u32).is_none());
     }
 
     fn boots(text: &str) -> (Vec<Boot>, Vec<u64>) {
@@ -337,7 +404,7 @@ mod tests {
             }
         };
         read_input(0, text.as_bytes(), &ReadOptions::default(), &mut sink);
-        (b.all().to_vec(), starts)
+        (b.listed().map(|(_, b)| b.clone()).collect(), starts)
     }
 
     #[test]

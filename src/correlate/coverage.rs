@@ -15,6 +15,8 @@
 
 use std::collections::BTreeMap;
 
+use super::boots::{FIRST_BOOTS_KEPT, LAST_BOOTS_KEPT};
+use super::keep::HeadTail;
 use crate::correlate::evidence::Evidence;
 use crate::grammar::{Body, Framing, Header, TraceTs};
 use crate::record::Record;
@@ -82,8 +84,6 @@ pub struct InputHeader {
     pub entries: Option<(u64, u64)>,
     /// `#P:` or trace-cmd `cpus=`.
     pub cpus: Option<u32>,
-    /// trace-cmd `CPU N is empty` lines.
-    pub empty_cpus: Vec<u32>,
     /// `# tracer:` name.
     pub tracer: Option<String>,
     /// `** N printk messages dropped **` total.
@@ -101,94 +101,161 @@ impl InputHeader {
     }
 }
 
-/// Per-CPU windows, indexed by boot then CPU (a flat lookup on the hot path).
+/// The per-CPU windows of one boot.
 #[derive(Debug, Default)]
-struct Windows {
-    /// `index[boot][cpu]` is 1 + the position in `all`, or 0.
-    index: Vec<Vec<u32>>,
+struct BootWindows {
+    /// The boot's number.
+    boot: u32,
+    /// `index[cpu]` is 1 + the position in `all`, or 0.
+    index: Vec<u32>,
     all: Vec<CpuWindow>,
 }
 
+impl BootWindows {
+    /// Windows in CPU order.
+    fn sorted(&self) -> impl Iterator<Item = &CpuWindow> {
+        self.index
+            .iter()
+            .filter(|&&k| k != 0)
+            .map(|&k| &self.all[k as usize - 1])
+    }
+}
+
+/// Per-CPU windows, by boot then CPU (a flat lookup on the hot path), for
+/// the boots [`super::boots::Boots`] lists: the first and the latest.
+#[derive(Debug)]
+struct Windows {
+    boots: HeadTail<BootWindows>,
+}
+
+impl Default for Windows {
+    /// Windows with boot 0 begun.
+    fn default() -> Windows {
+        let mut boots = HeadTail::new(FIRST_BOOTS_KEPT, LAST_BOOTS_KEPT);
+        boots.push(BootWindows::default());
+        Windows { boots }
+    }
+}
+
 impl Windows {
-    /// The window of `cpu` in `boot`; a new one starts at `input`.
-    fn get_mut(&mut self, boot: u32, input: u32, cpu: u32) -> &mut CpuWindow {
-        let (i, c) = (boot as usize, cpu as usize);
-        if self.index.len() <= i {
-            self.index.resize_with(i + 1, Vec::new);
+    /// Make `boot` the newest boot; returns the windows of boots that are
+    /// no longer kept.
+    fn begin(&mut self, boot: u32) -> Vec<BootWindows> {
+        let mut gone = Vec::new();
+        while self.boots.total() <= u64::from(boot) {
+            let n = u32::try_from(self.boots.total()).unwrap_or(u32::MAX);
+            gone.extend(self.boots.push(BootWindows {
+                boot: n,
+                ..BootWindows::default()
+            }));
         }
-        let row = &mut self.index[i];
-        if row.len() <= c {
-            row.resize(c + 1, 0);
+        gone
+    }
+
+    /// The window of `cpu` in `boot` (the newest boot, see
+    /// [`Windows::begin`]); a new one starts at `input`.
+    fn get_mut(&mut self, boot: u32, input: u32, cpu: u32) -> Option<&mut CpuWindow> {
+        let g = self.boots.get_mut(u64::from(boot))?;
+        let c = cpu as usize;
+        if g.index.len() <= c {
+            g.index.resize(c + 1, 0);
         }
-        if row[c] == 0 {
-            self.all.push(CpuWindow {
+        if g.index[c] == 0 {
+            g.all.push(CpuWindow {
                 boot,
                 input,
                 cpu,
                 ..CpuWindow::default()
             });
-            row[c] = self.all.len() as u32;
+            g.index[c] = g.all.len() as u32;
         }
-        let k = row[c] as usize - 1;
-        &mut self.all[k]
+        let k = g.index[c] as usize - 1;
+        g.all.get_mut(k)
     }
 
-    /// Windows of one boot, in CPU order.
+    /// Windows of one boot, in CPU order (none when the boot is not kept).
     fn of_boot(&self, boot: u32) -> impl Iterator<Item = &CpuWindow> {
-        self.index.get(boot as usize).into_iter().flat_map(|row| {
-            row.iter()
-                .filter(|&&k| k != 0)
-                .map(|&k| &self.all[k as usize - 1])
-        })
+        self.boots
+            .get(u64::from(boot))
+            .into_iter()
+            .flat_map(BootWindows::sorted)
     }
 
-    fn of_boot_mut(&mut self, boot: u32) -> Vec<&mut CpuWindow> {
-        let mut ks: Vec<usize> = self
-            .index
-            .get(boot as usize)
-            .map(|row| {
-                row.iter()
-                    .filter(|&&k| k != 0)
-                    .map(|&k| k as usize - 1)
-                    .collect()
-            })
-            .unwrap_or_default();
-        ks.sort_unstable();
-        let (Some(&lo), Some(&hi)) = (ks.first(), ks.last()) else {
-            return Vec::new();
-        };
-        // A boot's windows are made while it lasts, so they sit together
-        // in `all`: walk only their span, not every window of every boot
-        // (that was quadratic in the boots).
-        let mut want = ks.iter().peekable();
-        let mut out = Vec::with_capacity(ks.len());
-        for (k, w) in self.all[lo..=hi].iter_mut().enumerate() {
-            if want.next_if(|&&x| x == lo + k).is_some() {
-                out.push(w);
-            }
-        }
-        out
+    /// Windows of one boot, in no particular order.
+    fn of_boot_mut(&mut self, boot: u32) -> impl Iterator<Item = &mut CpuWindow> {
+        self.boots
+            .get_mut(u64::from(boot))
+            .into_iter()
+            .flat_map(|g| g.all.iter_mut())
     }
 
-    /// All windows, by boot then CPU.
+    /// Whether the windows of `boot` are kept.
+    fn kept(&self, boot: u32) -> bool {
+        self.boots.get(u64::from(boot)).is_some()
+    }
+
+    /// All kept windows, by boot then CPU.
     fn sorted(&self) -> impl Iterator<Item = &CpuWindow> {
-        (0..self.index.len() as u32).flat_map(move |b| self.of_boot(b))
+        self.boots.iter().flat_map(|(_, g)| g.sorted())
     }
+}
+
+/// Dumps listed from the start of a capture.
+pub(crate) const FIRST_DUMPS_KEPT: usize = 256;
+
+/// Latest dumps listed; the open one is among them.
+pub(crate) const LAST_DUMPS_KEPT: usize = 256;
+
+/// What is counted but no longer listed, to bound memory: the boots
+/// beyond the first and the latest [`FIRST_BOOTS_KEPT`] and
+/// [`LAST_BOOTS_KEPT`] lose their windows and header facts, dumps beyond
+/// [`FIRST_DUMPS_KEPT`] and [`LAST_DUMPS_KEPT`] their entries.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NotListed {
+    /// Per-CPU windows of boots no longer kept.
+    pub cpus: u64,
+    /// `lost-events` facts (a CPU window with lost markers, an overrun
+    /// header, dropped printk messages) of boots no longer kept.
+    pub lost: u64,
+    /// Dumps no longer listed.
+    pub dumps: u64,
 }
 
 /// CPU numbers above this are not plausible (and would make the index huge).
 const MAX_CPU: u32 = 1 << 16;
 
 /// Coverage of every input of a run.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Coverage {
     cpus: Windows,
-    dumps: Vec<Dump>,
-    open_dump: Option<usize>,
-    /// Header facts per (boot, input).
+    dumps: HeadTail<Dump>,
+    /// Dumps found empty (listed or not).
+    empty_dumps: u64,
+    /// The number of the open dump, the newest.
+    open_dump: Option<u64>,
+    /// Header facts per (boot, input), of the kept boots.
     headers: BTreeMap<(u32, u32), InputHeader>,
     /// The current boot.
     boot: u32,
+    /// Windows of boots no longer kept.
+    cpus_not_listed: u64,
+    /// Lost-event facts of boots no longer kept.
+    lost_not_listed: u64,
+}
+
+impl Default for Coverage {
+    fn default() -> Coverage {
+        Coverage {
+            cpus: Windows::default(),
+            dumps: HeadTail::new(FIRST_DUMPS_KEPT, LAST_DUMPS_KEPT),
+            empty_dumps: 0,
+            open_dump: None,
+            headers: BTreeMap::new(),
+            boot: 0,
+            cpus_not_listed: 0,
+            lost_not_listed: 0,
+        }
+    }
 }
 
 impl Coverage {
@@ -196,6 +263,22 @@ impl Coverage {
     pub(crate) fn begin_boot(&mut self, boot: u32) {
         self.end_boot();
         self.boot = boot;
+        for g in self.cpus.begin(boot) {
+            self.cpus_not_listed += g.all.len() as u64;
+            self.lost_not_listed += g.all.iter().filter(|w| w.lost_markers > 0).count() as u64;
+            let b = g.boot;
+            let keys: Vec<(u32, u32)> = self
+                .headers
+                .range((b, 0)..=(b, u32::MAX))
+                .map(|(k, _)| *k)
+                .collect();
+            for k in keys {
+                if let Some(h) = self.headers.remove(&k) {
+                    self.lost_not_listed +=
+                        u64::from(h.overrun()) + u64::from(h.printk_dropped > 0);
+                }
+            }
+        }
     }
 
     /// The input is read: close what the last boot left open.
@@ -229,7 +312,7 @@ impl Coverage {
         input: u32,
         cpu: Option<u32>,
         ts: Option<TraceTs>,
-    ) -> Option<usize> {
+    ) -> Option<u64> {
         let span = crate::reader::CpuSpan {
             cpu,
             records: 1,
@@ -263,18 +346,18 @@ impl Coverage {
         input: u32,
         records: u64,
         cpus: &[crate::reader::CpuSpan],
-    ) -> Option<usize> {
-        let dump = self
-            .open_dump
-            .filter(|&d| self.dumps[d].input == input && !self.dumps[d].empty);
-        if let Some(d) = dump {
-            self.dumps[d].events += records;
+    ) -> Option<u64> {
+        let dump = self.current_dump(input);
+        if let Some(d) = self.open_dump_mut(input).filter(|d| !d.empty) {
+            d.events += records;
         }
         for span in cpus {
             let Some(cpu) = span.cpu.filter(|&c| c < MAX_CPU) else {
                 continue;
             };
-            let w = self.cpus.get_mut(self.boot, input, cpu);
+            let Some(w) = self.cpus.get_mut(self.boot, input, cpu) else {
+                continue;
+            };
             w.events += span.records;
             if let (Some(first), Some(last)) = (span.first_ts, span.last_ts) {
                 if let Some(start) = w.open_gap.take() {
@@ -289,8 +372,14 @@ impl Coverage {
         dump
     }
 
-    fn window(&mut self, input: u32, cpu: u32) -> &mut CpuWindow {
+    fn window(&mut self, input: u32, cpu: u32) -> Option<&mut CpuWindow> {
         self.cpus.get_mut(self.boot, input, cpu.min(MAX_CPU - 1))
+    }
+
+    /// The open dump, when it is of `input`.
+    fn open_dump_mut(&mut self, input: u32) -> Option<&mut Dump> {
+        let n = self.open_dump?;
+        self.dumps.get_mut(n).filter(|d| d.input == input)
     }
 
     /// A framing record.
@@ -298,7 +387,7 @@ impl Coverage {
         let (input, line, boot) = (r.pos.input, r.pos.line, self.boot);
         match *f {
             Framing::DumpStart { instance } => {
-                self.open_dump = Some(self.dumps.len());
+                self.open_dump = Some(self.dumps.total());
                 self.dumps.push(Dump {
                     boot: self.boot,
                     input,
@@ -308,18 +397,17 @@ impl Coverage {
                 });
             }
             Framing::DumpEmpty => {
-                if let Some(d) = self.current_dump(input) {
-                    let d = &mut self.dumps[d];
+                if let Some(d) = self.open_dump_mut(input) {
                     if d.events == 0 {
                         d.empty = true;
                         d.end_line = Some(line);
+                        self.empty_dumps += 1;
                     }
                     self.open_dump = None;
                 }
             }
             Framing::DumpRule => {
-                if let Some(d) = self.current_dump(input) {
-                    let d = &mut self.dumps[d];
+                if let Some(d) = self.open_dump_mut(input) {
                     if d.rule_open {
                         d.rule_open = false;
                         d.end_line = Some(line);
@@ -335,15 +423,18 @@ impl Coverage {
                 count,
             } => {
                 self.lost(input, cpu, count);
-                let w = self.window(input, cpu);
-                if w.lost_evidence.is_none() {
-                    let mut ev = Evidence::from_record(r, boot, "lost-events");
-                    ev.cpu = Some(cpu);
-                    w.lost_evidence = Some(ev);
+                if let Some(w) = self.window(input, cpu) {
+                    if w.lost_evidence.is_none() {
+                        let mut ev = Evidence::from_record(r, boot, "lost-events");
+                        ev.cpu = Some(cpu);
+                        w.lost_evidence = Some(ev);
+                    }
                 }
             }
             Framing::BufferStarted { cpu } => {
-                let w = self.window(input, cpu);
+                let Some(w) = self.window(input, cpu) else {
+                    return;
+                };
                 let start = if w.first_ts.is_none() {
                     None
                 } else {
@@ -367,10 +458,12 @@ impl Coverage {
     }
 
     fn lost(&mut self, input: u32, cpu: u32, count: Option<u64>) {
-        if let Some(d) = self.current_dump(input) {
-            self.dumps[d].lost_markers += 1;
+        if let Some(d) = self.open_dump_mut(input) {
+            d.lost_markers += 1;
         }
-        let w = self.window(input, cpu);
+        let Some(w) = self.window(input, cpu) else {
+            return;
+        };
         w.lost_markers += 1;
         match count {
             Some(n) => w.lost_events = w.lost_events.saturating_add(n),
@@ -388,8 +481,9 @@ impl Coverage {
     /// [`Coverage::dumps`]), if one is open: from its `Dumping ftrace
     /// buffer:` line to its closing rule, its empty line, or the end of its
     /// boot or input.
-    pub(crate) fn current_dump(&self, input: u32) -> Option<usize> {
-        self.open_dump.filter(|&d| self.dumps[d].input == input)
+    pub(crate) fn current_dump(&self, input: u32) -> Option<u64> {
+        let n = self.open_dump?;
+        self.dumps.get(n).filter(|d| d.input == input).map(|_| n)
     }
 
     /// The header facts of `input`, begun in the current boot.
@@ -420,7 +514,6 @@ impl Coverage {
                 }
             }
             Header::TraceCmdCpus(n) => e.cpus = Some(n),
-            Header::TraceCmdCpuEmpty(n) => e.empty_cpus.push(n),
             Header::Tracer(t) => e.tracer = Some(String::from_utf8_lossy(t).into_owned()),
             _ => {}
         }
@@ -439,9 +532,33 @@ impl Coverage {
         self.cpus.sorted()
     }
 
-    /// The dumps, in input order.
-    pub fn dumps(&self) -> &[Dump] {
-        &self.dumps
+    /// The listed dumps with their numbers, in input order.
+    pub fn dumps(&self) -> impl Iterator<Item = (u64, &Dump)> + '_ {
+        self.dumps.iter()
+    }
+
+    /// Dump `n`, if listed.
+    pub(crate) fn dump(&self, n: u64) -> Option<&Dump> {
+        self.dumps.get(n)
+    }
+
+    /// Dumps found, listed or not.
+    pub(crate) fn dump_count(&self) -> u64 {
+        self.dumps.total()
+    }
+
+    /// Dumps found empty, listed or not.
+    pub(crate) fn empty_dumps(&self) -> u64 {
+        self.empty_dumps
+    }
+
+    /// What is counted but not listed.
+    pub(crate) fn not_listed(&self) -> NotListed {
+        NotListed {
+            cpus: self.cpus_not_listed,
+            lost: self.lost_not_listed,
+            dumps: self.dumps.not_kept(),
+        }
     }
 
     /// Header facts of an input.
@@ -461,7 +578,15 @@ impl Coverage {
     /// missing on some CPU: a known gap overlaps the range. `from == None`
     /// means "since the beginning".
     pub(crate) fn could_hide(&self, boot: u32, from: Option<u64>, to: Option<u64>) -> bool {
-        self.gap_cpus(boot, from, to).next().is_some()
+        // A boot whose windows are no longer kept: nothing says its trace
+        // was whole.
+        !self.kept(boot) || self.gap_cpus(boot, from, to).next().is_some()
+    }
+
+    /// Whether the windows of `boot` are kept (the first and the latest
+    /// boots).
+    pub(crate) fn kept(&self, boot: u32) -> bool {
+        self.cpus.kept(boot)
     }
 
     /// CPUs of `boot` with a gap overlapping `(from, to)`.
@@ -557,7 +682,7 @@ mod tests {
         c.framing(&rec(18), &Framing::DumpEmpty);
         c.end_input(0);
         c.finish();
-        let d = c.dumps();
+        let d: Vec<&Dump> = c.dumps().map(|(_, d)| d).collect();
         assert_eq!(d.len(), 2);
         assert_eq!(
             (d[0].events, d[0].empty, d[0].end_line),

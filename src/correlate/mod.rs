@@ -10,6 +10,7 @@ pub mod coverage;
 pub mod declared;
 pub mod ebs;
 pub mod evidence;
+pub(crate) mod keep;
 pub mod reports;
 pub mod splat;
 pub mod table;

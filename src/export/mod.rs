@@ -52,7 +52,7 @@ use tracefs::Spool;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Unit {
     /// A dump, by its index.
-    Dump(usize),
+    Dump(u64),
     /// The trace lines outside every dump.
     Rest,
     /// Every trace line of a boot.
@@ -183,10 +183,10 @@ impl<'o> Exporter<'o> {
     }
 
     /// The trace a record belongs to, given the dump it is in and its boot.
-    fn unit_of(&self, dump: Option<usize>, boot: u32) -> Option<Unit> {
+    fn unit_of(&self, dump: Option<u64>, boot: u32) -> Option<Unit> {
         match self.select {
             ExportSelect::Dumps => Some(dump.map_or(Unit::Rest, Unit::Dump)),
-            ExportSelect::Dump(n) => dump.filter(|&d| d == n as usize).map(Unit::Dump),
+            ExportSelect::Dump(n) => dump.filter(|&d| d == u64::from(n)).map(Unit::Dump),
             ExportSelect::Boot(n) => (boot == n).then_some(Unit::Boot(n)),
             ExportSelect::All => Some(Unit::All),
         }
@@ -213,7 +213,7 @@ impl<'o> Exporter<'o> {
     fn process_name(&self, unit: Unit) -> String {
         let cov = &self.an.coverage;
         match unit {
-            Unit::Dump(d) => match cov.dumps().get(d) {
+            Unit::Dump(d) => match cov.dump(d) {
                 Some(dump) => {
                     let name = self
                         .names
@@ -228,7 +228,7 @@ impl<'o> Exporter<'o> {
                 }
                 None => format!("dump {d}"),
             },
-            Unit::Rest if cov.dumps().is_empty() => "trace".into(),
+            Unit::Rest if cov.dump_count() == 0 => "trace".into(),
             Unit::Rest => "trace lines outside dumps".into(),
             Unit::Boot(b) => format!("boot {b}"),
             Unit::All => "trace".into(),
@@ -776,13 +776,13 @@ pub(crate) fn command(
     }
     ex.finish()?;
     let missing = match select {
-        ExportSelect::Dump(n) if n as usize >= ex.an.coverage.dumps().len() => Some(format!(
+        ExportSelect::Dump(n) if u64::from(n) >= ex.an.coverage.dump_count() => Some(format!(
             "there is no dump {n}: the inputs hold {} (numbered from 0)",
-            output::count(ex.an.coverage.dumps().len() as u64, "dump", "dumps")
+            output::count(ex.an.coverage.dump_count(), "dump", "dumps")
         )),
-        ExportSelect::Boot(n) if n as usize >= ex.an.boots.all().len() => Some(format!(
+        ExportSelect::Boot(n) if u64::from(n) >= ex.an.boots.count() => Some(format!(
             "there is no boot {n}: the inputs hold {} (numbered from 0)",
-            output::count(ex.an.boots.all().len() as u64, "boot", "boots")
+            output::count(ex.an.boots.count(), "boot", "boots")
         )),
         _ => None,
     };

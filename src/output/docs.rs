@@ -64,11 +64,9 @@ pub(crate) struct PlaceDoc {
 /// The boots of a run as serialised.
 pub(crate) fn boot_docs(boots: &Boots) -> Vec<BootDoc<'_>> {
     boots
-        .all()
-        .iter()
-        .enumerate()
+        .listed()
         .map(|(i, b)| BootDoc {
-            index: i as u32,
+            index: i,
             start: b.start,
             first: PlaceDoc {
                 input: b.first.input,
@@ -331,6 +329,9 @@ pub(crate) struct CpuDoc {
 /// One dump, as serialised in `stats` and `report`.
 #[derive(Serialize)]
 pub(crate) struct DumpDoc<'a> {
+    /// Its number (`export --dump N`): dumps are numbered from 0 over the
+    /// whole run, listed or not.
+    index: u64,
     boot: u32,
     pub input: u32,
     pub line: u64,
@@ -367,8 +368,8 @@ pub(crate) fn cpu_docs(cov: &Coverage) -> Vec<CpuDoc> {
 /// Dumps as JSON documents.
 pub(crate) fn dump_docs(cov: &Coverage) -> Vec<DumpDoc<'_>> {
     cov.dumps()
-        .iter()
-        .map(|d| DumpDoc {
+        .map(|(n, d)| DumpDoc {
+            index: n,
             boot: d.boot,
             input: d.input,
             line: d.line,

@@ -40,6 +40,12 @@ struct Summary<'a> {
     reports: ReportsDoc,
     /// Splats counted on their finding but not listed in `splats`.
     splats_not_listed: u64,
+    /// Boots counted but not listed in `boots` (the first and the latest 64 are).
+    boots_not_listed: u64,
+    /// Per-CPU windows of the boots not listed.
+    cpus_not_listed: u64,
+    /// Dumps counted but not listed in `coverage.dumps` (the first and the latest 256 are).
+    dumps_not_listed: u64,
 }
 
 /// The bounds on grouped btrfs reports, and what they left out (the
@@ -157,6 +163,9 @@ fn doc<'a>(an: &'a Analysis, findings: &'a [Finding], results: &'a [InputResult]
                 evidence_omitted: an.reports.evidence_omitted(),
             },
             splats_not_listed: an.splats.not_kept().0,
+            boots_not_listed: an.boots.not_listed(),
+            cpus_not_listed: an.coverage.not_listed().cpus,
+            dumps_not_listed: an.coverage.not_listed().dumps,
         },
         findings: findings.iter().map(finding_doc).collect(),
         splats: an

@@ -104,11 +104,21 @@ fn console(ns: u64) -> String {
 /// capture.txt:8647-17292, Linux 6.8.0-rc7 (banner)`).
 pub(crate) fn boot_lines(an: &Analysis, names: &[String]) -> Vec<String> {
     let name = |i: u32| names.get(i as usize).map_or("?", String::as_str);
-    let boots = an.boots.all();
-    boots
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
+    let several = an.boots.count() > 1;
+    let mut out = Vec::new();
+    let mut next = 0u32;
+    for (i, b) in an.boots.listed() {
+        if i > next {
+            out.push(format!(
+                "Boots {}-{}: not listed (the first {} and the latest {} boots are)",
+                next + 1,
+                i,
+                crate::correlate::boots::FIRST_BOOTS_KEPT,
+                crate::correlate::boots::LAST_BOOTS_KEPT
+            ));
+        }
+        next = i.saturating_add(1);
+        out.push({
             let span = if b.first.input == b.last.input {
                 format!("{}:{}-{}", name(b.first.input), b.first.line, b.last.line)
             } else {
@@ -125,21 +135,22 @@ pub(crate) fn boot_lines(an: &Analysis, names: &[String]) -> Vec<String> {
                 .as_deref()
                 .map(|r| format!(", Linux {}", for_terminal(r.as_bytes())))
                 .unwrap_or_default();
-            let label = if boots.len() > 1 {
-                format!("Boot {}", i + 1)
+            let label = if several {
+                format!("Boot {}", u64::from(i) + 1)
             } else {
                 "Boot".to_string()
             };
             format!("{label}: {span}{release}")
-        })
-        .collect()
+        });
+    }
+    out
 }
 
 /// ` boot N` after a finding of a capture with several boots (the boot of
 /// its first evidence line), else nothing.
 pub(crate) fn boot_note(an: &Analysis, f: &Finding) -> String {
     match f.evidence.first() {
-        Some(e) if an.boots.all().len() > 1 => format!(" boot {}", e.boot + 1),
+        Some(e) if an.boots.count() > 1 => format!(" boot {}", u64::from(e.boot) + 1),
         _ => String::new(),
     }
 }
@@ -160,8 +171,9 @@ pub(crate) fn not_kept_note(an: &Analysis) -> Option<String> {
         crate::rules::reports::VALIDATION_FAILED,
         crate::rules::reports::TRANSACTION_ABORT,
     ];
+    let lost = crate::rules::lost::LOST_EVENTS;
     let mut bounds = Vec::new();
-    if n.iter().any(|(r, _)| !reports.contains(r)) {
+    if n.iter().any(|(r, _)| !reports.contains(r) && *r != lost) {
         bounds.push(format!(
             "at most {} extent-buffer findings are kept in full; repeats for one eb in one boot are counted on its finding",
             crate::correlate::ebs::MAX_FACTS
@@ -171,6 +183,13 @@ pub(crate) fn not_kept_note(an: &Analysis) -> Option<String> {
         bounds.push(format!(
             "at most {} distinct corruptions and as many distinct aborts are kept, the other reports are counted in one finding per rule",
             crate::correlate::reports::MAX_GROUPS
+        ));
+    }
+    if n.iter().any(|(r, _)| *r == lost) {
+        bounds.push(format!(
+            "the per-CPU windows and trace headers of the first {} and the latest {} boots are kept",
+            crate::correlate::boots::FIRST_BOOTS_KEPT,
+            crate::correlate::boots::LAST_BOOTS_KEPT
         ));
     }
     Some(format!(
@@ -199,9 +218,9 @@ pub fn write(
         .map(|w| w.cpu)
         .collect::<std::collections::BTreeSet<_>>()
         .len();
-    let dumps = an.coverage.dumps();
-    let empty = dumps.iter().filter(|d| d.empty).count();
-    let boots = an.boots.all();
+    let dumps = an.coverage.dump_count();
+    let empty = an.coverage.empty_dumps();
+    let boots = an.boots.count();
     writeln!(
         w,
         "{} {} ({}, {}, {} traced, {}{}{})",
@@ -210,19 +229,19 @@ pub fn write(
         count(lines, "line", "lines"),
         count(an.events, "event", "events"),
         count(cpus as u64, "CPU", "CPUs"),
-        count(dumps.len() as u64, "dump", "dumps"),
-        if dumps.is_empty() {
+        count(dumps, "dump", "dumps"),
+        if dumps == 0 {
             String::new()
         } else {
             format!(" of which {empty} empty")
         },
-        if boots.len() > 1 {
-            format!(", {} boots", boots.len())
+        if boots > 1 {
+            format!(", {boots} boots")
         } else {
             String::new()
         }
     )?;
-    if boots.len() > 1 || boots.iter().any(|b| b.release.is_some()) {
+    if boots > 1 || an.boots.listed().any(|(_, b)| b.release.is_some()) {
         for line in boot_lines(an, &names) {
             writeln!(w, "{line}")?;
         }

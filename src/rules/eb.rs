@@ -213,15 +213,10 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                             .unwrap_or(&r.group.first)
                             .clone()
                     }));
-                    let kernel = an
-                        .boots
-                        .all()
-                        .get(boot as usize)
-                        .and_then(|b| b.release.clone())
-                        .map(|r| {
-                            let standing = READ_RACE_FIX.range.standing(&r);
-                            (r, standing)
-                        });
+                    let kernel = an.boots.get(boot).and_then(|b| b.release.clone()).map(|r| {
+                        let standing = READ_RACE_FIX.range.standing(&r);
+                        (r, standing)
+                    });
                     let msg = race_message(*eb, kernel.as_ref());
                     out.push(
                         Finding::new(RACE_SIGNATURE, conf, Some(Subject::Eb(*eb)), msg, ev).with(
@@ -276,7 +271,10 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                 } else {
                     Confidence::Likely
                 };
-                let why = if hidden {
+                let why = if hidden && !an.coverage.kept(read.boot) {
+                    " (the trace coverage of this boot is not kept: the first and the latest 64 boots keep theirs)"
+                        .to_string()
+                } else if hidden {
                     let cpus: Vec<String> = an
                         .coverage
                         .gap_cpus(read.boot, None, ts_raw(read))

@@ -12,6 +12,12 @@ pub(crate) const LOST_EVENTS: RuleId = RuleId(&RuleInfo {
     advice: "enlarge buffer_size_kb, trace fewer events, or dump earlier to keep the missing window",
 });
 
+/// Lost-event facts of boots whose coverage is no longer kept (the first
+/// and the latest 64 boots keep theirs).
+pub(super) fn not_kept(an: &Analysis, out: &mut Vec<(RuleId, u64)>) {
+    out.push((LOST_EVENTS, an.coverage.not_listed().lost));
+}
+
 pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
     for w in an.coverage.cpus() {
         if w.lost_markers == 0 {

@@ -81,7 +81,7 @@ const FAMILIES: [Family; 6] = [
     },
     Family {
         evaluate: lost::evaluate,
-        not_kept: keeps_all,
+        not_kept: lost::not_kept,
     },
     Family {
         evaluate: lifecycle::evaluate,

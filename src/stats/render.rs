@@ -6,6 +6,8 @@ use std::io::{self, Write};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use crate::correlate::boots::{FIRST_BOOTS_KEPT, LAST_BOOTS_KEPT};
+use crate::correlate::coverage::{FIRST_DUMPS_KEPT, LAST_DUMPS_KEPT};
 use crate::grammar::LineClass;
 use crate::output::docs::{cpu_docs, dump_docs, CpuDoc, DumpDoc};
 use crate::output::sanitize;
@@ -36,7 +38,12 @@ struct StatsDoc<'a> {
     formats: BTreeMap<&'static str, u64>,
     inputs: Vec<InputDoc<'a>>,
     cpus: Vec<CpuDoc>,
+    /// Per-CPU windows of boots no longer listed (the first and the latest
+    /// 64 boots are).
+    cpus_not_listed: u64,
     dumps: Vec<DumpDoc<'a>>,
+    /// Dumps counted but not listed (the first and the latest 256 are).
+    dumps_not_listed: u64,
     unrecognized_samples: Vec<SampleDoc<'a>>,
 }
 
@@ -123,7 +130,9 @@ pub(crate) fn write_json(
         formats: st.total_formats(),
         inputs,
         cpus: cpu_docs(&st.coverage),
+        cpus_not_listed: st.coverage.not_listed().cpus,
         dumps: dump_docs(&st.coverage),
+        dumps_not_listed: st.coverage.not_listed().dumps,
         unrecognized_samples: st
             .samples
             .iter()
@@ -198,6 +207,7 @@ pub(crate) fn write_text(
         }
         writeln!(w, "\nFormats detected:\n{t}")?;
     }
+    let nl = st.coverage.not_listed();
     let cpus: Vec<_> = st.coverage.cpus().collect();
     if !cpus.is_empty() {
         let mut t = table(
@@ -222,18 +232,26 @@ pub(crate) fn write_text(
         let with_lost = cpus.iter().filter(|c| c.lost_markers > 0).count();
         writeln!(
             w,
-            "\nPer-CPU coverage ({} CPUs, {} with lost events):\n{t}",
+            "\nPer-CPU coverage ({} CPUs, {} with lost events{}):\n{t}",
             cpus.len(),
-            with_lost
+            with_lost,
+            if nl.cpus > 0 {
+                format!(
+                    "; {} more in boots not listed: the first {} and the latest {} boots are",
+                    nl.cpus, FIRST_BOOTS_KEPT, LAST_BOOTS_KEPT
+                )
+            } else {
+                String::new()
+            }
         )?;
     }
-    let dumps = st.coverage.dumps();
-    if !dumps.is_empty() {
+    let dumps = st.coverage.dump_count();
+    if dumps > 0 {
         let mut t = table(
             style,
             &["input", "line", "end", "events", "empty", "lost markers"],
         );
-        for d in dumps {
+        for (_, d) in st.coverage.dumps() {
             t.add_row(vec![
                 d.input.to_string(),
                 d.line.to_string(),
@@ -243,8 +261,19 @@ pub(crate) fn write_text(
                 d.lost_markers.to_string(),
             ]);
         }
-        let empty = dumps.iter().filter(|d| d.empty).count();
-        writeln!(w, "\nDumps ({} found, {} empty):\n{t}", dumps.len(), empty)?;
+        let empty = st.coverage.empty_dumps();
+        writeln!(
+            w,
+            "\nDumps ({dumps} found, {empty} empty{}):\n{t}",
+            if nl.dumps > 0 {
+                format!(
+                    "; {} not listed: the first {} and the latest {} are",
+                    nl.dumps, FIRST_DUMPS_KEPT, LAST_DUMPS_KEPT
+                )
+            } else {
+                String::new()
+            }
+        )?;
     }
     if !st.samples.is_empty() {
         writeln!(w, "\nUnrecognized lines (samples):")?;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::util::{corpus_or_skip, finding_lines, fixture, report_json};
+use crate::util::{corpus_or_skip, finding_lines, fixture, report_json, run, stats_json};
 
 /// Findings as `rule eb=.. confidence message`, counted (evidence aside).
 fn verdicts(v: &serde_json::Value) -> BTreeMap<String, usize> {
@@ -171,4 +171,84 @@ fn a_capture_split_in_two_is_one_boot_with_the_same_findings() {
             "cut at {line}"
         );
     }
+}
+
+/// 700 boots, each with a banner and a one-event ftrace dump whose CPU lost
+/// events: the first and the latest 64 boots and 256 dumps are listed, the
+/// rest counted, and numbers still mean the same boot and dump.
+#[test]
+fn boots_and_dumps_beyond_the_first_and_the_latest_are_counted_not_listed() {
+    let mut text = String::new();
+    for i in 0..700u64 {
+        text.push_str(&format!(
+            "[    0.000000] Linux version 6.8.0-{i} (b@h) (gcc 13.2.1) #1 SMP\n\
+             [    1.000000] Dumping ftrace buffer:\n\
+             [    1.000000] ---------------------------------\n\
+             [    1.000000] CPU:0 [LOST 5 EVENTS]\n\
+             [    1.000000] iou-wrk--4101      0..... 90000100us : alloc_extent_buffer: alloc_extent_buffer: alloc eb={} len=16384\n\
+             [    1.000000] ---------------------------------\n",
+            22020096 + i * 16384
+        ));
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("boots.txt");
+    std::fs::write(&path, &text).expect("write");
+
+    let (v, _) = report_json(&[&path]);
+    let s = &v["summary"];
+    assert_eq!(s["boots_not_listed"], 700 - 128);
+    assert_eq!(s["cpus_not_listed"], 700 - 128);
+    assert_eq!(s["dumps_not_listed"], 700 - 512);
+    assert_eq!(s["not_kept"]["lost-events"], 700 - 128);
+    let boots = v["boots"].as_array().expect("boots");
+    let numbers: Vec<u64> = boots.iter().filter_map(|b| b["index"].as_u64()).collect();
+    let want: Vec<u64> = (0..64).chain(636..700).collect();
+    assert_eq!(numbers, want);
+    assert_eq!(boots[127]["release"], "6.8.0-699");
+    assert_eq!(boots[127]["first"]["line"], 699 * 6 + 1);
+    let dumps = v["coverage"]["dumps"].as_array().expect("dumps");
+    assert_eq!(dumps.len(), 512);
+    assert_eq!(dumps[256]["index"], 444);
+    assert_eq!(dumps[256]["boot"], 444);
+    assert_eq!(v["coverage"]["cpus"].as_array().map(Vec::len), Some(128));
+    let lost = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "lost-events")
+        .count();
+    assert_eq!(lost, 128);
+
+    let (out, _, _) = run(&["report", "--color", "never"], &[&path]);
+    assert!(
+        out.contains("700 dumps of which 0 empty, 700 boots"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Boots 65-636: not listed (the first 64 and the latest 64 boots are)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Not kept to bound memory: 572 lost-events findings"),
+        "{out}"
+    );
+
+    // A dump and a boot that are not listed are still exported by number.
+    let (out, err, code) = run(&["export", "--dump", "300"], &[&path]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("eb=26935296 "), "{out}");
+    let (out, err, code) = run(&["export", "--boot", "300"], &[&path]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("eb=26935296 "), "{out}");
+    let (_, err, code) = run(&["export", "--dump", "700"], &[&path]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("there is no dump 700: the inputs hold 700 dumps"),
+        "{err}"
+    );
+
+    let (v, _) = stats_json(&[&path]);
+    assert_eq!(v["cpus_not_listed"], 572);
+    assert_eq!(v["dumps_not_listed"], 188);
+    assert_eq!(v["dumps"].as_array().map(Vec::len), Some(512));
 }

@@ -66,6 +66,9 @@ struct Summary {
     reports: ReportsBounds,
     not_kept: std::collections::BTreeMap<String, u64>,
     splats_not_listed: u64,
+    boots_not_listed: u64,
+    cpus_not_listed: u64,
+    dumps_not_listed: u64,
 }
 
 #[derive(Deserialize)]
@@ -263,6 +266,7 @@ struct Cpu {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Dump {
+    index: u64,
     boot: u32,
     input: u32,
     line: u64,
@@ -284,7 +288,9 @@ struct Stats {
     formats: std::collections::BTreeMap<String, u64>,
     inputs: Vec<StatsInput>,
     cpus: Vec<Cpu>,
+    cpus_not_listed: u64,
     dumps: Vec<Dump>,
+    dumps_not_listed: u64,
     unrecognized_samples: Vec<Sample>,
 }
 
