@@ -101,6 +101,13 @@ impl<T> HeadTail<T> {
         }
     }
 
+    /// The kept items: the first ones, the latest ones, and how many
+    /// between them are not kept.
+    pub(crate) fn into_parts(self) -> (Vec<T>, Vec<T>, u64) {
+        let not_kept = self.not_kept();
+        (self.head, self.tail.into(), not_kept)
+    }
+
     /// The kept items with their numbers, oldest first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, &T)> + '_ {
         let start = self.tail_start();
@@ -134,6 +141,7 @@ mod tests {
         assert_eq!(l.newest_mut(), Some(&mut 90));
         *l.get_mut(7).unwrap() += 1;
         assert_eq!(l.get(7), Some(&71));
+        assert_eq!(l.into_parts(), (vec![0, 10], vec![71, 80, 90], 5));
     }
 
     #[test]

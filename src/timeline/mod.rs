@@ -29,6 +29,7 @@ use rustc_hash::FxHashMap;
 use crate::config::Config;
 use crate::correlate::ebs::Note;
 use crate::correlate::evidence::{Comm, Evidence};
+use crate::correlate::keep::HeadTail;
 use crate::correlate::Analysis;
 use crate::event::{self, EventKind, Recognizer};
 use crate::grammar::{Body, TraceTs};
@@ -71,6 +72,24 @@ pub struct Entry {
     pub detail: String,
 }
 
+/// Lines a timeline shows from its start, and from its end: a timeline
+/// holds its lines to put them in order, and a capture can name one eb on
+/// millions of lines. The lines between are counted
+/// ([`Shown::omitted`]); `tracesift events` lists every one.
+pub const FIRST_LINES_SHOWN: usize = 10_000;
+
+/// Latest lines a timeline shows.
+pub const LAST_LINES_SHOWN: usize = 10_000;
+
+/// Which lines of a timeline are shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shown {
+    /// Lines not shown ([`FIRST_LINES_SHOWN`]).
+    pub omitted: u64,
+    /// Where they would be: the index of the first entry after them.
+    pub at: usize,
+}
+
 /// The timeline of one eb.
 #[derive(Debug, Clone, Default)]
 pub struct EbTimeline {
@@ -78,6 +97,8 @@ pub struct EbTimeline {
     pub eb: u64,
     /// Its lines, in display order.
     pub entries: Vec<Entry>,
+    /// Lines not shown, and where.
+    pub shown: Shown,
     /// Findings about it.
     pub findings: Vec<Finding>,
 }
@@ -90,6 +111,8 @@ pub struct KeyTimeline {
     pub targets: Vec<Target>,
     /// Its lines, in display order.
     pub entries: Vec<Entry>,
+    /// Lines not shown, and where.
+    pub shown: Shown,
     /// Findings of declared rules that cite its lines.
     pub findings: Vec<Finding>,
 }
@@ -184,9 +207,13 @@ struct Collector<'t> {
     rules: Arc<Rules>,
     an: Analysis,
     recognizer: Recognizer,
-    entries: Vec<Entry>,
-    /// Entries about key targets, with the target's index.
-    key_entries: Vec<(usize, Entry)>,
+    /// Entries per requested eb.
+    entries: FxHashMap<u64, HeadTail<Entry>>,
+    /// Entries per key timeline: one per key target, or one for all
+    /// ([`Request::merge`]).
+    key_entries: Vec<HeadTail<Entry>>,
+    /// One timeline for all keys.
+    merge: bool,
     /// Per (boot, pid): the last kept trace line's targets, function and line.
     last_kept: FxHashMap<(u32, u32), Kept>,
     /// `called from` lines waiting for their `before release`, per (boot,
@@ -286,7 +313,7 @@ impl Collector<'_> {
                         .next()
                         .unwrap_or(b"")
                         .to_vec();
-                    self.entries.push(Entry {
+                    self.keep(Entry {
                         eb,
                         ev,
                         kind: EntryKind::CalledFrom,
@@ -297,7 +324,7 @@ impl Collector<'_> {
             }
         }
         let note = self.an.event(&e);
-        self.entries.push(Entry {
+        self.keep(Entry {
             eb,
             ev: Evidence::from_event(&e, e.kind.name()),
             kind: EntryKind::Event(Cow::Borrowed(e.kind.name())),
@@ -405,18 +432,29 @@ impl Collector<'_> {
             }
         }
         detail.push_str(&String::from_utf8_lossy(crate::fields::trim(text)));
-        for t in targets {
-            self.key_entries.push((
-                t,
-                Entry {
+        // A line of several targets is one line of a merged timeline.
+        let groups = if self.merge {
+            &targets[..targets.len().min(1)]
+        } else {
+            &targets[..]
+        };
+        for &t in groups {
+            let g = if self.merge { 0 } else { t };
+            if let Some(kept) = self.key_entries.get_mut(g) {
+                kept.push(Entry {
                     eb: 0,
                     ev: ev.clone(),
                     kind: entry_kind.clone(),
                     note: Note::None,
                     detail: detail.clone(),
-                },
-            ));
+                });
+            }
         }
+    }
+
+    /// Keep an entry of an eb's timeline.
+    fn keep(&mut self, e: Entry) {
+        self.entries.entry(e.eb).or_insert_with(lines_shown).push(e);
     }
 
     fn mention(&mut self, r: &Record<'_>) {
@@ -430,7 +468,7 @@ impl Collector<'_> {
                     ev.comm = Comm::new(t.comm);
                     ev.trace_ts = t.ts;
                 }
-                self.entries.push(Entry {
+                self.keep(Entry {
                     eb,
                     ev,
                     kind: EntryKind::Mention,
@@ -610,7 +648,7 @@ pub(crate) fn run_request(
     };
     let mut col = Collector::new(req);
     let outcome = driver::run_inputs(specs, &opts, &mut col, hook);
-    (col.finish(&outcome, req.merge), outcome)
+    (col.finish(&outcome), outcome)
 }
 
 /// Run the timeline over in-memory inputs (named `<input N>`) with an
@@ -641,7 +679,7 @@ pub(crate) fn run_request_bytes(
     };
     let mut col = Collector::new(req);
     let outcome = driver::run_bytes(inputs, &opts, &mut col);
-    (col.finish(&outcome, req.merge), outcome)
+    (col.finish(&outcome), outcome)
 }
 
 impl Collector<'_> {
@@ -652,8 +690,15 @@ impl Collector<'_> {
             rules: req.rules.clone(),
             an: Analysis::with_rules(crate::correlate::ebs::DEFAULT_MAX_LIVE, req.rules.clone()),
             recognizer: Recognizer::with_rules(req.rules.clone()),
-            entries: Vec::new(),
-            key_entries: Vec::new(),
+            entries: FxHashMap::default(),
+            key_entries: (0..if req.merge {
+                usize::from(!req.keys.is_empty())
+            } else {
+                req.keys.len()
+            })
+                .map(|_| lines_shown())
+                .collect(),
+            merge: req.merge,
             last_kept: FxHashMap::default(),
             called_from: CalledFrom::default(),
         }
@@ -661,11 +706,12 @@ impl Collector<'_> {
 
     /// The splats hit by a task that has lines in the timeline of `eb`, as
     /// entries: what the task was doing with the eb just before it.
-    fn splats_of_tasks(&self, eb: u64, entries: &mut Vec<Entry>) {
-        let tasks: std::collections::BTreeSet<(u32, u32)> = entries
+    fn splats_of_tasks(&self, eb: u64, kept: &HeadTail<Entry>) -> Vec<Entry> {
+        let tasks: std::collections::BTreeSet<(u32, u32)> = kept
             .iter()
-            .filter_map(|e| e.ev.pid.map(|p| (e.ev.boot, p)))
+            .filter_map(|(_, e)| e.ev.pid.map(|p| (e.ev.boot, p)))
             .collect();
+        let mut entries = Vec::new();
         for sp in self.an.splats.splats() {
             let Some(t) = sp
                 .task
@@ -686,10 +732,11 @@ impl Collector<'_> {
                 ),
             });
         }
+        entries
     }
 
     /// Evaluate the rules and split the entries per requested eb and key.
-    fn finish(mut self, outcome: &Outcome, merge: bool) -> Timeline {
+    fn finish(mut self, outcome: &Outcome) -> Timeline {
         self.an.finish();
         let findings = rules::evaluate(&self.an);
         // Inputs that could not be opened read no lines.
@@ -701,39 +748,24 @@ impl Collector<'_> {
             lines,
             rules: self.rules.clone(),
         };
-        // Each entry moves to its eb's timeline once, in place: grouped by
-        // eb (a stable sort), the groups split off the end of the one
-        // vector. A single eb's timeline, however long, is never copied;
-        // an eb asked for twice gets a copy of the first.
-        let mut entries = std::mem::take(&mut self.entries);
-        entries.sort_by_key(|e| e.eb);
-        let mut per_eb: HashMap<u64, Vec<Entry>> = HashMap::new();
-        while let Some(eb) = entries.last().map(|e| e.eb) {
-            let from = entries.partition_point(|e| e.eb < eb);
-            let part = if from == 0 {
-                std::mem::take(&mut entries)
-            } else {
-                entries.split_off(from)
-            };
-            per_eb.insert(eb, part);
-        }
         for &eb in self.targets {
-            let entries = match per_eb.remove(&eb) {
-                Some(mut entries) => {
-                    self.splats_of_tasks(eb, &mut entries);
-                    order(&mut entries);
-                    entries
+            let (entries, shown) = match self.entries.remove(&eb) {
+                Some(kept) => {
+                    let splats = self.splats_of_tasks(eb, &kept);
+                    in_order(kept, splats)
                 }
+                // Asked for twice: a copy of the first.
                 None => tl
                     .ebs
                     .iter()
                     .find(|t| t.eb == eb)
-                    .map(|t| t.entries.clone())
+                    .map(|t| (t.entries.clone(), t.shown))
                     .unwrap_or_default(),
             };
             tl.ebs.push(EbTimeline {
                 eb,
                 entries,
+                shown,
                 findings: findings
                     .iter()
                     .filter(|f| f.eb() == Some(eb))
@@ -741,36 +773,64 @@ impl Collector<'_> {
                     .collect(),
             });
         }
-        let groups: Vec<Vec<usize>> = if merge {
+        let groups: Vec<Vec<usize>> = if self.merge {
             vec![(0..self.keys.len()).collect()]
         } else {
             (0..self.keys.len()).map(|i| vec![i]).collect()
         };
-        for g in groups.into_iter().filter(|g| !g.is_empty()) {
-            let mut entries: Vec<Entry> = Vec::new();
-            for (t, e) in &self.key_entries {
-                let dup = entries
-                    .iter()
-                    .any(|x| x.ev.pos == e.ev.pos && x.ev.lines == e.ev.lines);
-                if g.contains(t) && !dup {
-                    entries.push(e.clone());
-                }
-            }
-            order(&mut entries);
+        let kept = std::mem::take(&mut self.key_entries);
+        for (g, kept) in groups.into_iter().zip(kept) {
+            let (entries, shown) = in_order(kept, Vec::new());
+            let lines: std::collections::HashSet<(u32, u64)> = entries
+                .iter()
+                .map(|e| (e.ev.pos.input, e.ev.pos.line))
+                .collect();
             let cites = |f: &Finding| {
                 f.key_subject().is_some()
                     && f.evidence
                         .iter()
-                        .any(|x| entries.iter().any(|e| e.ev.pos == x.pos))
+                        .any(|x| lines.contains(&(x.pos.input, x.pos.line)))
             };
             tl.keys.push(KeyTimeline {
                 targets: g.iter().map(|&i| self.keys[i].clone()).collect(),
                 findings: findings.iter().filter(|f| cites(f)).cloned().collect(),
                 entries,
+                shown,
             });
         }
         tl
     }
+}
+
+/// An empty list of a timeline's lines.
+fn lines_shown() -> HeadTail<Entry> {
+    HeadTail::new(FIRST_LINES_SHOWN, LAST_LINES_SHOWN)
+}
+
+/// The kept lines of a timeline, with `extra` ones (splats), in display
+/// order; the first and the latest lines are ordered apart when lines
+/// between them were not kept.
+fn in_order(kept: HeadTail<Entry>, extra: Vec<Entry>) -> (Vec<Entry>, Shown) {
+    let (mut head, mut tail, omitted) = kept.into_parts();
+    if omitted == 0 {
+        head.append(&mut tail);
+        head.extend(extra);
+        order(&mut head);
+        return (head, Shown::default());
+    }
+    let split = tail.first().map(|e| (e.ev.pos.input, e.ev.pos.line));
+    for e in extra {
+        if split.is_some_and(|s| (e.ev.pos.input, e.ev.pos.line) < s) {
+            head.push(e);
+        } else {
+            tail.push(e);
+        }
+    }
+    order(&mut head);
+    order(&mut tail);
+    let at = head.len();
+    head.append(&mut tail);
+    (head, Shown { omitted, at })
 }
 
 /// Display order: by input; within an input by console time when every line
@@ -806,6 +866,48 @@ mod tests {
 
     /// Trace times near the top of the u64 range (a corrupted or hostile
     /// dump) must not overflow the timeline's deltas.
+    /// An eb named on more lines than a timeline shows: the first and the
+    /// latest are shown in order, the ones between counted, and a splat of
+    /// one of its tasks still lands where it happened.
+    #[test]
+    fn a_timeline_shows_its_first_and_latest_lines_and_counts_the_rest() {
+        let n = FIRST_LINES_SHOWN + LAST_LINES_SHOWN + 500;
+        let mut data = String::new();
+        for i in 0..n {
+            data.push_str(&format!(
+                "iou-wrk--4101      {}..... {}us : alloc_extent_buffer: alloc_extent_buffer: alloc eb=22020096 len=16384\n",
+                i % 4,
+                90_000_000 + i * 10
+            ));
+        }
+        let (tl, _) = run_bytes(&[data.as_bytes()], &[22020096], &ReadOptions::default(), 64);
+        let t = &tl.ebs[0];
+        assert_eq!(t.entries.len(), FIRST_LINES_SHOWN + LAST_LINES_SHOWN);
+        assert_eq!(
+            t.shown,
+            Shown {
+                omitted: 500,
+                at: FIRST_LINES_SHOWN
+            }
+        );
+        let line = |i: usize| t.entries[i].ev.pos.line;
+        assert_eq!(line(FIRST_LINES_SHOWN - 1), FIRST_LINES_SHOWN as u64);
+        assert_eq!(line(FIRST_LINES_SHOWN), FIRST_LINES_SHOWN as u64 + 501);
+        assert!(t
+            .entries
+            .windows(2)
+            .all(|w| w[0].ev.pos.line < w[1].ev.pos.line));
+        let mut out = Vec::new();
+        render::write_text(&mut out, &tl, &[], &Default::default()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(&format!("{} lines (500 not shown)", n)),
+            "{}",
+            &text[..200]
+        );
+        assert!(text.contains("... 500 lines not shown: a timeline shows its first 10000"));
+    }
+
     #[test]
     fn huge_trace_times_do_not_overflow_deltas() {
         let data = "iou-wrk--173727   15..... 9223372036854775us : alloc_extent_buffer: alloc_extent_buffer: alloc eb=15302115328 len=16384\n\

@@ -13,7 +13,9 @@ use crate::output::short_name;
 use crate::output::{Style, Tool, SCHEMA_VERSION};
 use crate::reader::driver::InputResult;
 use crate::rules::Severity;
-use crate::timeline::{EbTimeline, Entry, EntryKind, KeyTimeline, Timeline};
+use crate::timeline::{
+    EbTimeline, Entry, EntryKind, KeyTimeline, Shown, Timeline, FIRST_LINES_SHOWN, LAST_LINES_SHOWN,
+};
 use crate::units::fmt_secs;
 
 /// Lifetime summary derived from the entries' notes.
@@ -364,10 +366,9 @@ fn write_key_text(
         }
         writeln!(
             w,
-            "{}: {} line{}{}",
+            "{}: {}{}",
             style.bold(&for_terminal(key_label(t).as_bytes())),
-            t.entries.len(),
-            if t.entries.len() == 1 { "" } else { "s" },
+            line_count(t.entries.len(), &t.shown),
             in_inputs(&t.entries, results),
         )?;
         if t.entries.is_empty() {
@@ -375,8 +376,12 @@ fn write_key_text(
         }
         column_header(w, style)?;
         let mut prev: Option<&Entry> = None;
-        for e in &t.entries {
+        for (i, e) in t.entries.iter().enumerate() {
             if prev.is_some_and(|p| p.ev.pos.input != e.ev.pos.input) {
+                prev = None;
+            }
+            if gap_before(i, &t.shown) {
+                writeln!(w, "  {}", style.dim(&gap_line(&t.shown)))?;
                 prev = None;
             }
             let [whr, console, trace, delta, cpu, task] = cells(e, prev, results);
@@ -444,6 +449,31 @@ fn lifetime_banner(e: &Entry, ix: &Index) -> Option<String> {
     Some(format!("lifetime {n}: alloc by {who}{cpu}{race}"))
 }
 
+/// `3 lines`, or `25000 lines (5000 not shown)`.
+fn line_count(shown_lines: usize, shown: &Shown) -> String {
+    let n = shown_lines as u64 + shown.omitted;
+    let s = if n == 1 { "" } else { "s" };
+    if shown.omitted == 0 {
+        format!("{n} line{s}")
+    } else {
+        format!("{n} line{s} ({} not shown)", shown.omitted)
+    }
+}
+
+/// Whether the lines not shown go before entry `i`.
+fn gap_before(i: usize, shown: &Shown) -> bool {
+    shown.omitted > 0 && i == shown.at
+}
+
+/// The line standing for the lines not shown.
+fn gap_line(shown: &Shown) -> String {
+    format!(
+        "... {} lines not shown: a timeline shows its first {} and its latest {} lines \
+         ('tracesift events' lists them all) ...",
+        shown.omitted, FIRST_LINES_SHOWN, LAST_LINES_SHOWN
+    )
+}
+
 /// Write the timeline as text.
 pub fn write_text(
     w: &mut dyn Write,
@@ -458,11 +488,10 @@ pub fn write_text(
         let ix = Index::new(t);
         writeln!(
             w,
-            "{} ({:#x}): {} line{}{}, {} lifetime{}",
+            "{} ({:#x}): {}{}, {} lifetime{}",
             style.bold(&format!("eb {}", t.eb)),
             t.eb,
-            t.entries.len(),
-            if t.entries.len() == 1 { "" } else { "s" },
+            line_count(t.entries.len(), &t.shown),
             in_inputs(&t.entries, results),
             ix.lts.len(),
             if ix.lts.len() == 1 { "" } else { "s" }
@@ -473,8 +502,12 @@ pub fn write_text(
         column_header(w, style)?;
         let mut prev: Option<&Entry> = None;
         let mut last_input = None;
-        for e in &t.entries {
+        for (i, e) in t.entries.iter().enumerate() {
             if last_input.is_some_and(|i| i != e.ev.pos.input) {
+                prev = None;
+            }
+            if gap_before(i, &t.shown) {
+                writeln!(w, "  {}", style.dim(&gap_line(&t.shown)))?;
                 prev = None;
             }
             last_input = Some(e.ev.pos.input);
@@ -532,6 +565,8 @@ struct Doc<'a> {
 struct KeyDoc<'a> {
     targets: Vec<TargetDoc<'a>>,
     entries: Vec<EntryDoc<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_shown: Option<NotShownDoc>,
     findings: Vec<FindingDoc<'a>>,
 }
 
@@ -547,7 +582,26 @@ struct EbDoc<'a> {
     eb_hex: String,
     lifetimes: &'a [Lifetime],
     entries: EntriesDoc<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_shown: Option<NotShownDoc>,
     findings: Vec<FindingDoc<'a>>,
+}
+
+/// The lines of a timeline not shown: how many, and the index of the
+/// entry they would precede.
+#[derive(Serialize)]
+struct NotShownDoc {
+    lines: u64,
+    before: usize,
+}
+
+impl NotShownDoc {
+    fn of(shown: &Shown) -> Option<NotShownDoc> {
+        (shown.omitted > 0).then_some(NotShownDoc {
+            lines: shown.omitted,
+            before: shown.at,
+        })
+    }
 }
 
 /// The entries of one eb, serialised one at a time as the writer takes
@@ -562,7 +616,10 @@ impl Serialize for EntriesDoc<'_> {
         use serde::ser::SerializeSeq;
         let mut seq = s.serialize_seq(Some(self.t.entries.len()))?;
         let mut prev: Option<&Entry> = None;
-        for e in &self.t.entries {
+        for (i, e) in self.t.entries.iter().enumerate() {
+            if gap_before(i, &self.t.shown) {
+                prev = None;
+            }
             seq.serialize_element(&eb_entry_doc(e, prev, self.ix))?;
             prev = Some(e);
         }
@@ -657,6 +714,7 @@ pub fn write_json(w: &mut dyn Write, tl: &Timeline, results: &[InputResult]) -> 
             eb_hex: format!("{:#x}", t.eb),
             lifetimes: &ix.lts,
             entries: EntriesDoc { t, ix },
+            not_shown: NotShownDoc::of(&t.shown),
             findings: t.findings.iter().map(finding_doc).collect(),
         })
         .collect();
@@ -668,7 +726,11 @@ pub fn write_json(w: &mut dyn Write, tl: &Timeline, results: &[InputResult]) -> 
             let entries = t
                 .entries
                 .iter()
-                .map(|e| {
+                .enumerate()
+                .map(|(i, e)| {
+                    if gap_before(i, &t.shown) {
+                        prev = None;
+                    }
                     let d = entry_doc(e, prev, String::new(), None, key_cited_by(t, e).into());
                     prev = Some(e);
                     d
@@ -684,6 +746,7 @@ pub fn write_json(w: &mut dyn Write, tl: &Timeline, results: &[InputResult]) -> 
                     })
                     .collect(),
                 entries,
+                not_shown: NotShownDoc::of(&t.shown),
                 findings: t.findings.iter().map(finding_doc).collect(),
             }
         })

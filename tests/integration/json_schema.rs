@@ -486,7 +486,15 @@ fn stats_documents_match_schema_1() {
 struct KeyTimeline {
     targets: Vec<Subject>,
     entries: Vec<serde_json::Value>,
+    not_shown: Option<NotShown>,
     findings: Vec<Finding>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotShown {
+    lines: u64,
+    before: usize,
 }
 
 #[derive(Deserialize)]
