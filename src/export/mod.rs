@@ -34,7 +34,9 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::config::{Config, ExportFormat, ExportSelect};
+use crate::correlate::coverage::{FIRST_DUMPS_KEPT, LAST_DUMPS_KEPT};
 use crate::correlate::ebs::Note;
+use crate::correlate::keep::HeadTail;
 use crate::correlate::Analysis;
 use crate::event::{self, Event, EventKind, Recognizer};
 use crate::grammar::{Body, Framing, Header, LineClass};
@@ -159,8 +161,13 @@ struct Exporter<'o> {
     open: Option<Open>,
     /// The trace lines outside every dump (default selection).
     rest: Option<Open>,
-    /// Traces written, in order.
-    done: Vec<Done>,
+    /// Traces written, in order, for placing the findings (perfetto): the
+    /// first and the latest, like the dumps a report lists (a capture can
+    /// hold hundreds of thousands of dumps); a finding in a trace no longer
+    /// kept is listed with the document's findings but not drawn.
+    done: HeadTail<Done>,
+    /// A dump was written: the lines outside every dump are the "rest".
+    dump_done: bool,
     /// Processes handed out (perfetto).
     pids: u32,
     /// Lines (events and markers) written over all traces.
@@ -174,9 +181,7 @@ impl<'o> Exporter<'o> {
     fn label(&self, unit: Unit) -> String {
         match unit {
             Unit::Dump(d) => d.to_string(),
-            Unit::Rest if self.done.iter().any(|d| matches!(d.unit, Unit::Dump(_))) => {
-                "rest".into()
-            }
+            Unit::Rest if self.dump_done => "rest".into(),
             Unit::Rest | Unit::All => "all".into(),
             Unit::Boot(b) => b.to_string(),
         }
@@ -245,6 +250,7 @@ impl<'o> Exporter<'o> {
             let ts = o.last_ts.unwrap_or(0.0);
             self.lost_events(&mut o, ts)?;
         }
+        self.dump_done |= matches!(o.unit, Unit::Dump(_)) && (keep || o.first.is_some());
         if let (Some(first), Some(last)) = (o.first, o.last) {
             self.done.push(Done {
                 unit: o.unit,
@@ -658,9 +664,10 @@ impl<'o> Exporter<'o> {
             Unit::All => true,
             Unit::Rest => false,
         };
-        let done = self.done.iter().find(within).or_else(|| {
+        let done = self.done.iter().map(|(_, d)| d).find(within).or_else(|| {
             self.done
                 .iter()
+                .map(|(_, d)| d)
                 .find(|d| d.unit == Unit::Rest && d.boot <= ev.boot)
         })?;
         let mut args = json!({
@@ -763,7 +770,8 @@ pub(crate) fn command(
         names: cfg.inputs.iter().map(|i| i.display_name()).collect(),
         open: None,
         rest: None,
-        done: Vec::new(),
+        done: HeadTail::new(FIRST_DUMPS_KEPT, LAST_DUMPS_KEPT),
+        dump_done: false,
         pids: 0,
         written: 0,
         doc: perfetto::Doc::default(),
