@@ -53,6 +53,12 @@ const MAX_ORPHAN_CLONES: usize = 16;
 /// over with no read completing would grow a lifetime without bound.
 const MAX_CONTENDERS: usize = 256;
 
+/// Clones kept per lifetime to match their releases, the latest first:
+/// one eb cloned a million times in one lifetime would otherwise grow it
+/// without bound (#19). An older clone's release then reads like any
+/// release without a clone to match.
+const MAX_CLONES: usize = 256;
+
 /// Facts kept in full per run: more of them are counted, per kind, in
 /// [`EbTracker::not_kept`]. A fact about an eb that already has one of its
 /// kind in its boot is counted on that one (`again`) instead.
@@ -702,7 +708,12 @@ impl EbTracker {
         self.stats.ebs += u64::from(fresh);
         {
             match st.open.as_mut() {
-                Some(l) => l.clones.push(key),
+                Some(l) => {
+                    if l.clones.len() >= MAX_CLONES {
+                        l.clones.remove(0);
+                    }
+                    l.clones.push(key);
+                }
                 None => {
                     st.orphan_clones.push(key);
                     if st.orphan_clones.len() > MAX_ORPHAN_CLONES {
@@ -1141,6 +1152,21 @@ mod tests {
         assert_eq!(open.contenders.len(), MAX_CONTENDERS);
         assert_eq!(open.race_allocs, 5000);
         assert_eq!(t.stats.contending_allocs, 4999);
+    }
+
+    #[test]
+    fn clones_of_one_lifetime_are_bounded() {
+        let clone = "btrfs_clone_extent_buffer: btrfs_clone_extent_buffer: alloc eb=5000 len=16384";
+        let mut s = line("iou-wrk-", 1, 1, 100, ALLOC);
+        for i in 0..5000u32 {
+            s += &line("iou-wrk-", 2 + i % 3000, 1, 200 + i as u64, clone);
+        }
+        let t = run(&s);
+        let open = t.ebs.get(&5000).unwrap().open.as_ref().unwrap();
+        assert_eq!(open.clones.len(), MAX_CLONES);
+        // The latest are kept.
+        assert_eq!(open.clones.last().map(|k| k.1), Some(2 + 4999 % 3000));
+        assert_eq!(t.stats.clones, 5000);
     }
 
     /// Feed `text` to a tracker bounded to `max_live` ebs, and end its boot.
