@@ -109,9 +109,23 @@ struct BootWindows {
     /// `index[cpu]` is 1 + the position in `all`, or 0.
     index: Vec<u32>,
     all: Vec<CpuWindow>,
+    /// CPUs whose window was refused ([`MAX_WINDOWS`]), as a bit set.
+    refused: Vec<u64>,
 }
 
 impl BootWindows {
+    /// Note that the window of `cpu` was refused; returns whether it was
+    /// the first time.
+    fn refuse(&mut self, cpu: u32) -> bool {
+        let (word, bit) = ((cpu / 64) as usize, 1u64 << (cpu % 64));
+        if self.refused.len() <= word {
+            self.refused.resize(word + 1, 0);
+        }
+        let new = self.refused[word] & bit == 0;
+        self.refused[word] |= bit;
+        new
+    }
+
     /// Windows in CPU order.
     fn sorted(&self) -> impl Iterator<Item = &CpuWindow> {
         self.index
@@ -126,6 +140,10 @@ impl BootWindows {
 #[derive(Debug)]
 struct Windows {
     boots: HeadTail<BootWindows>,
+    /// Windows kept, over every kept boot.
+    live: usize,
+    /// Windows refused, over every boot.
+    refused: u64,
 }
 
 impl Default for Windows {
@@ -133,7 +151,11 @@ impl Default for Windows {
     fn default() -> Windows {
         let mut boots = HeadTail::new(FIRST_BOOTS_KEPT, LAST_BOOTS_KEPT);
         boots.push(BootWindows::default());
-        Windows { boots }
+        Windows {
+            boots,
+            live: 0,
+            refused: 0,
+        }
     }
 }
 
@@ -149,11 +171,13 @@ impl Windows {
                 ..BootWindows::default()
             }));
         }
+        self.live -= gone.iter().map(|g| g.all.len()).sum::<usize>();
         gone
     }
 
     /// The window of `cpu` in `boot` (the newest boot, see
-    /// [`Windows::begin`]); a new one starts at `input`.
+    /// [`Windows::begin`]); a new one starts at `input`, unless
+    /// [`MAX_WINDOWS`] are kept already.
     fn get_mut(&mut self, boot: u32, input: u32, cpu: u32) -> Option<&mut CpuWindow> {
         let g = self.boots.get_mut(u64::from(boot))?;
         let c = cpu as usize;
@@ -161,6 +185,11 @@ impl Windows {
             g.index.resize(c + 1, 0);
         }
         if g.index[c] == 0 {
+            if self.live >= MAX_WINDOWS {
+                self.refused += u64::from(g.refuse(cpu));
+                return None;
+            }
+            self.live += 1;
             g.all.push(CpuWindow {
                 boot,
                 input,
@@ -189,9 +218,11 @@ impl Windows {
             .flat_map(|g| g.all.iter_mut())
     }
 
-    /// Whether the windows of `boot` are kept.
-    fn kept(&self, boot: u32) -> bool {
-        self.boots.get(u64::from(boot)).is_some()
+    /// Whether the windows of every CPU of `boot` are kept.
+    fn whole(&self, boot: u32) -> bool {
+        self.boots
+            .get(u64::from(boot))
+            .is_some_and(|g| g.refused.is_empty())
     }
 
     /// All kept windows, by boot then CPU.
@@ -212,7 +243,8 @@ pub(crate) const LAST_DUMPS_KEPT: usize = 256;
 /// [`FIRST_DUMPS_KEPT`] and [`LAST_DUMPS_KEPT`] their entries.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct NotListed {
-    /// Per-CPU windows of boots no longer kept.
+    /// Per-CPU windows of boots no longer kept, and windows refused
+    /// ([`MAX_WINDOWS`]).
     pub cpus: u64,
     /// `lost-events` facts (a CPU window with lost markers, an overrun
     /// header, dropped printk messages) of boots no longer kept.
@@ -221,8 +253,16 @@ pub(crate) struct NotListed {
     pub dumps: u64,
 }
 
-/// CPU numbers above this are not plausible (and would make the index huge).
-const MAX_CPU: u32 = 1 << 16;
+/// CPU numbers from this on are not plausible: the kernel's `NR_CPUS`
+/// is at most 8192 (x86-64 `MAXSMP`). It bounds each boot's CPU index.
+const MAX_CPU: u32 = 8192;
+
+/// Per-CPU windows kept at most, over the kept boots: 128 boots of 128
+/// CPUs. A window with its gaps takes up to about 2.4 KiB, so a capture of
+/// many boots of thousands of CPUs each stays within about 40 MiB; a CPU
+/// whose window is refused is counted in [`NotListed::cpus`], and its
+/// boot's trace is not known to be whole.
+pub(crate) const MAX_WINDOWS: usize = 16_384;
 
 /// Coverage of every input of a run.
 #[derive(Debug)]
@@ -555,7 +595,7 @@ impl Coverage {
     /// What is counted but not listed.
     pub(crate) fn not_listed(&self) -> NotListed {
         NotListed {
-            cpus: self.cpus_not_listed,
+            cpus: self.cpus_not_listed + self.cpus.refused,
             lost: self.lost_not_listed,
             dumps: self.dumps.not_kept(),
         }
@@ -580,13 +620,13 @@ impl Coverage {
     pub(crate) fn could_hide(&self, boot: u32, from: Option<u64>, to: Option<u64>) -> bool {
         // A boot whose windows are no longer kept: nothing says its trace
         // was whole.
-        !self.kept(boot) || self.gap_cpus(boot, from, to).next().is_some()
+        !self.whole(boot) || self.gap_cpus(boot, from, to).next().is_some()
     }
 
-    /// Whether the windows of `boot` are kept (the first and the latest
-    /// boots).
-    pub(crate) fn kept(&self, boot: u32) -> bool {
-        self.cpus.kept(boot)
+    /// Whether the windows of every CPU of `boot` are kept (the first and
+    /// the latest boots, up to [`MAX_WINDOWS`] windows).
+    pub(crate) fn whole(&self, boot: u32) -> bool {
+        self.cpus.whole(boot)
     }
 
     /// CPUs of `boot` with a gap overlapping `(from, to)`.
@@ -657,6 +697,34 @@ mod tests {
             truncated: false,
             repairs: 0,
         }
+    }
+
+    /// Boots of thousands of CPUs each: at most `MAX_WINDOWS` windows are
+    /// kept, the others counted, and a boot missing some is not whole.
+    #[test]
+    fn windows_are_bounded_over_all_boots() {
+        let mut c = Coverage::default();
+        let ts = Some(TraceTs::Ns(1000));
+        for boot in 0..(FIRST_BOOTS_KEPT + LAST_BOOTS_KEPT + 10) as u32 {
+            c.begin_boot(boot);
+            for cpu in 0..300 {
+                c.event(0, Some(cpu), ts);
+            }
+            // Implausible CPUs have no window at all.
+            c.event(0, Some(MAX_CPU), ts);
+        }
+        c.finish();
+        assert_eq!(c.cpus().count(), MAX_WINDOWS);
+        let boots = (FIRST_BOOTS_KEPT + LAST_BOOTS_KEPT + 10) as u64;
+        assert_eq!(c.not_listed().cpus, boots * 300 - MAX_WINDOWS as u64);
+        // The first boots have all their windows; a late one lost some.
+        assert!(c.whole(0));
+        assert!(!c.could_hide(0, None, None));
+        let last = boots as u32 - 1;
+        assert!(!c.whole(last));
+        assert!(c.could_hide(last, None, None));
+        // A boot no longer kept is not whole either.
+        assert!(!c.whole(FIRST_BOOTS_KEPT as u32 + 1));
     }
 
     #[test]

@@ -271,8 +271,8 @@ pub(super) fn evaluate(an: &Analysis, out: &mut Vec<Finding>) {
                 } else {
                     Confidence::Likely
                 };
-                let why = if hidden && !an.coverage.kept(read.boot) {
-                    " (the trace coverage of this boot is not kept: the first and the latest 64 boots keep theirs)"
+                let why = if hidden && !an.coverage.whole(read.boot) {
+                    " (the trace coverage of this boot is not kept in full, to bound memory)"
                         .to_string()
                 } else if hidden {
                     let cpus: Vec<String> = an

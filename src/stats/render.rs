@@ -7,7 +7,12 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::correlate::boots::{FIRST_BOOTS_KEPT, LAST_BOOTS_KEPT};
-use crate::correlate::coverage::{FIRST_DUMPS_KEPT, LAST_DUMPS_KEPT};
+
+/// Rows of the text's per-CPU table at most: a table is laid out whole
+/// before it is printed, and thousands of CPU windows took `stats` to
+/// 150 MiB.
+const MAX_CPU_ROWS: usize = 1024;
+use crate::correlate::coverage::{FIRST_DUMPS_KEPT, LAST_DUMPS_KEPT, MAX_WINDOWS};
 use crate::grammar::LineClass;
 use crate::output::docs::{cpu_docs, dump_docs, CpuDoc, DumpDoc};
 use crate::output::sanitize;
@@ -214,7 +219,7 @@ pub(crate) fn write_text(
             style,
             &["input", "cpu", "events", "lost", "first ts", "last ts"],
         );
-        for c in &cpus {
+        for c in cpus.iter().take(MAX_CPU_ROWS) {
             let lost = if c.lost_unknown {
                 format!("{}+?", c.lost_events)
             } else {
@@ -232,13 +237,22 @@ pub(crate) fn write_text(
         let with_lost = cpus.iter().filter(|c| c.lost_markers > 0).count();
         writeln!(
             w,
-            "\nPer-CPU coverage ({} CPUs, {} with lost events{}):\n{t}",
+            "\nPer-CPU coverage ({} CPUs, {} with lost events{}):\n{t}{}",
             cpus.len(),
             with_lost,
             if nl.cpus > 0 {
                 format!(
-                    "; {} more in boots not listed: the first {} and the latest {} boots are",
-                    nl.cpus, FIRST_BOOTS_KEPT, LAST_BOOTS_KEPT
+                    "; {} more not kept: the first {} and the latest {} boots keep their windows, \
+                     up to {} in all",
+                    nl.cpus, FIRST_BOOTS_KEPT, LAST_BOOTS_KEPT, MAX_WINDOWS
+                )
+            } else {
+                String::new()
+            },
+            if cpus.len() > MAX_CPU_ROWS {
+                format!(
+                    "\n... and {} more rows ('stats --json' lists every one)",
+                    cpus.len() - MAX_CPU_ROWS
                 )
             } else {
                 String::new()
