@@ -306,18 +306,13 @@ impl Coverage {
         for g in self.cpus.begin(boot) {
             self.cpus_not_listed += g.all.len() as u64;
             self.lost_not_listed += g.all.iter().filter(|w| w.lost_markers > 0).count() as u64;
-            let b = g.boot;
-            let keys: Vec<(u32, u32)> = self
-                .headers
-                .range((b, 0)..=(b, u32::MAX))
-                .map(|(k, _)| *k)
-                .collect();
-            for k in keys {
-                if let Some(h) = self.headers.remove(&k) {
-                    self.lost_not_listed +=
-                        u64::from(h.overrun()) + u64::from(h.printk_dropped > 0);
+            let lost = &mut self.lost_not_listed;
+            self.headers.retain(|&(b, _), h| {
+                if b == g.boot {
+                    *lost += u64::from(h.overrun()) + u64::from(h.printk_dropped > 0);
                 }
-            }
+                b != g.boot
+            });
         }
     }
 
