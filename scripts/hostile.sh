@@ -37,6 +37,7 @@
 #   dumps         ftrace dumps, each with a header, a lost marker and a line
 #   lost          `CPU:N [LOST M EVENTS]` markers on 64 CPUs
 #   cpus          trace lines, each from a CPU number not seen before
+#   boot-cpus     boots of 1024 CPUs each (the per-CPU window cap)
 #   quoted        mail-quoted, hard-wrapped console lines, quote depth varying
 #   ebs-live      distinct ebs allocated, never released
 #
@@ -168,6 +169,14 @@ gen_cpus() {
     awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++)
         printf "iou-wrk--4101  %6d..... %.0fus : alloc_extent_buffer: alloc_extent_buffer: alloc eb=22020096 len=16384\n", i, 90000000 + i * 10 }'
 }
+# Boots of 1024 CPUs each: the kept boots' per-CPU windows reach their cap.
+gen_boot_cpus() {
+    awk -v n="$1" 'BEGIN { for (b = 0; b < n; b++) {
+        printf "[    0.000000] Linux version 6.8.0-rc7 (builder@host) (gcc 13.2.1) #%d SMP PREEMPT_DYNAMIC\n", b + 1
+        for (i = 0; i < 1024; i++)
+            printf "[    2.000000] iou-wrk--4101  %6d..... %.0fus : alloc_extent_buffer: alloc_extent_buffer: alloc eb=22020096 len=16384\n", i, 90000000 + i * 10
+    } }'
+}
 # A mail quote, its depth varying, each record hard-wrapped at 72 columns.
 gen_quoted() {
     awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) {
@@ -196,6 +205,7 @@ cases=(
     "dumps 305 22020096"
     "lost 134 22020096"
     "cpus 110 22020096"
+    "boot-cpus 128090 22020096"
     "quoted 157 30408704"
     "ebs-live 125 30408704 --max-live-ebs 10000"
 )
